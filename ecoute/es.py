@@ -1,0 +1,188 @@
+"""The one Elasticsearch client wrapper of Écoute, used by jobs, DAGs, the CLI and tests.
+
+- Templates come from schemas/elasticsearch and are applied at start (``apply_templates``).
+- Every write is an idempotent upsert by ``_id`` (the event id), so replays never duplicate.
+- ``bulk_upsert`` retries transient failures with back-off and returns the items that still
+  failed, with their reasons, so the caller can quarantine them: nothing is dropped silently.
+- Queries stick to what both Elasticsearch 8/9 and the embedded noida-db answer (no percentiles,
+  composite or time_zone on date_histogram): see DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch.helpers import scan, streaming_bulk
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+import schemas
+from ecoute.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {429, 502, 503, 504}
+
+
+def make_client(settings: Settings | None = None) -> Elasticsearch:
+    settings = settings or get_settings()
+    es = settings.es
+    options: dict[str, Any] = {
+        "request_timeout": es.request_timeout_s,
+        "retry_on_timeout": True,
+        "max_retries": 3,
+    }
+    if es.api_key:
+        options["api_key"] = es.api_key.get_secret_value()
+    elif es.username and es.password:
+        options["basic_auth"] = (es.username, es.password.get_secret_value())
+    if es.url.startswith("https"):
+        options["verify_certs"] = es.verify_certs
+        if es.ca_certs:
+            options["ca_certs"] = str(es.ca_certs)
+    return Elasticsearch(es.url, **options)
+
+
+def wait_until_up(client: Elasticsearch, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Block until the server answers (or raise), and check the client/server major versions."""
+    for attempt in Retrying(
+        stop=stop_after_delay(timeout_s),
+        wait=wait_exponential(multiplier=0.2, max=5),
+        retry=retry_if_exception_type((ESConnectionError, TransportError)),
+        reraise=True,
+    ):
+        with attempt:
+            info = client.info()
+    server_major = int(info["version"]["number"].split(".")[0])
+    import elasticsearch
+
+    client_major = elasticsearch.__versionstr__.split(".")[0]
+    if str(server_major) != client_major:
+        raise RuntimeError(
+            f"Elasticsearch server is {info['version']['number']} but the client is "
+            f"{elasticsearch.__versionstr__}: install elasticsearch=={server_major}.* (the majors must match)"
+        )
+    return dict(info)
+
+
+def apply_templates(client: Elasticsearch, settings: Settings | None = None) -> list[str]:
+    """Put every index template of schemas/ and create the non-time-based indices. Idempotent."""
+    settings = settings or get_settings()
+    applied = []
+    for name, body in schemas.index_templates().items():
+        body = dict(body)
+        meta = body.pop("_meta", None)
+        client.indices.put_index_template(name=name, **body, meta=meta)
+        applied.append(name)
+    for index in (
+        settings.indices.rollups_daily,
+        settings.indices.alerts,
+        settings.indices.quarantine,
+        settings.indices.job_metrics,
+    ):
+        if not client.indices.exists(index=index):
+            client.options(ignore_status=400).indices.create(index=index)
+    return applied
+
+
+@dataclass
+class BulkResult:
+    ok: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _is_retryable(item: dict[str, Any]) -> bool:
+    return int(item.get("status", 500)) in RETRYABLE_STATUS
+
+
+def bulk_write(
+    client: Elasticsearch,
+    actions: Sequence[dict[str, Any]],
+    *,
+    refresh: bool | str = False,
+    max_attempts: int = 5,
+    chunk_size: int = 2000,
+    retry_for_s: float = 300.0,
+) -> BulkResult:
+    """Send bulk actions; retry what failed transiently; return what failed for good with reasons.
+
+    Connection errors (server down) are retried with back-off for up to ``retry_for_s`` seconds
+    before raising: the caller has not committed anything, so a raise means "try the batch again".
+    """
+    result = BulkResult()
+    pending = list(actions)
+    attempt = 0
+    while pending and attempt < max_attempts:
+        attempt += 1
+        retry_next: list[dict[str, Any]] = []
+        for run in Retrying(
+            stop=stop_after_delay(retry_for_s),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            retry=retry_if_exception_type((ESConnectionError,)),
+            before_sleep=lambda state: log.warning("Elasticsearch unreachable, retrying: %s", state.outcome.exception()),
+            reraise=True,
+        ):
+            with run:
+                retry_next = []
+                ok_this_try = 0
+                permanent: list[dict[str, Any]] = []
+                for (success, item), action in zip(
+                    streaming_bulk(
+                        client,
+                        pending,
+                        chunk_size=chunk_size,
+                        raise_on_error=False,
+                        raise_on_exception=False,
+                        refresh=refresh,
+                        max_retries=0,
+                    ),
+                    pending,
+                    strict=True,
+                ):
+                    if success:
+                        ok_this_try += 1
+                        continue
+                    info = next(iter(item.values()))
+                    if isinstance(info.get("exception"), ESConnectionError):
+                        raise info["exception"]
+                    if _is_retryable(info) and attempt < max_attempts:
+                        retry_next.append(action)
+                    else:
+                        permanent.append({"action": action, "status": info.get("status"), "error": info.get("error")})
+        result.ok += ok_this_try
+        result.failed.extend(permanent)
+        pending = retry_next
+    return result
+
+
+def upsert_actions(index: str | None, docs: Iterable[dict[str, Any]], *, index_of=None) -> list[dict[str, Any]]:
+    """Index actions with ``_id`` = doc["id"]; ``index_of(doc)`` picks the concrete index when given."""
+    return [
+        {"_op_type": "index", "_index": index_of(doc) if index_of else index, "_id": doc["id"], "_source": doc}
+        for doc in docs
+    ]
+
+
+def scan_docs(
+    client: Elasticsearch, index: str, query: dict[str, Any] | None = None, source: Any = True, size: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every matching document's _source (with ``_id`` and ``_index`` added)."""
+    body = {"query": query or {"match_all": {}}, "_source": source}
+    for hit in scan(client, index=index, query=body, size=size, preserve_order=False):
+        doc = hit.get("_source", {})
+        doc["_id"] = hit["_id"]
+        doc["_index"] = hit["_index"]
+        yield doc
+
+
+def count(client: Elasticsearch, index: str, query: dict[str, Any] | None = None) -> int:
+    try:
+        return int(client.count(index=index, query=query or {"match_all": {}})["count"])
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return 0
+        raise
