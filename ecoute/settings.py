@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr("ecoute-local-development-key")
+    # Commenters' display names are personal data: kept in Elasticsearch only when enabled.
+    store_author_names: bool = False
     spark_master: str = "local[*]"
     log_level: str = "INFO"
 
