@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -123,6 +124,23 @@ def show_config() -> None:
 # ---------------------------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------------------------
+@app.command("demo")
+def demo(
+    sample: Annotated[
+        Path | None, typer.Option(help="Import file (Écoute import format); default: the bundled sample month.")
+    ] = None,
+) -> None:
+    """Run the whole pipeline on the embedded stack with the bundled sample month, then summarise."""
+    from ecoute.demo import SAMPLE, print_summary, run_demo
+    from ecoute.settings import get_settings
+    from ecoute.stack import StackError
+
+    settings = get_settings()
+    try:
+        summary = run_demo(settings, console, sample or SAMPLE)
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    print_summary(summary, settings, out)
 
 
 if __name__ == "__main__":  # pragma: no cover
