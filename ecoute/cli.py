@@ -91,9 +91,10 @@ def stack_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
 @stack_app.command("provision")
 def stack_provision() -> None:
     """Create the topics and apply the index templates on the configured Kafka/Elasticsearch (any stack)."""
-    from ecoute.stack import EmbeddedStack
+    from ecoute.settings import get_settings
+    from ecoute.stack import provision
 
-    for line in EmbeddedStack().provision():
+    for line in provision(get_settings()):
         console.print(f"[green]✔[/] {line}")
 
 

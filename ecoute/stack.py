@@ -80,6 +80,20 @@ def noida_binary() -> Path:
     return binary
 
 
+def provision(settings: Settings) -> list[str]:
+    """Create the topics and apply the index templates on the configured servers (idempotent)."""
+    from ecoute import es, kafka
+
+    created = kafka.ensure_topics(settings)
+    client = es.make_client(settings)
+    es.wait_until_up(client)
+    templates = es.apply_templates(client, settings)
+    return [
+        f"topics: {len(created)} created ({', '.join(created) or 'all present'})",
+        f"index templates applied: {', '.join(templates)}",
+    ]
+
+
 class EmbeddedStack:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or get_settings()
@@ -160,17 +174,7 @@ class EmbeddedStack:
         return done
 
     def provision(self) -> list[str]:
-        """Create the topics and apply the index templates (idempotent)."""
-        from ecoute import es, kafka
-
-        created = kafka.ensure_topics(self.settings)
-        client = es.make_client(self.settings)
-        es.wait_until_up(client)
-        templates = es.apply_templates(client, self.settings)
-        return [
-            f"topics: {len(created)} created ({', '.join(created) or 'all present'})",
-            f"index templates applied: {', '.join(templates)}",
-        ]
+        return provision(self.settings)
 
     def down(self, timeout_s: float = 20.0) -> list[str]:
         done = []
