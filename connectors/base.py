@@ -1,0 +1,444 @@
+"""The connector contract: every source honours it, nothing else in connectors/ talks to Kafka.
+
+One connector = one or more *streams* (in the spirit of the Singer/Meltano SDK: one class per
+stream, a paginator, a bookmark). A stream yields :class:`Page` objects: the records of one page,
+already mapped to raw events (or to a mapping failure), plus the checkpoint state that holds once
+that page is safely in Kafka. :func:`run_streams` is the only loop that produces, and it keeps
+the one ordering rule that makes restarts safe:
+
+    map + validate  →  produce raw & dead letters (acks=all, wait for every ack)  →  save checkpoint
+
+A crash anywhere before the checkpoint is written re-sends at most that one page on restart;
+downstream upserts by event id absorb the duplicates. A crash after it loses nothing.
+
+Checkpoints live in the state folder (``settings.checkpoints_dir``), one JSON file per stream,
+written atomically (temp file + fsync + rename + fsync of the folder): a reader sees the old or
+the new state, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ecoute import events
+from ecoute.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ConnectorError(RuntimeError):
+    """A run cannot go on (bad configuration, expired credentials...): the message says what to do."""
+
+
+class MappingError(ValueError):
+    """A source record cannot become a raw event; it goes to the dead-letter topic with this reason."""
+
+
+# ---------------------------------------------------------------------------------------------
+# run statistics
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RunStats:
+    """What one run did. ``skipped`` counts records already behind the checkpoint."""
+
+    produced: int = 0
+    dead_lettered: int = 0
+    skipped: int = 0
+    duration_s: float = 0.0
+    pages: int = 0
+    connector: str = ""
+
+    def add(self, other: RunStats) -> RunStats:
+        self.produced += other.produced
+        self.dead_lettered += other.dead_lettered
+        self.skipped += other.skipped
+        self.pages += other.pages
+        self.duration_s += other.duration_s
+        return self
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.produced / self.duration_s if self.duration_s > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# the raw-event builder every connector uses
+# ---------------------------------------------------------------------------------------------
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_time(value: Any) -> str:
+    """Any timestamp a source gives (RFC 3339, ``+0000`` offsets, ``YYYY-MM-DD HH:MM:SS`` as UTC,
+    epoch seconds) → UTC RFC 3339 (``2024-05-01T10:00:00Z``)."""
+    if value is None or value == "":
+        raise MappingError("created_at is missing")
+    if isinstance(value, datetime):
+        return events.to_rfc3339(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return events.to_rfc3339(datetime.fromtimestamp(float(value), UTC))
+    text = str(value).strip()
+    if _DATE_ONLY.match(text):
+        text += "T00:00:00"
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            return events.to_rfc3339(datetime.fromtimestamp(float(text), UTC))
+        except ValueError:
+            raise MappingError(f"created_at {text[:60]!r} is not a date-time (RFC 3339 expected)") from None
+    return events.to_rfc3339(parsed)
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y", "t", "oui"):
+        return True
+    if text in ("false", "0", "no", "n", "f", "non", ""):
+        return False
+    raise MappingError(f"author_is_brand {value!r} is not a boolean")
+
+
+def parse_count(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value) if not isinstance(value, float) else int(value) if value.is_integer() else None
+        if number is None:
+            raise ValueError
+    except (TypeError, ValueError):
+        try:
+            as_float = float(str(value))
+        except ValueError:
+            raise MappingError(f"{name} {value!r} is not a whole number") from None
+        if not as_float.is_integer():
+            raise MappingError(f"{name} {value!r} is not a whole number") from None
+        number = int(as_float)
+    if number < 0:
+        raise MappingError(f"{name} {value!r} is negative")
+    return number
+
+
+def _prefixed(source: str, native: Any) -> str | None:
+    if native is None or str(native).strip() == "":
+        return None
+    return events.event_id(source, native)
+
+
+def build_raw_event(
+    settings: Settings,
+    *,
+    source: str,
+    native_id: Any,
+    kind: str,
+    channel: str | None,
+    author_native_id: Any,
+    text: str | None,
+    created_at: Any,
+    author_name: str | None = None,
+    author_is_brand: bool = False,
+    parent_native_id: Any = None,
+    thread_native_id: Any = None,
+    url: str | None = None,
+    likes: Any = None,
+    replies: Any = None,
+    shares: Any = None,
+    raw: dict[str, Any] | None = None,
+    fetched_at: str | None = None,
+) -> dict[str, Any]:
+    """One raw event (schemas/raw_event.schema.json) from a source record's fields.
+
+    id, parent_id and thread_id are ``<source>:<native id>``; a post is its own thread, a comment
+    without a thread belongs to its parent's. The author id is pseudonymised with the keyed hash
+    (brand authors too); the display name is kept only when ``settings.store_author_names``.
+    Raises :class:`MappingError` when a field cannot be mapped; the caller dead-letters it.
+    """
+    if kind not in ("post", "comment", "reply"):
+        raise MappingError(f"kind {kind!r} is not one of post, comment, reply")
+    try:
+        event_id = events.event_id(source, native_id)
+    except ValueError as exc:
+        raise MappingError(f"id: {exc}") from None
+    if re.search(r"\s", event_id):
+        raise MappingError(f"native id {str(native_id)[:80]!r} contains white space")
+    parent_id = _prefixed(source, parent_native_id)
+    thread_id = _prefixed(source, thread_native_id)
+    if kind == "post":
+        thread_id = thread_id or event_id
+    else:
+        if parent_id is None:
+            raise MappingError(f"a {kind} needs its parent's native id")
+        thread_id = thread_id or parent_id
+    if author_native_id is None or str(author_native_id).strip() == "":
+        # Keep the record: some sources hide authors (deleted accounts); all of them share one pseudonym.
+        author_native_id = f"{source}:unknown"
+    metrics = {
+        name: count
+        for name, count in (
+            ("likes", parse_count("likes", likes)),
+            ("replies", parse_count("replies", replies)),
+            ("shares", parse_count("shares", shares)),
+        )
+        if count is not None
+    }
+    return {
+        "schema_version": 1,
+        "id": event_id,
+        "source": source,
+        "kind": kind,
+        "parent_id": parent_id,
+        "thread_id": thread_id,
+        "channel": (channel or "").strip() or "unknown",
+        "author": {
+            "id": events.pseudonymise(str(author_native_id), settings.pseudonym_key.get_secret_value()),
+            "name": (author_name or None) if settings.store_author_names else None,
+            "is_brand": bool(author_is_brand),
+        },
+        "text": text or "",
+        "url": url or None,
+        "created_at": parse_time(created_at),
+        "fetched_at": fetched_at or events.utc_now(),
+        "metrics": metrics,
+        "raw": raw,
+    }
+
+
+@cache
+def _fast_validator() -> Any:
+    import jsonschema_rs
+
+    import schemas
+
+    return jsonschema_rs.validator_for(schemas.load_json("raw_event.schema.json"), validate_formats=True)
+
+
+def contract_errors(event: dict[str, Any]) -> list[str]:
+    """Validation against schemas/raw_event.schema.json: a Rust validator answers valid/invalid
+    (~2 µs), and the reference validator of ecoute.events explains the rare invalid ones."""
+    if _fast_validator().is_valid(event):
+        return []
+    return events.validation_errors(event, "raw_event.schema.json") or ["rejected by the raw-event schema"]
+
+
+# ---------------------------------------------------------------------------------------------
+# pages and records
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Mapped:
+    """One source record after mapping: an event, or the reason it could not become one."""
+
+    original: Any
+    event: dict[str, Any] | None = None
+    reason: str | None = None
+    native_id: str | None = None
+
+
+def map_record(original: Any, mapper: Callable[[], dict[str, Any]], native_id: Any = None) -> Mapped:
+    """Run ``mapper``; a MappingError (or any bad-shape error) becomes a dead-letter reason, never a crash."""
+    try:
+        return Mapped(original, event=mapper())
+    except MappingError as exc:
+        return Mapped(original, reason=f"mapping: {exc}", native_id=None if native_id is None else str(native_id))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return Mapped(
+            original,
+            reason=f"mapping: unexpected record shape ({type(exc).__name__}: {exc})",
+            native_id=None if native_id is None else str(native_id),
+        )
+
+
+@dataclass
+class Page:
+    """The records of one page and the checkpoint state to save once they are acknowledged."""
+
+    records: list[Mapped]
+    state: dict[str, Any] | None
+    skipped: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints
+# ---------------------------------------------------------------------------------------------
+def _safe_name(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[:180] or "default"
+
+
+class CheckpointStore:
+    """Durable per-stream state in the state folder, one JSON file per key, written atomically."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{_safe_name(key)}.json"
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        path = self.path(key)
+        try:
+            return orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except orjson.JSONDecodeError as exc:
+            raise ConnectorError(f"checkpoint {path} is corrupt ({exc}); move it away to start over") from None
+
+    def save(self, key: str, state: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(key)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(orjson.dumps({**state, "saved_at": events.utc_now()}, option=orjson.OPT_INDENT_2))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path(key).unlink()
+
+
+# ---------------------------------------------------------------------------------------------
+# the one produce loop
+# ---------------------------------------------------------------------------------------------
+class EventSink:
+    """Validates mapped records and produces them: raw events keyed by id, failures to the DLQ."""
+
+    def __init__(self, settings: Settings, connector: str, producer: Any = None, ensure_topics: bool = True):
+        from ecoute import kafka
+
+        self.settings = settings
+        self.stage = f"connector:{connector}"
+        self.connector = connector
+        if ensure_topics:
+            kafka.ensure_topics(settings)
+        self._own = producer is None
+        self.producer = producer or kafka.Producer(settings)
+
+    def emit(self, records: Iterable[Mapped]) -> tuple[int, int]:
+        """Produce one page; returns (produced, dead-lettered) once the broker acknowledged all of it."""
+        good: list[tuple[str, bytes]] = []
+        dead: list[dict[str, Any]] = []
+        for record in records:
+            source = record.event.get("source") if record.event else None
+            if record.event is not None:
+                errors = contract_errors(record.event)
+                if not errors:
+                    good.append((record.event["id"], orjson.dumps(record.event)))
+                    continue
+                reason = "validation: " + "; ".join(errors)[:2000]
+                event_id = record.event.get("id")
+                details: Any = errors
+            else:
+                reason = record.reason or "mapping failed"
+                event_id = None
+                details = {"native_id": record.native_id} if record.native_id else None
+            dead.append(
+                events.dead_letter(
+                    stage=self.stage,
+                    reason=reason,
+                    original=record.original,
+                    event_id=event_id if isinstance(event_id, str) else None,
+                    source=source if isinstance(source, str) else self.connector_source,
+                    details=details,
+                )
+            )
+        if good:
+            self.producer.send_batch(self.settings.topics.raw, good)
+        if dead:
+            for record in dead:
+                log.warning("dead-lettered %s: %s", record.get("event_id") or "a record", record["reason"][:300])
+            self.producer.send_dead_letters(dead)
+        return len(good), len(dead)
+
+    @property
+    def connector_source(self) -> str | None:
+        return self.connector if self.connector in events.SOURCES else None
+
+    def close(self) -> None:
+        if self._own:
+            self.producer.close()
+
+
+def run_pages(
+    pages: Iterator[Page],
+    sink: EventSink,
+    checkpoints: CheckpointStore,
+    key: str,
+    on_page: Callable[[Page], None] | None = None,
+) -> RunStats:
+    """Produce each page, then (only then) save its checkpoint state."""
+    stats = RunStats(connector=sink.connector)
+    started = time.perf_counter()
+    for page in pages:
+        produced, dead = sink.emit(page.records)
+        stats.produced += produced
+        stats.dead_lettered += dead
+        stats.skipped += page.skipped
+        stats.pages += 1
+        if page.state is not None:
+            checkpoints.save(key, page.state)
+        if on_page is not None:
+            on_page(page)
+    stats.duration_s = time.perf_counter() - started
+    return stats
+
+
+@dataclass
+class Stream:
+    """A stream of one connector: ``pages(state)`` yields pages from the saved state onwards."""
+
+    key: str
+    pages: Callable[[dict[str, Any] | None], Iterator[Page]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_streams(
+    connector: str,
+    streams: Iterable[Stream],
+    settings: Settings,
+    sink: EventSink | None = None,
+) -> RunStats:
+    """Run every stream once from its checkpoint; the checkpoint of a stream is ``<connector>.<key>``."""
+    checkpoints = CheckpointStore(settings.checkpoints_dir)
+    own_sink = sink is None
+    sink = sink or EventSink(settings, connector)
+    total = RunStats(connector=connector)
+    started = time.perf_counter()
+    try:
+        for stream in streams:
+            key = f"{connector}.{stream.key}"
+            stats = run_pages(stream.pages(checkpoints.load(key)), sink, checkpoints, key)
+            log.info(
+                "%s: %d produced, %d dead-lettered, %d pages", key, stats.produced, stats.dead_lettered, stats.pages
+            )
+            total.add(stats)
+    finally:
+        if own_sink:
+            sink.close()
+    total.duration_s = time.perf_counter() - started
+    return total
