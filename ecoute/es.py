@@ -83,6 +83,7 @@ def apply_templates(client: Elasticsearch, settings: Settings | None = None) -> 
         settings.indices.alerts,
         settings.indices.quarantine,
         settings.indices.job_metrics,
+        settings.indices.erasures,
     ):
         if not client.indices.exists(index=index):
             client.options(ignore_status=400).indices.create(index=index)

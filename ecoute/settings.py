@@ -69,6 +69,7 @@ class IndexNames(BaseModel):
     alerts: str = "ecoute-alerts"
     quarantine: str = "ecoute-quarantine"
     job_metrics: str = "ecoute-job-metrics"
+    erasures: str = "ecoute-erasures"
 
 
 class SmtpSettings(BaseModel):
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr("ecoute-local-development-key")
+    # Retention: mentions and quarantined records older than this are deleted by the retention DAG.
+    retention_days: int = 730
     # Commenters' display names are personal data: kept in Elasticsearch only when enabled.
     store_author_names: bool = False
     spark_master: str = "local[*]"

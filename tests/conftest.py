@@ -146,6 +146,7 @@ def make_settings(tmp_path: Path, bootstrap: str, es_url: str, smtp_port: int = 
             "alerts": f"ecoute-alerts-t{suffix}",
             "quarantine": f"ecoute-quarantine-t{suffix}",
             "job_metrics": f"ecoute-job-metrics-t{suffix}",
+            "erasures": f"ecoute-erasures-t{suffix}",
         },
         smtp={"port": smtp_port},
     )

@@ -1,0 +1,170 @@
+"""Personal data as European law expects: erasure on request (GDPR art. 17) and retention.
+
+- ``erase_author`` deletes an author's documents from every index that holds them (mentions,
+  quarantine), scrubs them from alert evidence, and writes a tombstone to the erasures index.
+- ``ErasureRegistry`` is what the enrichment job consults: events of a tombstoned author are
+  dropped before they are written anywhere, so a re-import or replay never brings them back.
+- ``purge_older_than`` applies the retention policy (``ECOUTE_RETENTION_DAYS``).
+
+Authors are known by their pseudonymous id (keyed hash of the native id, see ``ecoute.events``);
+``author_key`` turns a native id into it, so a request can name either.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from elasticsearch import Elasticsearch
+
+from ecoute import es
+from ecoute.events import pseudonymise, utc_now
+from ecoute.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def author_key(settings: Settings, author: str, *, native: bool = False) -> str:
+    """The pseudonymous id of an author given either that id (``a_…``) or, with native=True, the native id."""
+    if native:
+        return pseudonymise(author, settings.pseudonym_key.get_secret_value())
+    if not author.startswith("a_"):
+        raise ValueError(
+            f"{author!r} is not a pseudonymous author id (a_…); pass the platform's own id with --native"
+        )
+    return author
+
+
+@dataclass
+class ErasureResult:
+    author_id: str
+    mentions_deleted: int
+    quarantine_deleted: int
+    alerts_scrubbed: int
+
+
+def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", reason: str = "") -> ErasureResult:
+    client = es.make_client(settings)
+    es.apply_templates(client, settings)
+    # Tombstone first: from now on the enrichment job drops this author's events, even mid-erasure.
+    client.index(
+        index=settings.indices.erasures,
+        id=author_id,
+        document={"id": author_id, "author_id": author_id, "erased_at": utc_now(), "requested_by": requested_by,
+                  "reason": reason or None},
+        refresh="wait_for",
+    )
+    mention_ids = [d["_id"] for d in es.scan_docs(client, settings.indices.mentions, {"term": {"author.id": author_id}}, source=False)]
+    mentions_deleted = _delete_ids_in_alias(client, settings.indices.mentions, mention_ids)
+    quarantine_deleted = _erase_from_quarantine(client, settings, author_id)
+    alerts_scrubbed = _scrub_alerts(client, settings, set(mention_ids))
+    client.update(index=settings.indices.erasures, id=author_id, doc={"documents_deleted": mentions_deleted + quarantine_deleted},
+                  refresh="wait_for")
+    log.info("erased author %s: %d mentions, %d quarantined, %d alerts scrubbed", author_id, mentions_deleted,
+             quarantine_deleted, alerts_scrubbed)
+    return ErasureResult(author_id, mentions_deleted, quarantine_deleted, alerts_scrubbed)
+
+
+def _delete_ids_in_alias(client: Elasticsearch, alias: str, ids: list[str]) -> int:
+    if not ids:
+        return 0
+    located = [(d["_index"], d["_id"]) for d in es.scan_docs(client, alias, {"ids": {"values": ids}}, source=False)]
+    actions = [{"_op_type": "delete", "_index": index, "_id": doc_id} for index, doc_id in located]
+    result = es.bulk_write(client, actions, refresh="wait_for")
+    if result.failed:
+        raise RuntimeError(f"erasure incomplete: {len(result.failed)} deletions failed: {result.failed[0]}")
+    return result.ok
+
+
+def _erase_from_quarantine(client: Elasticsearch, settings: Settings, author_id: str) -> int:
+    """Quarantined records keep the original bytes: find the author's inside them."""
+    doomed = []
+    for doc in es.scan_docs(client, settings.indices.quarantine, source=["original"]):
+        if author_id in (doc.get("original") or ""):
+            doomed.append({"_op_type": "delete", "_index": doc["_index"], "_id": doc["_id"]})
+    result = es.bulk_write(client, doomed, refresh="wait_for")
+    return result.ok
+
+
+def _scrub_alerts(client: Elasticsearch, settings: Settings, mention_ids: set[str]) -> int:
+    if not mention_ids:
+        return 0
+    scrubbed = 0
+    for alert in es.scan_docs(client, settings.indices.alerts, {"terms": {"top_mentions": sorted(mention_ids)}}):
+        kept = [m for m in alert.get("top_mentions", []) if m not in mention_ids]
+        client.update(index=alert["_index"], id=alert["_id"], doc={"top_mentions": kept}, refresh="wait_for")
+        scrubbed += 1
+    return scrubbed
+
+
+class ErasureRegistry:
+    """The set of erased authors, refreshed at most every ``ttl_s`` seconds (one query per refresh)."""
+
+    def __init__(self, settings: Settings, ttl_s: float = 30.0):
+        self.settings = settings
+        self.ttl_s = ttl_s
+        self._authors: frozenset[str] = frozenset()
+        self._loaded_at = -1e9
+
+    def authors(self) -> frozenset[str]:
+        if time.monotonic() - self._loaded_at > self.ttl_s:
+            client = es.make_client(self.settings)
+            if client.indices.exists(index=self.settings.indices.erasures):
+                self._authors = frozenset(d["_id"] for d in es.scan_docs(client, self.settings.indices.erasures, source=False))
+            self._loaded_at = time.monotonic()
+        return self._authors
+
+    def is_erased(self, event: dict[str, Any] | bytes) -> bool:
+        authors = self.authors()
+        if not authors:
+            return False
+        if isinstance(event, bytes):
+            try:
+                event = orjson.loads(event)
+            except orjson.JSONDecodeError:
+                return False
+        author = event.get("author") if isinstance(event, dict) else None
+        return isinstance(author, dict) and author.get("id") in authors
+
+
+@dataclass
+class PurgeResult:
+    cutoff: str
+    mentions_deleted: int
+    quarantine_deleted: int
+    indices_dropped: list[str]
+
+
+def purge_older_than(settings: Settings, days: int | None = None, now: datetime | None = None) -> PurgeResult:
+    """Delete mentions and quarantined records older than the retention period; drop empty old monthly indices."""
+    days = settings.retention_days if days is None else days
+    if days < 1:
+        raise ValueError("retention must be at least one day")
+    cutoff_dt = (now or datetime.now(UTC)) - timedelta(days=days)
+    cutoff = cutoff_dt.isoformat().replace("+00:00", "Z")
+    client = es.make_client(settings)
+    dropped: list[str] = []
+    # Whole monthly indices entirely before the cutoff month are dropped at once (cheap, no tombstones left).
+    aliases = client.options(ignore_status=404).indices.get_alias(name=settings.indices.mentions)
+    for index in sorted(aliases.body if hasattr(aliases, "body") else aliases):
+        suffix = index.rsplit("-", 1)[-1]
+        try:
+            month_end = datetime.strptime(suffix, "%Y.%m").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        next_month = (month_end.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if next_month <= cutoff_dt:
+            client.indices.delete(index=index)
+            dropped.append(index)
+    old = {"range": {"created_at": {"lt": cutoff}}}
+    mention_ids = [d["_id"] for d in es.scan_docs(client, settings.indices.mentions, old, source=False)] if client.indices.exists_alias(name=settings.indices.mentions) else []
+    mentions_deleted = _delete_ids_in_alias(client, settings.indices.mentions, mention_ids)
+    quarantine_old = {"range": {"rejected_at": {"lt": cutoff}}}
+    q_actions = [{"_op_type": "delete", "_index": d["_index"], "_id": d["_id"]}
+                 for d in es.scan_docs(client, settings.indices.quarantine, quarantine_old, source=False)]
+    quarantine_deleted = es.bulk_write(client, q_actions, refresh="wait_for").ok
+    return PurgeResult(cutoff, mentions_deleted, quarantine_deleted, dropped)
