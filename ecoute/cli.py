@@ -222,6 +222,52 @@ def connect_webhook(
 
 
 # ---------------------------------------------------------------------------------------------
+# personal data: erasure and retention (ecoute/privacy.py)
+# ---------------------------------------------------------------------------------------------
+@app.command("erase")
+def erase(
+    author: Annotated[str, typer.Option("--author", help="Pseudonymous author id (a_…), or the platform's id with --native.")],
+    native: Annotated[bool, typer.Option("--native", help="AUTHOR is the platform's own id; it is hashed with the pseudonym key.")] = False,
+    reason: Annotated[str, typer.Option(help="Why (e.g. the request reference); stored with the tombstone.")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase an author's documents from every index and tombstone them so re-imports stay out (GDPR)."""
+    from ecoute.privacy import author_key, erase_author
+    from ecoute.settings import get_settings
+
+    settings = get_settings()
+    try:
+        author_id = author_key(settings, author, native=native)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    if not yes and not typer.confirm(f"Erase every document of author {author_id}?"):
+        raise typer.Exit(1)
+    result = erase_author(settings, author_id, reason=reason)
+    console.print(
+        f"[green]✔[/] author {result.author_id}: {result.mentions_deleted} mentions and {result.quarantine_deleted} "
+        f"quarantined records deleted, {result.alerts_scrubbed} alerts scrubbed; tombstone written"
+    )
+
+
+@app.command("retention")
+def retention(
+    days: Annotated[int | None, typer.Option(help="Keep this many days (default: ECOUTE_RETENTION_DAYS).")] = None,
+) -> None:
+    """Delete mentions and quarantined records older than the retention period."""
+    from ecoute.privacy import purge_older_than
+    from ecoute.settings import get_settings
+
+    try:
+        result = purge_older_than(get_settings(), days)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    console.print(
+        f"[green]✔[/] before {result.cutoff}: {result.mentions_deleted} mentions and {result.quarantine_deleted} "
+        f"quarantined records deleted; indices dropped: {', '.join(result.indices_dropped) or 'none'}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------------------------
 @app.command("demo")
