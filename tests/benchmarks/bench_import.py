@@ -1,0 +1,95 @@
+"""Benchmark: import JSONL of ~1 KB records into Kafka (acks=all) through the file-import connector.
+
+Run: ``.venv/bin/python tests/benchmarks/bench_import.py [--records 50000] [--batch-size 5000]``.
+Starts its own noida-db on free ports with data in a temp folder (like the test fixtures), writes
+the file, imports it, checks every record landed (high watermarks), prints docs/s. Target ≥ 10,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from connectors.file_import import import_file  # noqa: E402
+from ecoute import kafka  # noqa: E402
+from tests.conftest import Noida, free_port, make_settings  # noqa: E402
+
+WORDS = (
+    "service client livraison produit commande retard merci super nul déçu remboursement qualité prix "
+    "application bug mise à jour magasin conseiller attente réponse rapide génial 😍 🔥 👍 great price"
+).split()
+
+
+def write_records(path: Path, count: int, size: int = 1024) -> int:
+    rng = random.Random(7)
+    total = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(count):
+            row = {
+                "source": "facebook",
+                "native_id": f"123456789_{i}",
+                "kind": "post" if i % 20 == 0 else "comment",
+                "parent_native_id": None if i % 20 == 0 else f"123456789_{i - i % 20}",
+                "channel": "MaMarque",
+                "author_id": f"{rng.randrange(10**9)}",
+                "author_name": "Camille Dupont",
+                "author_is_brand": False,
+                "created_at": f"2024-05-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+                "likes": i % 17,
+                "replies": i % 3,
+                "text": "",
+            }
+            line = json.dumps(row, ensure_ascii=False)
+            words = []
+            while len(line.encode()) + len(" ".join(words).encode()) < size - 1:
+                words.append(rng.choice(WORDS))
+            row["text"] = " ".join(words)
+            encoded = json.dumps(row, ensure_ascii=False) + "\n"
+            total += len(encoded.encode())
+            handle.write(encoded)
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--batch-size", type=int, default=5_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ecoute-bench-") as tmp:
+        tmp_path = Path(tmp)
+        noida = Noida(free_port(), free_port(), tmp_path / "noida", tmp_path / "noida.log", None)  # type: ignore[arg-type]
+        noida.start()
+        try:
+            settings = make_settings(tmp_path, noida.bootstrap, noida.es_url)
+            kafka.ensure_topics(settings)
+            data = tmp_path / "records.jsonl"
+            size = write_records(data, args.records)
+            print(f"{args.records:,} records, {size / args.records:.0f} bytes each on average, {size / 1e6:.1f} MB")
+
+            started = time.perf_counter()
+            stats = import_file(data, settings, batch_size=args.batch_size)
+            elapsed = time.perf_counter() - started
+
+            landed = sum(kafka.high_watermarks(settings.topics.raw, settings=settings).values())
+            print(f"produced {stats.produced:,}, dead-lettered {stats.dead_lettered}, in Kafka {landed:,}")
+            if landed != args.records or stats.produced != args.records:
+                print("FAIL: not every record landed in Kafka")
+                return 1
+            rate = stats.produced / elapsed
+            print(f"import: {elapsed:.2f} s, {rate:,.0f} docs/s, {size / elapsed / 1e6:.1f} MB/s (target ≥ 10,000 docs/s)")
+            return 0 if rate >= 10_000 else 2
+        finally:
+            noida.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
