@@ -204,6 +204,38 @@ def connect_webhook(
 # ---------------------------------------------------------------------------------------------
 # labeller (jobs/labeller/)
 # ---------------------------------------------------------------------------------------------
+@app.command("label")
+def label_command(
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Texts labelled per batch.")] = 2000,
+    check_taxonomy: Annotated[
+        bool, typer.Option("--check-taxonomy", help="Only validate schemas/taxonomy.yaml and exit.")
+    ] = False,
+) -> None:
+    """Label JSON Lines from stdin (needs `id` and `text`) → JSON Lines on stdout, one per input line, in order.
+
+    A malformed line yields {"id": …, "error": …} on stdout and a message on stderr; the run goes on.
+    """
+    from jobs.labeller.cli import check_taxonomy_file, run_label
+
+    if check_taxonomy:
+        raise typer.Exit(check_taxonomy_file(console))
+    raise typer.Exit(run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size))
+
+
+models_app = typer.Typer(help="Build the labeller's trained artefacts from installed packages (no downloads).")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("build")
+def models_build(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the artefacts are up to date.")] = False,
+) -> None:
+    """Train the labeller's models reproducibly from the corpora shipped in installed packages."""
+    from jobs.labeller.models import build_all
+
+    for line in build_all(force=force, log=console.print):
+        console.print(f"[green]✔[/] {line}")
+
 
 
 # ---------------------------------------------------------------------------------------------

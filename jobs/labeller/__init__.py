@@ -1,0 +1,147 @@
+"""The one labeller of Écoute: used identically by the Spark job, the `ecoute label` command and tests.
+
+    from jobs.labeller import get_labeller
+    lab = get_labeller()                      # cached per process: models load once
+    cols = lab.label_columns(texts, kinds=None, is_brand=None)   # columnar, for Spark batches
+    rows = lab.label_records(records)         # row-wise, for the CLI
+
+Labels and their definitions: docs/labels.md. Quality and speed: tests/benchmarks/bench_labels.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+LABELLER_VERSION = "2026.11-1"
+
+COLUMNS = (
+    "lang",
+    "lang_confidence",
+    "sentiment",
+    "sentiment_score",
+    "topics",
+    "topic_scores",
+    "toxic",
+    "toxic_score",
+    "criticism",
+    "constructive",
+)
+
+_lock = threading.Lock()
+_instance: Labeller | None = None
+
+
+class Labeller:
+    """Holds the loaded models; stateless per call, safe to reuse across batches."""
+
+    version = LABELLER_VERSION
+
+    def __init__(self, taxonomy_path: str | None = None, use_models: bool = True) -> None:
+        from jobs.labeller.lang import LanguageDetector
+        from jobs.labeller.sentiment import load_lexicon
+        from jobs.labeller.topics import load_taxonomy
+        from jobs.labeller.toxic import ToxicityScorer
+
+        self.taxonomy = load_taxonomy(taxonomy_path)
+        self._lang = LanguageDetector()
+        load_lexicon()
+        self._toxic = ToxicityScorer()
+        self._sentiment_model = None
+        self._topic_model = None
+        if use_models:
+            from jobs.labeller.models import load_sentiment_model, load_topic_model
+
+            self._sentiment_model = load_sentiment_model()
+            self._topic_model = load_topic_model(self.taxonomy)
+
+    def label_columns(
+        self,
+        texts: Sequence[Any],
+        kinds: Sequence[str | None] | None = None,
+        is_brand: Sequence[bool | None] | None = None,
+    ) -> dict[str, list]:
+        """Label a batch; returns one list per label, each as long as `texts`, in order."""
+        from jobs.labeller.criticism import criticism_many
+        from jobs.labeller.sentiment import label_from_compound, score_rules
+        from jobs.labeller.text import prepare
+        from jobs.labeller.topics import decide, keyword_scores
+        from jobs.labeller.toxic import THRESHOLD
+
+        n = len(texts)
+        if kinds is not None and len(kinds) != n:
+            raise ValueError(f"kinds has {len(kinds)} items, texts has {n}")
+        if is_brand is not None and len(is_brand) != n:
+            raise ValueError(f"is_brand has {len(is_brand)} items, texts has {n}")
+        brand = [bool(b) for b in is_brand] if is_brand is not None else [False] * n
+        docs = [prepare(t) for t in texts]
+        langs, lang_conf = self._lang.detect_many(docs)
+
+        rules = [score_rules(d) for d in docs]
+        sentiments: list[str] = []
+        sent_scores: list[float] = []
+        for r in rules:
+            label, conf = label_from_compound(r.compound, r.question)
+            sentiments.append(label)
+            sent_scores.append(conf)
+        if self._sentiment_model is not None:
+            self._sentiment_model.refine(docs, langs, rules, sentiments, sent_scores)
+
+        kw = keyword_scores(self.taxonomy, [d.folded for d in docs])
+        if self._topic_model is not None:
+            self._topic_model.refine(docs, kw)
+        topic_lists = [decide(self.taxonomy, s) for s in kw]
+        topic_scores = [{t: round(float(v), 4) for t, v in s.items()} for s in kw]
+
+        tox_scores = self._toxic.score_many(docs, langs)
+        tox_scores = [0.0 if b else s for s, b in zip(tox_scores, brand, strict=True)]
+        toxic = [s >= THRESHOLD for s in tox_scores]
+
+        crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand)
+        return {
+            "lang": langs,
+            "lang_confidence": [float(c) for c in lang_conf],
+            "sentiment": sentiments,
+            "sentiment_score": [float(s) for s in sent_scores],
+            "topics": topic_lists,
+            "topic_scores": topic_scores,
+            "toxic": toxic,
+            "toxic_score": [float(s) for s in tox_scores],
+            "criticism": crit,
+            "constructive": cons,
+        }
+
+    def label_records(self, records: Sequence[dict]) -> list[dict]:
+        """Row-wise convenience: each record needs `text` (and usually `id`); returns id + labels."""
+        texts = [r.get("text") for r in records]
+        kinds = [r.get("kind") for r in records]
+        brand = [_is_brand(r) for r in records]
+        cols = self.label_columns(texts, kinds=kinds, is_brand=brand)
+        rows = []
+        for i, record in enumerate(records):
+            row: dict[str, Any] = {"id": record.get("id")}
+            for key in COLUMNS:
+                row[key] = cols[key][i]
+            rows.append(row)
+        return rows
+
+
+def _is_brand(record: dict) -> bool:
+    author = record.get("author")
+    if isinstance(author, dict) and author.get("is_brand") is not None:
+        return bool(author.get("is_brand"))
+    return bool(record.get("is_brand", False))
+
+
+def get_labeller() -> Labeller:
+    """The process-wide labeller (built once, thread-safe)."""
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                _instance = Labeller()
+    return _instance
+
+
+__all__ = ["COLUMNS", "LABELLER_VERSION", "Labeller", "get_labeller"]

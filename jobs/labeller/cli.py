@@ -1,0 +1,103 @@
+"""The work behind `ecoute label`: JSON Lines in, JSON Lines out, one output line per input line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+_ID_RE = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _parse(line: bytes) -> tuple[dict | None, Any, str | None]:
+    """(record, id, error) for one input line."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        # Salvage the id for the error object when the line is only partly broken.
+        match = _ID_RE.search(line)
+        ident = match.group(1).decode("utf-8", "replace") if match else None
+        return None, ident, f"invalid JSON: {exc}"
+    if not isinstance(obj, dict):
+        return None, None, f"expected a JSON object, got {type(obj).__name__}"
+    ident = obj.get("id")
+    if ident is None or ident == "":
+        return None, ident, "missing field 'id'"
+    text = obj.get("text")
+    if not isinstance(text, str):
+        return (
+            None,
+            ident,
+            "missing field 'text'" if text is None else f"field 'text' must be a string, got {type(text).__name__}",
+        )
+    return obj, ident, None
+
+
+def _batches(stream: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
+    for lineno, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        batch.append((lineno, line))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_label(stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int = 2000) -> int:
+    """Label every line; return the exit code (0: malformed lines are reported, not fatal)."""
+    from jobs.labeller import LABELLER_VERSION, get_labeller
+
+    progress = None
+    task = None
+    if console.is_terminal:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console)
+        progress.start()
+        task = progress.add_task("loading models…", total=None)
+    errors = 0
+    done = 0
+    try:
+        labeller = get_labeller()
+        for batch in _batches(stdin, batch_size):
+            parsed = [(_parse(line), lineno) for lineno, line in batch]
+            good = [rec for (rec, _, err), _ in parsed if err is None]
+            rows = iter(labeller.label_records(good)) if good else iter(())
+            out = bytearray()
+            for (_rec, ident, err), lineno in parsed:
+                if err is not None:
+                    errors += 1
+                    console.print(f"[yellow]line {lineno}[/] (id={ident!r}): {err}", highlight=False)
+                    obj: dict[str, Any] = {"id": ident, "error": err, "line": lineno}
+                else:
+                    obj = next(rows)
+                    obj["labeller_version"] = LABELLER_VERSION
+                out += orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+            stdout.write(bytes(out))
+            stdout.flush()
+            done += len(batch)
+            if progress is not None and task is not None:
+                progress.update(task, description=f"labelled {done:,} lines ({errors} malformed)")
+    finally:
+        if progress is not None:
+            progress.stop()
+    if errors:
+        console.print(f"[yellow]{errors} malformed line(s)[/] of {done}: error objects written in their place")
+    return 0
+
+
+def check_taxonomy_file(console: Any) -> int:
+    from jobs.labeller.topics import TaxonomyError, load_taxonomy
+
+    try:
+        tax = load_taxonomy()
+    except TaxonomyError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return 1
+    console.print(f"[green]✔[/] taxonomy ok: {len(tax.topics)} topics ({', '.join(tax.ids)})")
+    return 0

@@ -1,0 +1,50 @@
+"""Criticism of the brand, and whether it is constructive (definitions in docs/labels.md).
+
+criticism  = written by a member (never the brand) AND expresses disapproval of the brand — its
+             products, service, prices, app, stores, communication or values — rather than a mere
+             negative mood (weather, personal life) or a neutral question.
+constructive = a criticism that names something the brand can act on: a concrete problem, its
+             circumstances (when, how long, which order/store/product), a cause or a suggestion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from jobs.labeller import lexicon as lx
+from jobs.labeller.text import Prepared
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    complaint = re.compile("|".join(f"(?:{p})" for p in lx.COMPLAINT_PATTERNS))
+    constructive = re.compile("|".join(f"(?:{p})" for p in lx.CONSTRUCTIVE_PATTERNS))
+    target = re.compile(lx.BRAND_TARGET)
+    return complaint, constructive, target
+
+
+def criticism_many(
+    docs: Sequence[Prepared],
+    sentiments: Sequence[str],
+    sentiment_scores: Sequence[float],
+    topics: Sequence[list[str]],
+    toxic: Sequence[bool],
+    is_brand: Sequence[bool],
+) -> tuple[list[bool], list[bool]]:
+    complaint, constructive, target = _compiled()
+    crit: list[bool] = []
+    cons: list[bool] = []
+    for doc, sent, topic_list, tox, brand in zip(docs, sentiments, topics, toxic, is_brand, strict=True):
+        if brand or doc.n_letters < 2:
+            crit.append(False)
+            cons.append(False)
+            continue
+        text = doc.folded
+        about_brand = any(t != "other" for t in topic_list) or bool(target.search(text))
+        is_complaint = bool(complaint.search(text))
+        is_crit = is_complaint or (sent == "negative" and about_brand) or (tox and about_brand)
+        crit.append(is_crit)
+        cons.append(is_crit and bool(constructive.search(text)))
+    return crit, cons

@@ -1,0 +1,165 @@
+"""Sentiment: negative | neutral | positive with a confidence, French and English first.
+
+Stage 1 (every text, ~30 µs): a VADER-style rule scorer over the package lexicons (vaderSentiment
+for English, vadersentiment-fr for French) extended with brand-page vocabulary and phrases
+(jobs.labeller.lexicon), negation ("ne … pas", "not"), intensifiers, contrast ("mais", "but"),
+emoji and punctuation. Its result is a compound score in [-1, 1].
+
+Stage 2 (optional, see jobs.labeller.models): a trained model refines texts the rules leave
+uncertain. The rules alone are a complete labeller; the model is an improvement layered on top.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jobs.labeller import lexicon as lx
+from jobs.labeller.text import Prepared, fold, words
+
+POS_THRESHOLD = 0.30
+NEG_THRESHOLD = -0.25
+
+
+def _package_dir(name: str) -> Path:
+    """Folder of an installed package, without importing it (some import heavy or py2-era code)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {name!r} is not installed (run `uv sync`)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> dict[str, float]:
+    """Token → valence (-4..4) for French and English, folded; domain words win."""
+    lex: dict[str, float] = {}
+    en = _package_dir("vaderSentiment") / "vader_lexicon.txt"
+    for line in en.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].isalpha():
+            lex[fold(parts[0])] = float(parts[1])
+    fr = _package_dir("vaderSentiment_fr") / "fr_lexicon.txt"
+    for line in fr.read_text(encoding="utf-8", errors="replace").splitlines():
+        word, sep, value = line.rpartition("->")
+        if not sep:
+            continue
+        key = fold(word.strip())
+        if not key or not re.fullmatch(r"[a-z' -]+", key):
+            continue
+        try:
+            val = float(value)
+        except ValueError:
+            continue
+        # The French lexicon is machine-translated from VADER: the first-seen (English) value is
+        # kept for words shared by both languages; French-only words come from here.
+        lex.setdefault(key, val)
+    for word, val in lx.DOMAIN_VALENCE.items():
+        lex[fold(word)] = val
+    # Function words the translated lexicon gave a valence to by accident.
+    for word in ("pas", "plus", "rien", "sans", "trop", "encore", "toujours", "si", "non", "no", "ne", "jamais"):
+        lex.pop(word, None)
+    return lex
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> list[tuple[re.Pattern[str], float]]:
+    return [(re.compile(r"\b(?:" + p + r")\b"), v) for p, v in lx.PHRASE_VALENCE]
+
+
+@dataclass(slots=True)
+class RuleSentiment:
+    compound: float  # -1..1
+    pos: float  # sum of positive evidence
+    neg: float  # sum of negative evidence (positive number)
+    hits: int  # number of valenced items
+    question: bool
+
+
+def score_rules(doc: Prepared) -> RuleSentiment:
+    lex = load_lexicon()
+    text = doc.folded
+    total_pos = total_neg = 0.0
+    hits = 0
+    # Phrases first; their words are masked.
+    for pattern, val in _phrases():
+        if pattern.search(text):
+            count = len(pattern.findall(text))
+            text = pattern.sub(" _ ", text)
+            if val > 0:
+                total_pos += val * min(count, 2)
+            else:
+                total_neg += -val * min(count, 2)
+            hits += count
+    toks = words(text)
+    contrast_at = -1
+    for i, tok in enumerate(toks):
+        if tok in lx.CONTRAST:
+            contrast_at = i
+    sentiments: list[float] = []
+    for i, tok in enumerate(toks):
+        val = lex.get(tok)
+        if val is None and tok.endswith("'"):
+            val = None
+        if not val:
+            sentiments.append(0.0)
+            continue
+        # intensifier / diminisher just before
+        for j in (i - 1, i - 2):
+            if j >= 0:
+                boost = lx.INTENSIFIERS.get(toks[j]) or lx.DIMINISHERS.get(toks[j])
+                if boost:
+                    val = val * (1 + boost) if j == i - 1 else val * (1 + boost * 0.6)
+                    break
+        if _negated(toks, i):
+            val = -0.6 * val if val > 0 else -0.4 * val
+        sentiments.append(val)
+    if contrast_at >= 0:
+        # "c'est joli mais ça casse" → what follows "mais" carries the opinion.
+        sentiments = [v * 0.5 if k < contrast_at else v * 1.4 for k, v in enumerate(sentiments)]
+    for v in sentiments:
+        if v > 0:
+            total_pos += v
+            hits += 1
+        elif v < 0:
+            total_neg += -v
+            hits += 1
+    for ch in doc.emoji:
+        v = lx.EMOJI_VALENCE.get(ch)
+        if v:
+            hits += 1
+            if v > 0:
+                total_pos += v * 0.8
+            else:
+                total_neg += -v * 0.8
+    raw = total_pos - total_neg
+    excl = min(doc.raw.count("!"), 4) * 0.25
+    raw += excl if raw > 0 else -excl if raw < 0 else 0.0
+    compound = raw / math.sqrt(raw * raw + 15)
+    return RuleSentiment(compound, total_pos, total_neg, hits, "?" in doc.raw)
+
+
+def _negated(toks: list[str], i: int) -> bool:
+    window = toks[max(0, i - 3) : i]
+    if any(t in lx.NEGATORS or t.endswith("n't") for t in window):
+        return True
+    # French "ne/n' VERB pas": the negator follows the verb.
+    before = toks[max(0, i - 2) : i]
+    after = toks[i + 1 : i + 3]
+    return any(t in lx.FR_NE for t in before) and any(t in lx.NEGATORS for t in after)
+
+
+def label_from_compound(compound: float, question: bool) -> tuple[str, float]:
+    """Compound → (label, confidence 0..1)."""
+    neg_t = NEG_THRESHOLD
+    pos_t = POS_THRESHOLD + (0.1 if question else 0.0)
+    if compound >= pos_t:
+        return "positive", round(min(1.0, 0.55 + (compound - pos_t) * 0.6), 4)
+    if compound <= neg_t:
+        return "negative", round(min(1.0, 0.55 + (neg_t - compound) * 0.6), 4)
+    # neutral: most confident at 0
+    span = pos_t if compound >= 0 else -neg_t
+    return "neutral", round(max(0.34, 0.8 - abs(compound) / span * 0.45), 4)

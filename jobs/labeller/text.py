@@ -1,0 +1,104 @@
+"""Text hygiene shared by every label: make any input safe, strip what misleads the models.
+
+Social texts carry URLs, @handles, hashtags, emoji, elongations ("trooop") and sometimes broken
+Unicode (NUL bytes, lone surrogates from bad JSON). Every label works on the outputs of
+:func:`prepare`, so they all agree on what the text "says".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from unidecode import unidecode
+
+# Labels are computed on a prefix: a 100k-char comment says what it says in its first pages,
+# and it keeps the per-document cost bounded.
+ANALYSED_CHARS = 4000
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+HANDLE_RE = re.compile(r"(?<!\w)@[\w.]+")
+HASHTAG_RE = re.compile(r"(?<!\w)#(\w+)")
+ELONGATION_RE = re.compile(r"(\w)\1{2,}")
+PUNCT_RUN_RE = re.compile(r"([!?.])\1{2,}")
+SPACE_RE = re.compile(r"\s+")
+# Emoji and pictographs (incl. flags, dingbats, variation selectors, skin tones, ZWJ).
+EMOJI_RE = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\U0000fe0f\U0000200d"
+    "\U00002190-\U000021ff\U00002b00-\U00002bff\U0001f3fb-\U0001f3ff\u2300-\u23ff]+"
+)
+LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", re.UNICODE)
+CAMEL_RE = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Ý])")
+
+
+def sanitise(text: object) -> str:
+    """Any value → a valid, NUL-free Python str (lone surrogates replaced)."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    if "\x00" in text:
+        text = text.replace("\x00", " ")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One text, ready for the labels."""
+
+    raw: str  # sanitised, truncated original (keeps case, emoji, punctuation)
+    clean: str  # URLs/handles removed, hashtags as words, elongations squeezed, emoji removed
+    lower: str  # clean, lower-cased (keeps accents)
+    folded: str  # lower without accents, apostrophes normalised: what keyword rules match on
+    emoji: str  # the emoji found, in order
+    n_letters: int
+    n_words: int
+
+
+def squeeze(text: str) -> str:
+    """'trooooop' → 'troop', 'cooool' → 'cool': keeps double letters, drops elongation."""
+    return ELONGATION_RE.sub(r"\1\1", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, typographic apostrophes normalised."""
+    text = text.lower().replace("’", "'").replace("`", "'")
+    if text.isascii():
+        return text
+    # unidecode also maps œ→oe and strips accents; keep emoji out of it (they were removed before).
+    return unidecode(text)
+
+
+def prepare(text: object) -> Prepared:
+    raw = sanitise(text)
+    if len(raw) > ANALYSED_CHARS:
+        raw = raw[:ANALYSED_CHARS]
+    body = URL_RE.sub(" ", raw)
+    body = HANDLE_RE.sub(" ", body)
+    # "#LivraisonRatée" → "Livraison Ratée": hashtags often carry the message.
+    body = HASHTAG_RE.sub(lambda m: " " + CAMEL_RE.sub(" ", m.group(1)) + " ", body)
+    emoji = "".join(EMOJI_RE.findall(body))
+    if emoji:
+        body = EMOJI_RE.sub(" ", body)
+    body = unicodedata.normalize("NFC", body)
+    body = squeeze(PUNCT_RUN_RE.sub(r"\1\1", body))
+    clean = SPACE_RE.sub(" ", body).strip()
+    lower = clean.lower().replace("’", "'")
+    folded = fold(lower)
+    n_letters = len(LETTER_RE.findall(clean))
+    n_words = len(WORD_RE.findall(clean))
+    return Prepared(raw, clean, lower, folded, emoji, n_letters, n_words)
+
+
+def words(folded: str) -> list[str]:
+    """Tokens of a folded text; elisions split off ("n'est" → "n'", "est")."""
+    out: list[str] = []
+    for tok in re.findall(r"[a-z0-9]+'?|[!?]", folded):
+        out.append(tok)
+    return out

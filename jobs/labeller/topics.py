@@ -1,0 +1,101 @@
+"""Topics from the analyst-editable taxonomy (schemas/taxonomy.yaml): keyword rules, plus an
+embedding matcher (multilingual USE) for texts the rules do not place — multi-label with scores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "schemas" / "taxonomy.yaml"
+KEYWORD_SCORE = 0.9
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy file is invalid (the message says where)."""
+
+
+@dataclass
+class Topic:
+    id: str
+    label_fr: str
+    label_en: str
+    description_fr: str
+    description_en: str
+    examples: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass
+class Taxonomy:
+    topics: dict[str, Topic]
+    min_score: float = 0.5
+    fallback: str = "other"
+    version: int = 1
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.topics)
+
+
+def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
+    path = Path(path) if path else TAXONOMY_PATH
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TaxonomyError(f"{path}: cannot read taxonomy: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("topics"), dict) or not data["topics"]:
+        raise TaxonomyError(f"{path}: expected a mapping with a non-empty 'topics' mapping")
+    topics: dict[str, Topic] = {}
+    for tid, spec in data["topics"].items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(tid)):
+            raise TaxonomyError(f"{path}: topic id {tid!r} must be lower_snake_case")
+        if not isinstance(spec, dict):
+            raise TaxonomyError(f"{path}: topic {tid!r} must be a mapping")
+        missing = [k for k in ("label_fr", "label_en", "description_fr", "description_en") if not spec.get(k)]
+        if missing:
+            raise TaxonomyError(f"{path}: topic {tid!r} lacks {', '.join(missing)}")
+        keywords = [str(k) for k in (spec.get("keywords") or [])]
+        pattern = None
+        if keywords:
+            try:
+                pattern = re.compile(r"(?<![\w'])(?:" + "|".join(f"(?:{k})" for k in keywords) + r")(?!\w)")
+            except re.error as exc:
+                raise TaxonomyError(f"{path}: topic {tid!r} has an invalid keyword pattern: {exc}") from exc
+        topics[str(tid)] = Topic(
+            id=str(tid),
+            label_fr=str(spec["label_fr"]),
+            label_en=str(spec["label_en"]),
+            description_fr=str(spec["description_fr"]),
+            description_en=str(spec["description_en"]),
+            examples=[str(e) for e in (spec.get("examples") or [])],
+            keywords=keywords,
+            pattern=pattern,
+        )
+    fallback = str(data.get("fallback", "other"))
+    if fallback not in topics:
+        raise TaxonomyError(f"{path}: fallback topic {fallback!r} is not defined")
+    return Taxonomy(topics, float(data.get("min_score", 0.5)), fallback, int(data.get("version", 1)))
+
+
+def keyword_scores(taxonomy: Taxonomy, folded: Sequence[str]) -> list[dict[str, float]]:
+    """Per text: topic → KEYWORD_SCORE for every topic whose keywords match."""
+    out: list[dict[str, float]] = []
+    for text in folded:
+        scores: dict[str, float] = {}
+        for tid, topic in taxonomy.topics.items():
+            if topic.pattern is not None and topic.pattern.search(text):
+                scores[tid] = KEYWORD_SCORE
+        out.append(scores)
+    return out
+
+
+def decide(taxonomy: Taxonomy, scores: dict[str, float]) -> list[str]:
+    chosen = sorted((t for t, s in scores.items() if s >= taxonomy.min_score), key=lambda t: -scores[t])
+    return chosen or [taxonomy.fallback]

@@ -1,0 +1,101 @@
+"""Toxicity: abuse a moderator must see — insults aimed at people, threats, hate, harassment.
+
+Casual swearing that targets nobody ("putain c'est trop bon") and self-deprecation ("je suis con
+d'avoir oublié") are *not* toxic (see docs/labels.md). Evidence, strongest first:
+1. context patterns: threats, hate, targeted insults, "bande de …", "ta gueule" (lexicon.TOXIC_PATTERNS);
+2. strong insults and slurs anywhere (lexicon.STRONG_INSULTS, leetspeak undone);
+3. mild insults only when aimed at someone (lexicon.WEAK_INSULTS after INSULT_TARGETS);
+4. the french-badwords-list word list (npm, MIT, vendored in resources/) minus its innocent entries;
+5. English: alt-profanity-check's linear model (shipped in its wheel), damped when nothing is aimed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from jobs.labeller import lexicon as lx
+from jobs.labeller.text import Prepared, fold
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+THRESHOLD = 0.5
+
+
+@lru_cache(maxsize=1)
+def badwords() -> frozenset[str]:
+    """The vendored French word list, folded, minus words that are innocent or handled by context."""
+    entries = (RESOURCES / "french_badwords.txt").read_text(encoding="utf-8").splitlines()
+    out = set()
+    for entry in entries:
+        word = fold(entry.strip()).translate(lx.LEET)
+        if word and re.fullmatch(r"[a-z' -]+", word):
+            out.add(word)
+    return frozenset(out - lx.TOXIC_WORD_ALLOW - lx.WEAK_INSULTS - lx.SWEARS)
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> tuple[list[tuple[re.Pattern[str], float]], re.Pattern[str], re.Pattern[str]]:
+    patterns = [(re.compile(p), s) for p, s in lx.TOXIC_PATTERNS]
+    safe = re.compile("|".join(f"(?:{p})" for p in lx.TOXIC_SAFE_PATTERNS))
+    weak = "|".join(sorted(map(re.escape, lx.WEAK_INSULTS), key=len, reverse=True))
+    targeted = re.compile(r"\b" + lx.INSULT_TARGETS + r"\s?(?:[a-z]+ ){0,2}(?:" + weak + r")\b")
+    return patterns, safe, targeted
+
+
+def _rule_score(doc: Prepared) -> tuple[float, bool]:
+    """(score, aimed-at-someone) from the rules."""
+    patterns, safe, targeted = _compiled()
+    text = doc.folded
+    deleet = fold(doc.raw).translate(lx.LEET) if any(c in doc.raw for c in "01345@!$7") else text
+    score = 0.0
+    for pat, s in patterns:
+        if pat.search(text):
+            score = max(score, s)
+    toks = set(re.findall(r"[a-z]+", text)) | set(re.findall(r"[a-z]+", deleet))
+    if toks & lx.STRONG_INSULTS:
+        score = max(score, 0.88)
+    aimed = bool(targeted.search(text))
+    if aimed:
+        score = max(score, 0.8)
+    bad = toks & badwords()
+    if bad:
+        score = max(score, 0.72)
+    if score < 0.5 and toks & lx.SWEARS:
+        score = max(score, 0.35)
+    if score < 0.95 and safe.search(text):
+        score = min(score, 0.3)
+    return score, aimed or score >= 0.9
+
+
+class ToxicityScorer:
+    def __init__(self) -> None:
+        badwords()
+        _compiled()
+        self._english = None
+        try:
+            from profanity_check import predict_prob
+
+            self._english = predict_prob
+        except Exception:  # the rules still work without the English model
+            self._english = None
+
+    def score_many(self, docs: Sequence[Prepared], langs: Sequence[str]) -> list[float]:
+        scores: list[float] = []
+        aimed_flags: list[bool] = []
+        for doc in docs:
+            s, aimed = _rule_score(doc)
+            scores.append(s)
+            aimed_flags.append(aimed)
+        en_idx = [i for i, lang in enumerate(langs) if lang == "en" and docs[i].n_letters > 0]
+        if en_idx and self._english is not None:
+            probs = self._english([docs[i].clean for i in en_idx])
+            for i, p in zip(en_idx, probs, strict=True):
+                p = float(p)
+                # Swearing at nobody stays under the threshold; aimed or strong profanity passes.
+                model_score = p if aimed_flags[i] else min(p * 0.55, 0.45)
+                if scores[i] <= 0.3 and _compiled()[1].search(docs[i].folded):
+                    model_score = min(model_score, 0.3)
+                scores[i] = max(scores[i], model_score)
+        return [round(min(1.0, s), 4) for s in scores]

@@ -1,0 +1,56 @@
+"""`ecoute label` as a user runs it: JSON Lines through the real command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ECOUTE = [str(Path(sys.executable).with_name("ecoute"))]
+
+
+def test_label_command_keeps_order_and_reports_bad_lines():
+    lines = [
+        json.dumps({"id": "fb:1", "text": "Colis toujours pas reçu, remboursez-moi", "source": "facebook"}),
+        'not json at all "id": "fb:2"',
+        json.dumps({"id": "fb:3"}),
+        json.dumps({"id": "fb:4", "text": "Merci pour la rapidité 👍", "author": {"is_brand": False}}),
+        json.dumps([1, 2]),
+        json.dumps({"id": "fb:6", "text": 12}),
+        "",
+        json.dumps({"id": "fb:7", "text": "\u0000😂"}),
+    ]
+    proc = subprocess.run(
+        [*ECOUTE, "label", "--batch-size", "2"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["fb:1", "fb:2", "fb:3", "fb:4", None, "fb:6", "fb:7"]
+    assert [("error" in o) for o in out] == [False, True, True, False, True, True, False]
+    assert out[0]["criticism"] is True and out[0]["sentiment"] == "negative"
+    assert out[3]["sentiment"] == "positive"
+    assert out[6]["lang"] == "und"
+    for key in (
+        "lang",
+        "lang_confidence",
+        "sentiment",
+        "sentiment_score",
+        "topics",
+        "toxic",
+        "toxic_score",
+        "criticism",
+        "constructive",
+    ):
+        assert key in out[0]
+    assert "missing field 'text'" in proc.stderr and "fb:3" in proc.stderr
+
+
+def test_check_taxonomy():
+    proc = subprocess.run([*ECOUTE, "label", "--check-taxonomy"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "delivery" in proc.stderr
