@@ -442,3 +442,45 @@ def run_streams(
             sink.close()
     total.duration_s = time.perf_counter() - started
     return total
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers for sources that list newest first
+# ---------------------------------------------------------------------------------------------
+class SeenFilter:
+    """Which items are new since the last completed sweep, for sources without a ``since`` filter.
+
+    Keeps the newest timestamp seen and the ids at exactly that timestamp (so ties are neither
+    lost nor re-sent). ``observe`` during a sweep, ``state()`` after it.
+    """
+
+    def __init__(self, state: dict[str, Any] | None = None):
+        state = state or {}
+        self.high_water: str | None = state.get("high_water")
+        self.ids_at_high_water: set[str] = set(state.get("ids_at_high_water") or [])
+        self._new_high = self.high_water
+        self._new_ids = set(self.ids_at_high_water)
+
+    def is_new(self, timestamp: str, item_id: str) -> bool:
+        if self.high_water is None or timestamp > self.high_water:
+            return True
+        return timestamp == self.high_water and item_id not in self.ids_at_high_water
+
+    def observe(self, timestamp: str, item_id: str) -> None:
+        if self._new_high is None or timestamp > self._new_high:
+            self._new_high = timestamp
+            self._new_ids = {item_id}
+        elif timestamp == self._new_high:
+            self._new_ids.add(item_id)
+
+    def state(self) -> dict[str, Any]:
+        return {"high_water": self._new_high, "ids_at_high_water": sorted(self._new_ids)}
+
+
+def copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy (pages carry a snapshot of the state, not a reference that moves on)."""
+    return orjson.loads(orjson.dumps(state))
+
+
+def epoch_now() -> int:
+    return int(time.time())

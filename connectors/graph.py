@@ -1,0 +1,129 @@
+"""Meta Graph API rules shared by the Facebook and Instagram connectors.
+
+Errors come as ``{"error": {"message", "type", "code", "error_subcode", "is_transient", "fbtrace_id"}}``:
+- 4, 17, 32, 613, 80001–80014 (application, user, page, custom and business-use-case rate limits):
+  retry after the time the ``X-Business-Use-Case-Usage`` header estimates
+  (``estimated_time_to_regain_access``, minutes), else exponential back-off;
+- 190 (access token expired or invalidated): stop with a message saying which token to renew;
+- 1, 2 and ``is_transient``: retry with back-off; 5xx too;
+- 100 with subcode 33 (object gone) and 404: skip that object; anything else: stop with the message.
+Usage headers (``X-App-Usage``, ``X-Page-Usage``, ``X-Business-Use-Case-Usage``) above
+``usage_slowdown_pct`` make the client pause between calls before Meta throttles it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from connectors.base import ConnectorError
+from connectors.http import ApiClient, Decision, default_classify, next_params
+
+THROTTLE_CODES = {4, 17, 32, 613, *range(80001, 80015)}
+TRANSIENT_CODES = {1, 2}
+
+
+def _header_json(response: httpx.Response, name: str) -> Any:
+    value = response.headers.get(name)
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def usage_pct(response: httpx.Response) -> float:
+    """The highest usage percentage any Graph usage header reports (0 when none)."""
+    highest = 0.0
+    for name in ("x-app-usage", "x-page-usage", "x-ad-account-usage"):
+        usage = _header_json(response, name)
+        if isinstance(usage, dict):
+            highest = max([highest, *(float(v) for v in usage.values() if isinstance(v, int | float))])
+    buc = _header_json(response, "x-business-use-case-usage")
+    if isinstance(buc, dict):
+        for entries in buc.values():
+            for entry in entries if isinstance(entries, list) else []:
+                for key in ("call_count", "total_cputime", "total_time"):
+                    if isinstance(entry.get(key), int | float):
+                        highest = max(highest, float(entry[key]))
+    return highest
+
+
+def regain_access_s(response: httpx.Response) -> float | None:
+    """Seconds until access is regained, from X-Business-Use-Case-Usage (minutes in the header)."""
+    buc = _header_json(response, "x-business-use-case-usage")
+    minutes = []
+    if isinstance(buc, dict):
+        for entries in buc.values():
+            for entry in entries if isinstance(entries, list) else []:
+                value = entry.get("estimated_time_to_regain_access")
+                if isinstance(value, int | float) and value > 0:
+                    minutes.append(float(value))
+    return max(minutes) * 60 if minutes else None
+
+
+def make_classifier(token_setting: str):
+    def classify(response: httpx.Response) -> Decision:
+        if response.status_code < 400:
+            return Decision("ok")
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            error = {}
+        if not isinstance(error, dict) or "code" not in error:
+            return default_classify(response)
+        code, subcode = error.get("code"), error.get("error_subcode")
+        message = f"Graph error {code}{f'/{subcode}' if subcode else ''}: {error.get('message', '')[:300]}"
+        if code == 190:
+            return Decision(
+                "fatal",
+                f"the access token is expired or invalid ({message}). Generate a new long-lived token and set "
+                f"{token_setting} (or the Airflow connection's password).",
+            )
+        if code in THROTTLE_CODES:
+            return Decision("retry", f"throttled ({message})", regain_access_s(response))
+        if code in TRANSIENT_CODES or error.get("is_transient") or response.status_code >= 500:
+            return Decision("retry", f"transient ({message})")
+        if (code == 100 and subcode == 33) or response.status_code == 404:
+            return Decision("skip", message)
+        if code in (10, 200) or 200 <= int(code or 0) < 300:
+            return Decision("fatal", f"permission missing ({message}); check the token's permissions")
+        return Decision("fatal", message)
+
+    return classify
+
+
+def make_graph_client(name: str, config: Any, token: str | None, token_setting: str) -> ApiClient:
+    if not token:
+        raise ConnectorError(f"{name}: no access token; set {token_setting}")
+
+    def pace(response: httpx.Response) -> float:
+        used = usage_pct(response)
+        if used < config.usage_slowdown_pct:
+            return 0.0
+        # The closer to 100 %, the longer the pause: spread the remaining calls over the hour window.
+        return min(config.backoff_max_s, config.backoff_base_s * (1 + (used - config.usage_slowdown_pct)))
+
+    return ApiClient(name, config, make_classifier(token_setting), params={"access_token": token}, after_response=pace)
+
+
+def paginate(
+    client: ApiClient, path: str, params: dict[str, Any], max_pages: int
+) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any], dict[str, str] | None]]:
+    """(data, paging, params of the next page or None) for each page of a Graph edge."""
+    current: dict[str, Any] | None = params
+    pages = 0
+    while current is not None and pages < max_pages:
+        body = client.get_json(path, current)
+        pages += 1
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise ConnectorError(f"{client.name}: {path} answered without a data list")
+        paging = body.get("paging") or {}
+        following = next_params(paging.get("next"))
+        yield data, paging, following
+        current = following
