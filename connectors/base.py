@@ -484,3 +484,8 @@ def copy_state(state: dict[str, Any]) -> dict[str, Any]:
 
 def epoch_now() -> int:
     return int(time.time())
+
+
+def epoch_of(timestamp: Any) -> int:
+    """Epoch seconds of any timestamp ``parse_time`` accepts."""
+    return int(datetime.fromisoformat(parse_time(timestamp).replace("Z", "+00:00")).timestamp())

@@ -15,7 +15,6 @@ per watched post its creation time and comment cursor. It is saved after each ac
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from connectors.base import (
@@ -26,8 +25,8 @@ from connectors.base import (
     build_raw_event,
     copy_state,
     epoch_now,
+    epoch_of,
     map_record,
-    parse_time,
 )
 from connectors.config import ConnectorSettings, FacebookSettings
 from connectors.graph import make_graph_client, paginate
@@ -92,10 +91,6 @@ def map_comment(record: dict[str, Any], settings: Settings, post_id: str, page_i
     )
 
 
-def _epoch(created_time: str) -> int:
-    return int(datetime.fromisoformat(parse_time(created_time).replace("Z", "+00:00")).timestamp())
-
-
 class FacebookPageStream:
     """One page: its feed window, then the comments of each watched post."""
 
@@ -143,7 +138,7 @@ class FacebookPageStream:
                 )
                 records.append(mapped)
                 if mapped.event is not None:
-                    created = _epoch(post["created_time"])
+                    created = epoch_of(post["created_time"])
                     state["posts"].setdefault(post["id"], {"created": created, "after": None})
             state["feed_next"] = following
             if following is None:  # window done: the next sweep starts where this one ended
