@@ -246,6 +246,130 @@ def models_build(
 # ---------------------------------------------------------------------------------------------
 # rollups, spikes, alerts, digests (jobs/ + dags/)
 # ---------------------------------------------------------------------------------------------
+spikes_app = typer.Typer(help="The criticism spike detector (jobs/spikes.py).")
+app.add_typer(spikes_app, name="spikes")
+
+
+@spikes_app.command("detect")
+def spikes_detect(
+    file: Annotated[str, typer.Argument(help="CSV with header 'timestamp,value' ('-' reads stdin).")],
+    verbose: Annotated[bool, typer.Option("--details", help="Also print ratio, expected and severity.")] = False,
+) -> None:
+    """Print the timestamp of each bucket at which an alert fires (one line per alert episode)."""
+    from jobs.spikes import SeriesFormatError, read_series_csv, run_detector
+
+    try:
+        if file == "-":
+            timestamps, values, bucket = read_series_csv(sys.stdin, "<stdin>")
+        else:
+            with open(file, encoding="utf-8", newline="") as handle:
+                timestamps, values, bucket = read_series_csv(handle, file)
+    except SeriesFormatError as exc:
+        raise fail(str(exc), code=2) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}", code=2) from None
+    for decision in run_detector(timestamps, values, bucket):
+        if decision.alert:
+            line = decision.timestamp.strftime("%Y-%m-%d %H:%M:%S")
+            if verbose:
+                line += (
+                    f"  observed/expected={decision.ratio:.1f} window={decision.window_minutes}min "
+                    f"severity={decision.severity} p={decision.p_value:.1e}"
+                )
+            print(line)
+
+
+def _parse_day(value: str, option: str):  # -> date (imported lazily)
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}", code=2) from None
+
+
+def _parse_time(value: str, option: str):  # -> datetime
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"{option}: expected a time like 2026-10-20T15:00, got {value!r}", code=2) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command("rollups")
+def rollups_command(
+    day_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, UTC).")],
+    day_to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive (default: --from).")] = None,
+) -> None:
+    """Recompute the daily rollups of a range of days (safe to re-run: rows are overwritten)."""
+    from ecoute.settings import get_settings
+    from jobs.rollups import compute_daily_rollups
+
+    first = _parse_day(day_from, "--from")
+    last = _parse_day(day_to, "--to") if day_to else first
+    if last < first:
+        raise fail("--to is before --from", code=2)
+    rows = compute_daily_rollups(get_settings(), first, last)
+    console.print(f"[green]✔[/] {rows} rollup rows written for {first} → {last}")
+
+
+alerts_app = typer.Typer(help="The criticism spike watch: alerts in Elasticsearch, Kafka and by email.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("watch")
+def alerts_watch(
+    now: Annotated[str | None, typer.Option(help="Run as if at this time (default: now).")] = None,
+    no_email: Annotated[bool, typer.Option("--no-email", help="Record alerts but send no email.")] = False,
+) -> None:
+    """One run of the spike watch (what the 15-minute DAG does)."""
+    from ecoute.settings import get_settings
+    from jobs.alerts import run_criticism_watch
+
+    at = _parse_time(now, "--now") if now else None
+    alerts = run_criticism_watch(get_settings(), now=at, send_email=not no_email)
+    for alert in alerts:
+        sent = f"emailed {alert['email_sent_at']}" if alert.get("email_sent_at") else "not emailed"
+        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})")
+    console.print(f"[green]✔[/] {len(alerts)} alert(s) opened or emailed")
+
+
+@alerts_app.command("replay")
+def alerts_replay(
+    start: Annotated[str, typer.Option("--from", help="Start time (e.g. 2026-10-01).")],
+    end: Annotated[str, typer.Option("--to", help="End time, exclusive.")],
+    no_email: Annotated[bool, typer.Option("--no-email", help="Record alerts but send no email.")] = False,
+) -> None:
+    """Replay the spike watch over a past period in one pass (as hourly runs would have)."""
+    from ecoute.settings import get_settings
+    from jobs.alerts import replay_criticism_watch
+
+    alerts = replay_criticism_watch(
+        get_settings(), _parse_time(start, "--from"), _parse_time(end, "--to"), send_email=not no_email
+    )
+    for alert in alerts:
+        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}")
+    console.print(f"[green]✔[/] {len(alerts)} alert episode(s)")
+
+
+@app.command("digest")
+def digest_command(
+    day: Annotated[str | None, typer.Option(help="Last day covered (default: yesterday, UTC).")] = None,
+    weekly: Annotated[bool, typer.Option("--weekly", help="The 7 days ending with --day, vs the 7 before.")] = False,
+    no_email: Annotated[bool, typer.Option("--no-email", help="Only write the HTML preview.")] = False,
+) -> None:
+    """Build the team digest (figures vs the previous period, chart, topics, criticism) and email it."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecoute.settings import get_settings
+    from jobs.digest import run_digest
+
+    last = _parse_day(day, "--day") if day else (datetime.now(UTC) - timedelta(days=1)).date()
+    result = run_digest(get_settings(), last, period="weekly" if weekly else "daily", send_email=not no_email)
+    console.print(f"[green]✔[/] digest {result['subject']!r}: preview {result['preview']}, sent={result['sent']}")
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""PNG screenshots of rendered emails with headless Chromium, saved in tests/artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def screenshot_email(html_path: str | Path, name: str) -> Path:
+    """Screenshot an HTML preview (images beside it); skip with a clear reason if Chromium is absent."""
+    browser = chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed (apt-get install -y chromium): email screenshot not taken")
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / f"{name}.png"
+    target.unlink(missing_ok=True)
+    subprocess.run(
+        [
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--hide-scrollbars", "--window-size=700,1400", f"--screenshot={target}",
+            Path(html_path).resolve().as_uri(),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert target.stat().st_size > 10_000, "the screenshot is (nearly) empty"
+    return target

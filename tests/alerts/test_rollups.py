@@ -1,0 +1,71 @@
+"""Daily rollups against the embedded noida-db: figures, deterministic ids, safe re-runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from ecoute.es import bulk_write, make_client
+from ecoute.events import month_index
+from jobs.rollups import compute_daily_rollups, read_rollups
+from tests.alerts.data import index_mentions, mention
+
+DAY = date(2026, 10, 5)
+T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
+
+
+def _docs() -> list[dict]:
+    return [
+        # An author already seen the day before: not new.
+        mention(1, T0 - timedelta(days=1), author="a_old"),
+        mention(2, T0, author="a_old", critical=True, answered_after=timedelta(minutes=30), topics=["prix"]),
+        mention(3, T0 + timedelta(hours=1), author="a_new", critical=True, topics=["prix", "livraison"]),
+        mention(4, T0 + timedelta(hours=2), author="a_new", sentiment="neutral", topics=[],
+                answered_after=timedelta(minutes=90)),
+        mention(5, T0 + timedelta(hours=3), author="a_other", kind="post", topics=["livraison"]),
+        mention(6, T0 + timedelta(hours=4), author="a_brand", is_brand=True, kind="reply", topics=["prix"]),
+        mention(7, T0 + timedelta(hours=5), author="a_en", lang="en", critical=True, sentiment="negative"),
+    ]  # fmt: skip
+
+
+def test_rollup_figures_and_rerun(settings) -> None:
+    index_mentions(settings, _docs())
+    written = compute_daily_rollups(settings, DAY, DAY)
+    rows = {r["id"]: r for r in read_rollups(settings, DAY, DAY, topic=None)}
+    assert written == len(rows)
+    fr_all = rows[f"{DAY}|facebook:maison-aurore|facebook|fr|_all"]
+    assert fr_all["volume"] == 4  # the brand's reply is not community volume
+    assert fr_all["brand_items"] == 1
+    assert (fr_all["posts"], fr_all["comments"]) == (1, 3)
+    assert (fr_all["positive"], fr_all["neutral"], fr_all["negative"]) == (1, 1, 2)
+    assert fr_all["mood_index"] == (1 - 2) / 4
+    assert fr_all["negative_share"] == 0.5
+    assert fr_all["criticism"] == 2 and fr_all["criticism_constructive"] == 1  # id 2 is even: constructive
+    assert fr_all["unanswered_critical"] == 1
+    assert fr_all["brand_response_rate"] == 0.5
+    assert fr_all["median_response_minutes"] == 60.0  # median of 30 and 90
+    assert fr_all["new_authors"] == 2  # a_new and a_other; a_old was seen the day before
+    prix = rows[f"{DAY}|facebook:maison-aurore|facebook|fr|prix"]
+    assert prix["volume"] == 2 and prix["criticism"] == 2
+    assert rows[f"{DAY}|facebook:maison-aurore|facebook|en|_all"]["volume"] == 1
+
+    # Re-running gives the same rows (only computed_at moves), never more.
+    def strip(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k != "computed_at"}
+
+    compute_daily_rollups(settings, DAY, DAY)
+    again = {r["id"]: r for r in read_rollups(settings, DAY, DAY, topic=None)}
+    assert {k: strip(v) for k, v in again.items()} == {k: strip(v) for k, v in rows.items()}
+
+    # A mention erased since the last run: its rows disappear on the next run.
+    client = make_client(settings)
+    doc = _docs()[-1]
+    bulk_write(client, [{"_op_type": "delete", "_index": month_index(settings.indices.mentions, doc["created_at"]),
+                         "_id": doc["id"]}], refresh="wait_for")  # fmt: skip
+    compute_daily_rollups(settings, DAY, DAY)
+    after = {r["id"] for r in read_rollups(settings, DAY, DAY, topic=None)}
+    assert f"{DAY}|facebook:maison-aurore|facebook|en|_all" not in after
+    assert after == set(rows) - {k for k in rows if "|en|" in k}
+
+
+def test_empty_day_writes_nothing(settings) -> None:
+    assert compute_daily_rollups(settings, DAY, DAY) == 0
