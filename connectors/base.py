@@ -448,18 +448,21 @@ def run_streams(
 # helpers for sources that list newest first
 # ---------------------------------------------------------------------------------------------
 class SeenFilter:
-    """Which items are new since the last completed sweep, for sources without a ``since`` filter.
+    """Which items are new, for sources that list newest first without a ``since`` filter.
 
-    Keeps the newest timestamp seen and the ids at exactly that timestamp (so ties are neither
-    lost nor re-sent). ``observe`` during a sweep, ``state()`` after it.
+    ``is_new`` compares with the committed high water (newest timestamp of the last completed
+    sweep, plus the ids at exactly that timestamp so ties are neither lost nor re-sent);
+    ``observe`` advances a pending high water during a sweep; ``state(commit=True)`` at its end
+    makes it the committed one. Both are saved, so a sweep interrupted by a crash resumes with
+    the same notion of "new".
     """
 
     def __init__(self, state: dict[str, Any] | None = None):
         state = state or {}
         self.high_water: str | None = state.get("high_water")
         self.ids_at_high_water: set[str] = set(state.get("ids_at_high_water") or [])
-        self._new_high = self.high_water
-        self._new_ids = set(self.ids_at_high_water)
+        self._pending: str | None = state.get("pending_high_water", self.high_water)
+        self._pending_ids: set[str] = set(state.get("pending_ids", self.ids_at_high_water))
 
     def is_new(self, timestamp: str, item_id: str) -> bool:
         if self.high_water is None or timestamp > self.high_water:
@@ -467,14 +470,21 @@ class SeenFilter:
         return timestamp == self.high_water and item_id not in self.ids_at_high_water
 
     def observe(self, timestamp: str, item_id: str) -> None:
-        if self._new_high is None or timestamp > self._new_high:
-            self._new_high = timestamp
-            self._new_ids = {item_id}
-        elif timestamp == self._new_high:
-            self._new_ids.add(item_id)
+        if self._pending is None or timestamp > self._pending:
+            self._pending = timestamp
+            self._pending_ids = {item_id}
+        elif timestamp == self._pending:
+            self._pending_ids.add(item_id)
 
-    def state(self) -> dict[str, Any]:
-        return {"high_water": self._new_high, "ids_at_high_water": sorted(self._new_ids)}
+    def state(self, commit: bool = False) -> dict[str, Any]:
+        if commit:
+            self.high_water, self.ids_at_high_water = self._pending, set(self._pending_ids)
+        return {
+            "high_water": self.high_water,
+            "ids_at_high_water": sorted(self.ids_at_high_water),
+            "pending_high_water": self._pending,
+            "pending_ids": sorted(self._pending_ids),
+        }
 
 
 def copy_state(state: dict[str, Any]) -> dict[str, Any]:

@@ -154,7 +154,7 @@ class InstagramAccountStream:
                 del state["media"][media_id]
                 yield Page([], copy_state(state))
                 continue
-            info["seen"] = seen.state()
+            info["seen"] = seen.state(commit=True)
             info["comments_count"] = count
             yield Page(records, copy_state(state))
 
