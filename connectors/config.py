@@ -37,6 +37,9 @@ class HttpSourceSettings(BaseModel):
     poll_interval_s: float = 300.0
     # How far back the first run looks, and how long old posts keep being polled for new comments.
     lookback_days: float = 7.0
+    # Sources listed newest first: items up to this much older than the last sweep's newest are
+    # read again, so new replies on recent threads are found.
+    revisit_days: float = 3.0
     max_pages: int = 10_000
 
 
@@ -60,8 +63,6 @@ class YouTubeSettings(HttpSourceSettings):
     base_url: str = "https://www.googleapis.com/youtube/v3"
     api_key: SecretStr | None = None
     channel_id: str | None = None
-    # Threads older than the last sweep by this much are revisited for new replies.
-    revisit_days: float = 3.0
 
 
 class RedditSettings(HttpSourceSettings):
