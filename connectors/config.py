@@ -88,8 +88,10 @@ class XSettings(HttpSourceSettings):
 
 class RssSettings(HttpSourceSettings):
     base_url: str = ""
-    feeds: list[str] = Field(default_factory=list)
-    channel: str = "news"
+    feeds: list[str] = Field(default_factory=list)  # absolute feed URLs
+    # Keep only entries mentioning one of these words (case-insensitive); empty keeps every entry.
+    keywords: list[str] = Field(default_factory=list)
+    channel: str = "news"  # used when a feed has no title
 
 
 class WebhookSettings(BaseModel):
