@@ -54,6 +54,8 @@ def run_connector(
     """
     from connectors.base import EventSink, run_streams
     from connectors.config import load_connector_settings
+    from connectors.http import RetriesExhausted
+    from ecoute.kafka import DeliveryError
 
     if name not in POLLED:
         hint = " (use import_file / `ecoute connect import FILE`)" if name == "import" else ""
@@ -64,12 +66,20 @@ def run_connector(
     source_settings = getattr(csettings, name)
     stop = stop or threading.Event()
     total = RunStats(connector=name)
+    streams = module.streams(settings, csettings)  # checks the configuration before touching Kafka
     sink = EventSink(settings, name)
     runs = 0
     try:
         while True:
             started = time.perf_counter()
-            stats = run_streams(name, module.streams(settings, csettings), settings, sink=sink)
+            try:
+                stats = run_streams(name, streams, settings, sink=sink)
+            except (RetriesExhausted, DeliveryError) as exc:
+                if once:
+                    raise
+                # Checkpoints hold: the next sweep resumes where this one stopped.
+                log.error("%s sweep failed (%s); retrying in %.0fs", name, exc, source_settings.poll_interval_s)
+                stats = RunStats(connector=name)
             total.add(stats)
             runs += 1
             log.info(
@@ -80,6 +90,7 @@ def run_connector(
                 break
             if stop.wait(source_settings.poll_interval_s):
                 break
+            streams = module.streams(settings, csettings)
     finally:
         sink.close()
     return total

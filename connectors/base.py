@@ -429,6 +429,7 @@ def run_streams(
     sink = sink or EventSink(settings, connector)
     total = RunStats(connector=connector)
     started = time.perf_counter()
+    streams = list(streams)
     try:
         for stream in streams:
             key = f"{connector}.{stream.key}"
@@ -438,6 +439,10 @@ def run_streams(
             )
             total.add(stats)
     finally:
+        for stream in streams:
+            close = stream.extra.get("close")
+            if close is not None:
+                close()
         if own_sink:
             sink.close()
     total.duration_s = time.perf_counter() - started

@@ -36,6 +36,10 @@ class Decision:
 OK = Decision("ok")
 
 
+class RetriesExhausted(ConnectorError):
+    """The source kept failing transiently; a later sweep may succeed (follow mode goes on)."""
+
+
 class SkipResource(Exception):
     """The resource is gone or closed (deleted post, comments disabled): skip it, go on."""
 
@@ -162,7 +166,7 @@ class ApiClient:
             if attempt < self.config.max_retries:
                 wait = decision.wait_s if decision.wait_s is not None else self.backoff(attempt)
                 self._wait(wait, last)
-        raise ConnectorError(f"{self.name}: gave up after {self.config.max_retries + 1} attempts ({last})")
+        raise RetriesExhausted(f"{self.name}: gave up after {self.config.max_retries + 1} attempts ({last})")
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         response = self.request("GET", path, params=params)

@@ -286,4 +286,6 @@ def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[S
         digest = hashlib.sha256(config.query.encode()).hexdigest()[:12]
         params = {"q": config.query, "sort": "new", "type": "link"}
         result.append(RedditListingStream(settings, config, client, f"search.{digest}", "search", params).stream())
+    if result:
+        result[-1].extra["close"] = client.close  # the streams share one client
     return result

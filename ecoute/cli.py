@@ -171,7 +171,7 @@ def _register_polled_connector(name: str) -> None:
         try:
             stats = run_connector(name, get_settings(), once=not follow, stop=stop)
         except ConnectorError as exc:
-            raise fail(f"{name}: {exc}") from None
+            raise fail(str(exc)) from None
         except KeyboardInterrupt:
             raise fail(f"{name}: interrupted; the next run resumes from the last checkpoint", 130) from None
         _print_run_stats(name, stats)
@@ -190,15 +190,14 @@ def connect_webhook(
     port: Annotated[int | None, typer.Option(help="Listen port (default ECOUTE_WEBHOOK__PORT).")] = None,
 ) -> None:
     """Receive Facebook/Instagram webhooks (hub.challenge handshake, X-Hub-Signature-256 check) → Kafka."""
-    from connectors.webhooks import serve
-
     from connectors.base import ConnectorError
+    from connectors.webhooks import serve
     from ecoute.settings import get_settings
 
     try:
         serve(get_settings(), host=host, port=port)
     except ConnectorError as exc:
-        raise fail(f"webhook: {exc}") from None
+        raise fail(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------

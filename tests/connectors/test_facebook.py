@@ -203,3 +203,16 @@ def test_crash_between_produce_and_checkpoint_resends_at_most_one_page(
     assert len(keys) == 7  # 0 lost
     assert sum(count - 1 for count in keys.values()) == 2  # exactly that one page (2 records) re-sent
     assert resumed.produced == 4
+
+
+def test_follow_mode_survives_a_failed_sweep_once_mode_reports_it(settings, fake_api, fast_http):
+    for _ in range(5):  # max_retries=4: five attempts, then the sweep gives up
+        fake_api.add(f"/v21.0/{PAGE}/feed", "facebook/error_transient.json")
+    serve_page(fake_api)
+    config = fb_config(fake_api, fast_http, poll_interval_s=0.01)
+    stats = run_connector("facebook", settings, once=False, connector_settings=config, max_runs=2)
+    assert stats.produced == 7  # the second sweep did the work
+    for _ in range(5):
+        fake_api.add(f"/v21.0/{PAGE}/feed", "facebook/error_transient.json", replace=_ == 0)
+    with pytest.raises(ConnectorError, match="gave up after 5 attempts"):
+        run_connector("facebook", settings, connector_settings=config)
