@@ -119,3 +119,18 @@ class FakeApi:
 @pytest.fixture
 def fake_api(httpserver: Any) -> FakeApi:
     return FakeApi(httpserver)
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment for running ``ecoute`` in a subprocess against the test's broker and topics."""
+    import os
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "COLUMNS": "250",
+        "ECOUTE_STATE_DIR": str(settings.state_dir),
+        "ECOUTE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        **{f"ECOUTE_TOPICS__{role.upper()}": name for role, name in settings.topics.model_dump().items()},
+    }
+    env.update(extra)
+    return env

@@ -79,3 +79,26 @@ def test_keywords_filter_and_broken_feed_goes_to_dlq(settings, fake_api, fast_ht
 def test_no_feeds_configured(settings):
     with pytest.raises(ConnectorError, match="ECOUTE_RSS__FEEDS"):
         run_connector("rss", settings, connector_settings=ConnectorSettings())
+
+
+def test_cli_connect_rss_once_reads_credentials_and_feeds_from_environment(settings, fake_api):
+    import json
+    import subprocess
+    import sys
+
+    from tests.connectors.conftest import cli_env
+
+    serve(fake_api)
+    env = cli_env(
+        settings, ECOUTE_RSS__FEEDS=json.dumps([fake_api.url("/economie/rss.xml")]), ECOUTE_RSS__LOOKBACK_DAYS="30"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "ecoute.cli", "connect", "rss", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "rss: 3 produced, 0 dead-lettered" in run.stdout
+    assert len(raw_events(settings)) == 3

@@ -115,3 +115,42 @@ def test_signature_helper_and_missing_secret(settings):
     assert not signature_ok(body, "sha1=abc", SECRET) and not signature_ok(body, None, SECRET)
     with pytest.raises(ConnectorError, match="ECOUTE_WEBHOOK__APP_SECRET"):
         make_server(settings, WebhookSettings(), host="127.0.0.1", port=0)
+
+
+def test_cli_connect_webhook_serves_until_sigterm(settings):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+    from tests.connectors.conftest import cli_env
+
+    port = free_port()
+    env = cli_env(settings, ECOUTE_WEBHOOK__APP_SECRET=SECRET, ECOUTE_WEBHOOK__VERIFY_TOKEN=VERIFY)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecoute.cli", "connect", "webhook", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}{PATH}",
+                    params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "42"},
+                )
+                break
+            except httpx.ConnectError:
+                assert process.poll() is None and time.monotonic() < deadline, (
+                    process.stderr.read() if process.stderr else ""
+                )
+                time.sleep(0.2)
+        assert answer.text == "42"
+        body = (FIXTURES / "webhooks" / "instagram_comments.json").read_bytes()
+        assert httpx.post(f"http://127.0.0.1:{port}{PATH}", content=body, headers=sign(body)).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    assert process.returncode == 0
+    assert len(raw_events(settings)) == 2
