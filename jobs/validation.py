@@ -1,0 +1,243 @@
+"""The validation gate of the enrichment job: a Great Expectations 1.x suite run on every micro-batch.
+
+The suite is data, not code: ``schemas/expectations/enriched_mentions.json``. ``gate_frame`` turns
+enriched events into the flat table the suite describes (derived columns for dates and topic
+scores); ``BatchGate.validate`` runs the suite and says, row by row, which expectations failed, so
+the job can quarantine exactly those rows and let the rest go on. ``build_data_docs`` renders GX Data
+Docs on demand from a sample of what is stored in Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import schemas
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ecoute.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SUITE_NAME = "enriched_mentions"
+
+# GX phones home and draws progress bars unless told otherwise; neither belongs in a stream job.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def _epoch_s(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def gate_row(doc: dict[str, Any], now_epoch_s: float) -> dict[str, Any]:
+    """One row of the gate table for an enriched event ``doc``."""
+    created = _epoch_s(doc.get("created_at"))
+    fetched = _epoch_s(doc.get("fetched_at"))
+    scores = [s for s in (doc.get("topic_scores") or {}).values() if isinstance(s, int | float)]
+    author = doc.get("author") or {}
+    return {
+        "id": doc.get("id"),
+        "source": doc.get("source"),
+        "kind": doc.get("kind"),
+        "channel": doc.get("channel"),
+        "author_id": author.get("id"),
+        "text": doc.get("text"),
+        "lang": doc.get("lang"),
+        "lang_confidence": doc.get("lang_confidence"),
+        "sentiment": doc.get("sentiment"),
+        "sentiment_score": doc.get("sentiment_score"),
+        "toxic_score": doc.get("toxic_score"),
+        "topic_score_min": min(scores) if scores else None,
+        "topic_score_max": max(scores) if scores else None,
+        "toxic": doc.get("toxic"),
+        "criticism": doc.get("criticism"),
+        "constructive": doc.get("constructive"),
+        "labeller_version": doc.get("labeller_version"),
+        # An unparseable date is "infinitely wrong": the range expectations catch it.
+        "created_at_epoch_s": created if created is not None else float("-inf"),
+        "created_ahead_s": (created - now_epoch_s) if created is not None else float("inf"),
+        "fetched_before_created_s": (created - fetched) if created is not None and fetched is not None else 0.0,
+    }
+
+
+def gate_frame(docs: Sequence[dict[str, Any]], now_epoch_s: float | None = None) -> pd.DataFrame:
+    """The flat table the suite validates, one row per doc, index = position in ``docs``."""
+    import time
+
+    import pandas as pd
+
+    now = time.time() if now_epoch_s is None else now_epoch_s
+    frame = pd.DataFrame.from_records([gate_row(doc, now) for doc in docs])
+    if frame.empty:
+        frame = pd.DataFrame(columns=list(gate_row({}, now)))
+    return frame
+
+
+def suite_definition() -> dict[str, Any]:
+    return schemas.expectation_suite(SUITE_NAME)
+
+
+def describe(expectation: dict[str, Any] | Any) -> str:
+    """A short readable name of an expectation: ``expect_…(column)``."""
+    if not isinstance(expectation, dict):
+        expectation = {"type": expectation.type, "kwargs": dict(expectation.kwargs)}
+    kwargs = expectation.get("kwargs", {})
+    column = kwargs.get("column")
+    return f"{expectation['type']}({column})" if column else expectation["type"]
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+
+
+@dataclass
+class GateResult:
+    """What the suite said about one batch."""
+
+    success: bool
+    evaluated: int
+    outcomes: list[ExpectationOutcome]
+    # row position -> names of the expectations it failed
+    failures: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def failed_expectations(self) -> list[str]:
+        return [o.expectation for o in self.outcomes if not o.success]
+
+    def as_metrics(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "expectation": o.expectation,
+                "success": o.success,
+                "element_count": o.element_count,
+                "unexpected_count": o.unexpected_count,
+            }
+            for o in self.outcomes
+        ]
+
+
+class BatchGate:
+    """The suite, compiled once into an ephemeral GX context, run on pandas frames."""
+
+    def __init__(self, suite: dict[str, Any] | None = None):
+        import great_expectations as gx
+        from great_expectations.core import ExpectationSuite
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        definition = dict(suite or suite_definition())
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        batch = (
+            self.context.data_sources.add_pandas("ecoute_enrich")
+            .add_dataframe_asset("micro_batch")
+            .add_batch_definition_whole_dataframe("whole_batch")
+        )
+        self.suite = self.context.suites.add(
+            ExpectationSuite(
+                name=definition["name"], expectations=definition["expectations"], meta=definition.get("meta")
+            )
+        )
+        self.definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{definition['name']}_gate", data=batch, suite=self.suite)
+        )
+
+    def validate(self, frame: pd.DataFrame) -> GateResult:
+        if frame.empty:
+            return GateResult(True, 0, [])
+        frame = frame.reset_index(drop=True)
+        result = self.definition.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
+        outcomes: list[ExpectationOutcome] = []
+        failures: dict[int, list[str]] = {}
+        for item in result.results:
+            name = describe(item.expectation_config)
+            info = item.result or {}
+            if item.exception_info and item.exception_info.get("raised_exception"):
+                # A suite that cannot run is a bug, not bad data: fail the batch loudly (it is retried).
+                raise RuntimeError(f"expectation {name} could not run: {item.exception_info.get('exception_message')}")
+            outcomes.append(
+                ExpectationOutcome(
+                    name,
+                    bool(item.success),
+                    int(info.get("element_count") or 0),
+                    int(info.get("unexpected_count") or 0),
+                )
+            )
+            if not item.success:
+                for position in info.get("unexpected_index_list") or []:
+                    failures.setdefault(int(position), []).append(name)
+        return GateResult(bool(result.success), len(outcomes), outcomes, failures)
+
+
+def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:
+    """Validate a sample of the stored mentions with the suite and render GX Data Docs; returns index.html.
+
+    Everything lives under ``<state_dir>/gx`` (a GX file context), so the docs can be opened offline.
+    """
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuite
+
+    from ecoute.es import make_client, scan_docs
+
+    client = make_client(settings)
+    docs = []
+    for doc in scan_docs(client, settings.indices.mentions):
+        doc.pop("_id", None)
+        doc.pop("_index", None)
+        docs.append(doc)
+        if len(docs) >= sample_size:
+            break
+    root = settings.state_dir / "gx"
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    definition = suite_definition()
+    suite = context.suites.add_or_update(
+        ExpectationSuite(name=definition["name"], expectations=definition["expectations"], meta=definition.get("meta"))
+    )
+    try:
+        source = context.data_sources.get("ecoute_mentions_sample")
+    except (KeyError, ValueError):
+        source = context.data_sources.add_pandas("ecoute_mentions_sample")
+    try:
+        asset = source.get_asset("sample")
+    except LookupError:
+        asset = source.add_dataframe_asset("sample")
+    try:
+        batch = asset.get_batch_definition("whole")
+    except (KeyError, ValueError):
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{SUITE_NAME}_sample", data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{SUITE_NAME}_docs",
+            validation_definitions=[validation],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_docs")],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    checkpoint.run(batch_parameters={"dataframe": gate_frame(docs)})
+    context.build_data_docs()
+    index = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if not index.is_file():
+        found = sorted(root.rglob("index.html"))
+        if not found:
+            raise RuntimeError(f"GX built no Data Docs under {root}")
+        index = found[0]
+    return index

@@ -1,0 +1,44 @@
+"""Helpers for the enrichment tests: produce raw events, read back what the job stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecoute.es import make_client, scan_docs
+from ecoute.kafka import Producer, ensure_topics, high_watermarks, read_range
+from ecoute.settings import Settings
+
+
+def produce(settings: Settings, records: list[tuple[str | None, Any]]) -> int:
+    ensure_topics(settings)
+    with Producer(settings) as producer:
+        return producer.send_batch(settings.topics.raw, records)
+
+
+def produce_events(settings: Settings, events: list[dict[str, Any]]) -> int:
+    return produce(settings, [(e.get("id"), e) for e in events])
+
+
+def stored(settings: Settings, index: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every document of ``index`` (default: the mentions alias) by _id, after a refresh."""
+    client = make_client(settings)
+    index = index or settings.indices.mentions
+    client.options(ignore_status=404).indices.refresh(index=index)
+    try:
+        return {doc["_id"]: doc for doc in scan_docs(client, index)}
+    except Exception as exc:  # a missing index means nothing stored yet
+        if "index_not_found" in str(exc):
+            return {}
+        raise
+    finally:
+        client.close()
+
+
+def dead_letters(settings: Settings) -> list[dict[str, Any]]:
+    import orjson
+
+    topic = settings.topics.dlq
+    out = []
+    for partition, end in high_watermarks(topic, settings=settings).items():
+        out.extend(orjson.loads(r.value) for r in read_range(topic, partition, 0, end, settings=settings))
+    return out
