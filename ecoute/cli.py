@@ -240,6 +240,56 @@ def models_build(
 # ---------------------------------------------------------------------------------------------
 # enrichment job (jobs/enrich)
 # ---------------------------------------------------------------------------------------------
+@app.command("enrich")
+def enrich_command(
+    available_now: Annotated[
+        bool, typer.Option("--available-now", help="Process what the raw topic holds now, then stop (default).")
+    ] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep running: low-latency continuous enrichment.")] = False,
+    max_offsets_per_trigger: Annotated[
+        int | None, typer.Option("--max-offsets-per-trigger", min=1, help="Cap on records per micro-batch.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0, help="Stop after this many seconds (default: never).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
+) -> None:
+    """Enrich ecoute.raw.v1 into Elasticsearch (labeller → Great Expectations gate → upsert), resumably.
+
+    Rejected records go to the quarantine index and the DLQ topic with their reason; per-batch
+    figures go to the job-metrics index. The checkpoint lives under <state_dir>/checkpoints/enrich.
+    """
+    if available_now and follow:
+        raise fail("choose one of --available-now and --follow", code=2)
+    from ecoute.settings import get_settings
+    from jobs.enrich import EnrichError, run_enrichment
+
+    mode = "follow" if follow else "available-now"
+    try:
+        stats = run_enrichment(
+            get_settings(), mode=mode, max_offsets_per_trigger=max_offsets_per_trigger, timeout_s=timeout
+        )
+    except EnrichError as exc:
+        raise fail(f"{exc}\nRe-run the same command to resume from the checkpoint.") from None
+    if as_json:
+        out.print_json(json.dumps(stats.as_dict()))
+        return
+    console.print(
+        f"[green]✔[/] enrichment ({mode}): {stats.rows_in} read, {stats.rows_out} stored, "
+        f"{stats.quarantined} quarantined, {stats.batches} batches in {stats.duration_s:.1f}s"
+    )
+
+
+@app.command("enrich-data-docs")
+def enrich_data_docs(
+    sample: Annotated[int, typer.Option("--sample", min=1, help="How many stored mentions to validate.")] = 5000,
+) -> None:
+    """Validate a sample of stored mentions with the GX suite and build Great Expectations Data Docs."""
+    from ecoute.settings import get_settings
+    from jobs.validation import build_data_docs
+
+    index = build_data_docs(get_settings(), sample_size=sample)
+    console.print(f"[green]✔[/] Data Docs: {index}")
 
 
 # ---------------------------------------------------------------------------------------------
