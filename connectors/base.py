@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,14 @@ class RunStats:
 # the raw-event builder every connector uses
 # ---------------------------------------------------------------------------------------------
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHITE_SPACE = re.compile(r"\s")
+_CANONICAL_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@lru_cache(maxsize=65_536)
+def _pseudonym(native_author_id: str, key: str) -> str:
+    # Authors repeat a lot (regulars, the brand itself): the keyed hash is computed once per author.
+    return events.pseudonymise(native_author_id, key)
 
 
 def parse_time(value: Any) -> str:
@@ -90,6 +98,8 @@ def parse_time(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return events.to_rfc3339(datetime.fromtimestamp(float(value), UTC))
     text = str(value).strip()
+    if _CANONICAL_UTC.match(text):  # already what we emit (most imports): skip the parse
+        return text
     if _DATE_ONLY.match(text):
         text += "T00:00:00"
     try:
@@ -175,7 +185,7 @@ def build_raw_event(
         event_id = events.event_id(source, native_id)
     except ValueError as exc:
         raise MappingError(f"id: {exc}") from None
-    if re.search(r"\s", event_id):
+    if _WHITE_SPACE.search(event_id):
         raise MappingError(f"native id {str(native_id)[:80]!r} contains white space")
     parent_id = _prefixed(source, parent_native_id)
     thread_id = _prefixed(source, thread_native_id)
@@ -206,7 +216,7 @@ def build_raw_event(
         "thread_id": thread_id,
         "channel": (channel or "").strip() or "unknown",
         "author": {
-            "id": events.pseudonymise(str(author_native_id), settings.pseudonym_key.get_secret_value()),
+            "id": _pseudonym(str(author_native_id), settings.pseudonym_key.get_secret_value()),
             "name": (author_name or None) if settings.store_author_names else None,
             "is_brand": bool(author_is_brand),
         },

@@ -104,7 +104,12 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
 
 
 def row_to_event(
-    row: dict[str, Any], settings: Settings, *, default_source: str = "import", default_channel: str | None = None
+    row: dict[str, Any],
+    settings: Settings,
+    *,
+    default_source: str = "import",
+    default_channel: str | None = None,
+    fetched_at: str | None = None,
 ) -> dict[str, Any]:
     """One import-format row → one raw event (MappingError when it cannot be)."""
     source = (str(row.get("source") or "").strip().lower()) or default_source
@@ -136,6 +141,7 @@ def row_to_event(
         replies=row.get("replies"),
         shares=row.get("shares"),
         raw=None,
+        fetched_at=fetched_at,
     )
 
 
@@ -230,11 +236,11 @@ def import_pages(
             native = renamed.get("native_id")
             mapped = map_record(
                 original,
-                lambda r=renamed: row_to_event(r, settings, default_source=default_source, default_channel=channel),
+                lambda r=renamed: row_to_event(
+                    r, settings, default_source=default_source, default_channel=channel, fetched_at=fetched_at
+                ),
                 native,
             )
-            if mapped.event is not None:
-                mapped.event["fetched_at"] = fetched_at
             batch.append(mapped)
         if len(batch) >= batch_size:
             yield Page(batch, _state(path, fingerprint, position), skipped)
