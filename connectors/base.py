@@ -98,7 +98,11 @@ def parse_time(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return events.to_rfc3339(datetime.fromtimestamp(float(value), UTC))
     text = str(value).strip()
-    if _CANONICAL_UTC.match(text):  # already what we emit (most imports): skip the parse
+    if _CANONICAL_UTC.match(text):  # already what we emit (most imports): only check it is a real date
+        try:
+            datetime.fromisoformat(text[:-1])
+        except ValueError:
+            raise MappingError(f"created_at {text!r} is not a date-time (RFC 3339 expected)") from None
         return text
     if _DATE_ONLY.match(text):
         text += "T00:00:00"

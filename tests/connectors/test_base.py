@@ -1,0 +1,158 @@
+"""The connector contract without a broker: raw-event builder, parsers, checkpoints, SeenFilter."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from connectors.base import (
+    CheckpointStore,
+    ConnectorError,
+    MappingError,
+    SeenFilter,
+    build_raw_event,
+    contract_errors,
+    parse_bool,
+    parse_count,
+    parse_time,
+)
+from ecoute import events
+from ecoute.settings import Settings
+
+SETTINGS = Settings(store_author_names=False)
+
+
+@pytest.mark.parametrize(
+    ("given_time", "expected"),
+    [
+        ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"),
+        ("2024-05-01T12:00:00+02:00", "2024-05-01T10:00:00Z"),
+        ("2024-05-01T10:00:00+0000", "2024-05-01T10:00:00Z"),  # Graph API
+        ("2024-05-01 10:00:00", "2024-05-01T10:00:00Z"),  # naive = UTC
+        ("2024-05-01T10:00:00.123Z", "2024-05-01T10:00:00Z"),
+        ("2024-05-01", "2024-05-01T00:00:00Z"),
+        (1714557600, "2024-05-01T10:00:00Z"),  # epoch seconds (Reddit, webhooks)
+        (1714557600.5, "2024-05-01T10:00:00Z"),
+        ("1714557600", "2024-05-01T10:00:00Z"),
+    ],
+)
+def test_parse_time(given_time, expected):
+    assert parse_time(given_time) == expected
+
+
+@pytest.mark.parametrize("bad", ["", None, "hier", "2024-13-45T00:00:00Z"])
+def test_parse_time_rejects(bad):
+    with pytest.raises(MappingError):
+        parse_time(bad)
+
+
+def test_parse_bool_and_count():
+    assert [parse_bool(v) for v in (True, "true", "1", 1, "Oui", "false", "0", 0, "", None)] == [True] * 5 + [False] * 5
+    with pytest.raises(MappingError):
+        parse_bool("maybe")
+    assert [parse_count("likes", v) for v in ("12", 3, 4.0, "5.0", "", None)] == [12, 3, 4, 5, None, None]
+    for bad in ("-1", "1.5", "many", -2):
+        with pytest.raises(MappingError):
+            parse_count("likes", bad)
+
+
+def test_builder_ids_threads_and_privacy():
+    post = build_raw_event(
+        SETTINGS, source="facebook", native_id="1_2", kind="post", channel="Page", author_native_id="99",
+        author_name="Jean", text="t", created_at="2024-05-01T10:00:00Z",
+    )  # fmt: skip
+    assert post["id"] == "facebook:1_2" and post["thread_id"] == "facebook:1_2" and post["parent_id"] is None
+    assert post["author"] == {
+        "id": events.pseudonymise("99", SETTINGS.pseudonym_key.get_secret_value()),
+        "name": None,
+        "is_brand": False,
+    }
+    named = Settings(store_author_names=True)
+    reply = build_raw_event(
+        named, source="x", native_id=5, kind="reply", channel="c", author_native_id=7, author_name="Ana", text="",
+        created_at="2024-05-01T10:00:00Z", parent_native_id=4, likes=0,
+    )  # fmt: skip
+    assert reply["parent_id"] == reply["thread_id"] == "x:4" and reply["author"]["name"] == "Ana"
+    assert reply["metrics"] == {"likes": 0}
+    with pytest.raises(MappingError, match="parent"):
+        build_raw_event(
+            SETTINGS,
+            source="x",
+            native_id=5,
+            kind="comment",
+            channel="c",
+            author_native_id=1,
+            text="",
+            created_at="2024-05-01",
+        )
+    with pytest.raises(MappingError, match="unknown source"):
+        build_raw_event(
+            SETTINGS,
+            source="tiktok",
+            native_id=5,
+            kind="post",
+            channel="c",
+            author_native_id=1,
+            text="",
+            created_at="2024-05-01",
+        )
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    text=st.text(max_size=3000),
+    native=st.text(alphabet=st.characters(blacklist_categories=("Z", "Cc", "Cs")), min_size=1, max_size=40),
+)
+def test_any_unicode_text_and_id_give_a_valid_event(text, native):
+    event = build_raw_event(
+        SETTINGS, source="import", native_id=native, kind="post", channel="c", author_native_id=native, text=text,
+        created_at="2024-05-01T10:00:00Z",
+    )  # fmt: skip
+    assert contract_errors(event) == [] and events.validation_errors(event) == []
+    assert event["text"] == text
+
+
+def test_contract_errors_explains_invalid_events():
+    event = build_raw_event(
+        SETTINGS,
+        source="rss",
+        native_id="a",
+        kind="post",
+        channel="c",
+        author_native_id="b",
+        text="x",
+        created_at="2024-05-01",
+    )
+    event["text"] = "x" * 100_001
+    event["surprise"] = 1
+    errors = contract_errors(event)
+    assert any(e.startswith("text:") for e in errors) and any("surprise" in e for e in errors)
+
+
+def test_checkpoint_store_is_atomic_and_reports_corruption(tmp_path):
+    store = CheckpointStore(tmp_path / "checkpoints")
+    assert store.load("facebook.page.1") is None
+    store.save("facebook.page.1", {"since": 5, "text": "é😀"})
+    assert store.load("facebook.page.1")["text"] == "é😀"
+    store.save("facebook.page.1", {"since": 6})
+    assert store.load("facebook.page.1")["since"] == 6
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["facebook.page.1.json"]  # no temp files left
+    store.path("bad").write_text("{half")
+    with pytest.raises(ConnectorError, match="corrupt"):
+        store.load("bad")
+    assert store.path("../../etc/passwd").parent == store.directory  # keys cannot escape the folder
+
+
+def test_seen_filter_ties_and_commit():
+    seen = SeenFilter()
+    assert seen.is_new("2024-05-01T10:00:00Z", "a")
+    seen.observe("2024-05-01T10:00:00Z", "a")
+    seen.observe("2024-05-01T09:00:00Z", "b")
+    state = seen.state()
+    assert state["high_water"] is None and state["pending_high_water"] == "2024-05-01T10:00:00Z"
+    resumed = SeenFilter(state)  # a sweep interrupted and resumed keeps its pending high water
+    committed = SeenFilter(resumed.state(commit=True))
+    assert not committed.is_new("2024-05-01T10:00:00Z", "a") and committed.is_new("2024-05-01T10:00:00Z", "c")
+    assert not committed.is_new("2024-05-01T09:59:59Z", "z") and committed.is_new("2024-05-01T10:00:01Z", "a")
