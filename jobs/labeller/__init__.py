@@ -48,13 +48,12 @@ class Labeller:
         self._lang = LanguageDetector()
         load_lexicon()
         self._toxic = ToxicityScorer()
-        self._sentiment_model = None
-        self._topic_model = None
+        self._heads = None
         if use_models:
-            from jobs.labeller.models import load_sentiment_model, load_topic_model
+            from jobs.labeller.models import encoder, load_heads
 
-            self._sentiment_model = load_sentiment_model()
-            self._topic_model = load_topic_model(self.taxonomy)
+            self._heads = load_heads()
+            encoder()
 
     def label_columns(
         self,
@@ -85,12 +84,12 @@ class Labeller:
             label, conf = label_from_compound(r.compound, r.question)
             sentiments.append(label)
             sent_scores.append(conf)
-        if self._sentiment_model is not None:
-            self._sentiment_model.refine(docs, langs, rules, sentiments, sent_scores)
-
         kw = keyword_scores(self.taxonomy, [d.folded for d in docs])
-        if self._topic_model is not None:
-            self._topic_model.refine(docs, kw)
+        crit_prob: dict[int, float] = {}
+        if self._heads is not None:
+            from jobs.labeller.cascade import refine
+
+            crit_prob = refine(self._heads, docs, langs, rules, sentiments, sent_scores)
         topic_lists = [decide(self.taxonomy, s) for s in kw]
         topic_scores = [{t: round(float(v), 4) for t, v in s.items()} for s in kw]
 
@@ -98,7 +97,7 @@ class Labeller:
         tox_scores = [0.0 if b else s for s, b in zip(tox_scores, brand, strict=True)]
         toxic = [s >= THRESHOLD for s in tox_scores]
 
-        crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand)
+        crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand, crit_prob)
         return {
             "lang": langs,
             "lang_confidence": [float(c) for c in lang_conf],

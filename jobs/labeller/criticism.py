@@ -16,6 +16,8 @@ from functools import lru_cache
 from jobs.labeller import lexicon as lx
 from jobs.labeller.text import Prepared
 
+MODEL_CRIT_THRESHOLD = 0.5
+
 
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
@@ -32,11 +34,15 @@ def criticism_many(
     topics: Sequence[list[str]],
     toxic: Sequence[bool],
     is_brand: Sequence[bool],
+    model_prob: dict[int, float] | None = None,
 ) -> tuple[list[bool], list[bool]]:
     complaint, constructive, target = _compiled()
     crit: list[bool] = []
     cons: list[bool] = []
-    for doc, sent, topic_list, tox, brand in zip(docs, sentiments, topics, toxic, is_brand, strict=True):
+    model_prob = model_prob or {}
+    for i, (doc, sent, topic_list, tox, brand) in enumerate(
+        zip(docs, sentiments, topics, toxic, is_brand, strict=True)
+    ):
         if brand or doc.n_letters < 2:
             crit.append(False)
             cons.append(False)
@@ -45,6 +51,20 @@ def criticism_many(
         about_brand = any(t != "other" for t in topic_list) or bool(target.search(text))
         is_complaint = bool(complaint.search(text))
         is_crit = is_complaint or (sent == "negative" and about_brand) or (tox and about_brand)
+        prob = model_prob.get(i)
+        if prob is not None and not is_crit:
+            # the encoder head catches complaints the patterns miss ("Le t-shirt a bouloché")
+            is_crit = prob >= MODEL_CRIT_THRESHOLD and sent == "negative"
         crit.append(is_crit)
         cons.append(is_crit and bool(constructive.search(text)))
     return crit, cons
+
+
+def complaint_flags(docs: Sequence[Prepared]) -> list[bool]:
+    complaint = _compiled()[0]
+    return [bool(complaint.search(d.folded)) for d in docs]
+
+
+def target_flags(docs: Sequence[Prepared]) -> list[bool]:
+    target = _compiled()[2]
+    return [bool(target.search(d.folded)) for d in docs]

@@ -58,13 +58,18 @@ class LanguageDetector:
                 doubtful.append(i)
                 continue
             top = max(scores, key=scores.__getitem__)
-            if doc.n_words >= 5 and scores[top] >= FAST_ACCEPT:
+            if (doc.n_words >= 5 and scores[top] >= FAST_ACCEPT) or (doc.n_words >= 3 and scores[top] >= 0.95):
                 langs[i], confs[i] = top, round(scores[top], 4)
-            else:
-                doubtful.append(i)
+                continue
+            if doc.n_words <= 4:
+                short = self._short_words_decision(doc, scores)
+                if short is not None:
+                    langs[i], confs[i] = short
+                    continue
+            doubtful.append(i)
         if doubtful:
             texts = [docs[i].clean for i in doubtful]
-            lingua_all = self._lingua.compute_language_confidence_values_in_parallel(texts)
+            lingua_all = [self._lingua.compute_language_confidence_values(t) for t in texts]
             for i, values in zip(doubtful, lingua_all, strict=True):
                 ling = {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values}
                 langs[i], confs[i] = self._decide_doubtful(docs[i], fast_all[i], ling)
@@ -80,14 +85,17 @@ class LanguageDetector:
                     hits[lang] = hits.get(lang, 0) + 1
         return hits
 
+    def _short_words_decision(self, doc: Prepared, fast: dict[str, float]) -> tuple[str, float] | None:
+        hits = self._short_words(doc.lower)
+        if not hits:
+            return None
+        ranked = sorted(hits, key=hits.__getitem__, reverse=True)
+        if len(ranked) > 1 and hits[ranked[0]] == hits[ranked[1]]:
+            return None
+        best = ranked[0]
+        return best, round(max(0.6, min(0.95, 0.5 * fast.get(best, 0.0) + 0.5)), 4)
+
     def _decide_doubtful(self, doc: Prepared, fast: dict[str, float], ling: dict[str, float]) -> tuple[str, float]:
-        if doc.n_words <= 4:
-            hits = self._short_words(doc.lower)
-            if hits:
-                ranked = sorted(hits, key=hits.__getitem__, reverse=True)
-                if len(ranked) == 1 or hits[ranked[0]] > hits[ranked[1]]:
-                    best = ranked[0]
-                    return best, round(max(0.6, min(0.95, 0.5 * (fast.get(best, 0) + ling.get(best, 0)) + 0.5)), 4)
         return self._blend(fast, ling, doc.n_words)
 
     @staticmethod

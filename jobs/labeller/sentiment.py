@@ -66,8 +66,10 @@ def load_lexicon() -> dict[str, float]:
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> list[tuple[re.Pattern[str], float]]:
-    return [(re.compile(r"\b(?:" + p + r")\b"), v) for p, v in lx.PHRASE_VALENCE]
+def _phrases() -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], float]]]:
+    """(one pre-filter for all phrases, the phrases): most texts match none, so one search suffices."""
+    any_phrase = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p, _ in lx.PHRASE_VALENCE) + r")\b")
+    return any_phrase, [(re.compile(r"\b(?:" + p + r")\b"), v) for p, v in lx.PHRASE_VALENCE]
 
 
 @dataclass(slots=True)
@@ -85,7 +87,8 @@ def score_rules(doc: Prepared) -> RuleSentiment:
     total_pos = total_neg = 0.0
     hits = 0
     # Phrases first; their words are masked.
-    for pattern, val in _phrases():
+    any_phrase, phrases = _phrases()
+    for pattern, val in phrases if any_phrase.search(text) else ():
         if pattern.search(text):
             count = len(pattern.findall(text))
             text = pattern.sub(" _ ", text)

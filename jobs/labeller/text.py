@@ -66,12 +66,17 @@ def squeeze(text: str) -> str:
     return ELONGATION_RE.sub(r"\1\1", text)
 
 
+_FOLD_SRC = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿ’`«»"
+_FOLD_DST = "aaaaaaceeeeiiiinooooouuuuyy''\"\""
+_FOLD_TABLE = str.maketrans({**dict(zip(_FOLD_SRC, _FOLD_DST, strict=True)), "œ": "oe", "æ": "ae", "ß": "ss"})
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, typographic apostrophes normalised."""
-    text = text.lower().replace("’", "'").replace("`", "'")
+    text = text.lower().translate(_FOLD_TABLE)
     if text.isascii():
         return text
-    # unidecode also maps œ→oe and strips accents; keep emoji out of it (they were removed before).
+    # Other scripts and rarer letters: unidecode (slower, hence the table first).
     return unidecode(text)
 
 

@@ -36,23 +36,25 @@ def badwords() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[list[tuple[re.Pattern[str], float]], re.Pattern[str], re.Pattern[str]]:
+def _compiled() -> tuple[list[tuple[re.Pattern[str], float]], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     patterns = [(re.compile(p), s) for p, s in lx.TOXIC_PATTERNS]
+    any_pattern = re.compile("|".join(f"(?:{p})" for p, _ in lx.TOXIC_PATTERNS))
     safe = re.compile("|".join(f"(?:{p})" for p in lx.TOXIC_SAFE_PATTERNS))
     weak = "|".join(sorted(map(re.escape, lx.WEAK_INSULTS), key=len, reverse=True))
     targeted = re.compile(r"\b" + lx.INSULT_TARGETS + r"\s?(?:[a-z]+ ){0,2}(?:" + weak + r")\b")
-    return patterns, safe, targeted
+    return patterns, safe, targeted, any_pattern
 
 
 def _rule_score(doc: Prepared) -> tuple[float, bool]:
     """(score, aimed-at-someone) from the rules."""
-    patterns, safe, targeted = _compiled()
+    patterns, safe, targeted, any_pattern = _compiled()
     text = doc.folded
     deleet = fold(doc.raw).translate(lx.LEET) if any(c in doc.raw for c in "01345@!$7") else text
     score = 0.0
-    for pat, s in patterns:
-        if pat.search(text):
-            score = max(score, s)
+    if any_pattern.search(text):
+        for pat, s in patterns:
+            if pat.search(text):
+                score = max(score, s)
     toks = set(re.findall(r"[a-z]+", text)) | set(re.findall(r"[a-z]+", deleet))
     if toks & lx.STRONG_INSULTS:
         score = max(score, 0.88)
