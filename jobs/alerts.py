@@ -57,8 +57,14 @@ def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A plain, aware UTC datetime (naive means UTC; pendulum's DateTime from Airflow is converted)."""
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(value.timestamp(), UTC)
+
+
 def floor_time(value: datetime, minutes: int) -> datetime:
-    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    value = as_utc(value)
     epoch = int(value.timestamp()) // (minutes * 60) * minutes * 60
     return datetime.fromtimestamp(epoch, UTC)
 
@@ -409,7 +415,7 @@ def run_criticism_watch(settings: Settings, now: datetime | None = None, send_em
     or emailed by this run. Safe to call repeatedly with increasing ``now`` (also over the past)."""
     from ecoute.es import make_client
 
-    now = datetime.now(UTC) if now is None else (now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC))
+    now = as_utc(now or datetime.now(UTC))
     bucket = settings.alerts.bucket_minutes
     end = floor_time(now, bucket)  # buckets before this one are complete
     client = make_client(settings)
@@ -437,8 +443,7 @@ def replay_criticism_watch(
     have seen it), emailed then when ``send_email``; returns every alert opened."""
     from ecoute.es import make_client
 
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    start, end = as_utc(start), as_utc(end)
     bucket = settings.alerts.bucket_minutes
     step = timedelta(minutes=bucket)
     end = floor_time(end, bucket)

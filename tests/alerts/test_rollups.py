@@ -69,3 +69,22 @@ def test_rollup_figures_and_rerun(settings) -> None:
 
 def test_empty_day_writes_nothing(settings) -> None:
     assert compute_daily_rollups(settings, DAY, DAY) == 0
+
+
+def test_backfill_of_a_month_is_identical_twice(settings) -> None:
+    from tests.alerts.data import month_with_crisis
+
+    docs = month_with_crisis()
+    index_mentions(settings, docs)
+    first_day, last_day = date(2026, 10, 1), date(2026, 10, 31)
+    written = compute_daily_rollups(settings, first_day, last_day)
+    first = read_rollups(settings, first_day, last_day, topic=None)
+    assert written == len(first)
+    assert compute_daily_rollups(settings, first_day, last_day) == written
+    second = read_rollups(settings, first_day, last_day, topic=None)
+    assert [{k: v for k, v in r.items() if k != "computed_at"} for r in first] == [
+        {k: v for k, v in r.items() if k != "computed_at"} for r in second
+    ]
+    totals = [r for r in first if r["topic"] == "_all"]
+    assert sum(r["volume"] for r in totals) == len(docs)
+    assert sum(r["criticism"] for r in totals) == sum(d["criticism"] for d in docs)

@@ -1,0 +1,80 @@
+"""The pipeline from Airflow alone: connector polling and the enrichment trigger.
+
+- ``ecoute_connectors``: every 10 minutes, one sweep of each polled connector named in the Airflow
+  Variable ``ecoute_connectors`` (JSON list, e.g. ``["facebook", "instagram"]``) or the
+  ``ECOUTE_POLLED_CONNECTORS`` environment variable (comma-separated); credentials come from the
+  Airflow connections ``ecoute_<source>`` (see connectors/config.py). One mapped task per
+  connector, so one failing source does not stop the others.
+- ``ecoute_enrichment``: every 5 minutes, the Spark enrichment job in ``available-now`` mode
+  (processes what Kafka holds, then stops; resumes from its checkpoint).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="ecoute_connectors",
+    schedule="*/10 * * * *",
+    start_date=pendulum.datetime(2026, 10, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(minutes=30),
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
+    tags=["ecoute", "connectors"],
+    doc_md=__doc__,
+)
+def ecoute_connectors():
+    @task
+    def enabled_connectors() -> list[str]:
+        import json
+        import os
+
+        from airflow.sdk import Variable
+
+        raw = Variable.get("ecoute_connectors", default=None)
+        names = json.loads(raw) if raw else [n for n in os.environ.get("ECOUTE_POLLED_CONNECTORS", "").split(",") if n]
+        return [n.strip() for n in names if n.strip()]
+
+    @task(max_active_tis_per_dag=4)
+    def poll(name: str) -> dict:
+        from dataclasses import asdict
+
+        from connectors import run_connector
+        from ecoute.settings import get_settings
+
+        stats = run_connector(name, get_settings(), once=True)
+        return asdict(stats) if hasattr(stats, "__dataclass_fields__") else dict(vars(stats))
+
+    poll.expand(name=enabled_connectors())
+
+
+@dag(
+    dag_id="ecoute_enrichment",
+    schedule="*/5 * * * *",
+    start_date=pendulum.datetime(2026, 10, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(minutes=30),
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+    tags=["ecoute", "enrichment"],
+    doc_md=__doc__,
+)
+def ecoute_enrichment():
+    @task
+    def enrich() -> dict:
+        from ecoute.settings import get_settings
+        from jobs.enrich import run_enrichment
+
+        stats = run_enrichment(get_settings(), mode="available-now")
+        return stats.as_dict()
+
+    enrich()
+
+
+ecoute_connectors()
+ecoute_enrichment()

@@ -1,0 +1,46 @@
+"""Daily rollups of the enriched mentions (jobs/rollups.py), one row per day × channel × source ×
+language × topic in ecoute-rollups-daily.
+
+Airflow 3's ``@daily`` fires at midnight UTC and the run's logical date is that midnight: the day
+to roll up is the one that just *ended*, i.e. ``data_interval_end - 1 day`` (which is also right
+when ``create_cron_data_intervals`` gives the run a [previous midnight, midnight) interval). The
+day before is recomputed too, so mentions enriched late are counted. Ids are deterministic, so
+re-runs and backfills (``airflow backfill create --dag-id ecoute_rollups_daily --from-date …``)
+overwrite rows and never add any.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+LATE_DAYS = 1  # also recompute this many days before, for late-arriving mentions
+
+
+@dag(
+    dag_id="ecoute_rollups_daily",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 10, 1, tz="UTC"),
+    catchup=True,
+    max_active_runs=3,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["ecoute", "rollups"],
+    doc_md=__doc__,
+)
+def ecoute_rollups_daily():
+    @task
+    def rollup(data_interval_end=None, logical_date=None) -> dict:
+        from ecoute.settings import get_settings
+        from jobs.rollups import compute_daily_rollups
+
+        fired = data_interval_end or logical_date
+        day = (fired - timedelta(days=1)).date()
+        rows = compute_daily_rollups(get_settings(), day - timedelta(days=LATE_DAYS), day)
+        return {"day": day.isoformat(), "rows": rows}
+
+    rollup()
+
+
+ecoute_rollups_daily()

@@ -1,0 +1,94 @@
+"""Each Écoute DAG run with dag.test() against the embedded stack (noida-db, SMTP sink)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+
+from jobs.notify import smtp_connection_uri
+from jobs.rollups import read_rollups
+from tests.alerts.data import index_mentions, month_with_crisis
+from tests.dags.conftest import DAGS
+
+
+@pytest.fixture(scope="module")
+def dagbag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag
+
+
+def _run(dag, when: datetime) -> str:
+    for task in dag.tasks:
+        task.retries = 0  # a failing task must fail the test now, not after a retry delay
+    run = dag.test(logical_date=when)
+    return str(run.state)
+
+
+def test_rollups_dag_backfill_is_identical_twice(dagbag, task_settings) -> None:
+    index_mentions(task_settings, month_with_crisis(days=9))
+    dag = dagbag.get_dag("ecoute_rollups_daily")
+    days = [datetime(2026, 10, d, tzinfo=UTC) for d in range(2, 10)]  # fires 10-02 … 10-09 at midnight
+    began = time.perf_counter()
+    for fired in days:
+        assert _run(dag, fired) == "success"
+    per_run = (time.perf_counter() - began) / len(days)
+    first = read_rollups(task_settings, date(2026, 10, 1), date(2026, 10, 9), topic=None)
+    # The run that fires on 10-09 rolls up 10-08 (the day that ended), not 10-09.
+    assert {r["day"] for r in first} == {f"2026-10-0{d}" for d in range(1, 9)}
+    for fired in days:
+        assert _run(dag, fired) == "success"
+    second = read_rollups(task_settings, date(2026, 10, 1), date(2026, 10, 9), topic=None)
+
+    def strip(rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k != "computed_at"} for r in rows]
+
+    assert strip(first) == strip(second) and len(first) > 8 * 5
+    print(f"rollups dag.test: {per_run:.2f}s per run")
+
+
+def test_criticism_watch_dag_emails_the_crisis(dagbag, task_settings, smtp_outbox, monkeypatch) -> None:
+    task_settings.smtp.port = smtp_outbox.port
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(task_settings))
+    index_mentions(task_settings, month_with_crisis(days=21))
+    dag = dagbag.get_dag("ecoute_criticism_watch")
+    assert _run(dag, datetime(2026, 10, 20, 12, tzinfo=UTC)) == "success"  # before the crisis
+    assert smtp_outbox.messages() == []
+    assert _run(dag, datetime(2026, 10, 20, 16, 15, tzinfo=UTC)) == "success"
+    assert _run(dag, datetime(2026, 10, 20, 16, 30, tzinfo=UTC)) == "success"  # same episode: no new email
+    [path] = smtp_outbox.messages()
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert "Pic de critiques" in message["Subject"]
+
+
+def test_digest_dag_sends_daily_and_weekly_on_monday(dagbag, task_settings, smtp_outbox, monkeypatch) -> None:
+    from jobs.rollups import compute_daily_rollups
+
+    task_settings.smtp.port = smtp_outbox.port
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(task_settings))
+    index_mentions(task_settings, month_with_crisis(days=20))
+    compute_daily_rollups(task_settings, date(2026, 10, 1), date(2026, 10, 19))
+    dag = dagbag.get_dag("ecoute_team_digest")
+    assert _run(dag, datetime(2026, 10, 19, 6, tzinfo=UTC)) == "success"  # a Monday
+    subjects = sorted(
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Subject"] for p in smtp_outbox.messages()
+    )
+    assert subjects == ["[Écoute] Bilan de la semaine du 2026-10-12", "[Écoute] Bilan du 2026-10-18"]
+    assert _run(dag, datetime(2026, 10, 20, 6, tzinfo=UTC)) == "success"  # a Tuesday: daily only
+    assert len(smtp_outbox.messages()) == 3
+
+
+def test_connectors_dag_with_no_connector_enabled(dagbag, task_settings, monkeypatch) -> None:
+    monkeypatch.setenv("ECOUTE_POLLED_CONNECTORS", "")
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, tzinfo=UTC)) == "success"
+
+
+def test_connectors_dag_fails_clearly_on_a_non_polled_connector(dagbag, task_settings, monkeypatch) -> None:
+    monkeypatch.setenv("ECOUTE_POLLED_CONNECTORS", "webhook")
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 1, tzinfo=UTC)) == "failed"
