@@ -33,3 +33,21 @@ def screenshot_email(html_path: str | Path, name: str) -> Path:
     )  # fmt: skip
     assert target.stat().st_size > 10_000, "the screenshot is (nearly) empty"
     return target
+
+
+def preview_from_eml(eml: Path, folder: Path) -> Path:
+    """The HTML part of a saved email with its inline (cid:) images written beside it."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(Path(eml).read_bytes(), policy=email.policy.default)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in message.walk():
+        cid = (part.get("Content-ID") or "").strip("<>")
+        if cid and part.get_content_maintype() == "image":
+            (folder / f"{cid}.png").write_bytes(part.get_content())
+            html = html.replace(f"cid:{cid}", f"{cid}.png")
+    path = folder / "email.html"
+    path.write_text(html, encoding="utf-8")
+    return path

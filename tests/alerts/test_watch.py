@@ -14,6 +14,7 @@ from ecoute.kafka import high_watermarks, read_range
 from jobs.alerts import replay_criticism_watch, run_criticism_watch
 from jobs.notify import smtp_connection_uri
 from tests.alerts.data import index_mentions, month_with_crisis
+from tests.alerts.screenshots import preview_from_eml, screenshot_email
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -37,7 +38,7 @@ def crisis_month(settings):
     return settings
 
 
-def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox, monkeypatch) -> None:
+def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox, monkeypatch, tmp_path) -> None:
     settings = crisis_month
     _use_smtp(settings, monkeypatch, smtp_outbox.port)
     alerts = replay_criticism_watch(settings, START, END)
@@ -76,6 +77,9 @@ def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox,
     # Replaying again changes nothing: no new alert, no second email.
     assert replay_criticism_watch(settings, START, END) == []
     assert len(smtp_outbox.messages()) == 1
+
+    # What the manager sees (PNG in tests/artifacts/; skipped only when Chromium is absent).
+    screenshot_email(preview_from_eml(path, tmp_path / "alert-preview"), "alert-email")
 
 
 def test_calm_month_gives_no_alert(settings, smtp_outbox, monkeypatch) -> None:
