@@ -424,6 +424,184 @@ def digest_command(
 # ---------------------------------------------------------------------------------------------
 # views: queues, report, kibana (issue 8)
 # ---------------------------------------------------------------------------------------------
+queue_app = typer.Typer(help="The community manager's queues: moderate, answer, welcome; mark items done.")
+app.add_typer(queue_app, name="queue")
+kibana_app = typer.Typer(help="Kibana saved objects (data views, dashboard, queue searches).")
+app.add_typer(kibana_app, name="kibana")
+
+
+def _views_day(value: str | None, option: str):  # -> date | None (datetime imported lazily)
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}", code=2) from None
+
+
+def _views_settings():  # -> Settings
+    from ecoute.settings import get_settings
+
+    return get_settings()
+
+
+def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tuple[str, str]]) -> None:
+    if as_json:  # plain stdout: rich would wrap long strings
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str, indent=1) + "\n")
+        return
+    from rich.markup import escape
+
+    table = Table(title=f"{title} ({len(rows)})", show_lines=True)
+    for header, _ in columns:  # fold, never ellipsize: the id is what `ecoute queue done` needs
+        table.add_column(header, overflow="fold", min_width=len(header) if header != "text" else 20)
+    for row in rows:
+        cells = []
+        for _, key in columns:
+            value = row.get(key)
+            if key == "context":
+                parts = []
+                if row.get("post"):
+                    parts.append(f"[dim]post:[/] {escape(row['post']['text'][:100])}")
+                if row.get("parent"):
+                    parts.append(f"[dim]↳ {escape(row['parent']['author'])}:[/] {escape(row['parent']['text'][:100])}")
+                cells.append("\n".join(parts) or "-")
+            elif key == "text":
+                cells.append(escape(str(value or ""))[:280])
+            elif isinstance(value, bool):
+                cells.append("✔" if value else "")
+            else:
+                cells.append(escape("" if value is None else str(value)))
+        table.add_row(*cells)
+    out.print(table)
+
+
+@queue_app.command("moderate")
+def queue_moderate(
+    limit: Annotated[int, typer.Option(help="How many items.")] = 50,
+    channel: Annotated[str | None, typer.Option(help="Only this channel, e.g. facebook:maison-aurore.")] = None,
+    days: Annotated[int | None, typer.Option(help="Only items of the last N days.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
+) -> None:
+    """Toxic or shocking comments not handled yet, newest first."""
+    from ecoute.views.queues import moderate_queue, queue_since
+
+    rows = moderate_queue(_views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
+               ("score", "score"), ("link", "url")]  # fmt: skip
+    _print_queue(rows, "to moderate", as_json, columns)
+
+
+@queue_app.command("answer")
+def queue_answer(
+    limit: Annotated[int, typer.Option(help="How many items.")] = 50,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    days: Annotated[int | None, typer.Option(help="Only items of the last N days.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
+) -> None:
+    """Criticism without a brand reply: constructive first, then oldest first, with the thread context."""
+    from ecoute.views.queues import answer_queue, queue_since
+
+    rows = answer_queue(_views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    columns = [("id", "id"), ("constructive", "constructive"), ("when (UTC)", "created_at"), ("author", "author"),
+               ("text", "text"), ("context", "context"), ("link", "url")]  # fmt: skip
+    _print_queue(rows, "to answer", as_json, columns)
+
+
+@queue_app.command("welcome")
+def queue_welcome(
+    day: Annotated[str | None, typer.Option(help="UTC day YYYY-MM-DD (default: today).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
+) -> None:
+    """First-time commenters of the day, so they can be welcomed."""
+    from ecoute.views.queues import welcome_queue
+
+    rows = welcome_queue(_views_settings(), day=_views_day(day, "--day"), channel=channel)
+    columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("items today", "items_today"),
+               ("text", "text"), ("link", "url")]  # fmt: skip
+    _print_queue(rows, "new members", as_json, columns)
+
+
+@queue_app.command("done")
+def queue_done(
+    ids: Annotated[list[str], typer.Argument(help="Event ids (e.g. facebook:123_456), as the queues show them.")],
+    undo: Annotated[bool, typer.Option("--undo", help="Put the items back in their queue.")] = False,
+) -> None:
+    """Mark items handled (stored in Elasticsearch: handled, handled_at)."""
+    from ecoute.views.queues import UnknownItems, mark_handled
+
+    try:
+        done = mark_handled(_views_settings(), ids, handled=not undo)
+    except UnknownItems as exc:
+        raise fail(str(exc)) from None
+    for event_id in done:
+        console.print(f"[green]✔[/] {event_id} {'back in its queue' if undo else 'handled'}")
+
+
+@app.command("report")
+def report(
+    out_file: Annotated[str, typer.Option("--out", help="Where to write the HTML report.")] = "report.html",
+    day_from: Annotated[
+        str | None, typer.Option("--from", help="First UTC day (default: 29 days before --to).")
+    ] = None,
+    day_to: Annotated[str | None, typer.Option("--to", help="Last UTC day, inclusive (default: today).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    lang: Annotated[str, typer.Option(help="Report language: fr or en.")] = "fr",
+) -> None:
+    """Build a self-contained HTML report (opens offline) from Elasticsearch."""
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    from ecoute.views.report import build_report
+
+    if lang not in ("fr", "en"):
+        raise fail(f"--lang must be fr or en, not {lang!r}", code=2)
+    end = _views_day(day_to, "--to") or datetime.now(UTC).date()
+    start = _views_day(day_from, "--from") or end - timedelta(days=29)
+    if end < start:
+        raise fail(f"--to ({end}) is before --from ({start})", code=2)
+    with console.status("building the report…"):
+        path = build_report(_views_settings(), start, end, Path(out_file), lang=lang, channel=channel)
+    console.print(f"[green]✔[/] report {start} → {end} written to {path}")
+
+
+@kibana_app.command("import")
+def kibana_import(
+    url: Annotated[
+        str | None, typer.Option(help="Kibana URL (default: ECOUTE_KIBANA_URL or alerts.kibana_url).")
+    ] = None,
+    space: Annotated[str | None, typer.Option(help="Kibana space (default: the default space).")] = None,
+    file: Annotated[
+        str | None, typer.Option(help="NDJSON to import (default: built for the configured indices).")
+    ] = None,
+) -> None:
+    """Load the saved objects into Kibana (POST /api/saved_objects/_import?overwrite=true)."""
+    from pathlib import Path
+
+    from ecoute.views.kibana import KibanaImportError, import_saved_objects
+
+    ndjson = Path(file).read_text(encoding="utf-8") if file else None
+    try:
+        answer = import_saved_objects(_views_settings(), ndjson=ndjson, url=url, space=space)
+    except KibanaImportError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"[green]✔[/] Kibana imported {answer.get('successCount', 0)} saved objects")
+
+
+@kibana_app.command("export")
+def kibana_export(
+    out_file: Annotated[str | None, typer.Option("--out", help="Where to write the NDJSON.")] = None,
+) -> None:
+    """Write the saved objects for the configured index names as NDJSON."""
+    from pathlib import Path
+
+    from ecoute.views.kibana import DEFAULT_FILE, export_saved_objects
+
+    path = export_saved_objects(_views_settings(), Path(out_file) if out_file else DEFAULT_FILE)
+    console.print(f"[green]✔[/] saved objects written to {path}")
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+"""Small helpers shared by the queues and the report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch
+
+from ecoute.settings import Settings
+
+# Items written by the brand itself never enter a queue or a community figure.
+NOT_BRAND = {"term": {"author.is_brand": True}}
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def period_filters(
+    start: date | datetime | None = None, end: date | datetime | None = None, channel: str | None = None
+) -> list[dict[str, Any]]:
+    """Filters for created_at in [start, end] (dates are whole UTC days, end inclusive) and a channel."""
+    bounds: dict[str, str] = {}
+    if start is not None:
+        bounds["gte"] = iso(start if isinstance(start, datetime) else day_start(start))
+    if end is not None:
+        bounds["lt"] = iso(end if isinstance(end, datetime) else day_start(end) + timedelta(days=1))
+    filters: list[dict[str, Any]] = [{"range": {"created_at": bounds}}] if bounds else []
+    if channel:
+        filters.append({"term": {"channel": channel}})
+    return filters
+
+
+def author_label(doc: dict[str, Any], settings: Settings) -> str:
+    """The display name only when names are kept (settings.store_author_names); else the pseudonym."""
+    author = doc.get("author") or {}
+    if settings.store_author_names and author.get("name"):
+        return str(author["name"])
+    return str(author.get("id") or "?")
+
+
+def fetch_by_ids(client: Elasticsearch, index: str, ids: list[str], source: Any = True) -> dict[str, dict[str, Any]]:
+    """Documents by event id across the monthly indices of an alias (mget needs one concrete index)."""
+    found: dict[str, dict[str, Any]] = {}
+    unique = sorted({i for i in ids if i})
+    for offset in range(0, len(unique), 500):
+        chunk = unique[offset : offset + 500]
+        try:
+            response = client.search(index=index, query={"terms": {"id": chunk}}, size=len(chunk), _source=source)
+        except ApiError as exc:
+            if exc.meta.status == 404:
+                return found
+            raise
+        for hit in response["hits"]["hits"]:
+            doc = dict(hit.get("_source") or {})
+            doc["_index"] = hit["_index"]
+            found[hit["_id"]] = doc
+    return found

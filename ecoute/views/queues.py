@@ -1,0 +1,227 @@
+"""The community manager's work queues, read from Elasticsearch.
+
+- **moderate**: toxic or shocking items not yet handled, newest first.
+- **answer**: criticism the brand has not answered and nobody marked handled; constructive criticism
+  first, then oldest first, each with its thread context (the post and the parent comment).
+- **welcome**: people whose first item ever was posted on a given day, so they can be welcomed.
+
+``mark_handled`` stores ``handled``/``handled_at`` on the mention itself (in its monthly index), so
+the queues, the rollups and Kibana all see the same state. Nothing is kept anywhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from elasticsearch import ApiError
+
+from ecoute.es import make_client
+from ecoute.settings import Settings
+from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids, iso, period_filters
+
+ITEM_FIELDS = [
+    "id", "source", "kind", "channel", "author", "text", "url", "created_at", "parent_id", "thread_id", "lang",
+    "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "criticism", "constructive", "answered_by_brand", "handled",
+    "metrics",
+]  # fmt: skip
+
+
+class UnknownItems(LookupError):
+    """Some ids given to ``mark_handled`` are not in the mentions index."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        super().__init__(f"not found in the mentions index: {', '.join(ids)}")
+
+
+def _search(client: Any, index: str, **body: Any) -> list[dict[str, Any]]:
+    try:
+        response = client.search(index=index, **body)
+    except ApiError as exc:
+        if exc.meta.status == 404:  # nothing enriched yet: empty queue, not an error
+            return []
+        raise
+    return [dict(hit["_source"], _index=hit["_index"]) for hit in response["hits"]["hits"]]
+
+
+def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[str, Any]:
+    return {
+        "id": doc.get("id"),
+        "created_at": doc.get("created_at"),
+        "channel": doc.get("channel"),
+        "source": doc.get("source"),
+        "kind": doc.get("kind"),
+        "author": author_label(doc, settings),
+        "text": doc.get("text") or "",
+        "url": doc.get("url"),
+        "lang": doc.get("lang"),
+        "topics": list(doc.get("topics") or []),
+        "likes": int((doc.get("metrics") or {}).get("likes") or 0),
+        "score": None if score is None else round(float(score), 3),
+    }
+
+
+def moderate_queue(
+    settings: Settings,
+    *,
+    limit: int = 50,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    client: Any = None,
+) -> list[dict[str, Any]]:
+    """Toxic items by people, not handled yet, newest first; ``score`` is the toxicity score."""
+    client = client or make_client(settings)
+    query = {
+        "bool": {
+            "filter": [{"term": {"toxic": True}}, *period_filters(since, None, channel)],
+            "must_not": [{"term": {"handled": True}}, NOT_BRAND],
+        }
+    }
+    docs = _search(
+        client, settings.indices.mentions, query=query, size=limit, sort=[{"created_at": {"order": "desc"}}],
+        _source=ITEM_FIELDS,
+    )  # fmt: skip
+    return [_row(doc, settings, doc.get("toxic_score")) for doc in docs]
+
+
+def answer_queue(
+    settings: Settings,
+    *,
+    limit: int = 50,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    client: Any = None,
+) -> list[dict[str, Any]]:
+    """Criticism by people without a brand reply and not handled: constructive first, then oldest first.
+
+    Each row carries ``constructive`` and its thread context: ``post`` (the thread's post) and, for a
+    reply, ``parent`` (the comment it answers); either is None when not ingested.
+    """
+    client = client or make_client(settings)
+    query = {
+        "bool": {
+            "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel)],
+            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
+        }
+    }
+    sort = [{"constructive": {"order": "desc", "missing": "_last"}}, {"created_at": {"order": "asc"}}]
+    docs = _search(client, settings.indices.mentions, query=query, size=limit, sort=sort, _source=ITEM_FIELDS)
+    # Elasticsearch already sorted; re-sort in Python so a server's missing/boolean quirks cannot reorder.
+    docs.sort(key=lambda d: (not d.get("constructive"), d.get("created_at") or ""))
+    context_ids = [d.get("thread_id") for d in docs] + [d.get("parent_id") for d in docs]
+    context = fetch_by_ids(client, settings.indices.mentions, [i for i in context_ids if i], ITEM_FIELDS)
+    rows = []
+    for doc in docs:
+        row = _row(doc, settings, doc.get("sentiment_score"))
+        row["constructive"] = bool(doc.get("constructive"))
+        post = context.get(doc.get("thread_id") or "")
+        parent_id = doc.get("parent_id")
+        parent = context.get(parent_id) if parent_id and parent_id != doc.get("thread_id") else None
+        row["post"] = _context(post, settings) if post else None
+        row["parent"] = _context(parent, settings) if parent else None
+        row["age_hours"] = _age_hours(doc.get("created_at"))
+        rows.append(row)
+    return rows
+
+
+def _context(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    return {
+        "id": doc.get("id"),
+        "author": author_label(doc, settings),
+        "is_brand": bool((doc.get("author") or {}).get("is_brand")),
+        "text": doc.get("text") or "",
+        "url": doc.get("url"),
+        "created_at": doc.get("created_at"),
+    }
+
+
+def _age_hours(created_at: str | None) -> float | None:
+    if not created_at:
+        return None
+    created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return round((datetime.now(UTC) - created).total_seconds() / 3600, 1)
+
+
+def welcome_queue(
+    settings: Settings,
+    *,
+    day: date | None = None,
+    channel: str | None = None,
+    limit: int = 200,
+    client: Any = None,
+) -> list[dict[str, Any]]:
+    """First-time commenters of ``day`` (UTC; default today): their first item, oldest first.
+
+    An author is new when nothing of theirs exists before that day (on any channel). Authors whose
+    first item was marked handled (welcomed) are left out; ``items_today`` counts their items.
+    """
+    client = client or make_client(settings)
+    day = day or datetime.now(UTC).date()
+    query = {"bool": {"filter": period_filters(day, day, channel), "must_not": [NOT_BRAND]}}
+    docs = _search(
+        client, settings.indices.mentions, query=query, size=10_000, sort=[{"created_at": {"order": "asc"}}],
+        _source=ITEM_FIELDS,
+    )  # fmt: skip
+    first: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    for doc in docs:
+        author = (doc.get("author") or {}).get("id")
+        if not author:
+            continue
+        counts[author] = counts.get(author, 0) + 1
+        first.setdefault(author, doc)
+    returning = authors_seen_before(client, settings, list(first), day_start(day))
+    rows = []
+    for author, doc in first.items():
+        if author in returning or doc.get("handled"):
+            continue
+        row = _row(doc, settings, None)
+        row["items_today"] = counts[author]
+        row["answered_by_brand"] = bool(doc.get("answered_by_brand"))
+        rows.append(row)
+    return rows[:limit]
+
+
+def authors_seen_before(client: Any, settings: Settings, authors: list[str], before: datetime) -> set[str]:
+    """Which of these authors have any item created before ``before`` (terms aggregation, chunked)."""
+    seen: set[str] = set()
+    unique = sorted(set(authors))
+    for offset in range(0, len(unique), 500):
+        chunk = unique[offset : offset + 500]
+        query = {"bool": {"filter": [{"terms": {"author.id": chunk}}, {"range": {"created_at": {"lt": iso(before)}}}]}}
+        try:
+            response = client.search(
+                index=settings.indices.mentions, size=0, query=query,
+                aggs={"authors": {"terms": {"field": "author.id", "size": len(chunk)}}},
+            )  # fmt: skip
+        except ApiError as exc:
+            if exc.meta.status == 404:
+                return seen
+            raise
+        seen.update(bucket["key"] for bucket in response["aggregations"]["authors"]["buckets"])
+    return seen
+
+
+def mark_handled(settings: Settings, ids: list[str], *, handled: bool = True, client: Any = None) -> list[str]:
+    """Set ``handled`` (and ``handled_at``, or clear it) on these mentions; return the ids updated.
+
+    Raises ``UnknownItems`` (before writing anything) when an id is not in the index, so a typo
+    never silently "handles" nothing.
+    """
+    client = client or make_client(settings)
+    found = fetch_by_ids(client, settings.indices.mentions, ids, ["id"])
+    missing = [i for i in dict.fromkeys(ids) if i not in found]
+    if missing:
+        raise UnknownItems(missing)
+    now = iso(datetime.now(UTC))
+    for event_id, doc in found.items():
+        client.update(
+            index=doc["_index"], id=event_id, doc={"handled": handled, "handled_at": now if handled else None},
+            refresh="wait_for",
+        )  # fmt: skip
+    return list(found)
+
+
+def queue_since(days: int | None) -> datetime | None:
+    return None if days is None else datetime.now(UTC) - timedelta(days=days)
