@@ -10,6 +10,7 @@ Design notes:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +26,11 @@ import schemas
 from ecoute.settings import KafkaSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+# Brokers refuse messages over ~1 MB by default (message.max.bytes); larger dead letters overflow to disk.
+DLQ_MAX_BYTES = 900_000
+DLQ_ORIGINAL_HEAD_CHARS = 65_536
 
 
 class DeliveryError(RuntimeError):
@@ -124,7 +130,31 @@ class Producer:
         return len(futures)
 
     def send_dead_letters(self, records: Sequence[dict[str, Any]]) -> int:
-        return self.send_batch(self.settings.topics.dlq, [(r.get("event_id"), r) for r in records])
+        """Send dead-letter records; one too large for Kafka is saved whole in the state folder first."""
+        return self.send_batch(self.settings.topics.dlq, [(r.get("event_id"), self._fit(r)) for r in records])
+
+    def _fit(self, record: dict[str, Any]) -> bytes:
+        payload = orjson.dumps(record)
+        if len(payload) <= DLQ_MAX_BYTES:
+            return payload
+        digest = hashlib.sha256(payload).hexdigest()
+        overflow = self.settings.state_dir / "dlq-overflow" / f"{digest}.json"
+        overflow.parent.mkdir(parents=True, exist_ok=True)
+        tmp = overflow.with_suffix(".tmp")
+        tmp.write_bytes(payload)
+        tmp.replace(overflow)
+        original = record.get("original") or ""
+        log.warning("dead-letter record of %d bytes saved to %s; the DLQ message carries its head", len(payload), overflow)
+        return orjson.dumps(
+            {
+                **record,
+                "original": original[:DLQ_ORIGINAL_HEAD_CHARS],
+                "original_b64": None,
+                "original_size": len(original.encode("utf-8", errors="surrogatepass")),
+                "original_sha256": hashlib.sha256(original.encode("utf-8", errors="surrogatepass")).hexdigest(),
+                "overflow_file": str(overflow),
+            }
+        )
 
     def close(self, timeout_s: float = 10.0) -> None:
         self._producer.close(timeout=timeout_s)
