@@ -28,9 +28,8 @@ def _dead_letters(settings) -> list[dict]:
 
 
 def test_every_hostile_record_is_enriched_or_rejected_with_a_reason(settings, capsys, tmp_path):
-    from jobs.enrich import run_enrichment
-
     from connectors.file_import import import_file
+    from jobs.enrich import run_enrichment
 
     corpus = hostile_records()
     kafka.ensure_topics(settings)
@@ -94,6 +93,6 @@ def test_every_hostile_record_is_enriched_or_rejected_with_a_reason(settings, ca
         assert doc["hits"]["total"]["value"] == 1
         assert doc["hits"]["hits"][0]["_source"]["text"] == "version 2 du commentaire"
     # HTML reaches Elasticsearch verbatim (escaping is the renderer's job), never executed or altered here.
-    html = [r for r in corpus if r.name == "HTML/JS in text"][0]
+    html = next(r for r in corpus if r.name == "HTML/JS in text")
     source = client.search(index=settings.indices.mentions, query={"ids": {"values": [html.key]}})["hits"]["hits"][0]
     assert "<script>" in source["_source"]["text"]
