@@ -78,6 +78,7 @@ WORDS: dict[str, dict[str, str]] = {
         "count_critical": "critiques",
         "count_positive": "positifs",
         "date": "Date",
+        "channel_column": "Canal",
         "alerts_title": "Épisodes d'alerte",
         "severity": "Gravité",
         "start": "Début",
@@ -132,6 +133,7 @@ WORDS: dict[str, dict[str, str]] = {
         "count_critical": "critical",
         "count_positive": "positive",
         "date": "Date",
+        "channel_column": "Channel",
         "alerts_title": "Alert episodes",
         "severity": "Severity",
         "start": "Start",
@@ -230,7 +232,9 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
             "thread_id": [d.get("thread_id") for d in docs],
         }
     )
-    frame["answered"] = frame["answered_at"].notna()
+    # Explicit dtypes: an empty period must still give boolean masks, not object columns.
+    frame = frame.astype({"criticism": bool, "constructive": bool, "toxic": bool, "handled": bool})
+    frame["answered"] = frame["answered_at"].notna().astype(bool)
     frame["response_hours"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 3600
     frame.loc[frame["response_hours"] < 0, "response_hours"] = float("nan")
     timings["frame"] = round(clock.perf_counter() - t0, 2)
@@ -446,6 +450,7 @@ def chart_response(data: ReportData, start: date, end: date, words: dict[str, st
     line.set_ylim(0, 100)
     line.set_ylabel(words["response_rate"])
     line.spines["right"].set_visible(True)
+    ax.set_xlim(index[0] - timedelta(days=1), index[-1] + timedelta(days=1))
     handles = ax.get_legend_handles_labels()[0] + line.get_legend_handles_labels()[0]
     ax.legend(handles, [words["response_hours"], words["response_rate"]], loc="upper left", frameon=False)
     fig.autofmt_xdate()
@@ -517,7 +522,7 @@ def _posts_table(data: ReportData, mask: Any, count_label: str, words: dict[str,
         )
     head = (
         f"<tr><th>{html.escape(count_label)}</th><th>{html.escape(words['post'])}</th>"
-        f"<th>channel</th><th>{html.escape(words['date'])}</th><th></th></tr>"
+        f"<th>{html.escape(words['channel_column'])}</th><th>{html.escape(words['date'])}</th><th></th></tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
 

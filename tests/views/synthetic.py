@@ -11,7 +11,11 @@ from ecoute import es, events
 from ecoute.settings import Settings
 
 TOPICS = ["delivery", "price", "quality", "customer_service", "app_website", "billing", "promotions", "store", "csr"]
-CHANNELS = {"facebook": "facebook:maison-aurore", "instagram": "instagram:maisonaurore", "youtube": "youtube:MaisonAuroreTV"}
+CHANNELS = {
+    "facebook": "facebook:maison-aurore",
+    "instagram": "instagram:maisonaurore",
+    "youtube": "youtube:MaisonAuroreTV",
+}
 
 
 def iso(ts: datetime) -> str:
@@ -125,7 +129,9 @@ def index_mentions(settings: Settings, docs: list[dict[str, Any]] | Iterator[dic
                 client.options(ignore_status=400).indices.create(index=index)
             client.indices.put_alias(index=index, name=alias)
             created.add(index)
-        result = es.bulk_write(client, es.upsert_actions(None, batch, index_of=lambda d: events.month_index(alias, d["created_at"])))
+        result = es.bulk_write(
+            client, es.upsert_actions(None, batch, index_of=lambda d: events.month_index(alias, d["created_at"]))
+        )
         assert not result.failed, result.failed[:3]
         written += result.ok
         batch.clear()
