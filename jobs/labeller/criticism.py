@@ -17,6 +17,7 @@ from jobs.labeller import lexicon as lx
 from jobs.labeller.text import Prepared
 
 MODEL_CRIT_THRESHOLD = 0.5
+MODEL_CRIT_ALONE = 0.7
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +55,9 @@ def criticism_many(
         prob = model_prob.get(i)
         if prob is not None and not is_crit:
             # the encoder head catches complaints the patterns miss ("Le t-shirt a bouloché")
-            is_crit = prob >= MODEL_CRIT_THRESHOLD and sent == "negative"
+            # (off-topic gloom — weather, health, work — is what this head must not take for criticism,
+            # hence the higher bar when nothing points at the brand)
+            is_crit = sent == "negative" and prob >= (MODEL_CRIT_THRESHOLD if about_brand else MODEL_CRIT_ALONE)
         crit.append(is_crit)
         cons.append(is_crit and bool(constructive.search(text)))
     return crit, cons

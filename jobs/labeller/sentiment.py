@@ -55,9 +55,13 @@ def load_lexicon() -> dict[str, float]:
         except ValueError:
             continue
         # The French lexicon is machine-translated from VADER: the first-seen (English) value is
-        # kept for words shared by both languages; French-only words come from here.
-        lex.setdefault(key, val)
-    for word, val in lx.DOMAIN_VALENCE.items():
+        # kept for words shared by both languages; French-only words come from here, weak ones
+        # (mostly translation noise on function words) left out.
+        if abs(val) >= 0.8:
+            lex.setdefault(key, val)
+    for word in lx.LEXICON_NEUTRAL:
+        lex.pop(word, None)
+    for word, val in {**lx.LEXICON_FIX, **lx.DOMAIN_VALENCE}.items():
         lex[fold(word)] = val
     # Function words the translated lexicon gave a valence to by accident.
     for word in ("pas", "plus", "rien", "sans", "trop", "encore", "toujours", "si", "non", "no", "ne", "jamais"):

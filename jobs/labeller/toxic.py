@@ -45,7 +45,7 @@ def _compiled() -> tuple[list[tuple[re.Pattern[str], float]], re.Pattern[str], r
     return patterns, safe, targeted, any_pattern
 
 
-def _rule_score(doc: Prepared) -> tuple[float, bool]:
+def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     """(score, aimed-at-someone) from the rules."""
     patterns, safe, targeted, any_pattern = _compiled()
     text = doc.folded
@@ -61,7 +61,8 @@ def _rule_score(doc: Prepared) -> tuple[float, bool]:
     aimed = bool(targeted.search(text))
     if aimed:
         score = max(score, 0.8)
-    bad = toks & badwords()
+    # The French word list only speaks French ("sale" is "dirty" in French, a discount in English).
+    bad = toks & badwords() if lang != "en" else set()
     if bad:
         score = max(score, 0.72)
     if score < 0.5 and toks & lx.SWEARS:
@@ -86,8 +87,8 @@ class ToxicityScorer:
     def score_many(self, docs: Sequence[Prepared], langs: Sequence[str]) -> list[float]:
         scores: list[float] = []
         aimed_flags: list[bool] = []
-        for doc in docs:
-            s, aimed = _rule_score(doc)
+        for doc, lang in zip(docs, langs, strict=True):
+            s, aimed = _rule_score(doc, lang)
             scores.append(s)
             aimed_flags.append(aimed)
         en_idx = [i for i, lang in enumerate(langs) if lang == "en" and docs[i].n_letters > 0]
@@ -97,7 +98,7 @@ class ToxicityScorer:
                 p = float(p)
                 # Swearing at nobody stays under the threshold; aimed or strong profanity passes.
                 model_score = p if aimed_flags[i] else min(p * 0.55, 0.45)
-                if scores[i] <= 0.3 and _compiled()[1].search(docs[i].folded):
+                if scores[i] <= 0.3 and _compiled()[1].search(docs[i].folded):  # self-deprecation
                     model_score = min(model_score, 0.3)
                 scores[i] = max(scores[i], model_score)
         return [round(min(1.0, s), 4) for s in scores]
