@@ -42,3 +42,44 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
     for partition, end in high_watermarks(topic, settings=settings).items():
         out.extend(orjson.loads(r.value) for r in read_range(topic, partition, 0, end, settings=settings))
     return out
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """ECOUTE_* environment variables that recreate ``settings`` in a child process."""
+    env = {
+        "ECOUTE_STATE_DIR": str(settings.state_dir),
+        "ECOUTE_SPARK_MASTER": settings.spark_master,
+        "ECOUTE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "ECOUTE_KAFKA__SESSION_TIMEOUT_MS": str(settings.kafka.session_timeout_ms),
+        "ECOUTE_ES__URL": settings.es.url,
+    }
+    for name, value in settings.topics.model_dump().items():
+        env[f"ECOUTE_TOPICS__{name.upper()}"] = value
+    for name, value in settings.indices.model_dump().items():
+        env[f"ECOUTE_INDICES__{name.upper()}"] = value
+    return env
+
+
+def wait_for(predicate: Any, timeout_s: float, interval_s: float = 0.5, what: str = "condition") -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def es_count(settings: Settings, index: str | None = None) -> int:
+    from ecoute.es import count
+
+    client = make_client(settings)
+    try:
+        return count(client, index or settings.indices.mentions)
+    except Exception:  # server down or index missing: nothing visible yet
+        return 0
+    finally:
+        client.close()

@@ -1,0 +1,296 @@
+"""Benchmark of the enrichment job: throughput (raw pass-through vs full) and follow-mode latency.
+
+    .venv/bin/python tests/benchmarks/bench_pipeline.py                 # 100k events, own noida-db
+    .venv/bin/python tests/benchmarks/bench_pipeline.py --events 20000 --latency-seconds 30
+
+In one run, on the same data (the same topic, read twice with separate checkpoints and indices):
+(a) raw pass-through Kafka → ES docs/s (parse + upsert, no labels, no gate);
+(b) full enrich + validate + ES docs/s (labeller, raw/label contract checks, GX suite, brand answers);
+their ratio; then p50/p95 end-to-end latency (produce acknowledged → searchable in Elasticsearch)
+in ``--follow`` mode at a steady ``--rate`` events/s.
+
+Throughput is reported two ways: over the micro-batches' processing time (steady state, what a
+long-running job sees) and over the whole call (Spark start-up, labeller loading included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+from ecoute.es import count, make_client
+from ecoute.kafka import Producer, ensure_topics
+from ecoute.settings import Settings
+from ecoute.stack import noida_binary, port_open
+from tests.enrich.events import TEXTS, raw_event
+
+WORDS = [
+    "livraison",
+    "commande",
+    "remboursement",
+    "appli",
+    "service",
+    "client",
+    "prix",
+    "qualité",
+    "équipe",
+    "magasin",
+    "site",
+    "connexion",
+    "bug",
+    "abonnement",
+    "colis",
+    "retard",
+    "merci",
+    "bravo",
+    "nul",
+    "génial",
+    "horrible",
+    "rapide",
+    "lent",
+    "facture",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_noida(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
+    kafka_port, es_port = free_port(), free_port()
+    log = open(data_dir / "noida.log", "ab")  # noqa: SIM115 - lives as long as the server
+    command = [
+        str(noida_binary()), "start", "--data-dir", str(data_dir / "data"), "--only", "kafka,elasticsearch",
+        "--kafka-port", str(kafka_port), "--elasticsearch-port", str(es_port),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not (port_open("127.0.0.1", kafka_port) and port_open("127.0.0.1", es_port)):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("noida-db did not start")
+        time.sleep(0.1)
+    return process, f"127.0.0.1:{kafka_port}", f"http://127.0.0.1:{es_port}"
+
+
+def bench_settings(base: Settings, tag: str, topic: str) -> Settings:
+    suffix = f"bench{tag}{uuid.uuid4().hex[:6]}"
+    return base.model_copy(
+        update={
+            "topics": base.topics.model_copy(update={"raw": topic, "dlq": f"{topic}.dlq"}),
+            "indices": base.indices.model_copy(
+                update={
+                    "mentions": f"ecoute-mentions-{suffix}",
+                    "quarantine": f"ecoute-quarantine-{suffix}",
+                    "job_metrics": f"ecoute-job-metrics-{suffix}",
+                }
+            ),
+        }
+    )
+
+
+def varied_event(n: int, rng: random.Random, created_offset_s: int = 0) -> dict[str, Any]:
+    """A realistic event whose text is unique (no cache can flatter the labeller)."""
+    text = f"{TEXTS[n % len(TEXTS)]} {' '.join(rng.choice(WORDS) for _ in range(rng.randint(2, 12)))} #{n}"
+    if n % 10 == 7:
+        return raw_event(n, kind="reply", parent=f"facebook:{n - 1}", brand=True, text=text)
+    if n % 10 == 0:
+        return raw_event(n, kind="post", text=text)
+    return raw_event(n, kind="comment", parent=f"facebook:{n - n % 10}", text=text)
+
+
+def produce(settings: Settings, events: list[dict[str, Any]], chunk: int = 5000) -> float:
+    started = time.monotonic()
+    with Producer(settings) as producer:
+        for i in range(0, len(events), chunk):
+            producer.send_batch(settings.topics.raw, [(e["id"], e) for e in events[i : i + chunk]])
+    return time.monotonic() - started
+
+
+def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> dict[str, float]:
+    from jobs.enrich import run_enrichment
+
+    started = time.monotonic()
+    stats = run_enrichment(
+        settings, mode="available-now", max_offsets_per_trigger=10_000, enrich=enrich, validate=enrich,
+        checkpoint_name=name,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    client = make_client(settings)
+    client.indices.refresh(index=settings.indices.mentions)
+    stored = count(client, settings.indices.mentions)
+    processing = sum(stats.batch_durations_s)
+    # The first batch of the full run also loads the labeller in every Python worker.
+    steady = sum(stats.batch_durations_s[1:]) or processing
+    steady_rows = stats.rows_out - (stats.rows_out / max(1, stats.batches)) if stats.batches > 1 else stats.rows_out
+    return {
+        "rows_out": stats.rows_out,
+        "stored": stored,
+        "quarantined": stats.quarantined,
+        "batches": stats.batches,
+        "wall_s": wall,
+        "processing_s": processing,
+        "docs_per_s_wall": stats.rows_out / wall,
+        "docs_per_s_processing": stats.rows_out / processing if processing else 0.0,
+        "docs_per_s_steady": steady_rows / steady if steady else 0.0,
+        "events": events,
+    }
+
+
+def latency(settings: Settings, rate: int, seconds: int, trigger_s: float) -> dict[str, float]:
+    """p50/p95 of produce-acknowledged → searchable, in follow mode at ``rate`` events/s."""
+    from jobs.enrich import run_enrichment
+
+    ensure_topics(settings)
+    rng = random.Random(7)
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def job() -> None:
+        try:
+            outcome["stats"] = run_enrichment(settings, mode="follow", stop_event=stop, trigger_interval_s=trigger_s,
+                                              checkpoint_name="bench-follow")  # fmt: skip
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=job, daemon=True)
+    runner.start()
+    client = make_client(settings)
+    base = 10_000_000
+    # Warm up: the labeller loads in the workers before we measure.
+    warm = [varied_event(base - 1 - i, rng) for i in range(50)]
+    produce(settings, warm)
+    deadline = time.monotonic() + 600
+    while count(client, settings.indices.mentions) < len(warm):
+        if "error" in outcome or time.monotonic() > deadline:
+            raise RuntimeError(f"follow mode did not warm up: {outcome.get('error')}")
+        time.sleep(0.5)
+
+    produced_at: dict[str, float] = {}
+    seen_at: dict[str, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set() or len(seen_at) < len(produced_at):
+            with lock:
+                waiting = [i for i in produced_at if i not in seen_at]
+            for start in range(0, len(waiting), 5000):
+                ids = waiting[start : start + 5000]
+                hits = client.search(index=settings.indices.mentions, query={"terms": {"id": ids}}, source=False,
+                                     size=len(ids))["hits"]["hits"]  # fmt: skip
+                now = time.monotonic()
+                for hit in hits:
+                    seen_at.setdefault(hit["_id"], now)
+            if done.is_set() and time.monotonic() > done_at[0] + 120:
+                break
+            time.sleep(0.1)
+
+    done_at = [0.0]
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    n = base
+    started = time.monotonic()
+    with Producer(settings, linger_ms=5) as producer:
+        tick = 0.1
+        per_tick = max(1, int(rate * tick))
+        next_tick = started
+        while time.monotonic() - started < seconds:
+            events = [varied_event(n + i, rng) for i in range(per_tick)]
+            n += per_tick
+            producer.send_batch(settings.topics.raw, [(e["id"], e) for e in events])
+            acked = time.monotonic()
+            with lock:
+                for e in events:
+                    produced_at[e["id"]] = acked
+            next_tick += tick
+            time.sleep(max(0.0, next_tick - time.monotonic()))
+    done_at[0] = time.monotonic()
+    done.set()
+    poller.join(300)
+    stop.set()
+    runner.join(120)
+    latencies = sorted(seen_at[i] - produced_at[i] for i in produced_at if i in seen_at)
+    if not latencies:
+        raise RuntimeError("no event became searchable")
+    qs = statistics.quantiles(latencies, n=100)
+    return {
+        "produced": len(produced_at),
+        "searchable": len(latencies),
+        "rate_achieved": len(produced_at) / seconds,
+        "p50_s": qs[49],
+        "p95_s": qs[94],
+        "max_s": latencies[-1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=500, help="events/s produced in the latency test")
+    parser.add_argument("--latency-seconds", type=int, default=60)
+    parser.add_argument("--trigger-seconds", type=float, default=0.5)
+    parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args()
+
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    workdir = Path(tempfile.mkdtemp(prefix="ecoute-bench-"))
+    server, bootstrap, es_url = start_noida(workdir)
+    try:
+        base = Settings(
+            state_dir=workdir / "state", spark_master=args.spark_master,
+            kafka={"bootstrap_servers": bootstrap}, es={"url": es_url},
+        )  # fmt: skip
+        topic = f"bench.raw.{uuid.uuid4().hex[:6]}"
+        raw_settings = bench_settings(base, "raw", topic)
+        full_settings = bench_settings(base, "full", topic)
+        ensure_topics(raw_settings)
+        rng = random.Random(42)
+        events = [varied_event(n, rng) for n in range(args.events)]
+        produce_s = produce(raw_settings, events)
+        print(f"produced {len(events)} events in {produce_s:.1f}s ({len(events) / produce_s:.0f}/s)", flush=True)
+
+        raw = throughput(raw_settings, len(events), enrich=False, name="bench-raw")
+        print(f"(a) raw pass-through Kafka→ES: {raw['docs_per_s_processing']:.0f} docs/s over batch time, "
+              f"{raw['docs_per_s_wall']:.0f} docs/s wall ({raw['stored']} stored, {raw['batches']} batches, "
+              f"{raw['wall_s']:.1f}s)", flush=True)  # fmt: skip
+        full = throughput(full_settings, len(events), enrich=True, name="bench-full")
+        print(f"(b) full enrich+validate+ES:   {full['docs_per_s_processing']:.0f} docs/s over batch time "
+              f"(steady {full['docs_per_s_steady']:.0f}), {full['docs_per_s_wall']:.0f} docs/s wall "
+              f"({full['stored']} stored, {full['quarantined']} quarantined, {full['batches']} batches, "
+              f"{full['wall_s']:.1f}s)", flush=True)  # fmt: skip
+        print(f"ratio full/raw: {full['docs_per_s_processing'] / raw['docs_per_s_processing']:.3f} over batch time, "
+              f"{full['docs_per_s_wall'] / raw['docs_per_s_wall']:.3f} wall (target ≥ 0.5)", flush=True)  # fmt: skip
+        if not args.skip_latency:
+            follow_settings = bench_settings(base, "follow", f"bench.follow.{uuid.uuid4().hex[:6]}")
+            lat = latency(follow_settings, args.rate, args.latency_seconds, args.trigger_seconds)
+            print(f"follow latency at {lat['rate_achieved']:.0f} events/s for {args.latency_seconds}s: "
+                  f"p50 {lat['p50_s']:.2f}s, p95 {lat['p95_s']:.2f}s, max {lat['max_s']:.2f}s "
+                  f"({lat['searchable']}/{lat['produced']} searchable; target p95 ≤ 5 s)", flush=True)  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(15)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
