@@ -284,6 +284,13 @@ class Page:
     records: list[Mapped]
     state: dict[str, Any] | None
     skipped: int = 0
+    prepared: Prepared | None = None  # already validated and serialised (by a worker process)
+
+    @property
+    def size(self) -> int:
+        if self.prepared is not None:
+            return len(self.prepared.good) + len(self.prepared.dead)
+        return len(self.records)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +346,47 @@ class CheckpointStore:
 # ---------------------------------------------------------------------------------------------
 # the one produce loop
 # ---------------------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """A page ready to produce: (id, JSON bytes) of valid events, and dead-letter records."""
+
+    good: list[tuple[str, bytes]]
+    dead: list[dict[str, Any]]
+
+
+def prepare(records: Iterable[Mapped], connector: str) -> Prepared:
+    """Validate mapped records against the contract and serialise them (no I/O: runs in workers too)."""
+    stage = f"connector:{connector}"
+    fallback_source = connector if connector in events.SOURCES else None
+    good: list[tuple[str, bytes]] = []
+    dead: list[dict[str, Any]] = []
+    for record in records:
+        source = record.event.get("source") if record.event else None
+        if record.event is not None:
+            errors = contract_errors(record.event)
+            if not errors:
+                good.append((record.event["id"], orjson.dumps(record.event)))
+                continue
+            reason = "validation: " + "; ".join(errors)[:2000]
+            event_id = record.event.get("id")
+            details: Any = errors
+        else:
+            reason = record.reason or "mapping failed"
+            event_id = None
+            details = {"native_id": record.native_id} if record.native_id else None
+        dead.append(
+            events.dead_letter(
+                stage=stage,
+                reason=reason,
+                original=record.original,
+                event_id=event_id if isinstance(event_id, str) else None,
+                source=source if isinstance(source, str) else fallback_source,
+                details=details,
+            )
+        )
+    return Prepared(good, dead)
+
+
 class EventSink:
     """Validates mapped records and produces them: raw events keyed by id, failures to the DLQ."""
 
@@ -355,43 +403,16 @@ class EventSink:
 
     def emit(self, records: Iterable[Mapped]) -> tuple[int, int]:
         """Produce one page; returns (produced, dead-lettered) once the broker acknowledged all of it."""
-        good: list[tuple[str, bytes]] = []
-        dead: list[dict[str, Any]] = []
-        for record in records:
-            source = record.event.get("source") if record.event else None
-            if record.event is not None:
-                errors = contract_errors(record.event)
-                if not errors:
-                    good.append((record.event["id"], orjson.dumps(record.event)))
-                    continue
-                reason = "validation: " + "; ".join(errors)[:2000]
-                event_id = record.event.get("id")
-                details: Any = errors
-            else:
-                reason = record.reason or "mapping failed"
-                event_id = None
-                details = {"native_id": record.native_id} if record.native_id else None
-            dead.append(
-                events.dead_letter(
-                    stage=self.stage,
-                    reason=reason,
-                    original=record.original,
-                    event_id=event_id if isinstance(event_id, str) else None,
-                    source=source if isinstance(source, str) else self.connector_source,
-                    details=details,
-                )
-            )
-        if good:
-            self.producer.send_batch(self.settings.topics.raw, good)
-        if dead:
-            for record in dead:
-                log.warning("dead-lettered %s: %s", record.get("event_id") or "a record", record["reason"][:300])
-            self.producer.send_dead_letters(dead)
-        return len(good), len(dead)
+        return self.send(prepare(records, self.connector))
 
-    @property
-    def connector_source(self) -> str | None:
-        return self.connector if self.connector in events.SOURCES else None
+    def send(self, prepared: Prepared) -> tuple[int, int]:
+        if prepared.good:
+            self.producer.send_batch(self.settings.topics.raw, prepared.good)
+        if prepared.dead:
+            for record in prepared.dead:
+                log.warning("dead-lettered %s: %s", record.get("event_id") or "a record", record["reason"][:300])
+            self.producer.send_dead_letters(prepared.dead)
+        return len(prepared.good), len(prepared.dead)
 
     def close(self) -> None:
         if self._own:
@@ -409,7 +430,7 @@ def run_pages(
     stats = RunStats(connector=sink.connector)
     started = time.perf_counter()
     for page in pages:
-        produced, dead = sink.emit(page.records)
+        produced, dead = sink.send(page.prepared) if page.prepared is not None else sink.emit(page.records)
         stats.produced += produced
         stats.dead_lettered += dead
         stats.skipped += page.skipped

@@ -20,7 +20,9 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,10 +35,12 @@ from connectors.base import (
     Mapped,
     MappingError,
     Page,
+    Prepared,
     RunStats,
     build_raw_event,
     map_record,
     parse_bool,
+    prepare,
     run_pages,
 )
 from ecoute import events
@@ -155,24 +159,9 @@ def _rename(row: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     return renamed
 
 
-def _records(path: Path, fmt: str) -> Iterator[tuple[str | bytes, dict[str, Any] | None, str | None]]:
-    """(original text of the record, parsed row or None, parse error or None), in file order."""
+def _records(path: Path, fmt: str) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    """CSV/TSV: (the row as a CSV line, the row by column or None, the parse error or None)."""
     with _open_binary(path) as raw:
-        if fmt == "jsonl":
-            for line in raw:
-                stripped = line.strip()
-                if not stripped:
-                    continue
-                try:
-                    row = orjson.loads(stripped)
-                except orjson.JSONDecodeError as exc:
-                    yield stripped, None, f"parse: not JSON ({exc})"
-                    continue
-                if not isinstance(row, dict):
-                    yield stripped, None, f"parse: a JSON object is expected, got {type(row).__name__}"
-                    continue
-                yield stripped, row, None
-            return
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
         delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
         reader = csv.reader(text, delimiter=delimiter)
@@ -204,6 +193,104 @@ def _csv_line(header: list[str], cells: list[str], delimiter: str) -> str:
     return buffer.getvalue().rstrip("\r\n")
 
 
+@dataclass
+class _MapOptions:
+    settings: Settings
+    mapping: dict[str, str]
+    source: str | None
+    channel: str | None
+    fetched_at: str
+
+
+def _parse_json_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return None, f"parse: not JSON ({exc})"
+    if not isinstance(row, dict):
+        return None, f"parse: a JSON object is expected, got {type(row).__name__}"
+    return row, None
+
+
+def _map_items(items: list[Any], fmt: str, options: _MapOptions) -> list[Mapped]:
+    """Raw items (JSONL lines, or parsed CSV rows) → mapped records."""
+    records: list[Mapped] = []
+    default_source = options.source or "import"
+    for item in items:
+        if fmt == "jsonl":
+            original = item
+            row, error = _parse_json_line(item)
+        else:
+            original, row, error = item
+        if error is not None or row is None:
+            records.append(Mapped(original, reason=error))
+            continue
+        renamed = _rename(row, options.mapping)
+        if options.source and not renamed.get("source"):
+            renamed["source"] = options.source
+        records.append(
+            map_record(
+                original,
+                lambda r=renamed: row_to_event(
+                    r,
+                    options.settings,
+                    default_source=default_source,
+                    default_channel=options.channel,
+                    fetched_at=options.fetched_at,
+                ),
+                renamed.get("native_id"),
+            )
+        )
+    return records
+
+
+def _prepare_chunk(items: list[Any], fmt: str, options: _MapOptions) -> Prepared:
+    """Map, validate and serialise one batch (runs in a worker process)."""
+    return prepare(_map_items(items, fmt, options), "import")
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: leave when the importer dies (even by SIGKILL), never linger as an orphan."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _raw_items(path: Path, fmt: str) -> Iterator[Any]:
+    """JSONL: the raw non-blank lines (parsed later, possibly in a worker); CSV: parsed rows."""
+    if fmt == "jsonl":
+        with _open_binary(path) as handle:
+            for line in handle:
+                stripped = line.strip()
+                if stripped:
+                    yield stripped
+        return
+    yield from _records(path, fmt)
+
+
+def _chunks(path: Path, fmt: str, done: int, batch_size: int) -> Iterator[tuple[list[Any], int, int]]:
+    """(items, position after the chunk, items skipped as already checkpointed)."""
+    position = skipped = 0
+    chunk: list[Any] = []
+    for item in _raw_items(path, fmt):
+        position += 1
+        if position <= done:
+            skipped += 1
+            continue
+        chunk.append(item)
+        if len(chunk) >= batch_size:
+            yield chunk, position, skipped
+            chunk, skipped = [], 0
+    if chunk or skipped:
+        yield chunk, position, skipped
+
+
 def import_pages(
     path: Path,
     settings: Settings,
@@ -214,39 +301,45 @@ def import_pages(
     source: str | None = None,
     channel: str | None = None,
     batch_size: int = 1000,
+    workers: int = 0,
 ) -> Iterator[Page]:
+    """Pages of the file after its checkpoint. With ``workers`` > 0, mapping, validation and
+    serialisation run in worker processes (a few batches ahead); pages still come out in file
+    order, so the checkpoint still only ever advances over acknowledged records."""
     fmt = file_format(path)
     done = int(state.get("records", 0)) if state and state.get("fingerprint") == fingerprint else 0
-    position = 0
-    batch: list[Mapped] = []
-    skipped = 0
-    fetched_at = events.utc_now()
-    default_source = source or "import"
-    for original, row, error in _records(path, fmt):
-        position += 1
-        if position <= done:
-            skipped += 1
-            continue
-        if error is not None or row is None:
-            batch.append(Mapped(original, reason=error))
-        else:
-            renamed = _rename(row, mapping or {})
-            if source and not renamed.get("source"):
-                renamed["source"] = source
-            native = renamed.get("native_id")
-            mapped = map_record(
-                original,
-                lambda r=renamed: row_to_event(
-                    r, settings, default_source=default_source, default_channel=channel, fetched_at=fetched_at
-                ),
-                native,
-            )
-            batch.append(mapped)
-        if len(batch) >= batch_size:
-            yield Page(batch, _state(path, fingerprint, position), skipped)
-            batch, skipped = [], 0
-    if batch or skipped:
-        yield Page(batch, _state(path, fingerprint, position), skipped)
+    options = _MapOptions(settings, mapping or {}, source, channel, events.utc_now())
+    if workers <= 0:
+        for chunk, position, skipped in _chunks(path, fmt, done, batch_size):
+            yield Page(_map_items(chunk, fmt, options), _state(path, fingerprint, position), skipped)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    # spawn, not fork: the caller may already run threads (Kafka producer, progress bar).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
+        pending: deque[tuple[Future[Prepared], int, int]] = deque()
+        try:
+            for chunk, position, skipped in _chunks(path, fmt, done, batch_size):
+                pending.append((pool.submit(_prepare_chunk, chunk, fmt, options), position, skipped))
+                if len(pending) > workers + 1:
+                    future, at, skip = pending.popleft()
+                    yield Page([], _state(path, fingerprint, at), skip, prepared=future.result())
+            while pending:
+                future, at, skip = pending.popleft()
+                yield Page([], _state(path, fingerprint, at), skip, prepared=future.result())
+        finally:
+            for future, _, _ in pending:
+                future.cancel()
+
+
+def auto_workers(path: Path) -> int:
+    """One mapping worker for big files on machines with 2+ CPUs; small files are faster in-process."""
+    return 1 if (os.cpu_count() or 1) >= 2 and path.stat().st_size >= 16 * 1024 * 1024 else 0
 
 
 def _state(path: Path, fingerprint: str, records: int) -> dict[str, Any]:
@@ -264,6 +357,7 @@ def import_file(
     progress: bool = False,
     restart: bool = False,
     sink: EventSink | None = None,
+    workers: int | None = None,
 ) -> RunStats:
     """Import one CSV/TSV/JSONL file (optionally .gz) into ``settings.topics.raw``.
 
@@ -271,6 +365,7 @@ def import_file(
     without one, ``channel`` fills rows without one. Each batch of ``batch_size`` records is produced
     (acks=all), then the checkpoint advances; a re-run skips what was acknowledged. ``restart``
     forgets the checkpoint first. Bad rows are dead-lettered with the reason and the original line.
+    ``workers`` mapping processes (default: 1 for files of 16 MB or more on 2+ CPUs, else 0).
     """
     path = Path(path)
     if not path.is_file():
@@ -290,7 +385,7 @@ def import_file(
     try:
         pages = import_pages(
             path, settings, state, fingerprint=fingerprint, mapping=mapping, source=source, channel=channel,
-            batch_size=batch_size,
+            batch_size=batch_size, workers=auto_workers(path) if workers is None else workers,
         )  # fmt: skip
         if not progress:
             return run_pages(pages, sink, checkpoints, key)
@@ -304,7 +399,7 @@ def import_file(
             task = bar.add_task(f"import {path.name}", total=total)
             return run_pages(
                 pages, sink, checkpoints, key,
-                on_page=lambda page: bar.advance(task, len(page.records) + page.skipped),
+                on_page=lambda page: bar.advance(task, page.size + page.skipped),
             )  # fmt: skip
     finally:
         if own_sink:

@@ -113,21 +113,23 @@ def test_jsonl_import_maps_every_field_and_dead_letters_bad_rows(settings, tmp_p
     assert all(events.validation_errors(letter, "dlq_record.schema.json") == [] for letter in letters)
 
 
-def test_rerun_of_same_file_sends_nothing_and_appended_rows_only_once(settings, tmp_path):
-    path = write_jsonl(tmp_path / "grow.jsonl", import_rows(250))
-    first = import_file(path, settings, batch_size=100)
-    assert (first.produced, first.skipped) == (250, 0)
-    again = import_file(path, settings, batch_size=100)
-    assert (again.produced, again.skipped) == (0, 250)
+@pytest.mark.parametrize("workers", [0, 2])
+def test_rerun_of_same_file_sends_nothing_and_appended_rows_only_once(settings, tmp_path, workers):
+    path = write_jsonl(tmp_path / "grow.jsonl", import_rows(250), ["not json"])
+    first = import_file(path, settings, batch_size=100, workers=workers)
+    assert (first.produced, first.dead_lettered, first.skipped) == (250, 1, 0)
+    again = import_file(path, settings, batch_size=100, workers=workers)
+    assert (again.produced, again.skipped) == (0, 251)
     with path.open("a", encoding="utf-8") as handle:  # the export grew at its end
         for row in import_rows(30, start=250):
             handle.write(json.dumps(row) + "\n")
-    grown = import_file(path, settings, batch_size=100)
-    assert (grown.produced, grown.skipped) == (30, 250)
+    grown = import_file(path, settings, batch_size=100, workers=workers)
+    assert (grown.produced, grown.skipped) == (30, 251)
     ids = [event["id"] for event in raw_events(settings)]
     assert len(ids) == 280 == len(set(ids))
-    restarted = import_file(path, settings, batch_size=100, restart=True)
+    restarted = import_file(path, settings, batch_size=100, restart=True, workers=workers)
     assert restarted.produced == 280
+    assert [letter["original"] for letter in dead_letters(settings)] == ["not json"] * 2
 
 
 def test_csv_gz_with_column_mapping_and_source_option(settings, tmp_path):
@@ -184,25 +186,29 @@ from connectors import base
 from connectors.file_import import import_file
 from ecoute.settings import Settings
 
-settings = Settings(**json.loads(sys.argv[1]))
-crash_at = int(sys.argv[3])
-real_save = base.CheckpointStore.save
 calls = 0
 
-def save(self, key, state):
-    global calls
-    calls += 1
-    if calls == crash_at:
-        os._exit(137)  # killed after the broker acknowledged the batch, before the checkpoint
-    real_save(self, key, state)
 
-base.CheckpointStore.save = save
-stats = import_file(Path(sys.argv[2]), settings, batch_size=int(sys.argv[4]))
-print(stats.produced, stats.skipped)
+def crash_at(n, real_save):
+    def save(self, key, state):
+        global calls
+        calls += 1
+        if calls == n:
+            os._exit(137)  # killed after the broker acknowledged the batch, before the checkpoint
+        real_save(self, key, state)
+    return save
+
+
+if __name__ == "__main__":  # worker processes are spawned: they re-import this file
+    settings = Settings(**json.loads(sys.argv[1]))
+    base.CheckpointStore.save = crash_at(int(sys.argv[3]), base.CheckpointStore.save)
+    stats = import_file(Path(sys.argv[2]), settings, batch_size=int(sys.argv[4]), workers=int(sys.argv[5]))
+    print(stats.produced, stats.skipped)
 """
 
 
-def test_crash_between_produce_and_checkpoint_loses_nothing_resends_one_batch(broker_settings, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_crash_between_produce_and_checkpoint_loses_nothing_resends_one_batch(broker_settings, tmp_path, workers):
     total, batch = 1000, 100
     path = write_jsonl(tmp_path / "crash.jsonl", import_rows(total))
     config = broker_settings.model_dump(mode="json", include={"state_dir", "kafka", "topics"})
@@ -210,14 +216,14 @@ def test_crash_between_produce_and_checkpoint_loses_nothing_resends_one_batch(br
     script.write_text(CRASHING_IMPORT)
     root = Path(__file__).resolve().parents[2]
     crashed = subprocess.run(
-        [sys.executable, str(script), json.dumps(config), str(path), "4", str(batch)],
+        [sys.executable, str(script), json.dumps(config), str(path), "4", str(batch), str(workers)],
         cwd=root, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert crashed.returncode == 137, crashed.stderr[-2000:]
     before = read_topic(broker_settings, broker_settings.topics.raw)
     assert len(before) == 4 * batch  # 4 batches acknowledged, only 3 checkpointed
 
-    resumed = import_file(path, broker_settings, batch_size=batch)
+    resumed = import_file(path, broker_settings, batch_size=batch, workers=workers)
     assert resumed.skipped == 3 * batch and resumed.produced == total - 3 * batch
 
     after = read_topic(broker_settings, broker_settings.topics.raw)
