@@ -59,6 +59,7 @@ class Prepared:
     emoji: str  # the emoji found, in order
     n_letters: int
     n_words: int
+    tags_only: bool = False  # only hashtags (and handles/URLs/emoji): no sentence to tell a language from
 
 
 def squeeze(text: str) -> str:
@@ -86,6 +87,7 @@ def prepare(text: object) -> Prepared:
         raw = raw[:ANALYSED_CHARS]
     body = URL_RE.sub(" ", raw)
     body = HANDLE_RE.sub(" ", body)
+    tags_only = "#" in body and len(LETTER_RE.findall(HASHTAG_RE.sub(" ", body))) < 2
     # "#LivraisonRatée" → "Livraison Ratée": hashtags often carry the message.
     body = HASHTAG_RE.sub(lambda m: " " + CAMEL_RE.sub(" ", m.group(1)) + " ", body)
     emoji = "".join(EMOJI_RE.findall(body))
@@ -98,7 +100,7 @@ def prepare(text: object) -> Prepared:
     folded = fold(lower)
     n_letters = len(LETTER_RE.findall(clean))
     n_words = len(WORD_RE.findall(clean))
-    return Prepared(raw, clean, lower, folded, emoji, n_letters, n_words)
+    return Prepared(raw, clean, lower, folded, emoji, n_letters, n_words, tags_only)
 
 
 def words(folded: str) -> list[str]:
