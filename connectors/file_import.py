@@ -338,8 +338,11 @@ def import_pages(
 
 
 def auto_workers(path: Path) -> int:
-    """One mapping worker for big files on machines with 2+ CPUs; small files are faster in-process."""
-    return 1 if (os.cpu_count() or 1) >= 2 and path.stat().st_size >= 16 * 1024 * 1024 else 0
+    """One mapping worker for big files when a CPU is idle; otherwise in-process is faster
+    (on a saturated machine a second process only adds pickling and hand-over work)."""
+    cpus = os.cpu_count() or 1
+    idle_cpu = os.getloadavg()[0] <= cpus - 0.5
+    return 1 if cpus >= 2 and idle_cpu and path.stat().st_size >= 16 * 1024 * 1024 else 0
 
 
 def _state(path: Path, fingerprint: str, records: int) -> dict[str, Any]:
@@ -365,7 +368,7 @@ def import_file(
     without one, ``channel`` fills rows without one. Each batch of ``batch_size`` records is produced
     (acks=all), then the checkpoint advances; a re-run skips what was acknowledged. ``restart``
     forgets the checkpoint first. Bad rows are dead-lettered with the reason and the original line.
-    ``workers`` mapping processes (default: 1 for files of 16 MB or more on 2+ CPUs, else 0).
+    ``workers`` mapping processes (default: 1 for files of 16 MB or more when a CPU is idle, else 0).
     """
     path = Path(path)
     if not path.is_file():
