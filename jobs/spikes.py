@@ -47,10 +47,15 @@ class SpikeParams:
     weekly_half_life_d: float = 28.0
     daily_prior: float = 8.0  # pseudo-counts pulling an hour-of-day factor towards 1
     weekly_prior: float = 30.0
-    dispersion: float = 0.08  # negative-binomial alpha: var = mu + alpha * mu²
+    dispersion: float = 0.08  # prior negative-binomial alpha of hourly sums: var = mu + alpha * mu²
+    dispersion_floor: float = 0.02
+    dispersion_prior_weight: float = 50.0
+    dispersion_half_life_d: float = 14.0
     windows_minutes: tuple[int, ...] = (30, 60, 120, 240)
-    p_value: float = 1e-5
-    min_ratio: float = 2.0
+    # Significance per test = this / (tests a day): scanning 1-minute buckets makes 60× more tests
+    # than hourly ones, so each must be 60× stricter for the same false-alarm rate (Bonferroni).
+    false_alarms_per_day: float = 0.1
+    min_ratio: float = 2.2
     min_excess: float = 6.0
     warmup_hours: float = 24.0
     episode_gap_minutes: float = 60.0
@@ -116,6 +121,7 @@ class SpikeDetector:
         self._a_level = 1 - 0.5 ** (bm / (p.level_half_life_h * 60))
         self._a_daily = 1 - 0.5 ** (bm / (p.daily_half_life_d * 60))  # each hour slot: 60/bm updates a day
         self._a_weekly = 1 - 0.5 ** (bm / (p.weekly_half_life_d * 24 * 60))
+        self._p_threshold = p.false_alarms_per_day / (24 * 60 / bm * len(p.windows_minutes))
         self.level: float | None = None
         self._level_obs = 0.0
         self._level_exp = 0.0
@@ -128,6 +134,14 @@ class SpikeDetector:
         self._w_obs = [0.0] * 7
         self._w_exp = [0.0] * 7
         self._history: deque[_Bucket] = deque()
+        # Over-dispersion is learnt on hourly sums, so it also covers the clustering of comments in
+        # threads (neighbouring buckets are not independent) which bucket-level noise would miss.
+        self._hour: datetime | None = None
+        self._hour_obs = 0.0
+        self._hour_exp = 0.0
+        self._disp_num = 0.0
+        self._disp_den = 0.0
+        self._a_disp = 1 - 0.5 ** (1 / (p.dispersion_half_life_d * 24))
         self._last_fire: datetime | None = None
         self._episode_start: datetime | None = None
 
@@ -153,13 +167,35 @@ class SpikeDetector:
         daily, weekly = self._factors(t)
         return max(self.level * daily * weekly * self.bucket_minutes, 1e-6)
 
+    @property
+    def dispersion(self) -> float:
+        """Current alpha of hourly sums (prior ``dispersion`` until data outweighs it)."""
+        p = self.params
+        weight = p.dispersion_prior_weight
+        estimate = (self._disp_num + p.dispersion * weight) / (self._disp_den + weight)
+        return max(p.dispersion_floor, estimate)
+
+    def _learn_dispersion(self, t: datetime, x_c: float, mu: float) -> None:
+        hour = t.replace(minute=0, second=0, microsecond=0)
+        if self._hour is not None and hour != self._hour and self._hour_exp > 0:
+            keep = 1 - self._a_disp
+            m = self._hour_exp
+            self._disp_num = keep * self._disp_num + (self._hour_obs - m) ** 2 - m
+            self._disp_den = keep * self._disp_den + m * m
+            self._hour_obs = self._hour_exp = 0.0
+        self._hour = hour
+        self._hour_obs += x_c
+        self._hour_exp += mu
+
     def _learn(self, t: datetime, x: float, mu: float, in_episode: bool) -> None:
         p = self.params
-        sd = math.sqrt(mu + p.dispersion * mu * mu)
+        sd = math.sqrt(mu + self.dispersion * mu * mu)
         # Clip only what would look alarming, so a wrong early baseline cannot lock itself in.
         cap = mu + sd if in_episode else max(mu * p.min_ratio, mu + p.clip_sigmas * sd) + 2.0
         warm = self._first is not None and t - self._first >= timedelta(hours=p.warmup_hours)
         x_c = min(x, cap) if warm else x
+        if warm:
+            self._learn_dispersion(t, x_c, mu)
         daily, weekly = self._factors(t)
         # Ratio estimator (observed sum / seasonal-weight sum): unbiased at low counts, unlike an
         # average of count / factor, which noisy small factors would skew.
@@ -229,9 +265,10 @@ class SpikeDetector:
         exp = exp_all - worst.mu
         if exp <= 0 or obs / exp < p.min_ratio or obs - exp < p.min_excess:
             return best
-        alpha = p.dispersion * (squares_all - worst.mu * worst.mu) / (exp * exp)
+        # var(sum) = exp + alpha_hour · Σ(hourly expected)²  ≈ exp + alpha_hour · exp² / hours
+        alpha = self.dispersion / max(1.0, (window - self.bucket_minutes) / 60)
         pv = nb_sf(obs, exp, alpha)
-        if pv < p.p_value and (not best[0] or pv < best[2]):
+        if pv < self._p_threshold and (not best[0] or pv < best[2]):
             return (True, obs_all / max(exp_all, 1e-9), pv, window)
         return best
 

@@ -59,7 +59,7 @@ def test_single_outlier_is_not_an_alert_but_a_sustained_burst_is() -> None:
 
 
 def test_decisions_are_causal_on_every_prefix() -> None:
-    with open(SERIES / "holdout" / "real_41_15min.csv") as handle:
+    with open(SERIES / "holdout" / "real_217_15min.csv") as handle:
         times, values, bucket = read_series_csv(handle)
     full = detect_alerts(times, values, bucket)
     assert full, "this series has labelled crises"

@@ -78,9 +78,9 @@ def evaluate(data: list, params: SpikeParams, verbose: bool = False) -> dict[str
 
 def tune(data: list) -> SpikeParams:
     grid = {
-        "p_value": [1e-4, 1e-5, 1e-6],
+        "false_alarms_per_day": [0.01, 0.03, 0.1, 0.3],
         "min_ratio": [1.8, 2.2, 2.6],
-        "dispersion": [0.05, 0.1, 0.2],
+        "level_half_life_h": [24.0, 48.0, 96.0],
     }
     best: tuple[float, SpikeParams] | None = None
     for combo in itertools.product(*grid.values()):
