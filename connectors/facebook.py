@@ -144,9 +144,7 @@ class FacebookPageStream:
             if following is None:  # window done: the next sweep starts where this one ended
                 state["since"], state["window"] = window["until"], None
             yield Page(records, copy_state(state))
-        if state.get("window"):  # max_pages reached or an empty answer without paging
-            state["since"], state["window"], state["feed_next"] = window["until"], None, None
-            yield Page([], copy_state(state))
+        # If max_pages stopped the loop, feed_next is kept: the next run continues this window.
 
     def _comments(self, state: dict[str, Any], now: int) -> Iterator[Page]:
         horizon = now - self.config.lookback_days * 86400

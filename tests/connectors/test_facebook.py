@@ -216,3 +216,16 @@ def test_follow_mode_survives_a_failed_sweep_once_mode_reports_it(settings, fake
         fake_api.add(f"/v21.0/{PAGE}/feed", "facebook/error_transient.json", replace=_ == 0)
     with pytest.raises(ConnectorError, match="gave up after 5 attempts"):
         run_connector("facebook", settings, connector_settings=config)
+
+
+def test_max_pages_keeps_the_window_open_for_the_next_run(settings, fake_api, fast_http):
+    serve_page(fake_api)
+    config = fb_config(fake_api, fast_http, max_pages=1)
+    run_connector("facebook", settings, connector_settings=config)
+    state = CheckpointStore(settings.checkpoints_dir).load(f"facebook.page.{PAGE}")
+    assert state["window"] is not None and state["feed_next"]["after"] == "QVFIUkZAHU0F6dWZAB"
+    run_connector("facebook", settings, connector_settings=config)
+    state = CheckpointStore(settings.checkpoints_dir).load(f"facebook.page.{PAGE}")
+    assert state["window"] is None and P3 in state["posts"]
+    ids = [event["id"] for event in raw_events(settings) if event["kind"] == "post"]
+    assert sorted(ids) == sorted({f"facebook:{P1}", f"facebook:{P2}", f"facebook:{P3}"})  # each post once

@@ -155,7 +155,7 @@ def test_csv_gz_with_column_mapping_and_source_option(settings, tmp_path):
         ["Comment ID=native_id", "Parent=parent_native_id", "Video=thread_native_id", "Author channel=author_id",
          "Comment=text", "Published=created_at", "Likes=likes"]
     )  # fmt: skip
-    stats = import_file(path, settings, mapping=mapping, source="youtube", channel="MaMarqueTV")
+    stats = import_file(path, settings, mapping=mapping, source="youtube", channel="MaMarqueTV", progress=True)
     assert (stats.produced, stats.dead_lettered) == (2, 2)
     produced = {event["id"]: event for event in raw_events(settings)}
     assert produced["youtube:Ugx1"]["text"] == "Première ligne\navec un saut de ligne, et une virgule"
