@@ -135,6 +135,9 @@ def connect_import(
     batch_size: Annotated[int, typer.Option(help="Records per acknowledged batch (and checkpoint).")] = 1000,
     restart: Annotated[bool, typer.Option("--restart", help="Forget this file's checkpoint and send it all again.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    workers: Annotated[
+        int | None, typer.Option(help="Mapping processes (default: 1 for big files when a CPU is idle, else 0).")
+    ] = None,
 ) -> None:
     """Import a CSV/JSONL export; re-running the same file sends only what was not acknowledged."""
     from pathlib import Path
@@ -146,7 +149,7 @@ def connect_import(
     try:
         stats = import_file(
             Path(path), get_settings(), mapping=parse_mapping(mapping), source=source, channel=channel,
-            batch_size=batch_size, progress=progress, restart=restart,
+            batch_size=batch_size, progress=progress, restart=restart, workers=workers,
         )  # fmt: skip
     except ConnectorError as exc:
         raise fail(str(exc)) from None
