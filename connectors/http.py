@@ -24,6 +24,8 @@ from connectors.base import ConnectorError
 from connectors.config import HttpSourceSettings
 
 log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, query string included: Graph tokens travel there.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass

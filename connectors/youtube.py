@@ -83,9 +83,11 @@ class YouTubeChannelStream:
         self.settings = settings
         self.config = config
         self.channel_id = config.channel_id
+        # The key goes in a header (Google accepts X-Goog-Api-Key), not in URLs that proxies log.
         self.client = client or ApiClient(
-            "youtube", config, classify, params={"key": config.api_key.get_secret_value()} if config.api_key else None
-        )
+            "youtube", config, classify,
+            headers={"X-Goog-Api-Key": config.api_key.get_secret_value()} if config.api_key else None,
+        )  # fmt: skip
 
     def stream(self) -> Stream:
         return Stream(f"channel.{self.channel_id}", self.pages)

@@ -229,3 +229,13 @@ def test_max_pages_keeps_the_window_open_for_the_next_run(settings, fake_api, fa
     assert state["window"] is None and P3 in state["posts"]
     ids = [event["id"] for event in raw_events(settings) if event["kind"] == "post"]
     assert sorted(ids) == sorted({f"facebook:{P1}", f"facebook:{P2}", f"facebook:{P3}"})  # each post once
+
+
+def test_token_never_reaches_our_logs(settings, fake_api, fast_http, caplog):
+    fake_api.add(f"/v21.0/{PAGE}/feed", "facebook/error_throttled.json")
+    serve_page(fake_api)
+    caplog.set_level(logging.DEBUG)
+    run_connector("facebook", settings, connector_settings=fb_config(fake_api, fast_http))
+    ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]  # werkzeug = the fake Graph server
+    assert any(r.name.startswith("connectors") for r in ours)
+    assert not [r.getMessage() for r in ours if TOKEN in r.getMessage()]

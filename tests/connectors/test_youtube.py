@@ -52,7 +52,7 @@ def test_threads_replies_brand_and_dead_letter(settings, fake_api, fast_http):
     assert [letter["reason"] for letter in dead_letters(settings)] == ["mapping: created_at is missing"]
     state = CheckpointStore(settings.checkpoints_dir).load(f"youtube.channel.{CHANNEL}")
     assert state["sweep"] is None and state["seen"]["high_water"] == "2024-05-03T12:30:00Z"
-    assert all(call[1]["key"] == KEY for call in fake_api.calls)
+    assert all(call[2]["X-Goog-Api-Key"] == KEY and "key" not in call[1] for call in fake_api.calls)
 
 
 def test_next_sweep_emits_only_new_comments(settings, fake_api, fast_http):
