@@ -130,6 +130,10 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_count(name: str, value: Any) -> int | None:
+    if type(value) is int:  # the common case, and bool (a subclass) is not a count
+        if value < 0:
+            raise MappingError(f"{name} {value!r} is negative")
+        return value
     if value is None or value == "":
         return None
     try:
@@ -202,15 +206,12 @@ def build_raw_event(
     if author_native_id is None or str(author_native_id).strip() == "":
         # Keep the record: some sources hide authors (deleted accounts); all of them share one pseudonym.
         author_native_id = f"{source}:unknown"
-    metrics = {
-        name: count
-        for name, count in (
-            ("likes", parse_count("likes", likes)),
-            ("replies", parse_count("replies", replies)),
-            ("shares", parse_count("shares", shares)),
-        )
-        if count is not None
-    }
+    metrics = {}
+    for name, value in (("likes", likes), ("replies", replies), ("shares", shares)):
+        if value is not None:
+            count = parse_count(name, value)
+            if count is not None:
+                metrics[name] = count
     return {
         "schema_version": 1,
         "id": event_id,
