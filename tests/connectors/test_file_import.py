@@ -15,7 +15,7 @@ import pytest
 
 from connectors.base import ConnectorError
 from connectors.file_import import import_file, parse_mapping
-from ecoute import events
+from ecoute import es, events
 from tests.connectors.conftest import dead_letters, raw_events, read_topic
 
 RTL = "שלום עולם — مرحبا بالعالم"
@@ -237,6 +237,12 @@ def test_crash_between_produce_and_checkpoint_loses_nothing_resends_one_batch(br
     for key, value in after:
         variants.setdefault(key, set()).add(orjson.dumps({k: v for k, v in value.items() if k != "fetched_at"}))
     assert all(len(copies) == 1 for copies in variants.values())
+    # Replayed into Elasticsearch with the shared upsert (id = _id), the duplicates vanish.
+    client = es.make_client(broker_settings)
+    index = f"{broker_settings.indices.mentions}-replay"
+    written = es.bulk_write(client, es.upsert_actions(index, [value for _, value in after]), refresh=True)
+    assert written.ok == len(after) > total and not written.failed
+    assert es.count(client, index) == total
 
 
 def test_cli_connect_import(settings, tmp_path):
