@@ -49,11 +49,13 @@ class Labeller:
         load_lexicon()
         self._toxic = ToxicityScorer()
         self._heads = None
+        self._topic_embedder = None
         if use_models:
-            from jobs.labeller.models import encoder, load_heads
+            from jobs.labeller.models import encode, load_heads
+            from jobs.labeller.topics import TopicEmbedder
 
             self._heads = load_heads()
-            encoder()
+            self._topic_embedder = TopicEmbedder(self.taxonomy, encode)
 
     def label_columns(
         self,
@@ -89,7 +91,13 @@ class Labeller:
         if self._heads is not None:
             from jobs.labeller.cascade import refine
 
-            crit_prob = refine(self._heads, docs, langs, rules, sentiments, sent_scores)
+            crit_prob, encoded, emb = refine(self._heads, docs, langs, rules, sentiments, sent_scores)
+            if self._topic_embedder is not None and encoded:
+                # texts that went through the encoder also get embedding topics, for free
+                for i, emb_scores in zip(encoded, self._topic_embedder.scores(emb), strict=True):
+                    for tid, score in emb_scores.items():
+                        if score > kw[i].get(tid, 0.0):
+                            kw[i][tid] = score
         topic_lists = [decide(self.taxonomy, s) for s in kw]
         topic_scores = [{t: round(float(v), 4) for t, v in s.items()} for s in kw]
 

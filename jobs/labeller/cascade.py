@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from jobs.labeller.models import SENT_CLASSES, Heads, features
+import numpy as np
+
+from jobs.labeller.models import EMBED_DIM, SENT_CLASSES, Heads, features
 from jobs.labeller.text import Prepared
 
 RULE_CONFIDENT = 0.45  # |compound| at or above which one-sided rule evidence is trusted
@@ -33,11 +35,14 @@ def refine(
     rules: Sequence[Any],
     sentiments: list[str],
     sent_scores: list[float],
-) -> dict[int, float]:
-    """Overwrite sentiment for uncertain texts in place; return criticism probabilities by index."""
+) -> tuple[dict[int, float], list[int], np.ndarray]:
+    """Overwrite sentiment for uncertain texts in place.
+
+    Returns (criticism probability by index, the indices encoded, their sentence embeddings).
+    """
     idx = [i for i, (d, lang, r) in enumerate(zip(docs, langs, rules, strict=True)) if needs_model(d, lang, r)]
     if not idx:
-        return {}
+        return {}, [], np.zeros((0, 512), dtype=np.float32)
     # Identical texts (very common: "Merci", "Top") are encoded once.
     unique: dict[str, int] = {}
     for i in idx:
@@ -50,10 +55,10 @@ def refine(
         x = features([docs[i] for i in idx], [rules[i] for i in idx])
     p_sent, p_crit = heads.predict(x)
     out: dict[int, float] = {}
-    for i in idx:
-        row = unique[docs[i].clean] if first is not None else idx.index(i)
+    rows = [unique[docs[i].clean] for i in idx] if first is not None else list(range(len(idx)))
+    for i, row in zip(idx, rows, strict=True):
         k = int(p_sent[row].argmax())
         sentiments[i] = SENT_CLASSES[k]
         sent_scores[i] = round(float(p_sent[row, k]), 4)
         out[i] = float(p_crit[row])
-    return out
+    return out, idx, x[rows, :EMBED_DIM]

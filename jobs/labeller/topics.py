@@ -99,3 +99,49 @@ def keyword_scores(taxonomy: Taxonomy, folded: Sequence[str]) -> list[dict[str, 
 def decide(taxonomy: Taxonomy, scores: dict[str, float]) -> list[str]:
     chosen = sorted((t for t, s in scores.items() if s >= taxonomy.min_score), key=lambda t: -scores[t])
     return chosen or [taxonomy.fallback]
+
+
+class TopicEmbedder:
+    """Zero/few-shot topics: cosine similarity of a text's embedding to each topic's descriptions and
+    examples (multilingual, so French examples also catch English texts and vice versa)."""
+
+    def __init__(self, taxonomy: Taxonomy, encode: Any) -> None:
+        self.ids: list[str] = []
+        self.owner: list[int] = []
+        sentences: list[str] = []
+        for tid, topic in taxonomy.topics.items():
+            if tid == taxonomy.fallback:
+                continue
+            k = len(self.ids)
+            self.ids.append(tid)
+            for sentence in (topic.description_fr, topic.description_en, *topic.examples):
+                sentences.append(sentence)
+                self.owner.append(k)
+        self.matrix = encode(sentences) if sentences else None
+
+    def scores(self, emb: Any) -> list[dict[str, float]]:
+        """Per embedding row: topic → score in 0..1 (only topics above SIM_FLOOR)."""
+        import numpy as np
+
+        if self.matrix is None or len(emb) == 0:
+            return [{} for _ in range(len(emb))]
+        sims = emb @ self.matrix.T  # rows are L2-normalised
+        owner = np.asarray(self.owner)
+        best = np.full((len(emb), len(self.ids)), -1.0, dtype=np.float32)
+        for k in range(len(self.ids)):
+            best[:, k] = sims[:, owner == k].max(axis=1)
+        out: list[dict[str, float]] = []
+        for row in best:
+            scores = {}
+            for k, sim in enumerate(row):
+                score = (float(sim) - SIM_FLOOR) / (SIM_FULL - SIM_FLOOR)
+                if score > 0:
+                    scores[self.ids[k]] = round(min(1.0, score), 4)
+            out.append(scores)
+        return out
+
+
+# Cosine similarities (USE multilingual) mapped to a 0..1 topic score: SIM_FLOOR → 0, SIM_FULL → 1.
+# With taxonomy min_score 0.5 a topic needs a similarity ≥ (SIM_FLOOR + SIM_FULL) / 2.
+SIM_FLOOR = 0.25
+SIM_FULL = 0.65
