@@ -86,6 +86,14 @@ def write_records(path: Path, count: int, size: int = 1024) -> int:
     return total
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User+system CPU seconds of this process (all threads), or of another process via /proc."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def kafka_baseline(settings, count: int, batch_size: int) -> float:
     """docs/s of the bare Kafka client (same 1 KB payloads, same acks=all batches), for reference."""
     records = [(f"facebook:baseline-{i}", b"x" * 1024) for i in range(count)]
@@ -102,6 +110,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=2, help="imports of the same file into fresh topics")
     parser.add_argument("--baseline", action="store_true", help="also measure the bare Kafka client")
+    parser.add_argument("--workers", type=int, default=None, help="mapping processes (default: auto)")
     args = parser.parse_args()
 
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
@@ -117,16 +126,19 @@ def main() -> int:
             for run in range(1, args.repeat + 1):
                 settings = make_settings(tmp_path / f"run{run}", noida.bootstrap, noida.es_url)
                 kafka.ensure_topics(settings)
-                started = time.perf_counter()
-                stats = import_file(data, settings, batch_size=args.batch_size)
+                started, cpu, broker_cpu = time.perf_counter(), cpu_seconds(), cpu_seconds(noida.process.pid)
+                stats = import_file(data, settings, batch_size=args.batch_size, workers=args.workers)
                 elapsed = time.perf_counter() - started
+                cpu, broker_cpu = cpu_seconds() - cpu, cpu_seconds(noida.process.pid) - broker_cpu
                 landed = sum(kafka.high_watermarks(settings.topics.raw, settings=settings).values())
                 if landed != args.records or stats.produced != args.records:
                     print(f"FAIL: produced {stats.produced:,}, in Kafka {landed:,}, expected {args.records:,}")
                     return 1
                 rates.append(stats.produced / elapsed)
                 print(
-                    f"run {run}: {elapsed:.2f} s, {rates[-1]:,.0f} docs/s, {size / elapsed / 1e6:.1f} MB/s (all {landed:,} in Kafka)"
+                    f"run {run}: {elapsed:.2f} s, {rates[-1]:,.0f} docs/s, {size / elapsed / 1e6:.1f} MB/s "
+                    f"(all {landed:,} in Kafka); CPU: importer {cpu:.2f} s ({cpu / args.records * 1e6:.0f} µs/doc), "
+                    f"noida-db {broker_cpu:.2f} s"
                 )
                 if args.baseline and run == 1:
                     print(
