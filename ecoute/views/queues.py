@@ -16,7 +16,7 @@ from typing import Any
 
 from elasticsearch import ApiError
 
-from ecoute.es import make_client
+from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
 from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids, iso, period_filters
 
@@ -159,10 +159,14 @@ def welcome_queue(
     client = client or make_client(settings)
     day = day or datetime.now(UTC).date()
     query = {"bool": {"filter": period_filters(day, day, channel), "must_not": [NOT_BRAND]}}
-    docs = _search(
-        client, settings.indices.mentions, query=query, size=10_000, sort=[{"created_at": {"order": "asc"}}],
-        _source=ITEM_FIELDS,
-    )  # fmt: skip
+    try:  # a busy page can have more than one search page of items a day: scan them all
+        docs = sorted(
+            scan_docs(client, settings.indices.mentions, query, ITEM_FIELDS), key=lambda d: d.get("created_at") or ""
+        )
+    except ApiError as exc:
+        if exc.meta.status != 404:
+            raise
+        docs = []
     first: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
     for doc in docs:
