@@ -1,0 +1,43 @@
+"""The views on the demo month (infra/demo), labelled from its ground truth: the crisis shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ecoute.views.queues import answer_queue, moderate_queue, welcome_queue
+from ecoute.views.report import build_report, kpis, load_data
+from tests.views.demo_enriched import DEMO, demo_enriched
+from tests.views.synthetic import index_mentions
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture
+def demo_settings(settings):
+    index_mentions(settings, demo_enriched())
+    return settings
+
+
+def test_views_on_the_demo_month(demo_settings, tmp_path: Path) -> None:
+    truth = json.loads((DEMO / "ground_truth.json").read_text())
+    data = load_data(demo_settings, date(2026, 10, 1), date(2026, 10, 31), None)
+    frame = data.frame
+    critical_per_day = frame[frame["criticism"]].groupby(frame["created_at"].dt.date).size()
+    assert critical_per_day.idxmax() == date(2026, 10, 17)
+    assert int(critical_per_day.max()) == truth["critical_comments_by_day"]["2026-10-17"]
+    figures = kpis(data)
+    assert figures["criticism"] == truth["critical_total"]
+    assert figures["unanswered"] == truth["critical_total"] - truth["critical_answered_by_brand"]
+    # The one threat is in the moderation queue; the answer queue opens with constructive criticism.
+    threat = "facebook:" + truth["threats"][0]["native_id"]
+    assert threat in [r["id"] for r in moderate_queue(demo_settings, limit=500)]
+    answer = answer_queue(demo_settings, limit=20)
+    assert answer[0]["constructive"] and answer[0]["post"] is not None
+    assert welcome_queue(demo_settings, day=date(2026, 10, 17))
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = build_report(demo_settings, date(2026, 10, 1), date(2026, 10, 31), ARTIFACTS / "report-demo.html")
+    assert out.stat().st_size > 50_000
