@@ -355,6 +355,10 @@ class Prepared:
     dead: list[dict[str, Any]]
 
 
+# Raw events stay well under the producer's 4 MiB request limit; a bigger one is a bad record.
+MAX_EVENT_BYTES = 1024 * 1024
+
+
 def prepare(records: Iterable[Mapped], connector: str) -> Prepared:
     """Validate mapped records against the contract and serialise them (no I/O: runs in workers too)."""
     stage = f"connector:{connector}"
@@ -366,8 +370,11 @@ def prepare(records: Iterable[Mapped], connector: str) -> Prepared:
         if record.event is not None:
             errors = contract_errors(record.event)
             if not errors:
-                good.append((record.event["id"], orjson.dumps(record.event)))
-                continue
+                payload = orjson.dumps(record.event)
+                if len(payload) <= MAX_EVENT_BYTES:
+                    good.append((record.event["id"], payload))
+                    continue
+                errors = [f"(event): {len(payload)} bytes once serialised, over the {MAX_EVENT_BYTES}-byte limit"]
             reason = "validation: " + "; ".join(errors)[:2000]
             event_id = record.event.get("id")
             details: Any = errors
@@ -375,6 +382,7 @@ def prepare(records: Iterable[Mapped], connector: str) -> Prepared:
             reason = record.reason or "mapping failed"
             event_id = None
             details = {"native_id": record.native_id} if record.native_id else None
+        # A dead letter too big for Kafka is kept whole by ecoute.kafka (overflow file in the state folder).
         dead.append(
             events.dead_letter(
                 stage=stage,

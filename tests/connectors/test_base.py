@@ -156,3 +156,25 @@ def test_seen_filter_ties_and_commit():
     committed = SeenFilter(resumed.state(commit=True))
     assert not committed.is_new("2024-05-01T10:00:00Z", "a") and committed.is_new("2024-05-01T10:00:00Z", "c")
     assert not committed.is_new("2024-05-01T09:59:59Z", "z") and committed.is_new("2024-05-01T10:00:01Z", "a")
+
+
+def test_prepare_dead_letters_events_too_big_for_kafka():
+    from connectors.base import MAX_EVENT_BYTES, Mapped, prepare
+
+    event = build_raw_event(
+        SETTINGS, source="facebook", native_id="1", kind="post", channel="c", author_native_id="a", text="t",
+        created_at="2024-05-01", raw={"blob": "x" * (MAX_EVENT_BYTES + 1)},
+    )  # fmt: skip
+    small = build_raw_event(
+        SETTINGS,
+        source="facebook",
+        native_id="2",
+        kind="post",
+        channel="c",
+        author_native_id="a",
+        text="t",
+        created_at="2024-05-01",
+    )
+    prepared = prepare([Mapped({"id": "1"}, event=event), Mapped({"id": "2"}, event=small)], "facebook")
+    assert [key for key, _ in prepared.good] == ["facebook:2"]
+    assert "over the" in prepared.dead[0]["reason"] and prepared.dead[0]["event_id"] == "facebook:1"

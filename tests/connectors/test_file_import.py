@@ -276,3 +276,29 @@ def test_cli_connect_import(settings, tmp_path):
     assert {event["source"] for event in raw_events(settings)} == {"facebook"}  # rows say facebook
     bad = subprocess.run([*command[:5], str(tmp_path / "nope.csv")], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "no such file" in bad.stderr
+
+
+def test_oversized_records_are_dead_lettered_not_blocking(settings, tmp_path):
+    huge_text = "é" * 120_000  # over the schema's 100,000 characters
+    raw_blob = {"native_id": "big2", "created_at": "2024-05-01T10:00:00Z", "text": "ok", "junk": "x" * 3_000_000}
+    path = write_jsonl(
+        tmp_path / "big.jsonl",
+        [{"native_id": "big1", "created_at": "2024-05-01T10:00:00Z", "text": huge_text}, raw_blob, *import_rows(3)],
+    )
+    stats = import_file(path, settings)
+    assert (stats.produced, stats.dead_lettered) == (4, 1)  # big2 maps fine: unknown columns are ignored
+    letter = dead_letters(settings)[0]
+    assert letter["event_id"] == "import:big1" and "text" in letter["reason"]
+    assert letter["original"].startswith('{"native_id":"big1"') or letter["original"].startswith('{"native_id": "big1"')
+
+
+def test_a_line_over_the_message_limit_is_dead_lettered_and_kept_whole(settings, tmp_path):
+    path = tmp_path / "huge.jsonl"
+    line = "{" + "x" * 3_000_000
+    path.write_text(line + "\n" + json.dumps(import_rows(1)[0]) + "\n")
+    stats = import_file(path, settings)
+    assert (stats.produced, stats.dead_lettered) == (1, 1)  # the run went on
+    letter = dead_letters(settings)[0]
+    assert letter["reason"].startswith("parse: not JSON") and letter["original_size"] == len(line)
+    kept = orjson.loads(Path(letter["overflow_file"]).read_bytes())
+    assert kept["original"] == line
