@@ -92,3 +92,14 @@ def test_refused_app_credentials(settings, fake_api, fast_http):
         run_connector("reddit", settings, connector_settings=rd_config(fake_api, fast_http))
     with pytest.raises(ConnectorError, match="nothing to watch"):
         run_connector("reddit", settings, connector_settings=rd_config(fake_api, fast_http, subreddits=[]))
+
+
+def test_search_listing_for_brand_mentions(settings, fake_api, fast_http):
+    fake_api.add("/api/v1/access_token", "reddit/token.json")
+    fake_api.add("/search", "reddit/new_page2.json")
+    fake_api.add("/comments/1cxa999", "reddit/comments_empty.json")
+    config = rd_config(fake_api, fast_http, subreddits=[], query="MaMarque")
+    assert run_connector("reddit", settings, connector_settings=config).produced == 1
+    search = next(call for call in fake_api.calls if call[0] == "/search")[1]
+    assert (search["q"], search["sort"], search["type"], search["limit"]) == ("MaMarque", "new", "link", "100")
+    assert [event["id"] for event in raw_events(settings)] == ["reddit:t3_1cxa999"]
