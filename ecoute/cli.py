@@ -675,6 +675,17 @@ def demo(
     print_summary(summary, settings, out)
 
 
+def run() -> None:
+    """The `ecoute` entry point: environment problems end in one clear line, not a traceback."""
+    try:
+        app()
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        console.print(f"[bold red]error:[/] {exc.strerror or exc}{where}")
+        console.print("Check the path and free space, or point ECOUTE_STATE_DIR to a writable folder.")
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    run()
 
