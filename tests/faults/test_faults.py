@@ -82,7 +82,7 @@ def test_enrichment_killed_at_five_random_points(settings, tmp_path: Path):
         job = _start_job(settings, log, max_offsets=150)
         try:
             # Wait for this run to make progress, then kill it after a random extra delay.
-            wait_for(lambda b=before: es_count(settings) > b or job.poll() is not None, 300, what=f"progress of run {kill}")
+            wait_for(lambda b=before, j=job: es_count(settings) > b or j.poll() is not None, 300, what=f"progress of run {kill}")
             assert job.poll() is None, log.read_text(errors="replace")[-3000:]
             time.sleep(rng.uniform(0.0, 4.0))
         finally:
