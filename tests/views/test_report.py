@@ -106,3 +106,17 @@ def test_a_real_browser_renders_every_chart(seeded, tmp_path: Path) -> None:
     assert image.size == (1200, 3400)
     colours = image.getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 50  # charts and text, not a blank page
+
+
+def test_only_http_links_become_anchors() -> None:
+    import pandas as pd
+
+    from ecoute.views.report import WORDS, ReportData, _posts_table
+
+    frame = pd.DataFrame({"thread_id": ["x:1", "x:2"], "criticism": [True, True]})
+    posts = {
+        "x:1": {"text": "a", "url": "javascript:alert(1)", "channel": "c"},
+        "x:2": {"text": "b", "url": "https://ok.test/2", "channel": "c"},
+    }
+    table = _posts_table(ReportData(frame, [], posts, {}), frame["criticism"], "n", WORDS["en"])
+    assert "javascript:" not in table and "href='https://ok.test/2'" in table
