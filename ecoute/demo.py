@@ -7,6 +7,7 @@ Every stage is the real one; re-running the demo is safe (checkpoints and idempo
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> Dem
     from ecoute import es
     from ecoute.stack import EmbeddedStack
 
+    # Airflow's SMTP code path sends the alert; keep its home inside the state folder, not in ~/airflow.
+    os.environ.setdefault("AIRFLOW_HOME", str(settings.state_dir / "airflow"))
     summary = DemoSummary()
     started = time.monotonic()
 
