@@ -37,13 +37,12 @@ class DemoSummary:
 
 
 def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> DemoSummary:
-    from jobs.alerts import replay_criticism_watch
-    from jobs.enrich import run_enrichment
-    from jobs.rollups import compute_daily_rollups
-
     from connectors.file_import import import_file
     from ecoute import es
     from ecoute.stack import EmbeddedStack
+    from jobs.alerts import replay_criticism_watch
+    from jobs.enrich import run_enrichment
+    from jobs.rollups import compute_daily_rollups
 
     # Airflow's SMTP code path sends the alert; keep its home inside the state folder, not in ~/airflow.
     os.environ.setdefault("AIRFLOW_HOME", str(settings.state_dir / "airflow"))
