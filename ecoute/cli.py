@@ -450,6 +450,18 @@ def _views_settings():  # -> Settings
     return get_settings()
 
 
+def _views_run(action, *args, **kwargs):  # -> whatever the view returns
+    """Run a view; an unreachable or failing Elasticsearch becomes one clear line, not a traceback."""
+    from elasticsearch import ApiError, TransportError
+
+    try:
+        return action(*args, **kwargs)
+    except TransportError as exc:
+        raise fail(f"cannot reach Elasticsearch at {_views_settings().es.url} ({type(exc).__name__})") from None
+    except ApiError as exc:
+        raise fail(f"Elasticsearch refused the request ({exc.meta.status}): {exc.message}") from None
+
+
 def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tuple[str, str]]) -> None:
     if as_json:  # plain stdout: rich would wrap long strings
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str, indent=1) + "\n")
@@ -490,7 +502,7 @@ def queue_moderate(
     """Toxic or shocking comments not handled yet, newest first."""
     from ecoute.views.queues import moderate_queue, queue_since
 
-    rows = moderate_queue(_views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    rows = _views_run(moderate_queue, _views_settings(), limit=limit, channel=channel, since=queue_since(days))
     columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
                ("score", "score"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "to moderate", as_json, columns)
@@ -506,7 +518,7 @@ def queue_answer(
     """Criticism without a brand reply: constructive first, then oldest first, with the thread context."""
     from ecoute.views.queues import answer_queue, queue_since
 
-    rows = answer_queue(_views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    rows = _views_run(answer_queue, _views_settings(), limit=limit, channel=channel, since=queue_since(days))
     columns = [("id", "id"), ("constructive", "constructive"), ("when (UTC)", "created_at"), ("author", "author"),
                ("text", "text"), ("context", "context"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "to answer", as_json, columns)
@@ -521,7 +533,7 @@ def queue_welcome(
     """First-time commenters of the day, so they can be welcomed."""
     from ecoute.views.queues import welcome_queue
 
-    rows = welcome_queue(_views_settings(), day=_views_day(day, "--day"), channel=channel)
+    rows = _views_run(welcome_queue, _views_settings(), day=_views_day(day, "--day"), channel=channel)
     columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("items today", "items_today"),
                ("text", "text"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "new members", as_json, columns)
@@ -536,7 +548,7 @@ def queue_done(
     from ecoute.views.queues import UnknownItems, mark_handled
 
     try:
-        done = mark_handled(_views_settings(), ids, handled=not undo)
+        done = _views_run(mark_handled, _views_settings(), ids, handled=not undo)
     except UnknownItems as exc:
         raise fail(str(exc)) from None
     for event_id in done:
@@ -566,7 +578,7 @@ def report(
     if end < start:
         raise fail(f"--to ({end}) is before --from ({start})", code=2)
     with console.status("building the report…"):
-        path = build_report(_views_settings(), start, end, Path(out_file), lang=lang, channel=channel)
+        path = _views_run(build_report, _views_settings(), start, end, Path(out_file), lang=lang, channel=channel)
     console.print(f"[green]✔[/] report {start} → {end} written to {path}")
 
 

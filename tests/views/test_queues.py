@@ -77,3 +77,18 @@ def test_cli_queues_json_and_done(seeded, monkeypatch: pytest.MonkeyPatch) -> No
     assert [r["id"] for r in json.loads(runner.invoke(app, ["queue", "moderate", "--json"]).stdout)] == ["facebook:t1"]
     missing = runner.invoke(app, ["queue", "done", "facebook:nope"])
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_cli_says_clearly_when_elasticsearch_is_down(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecoute.settings import Settings
+
+    down = Settings(state_dir=tmp_path, es={"url": "http://127.0.0.1:9", "request_timeout_s": 2})
+    monkeypatch.setattr("ecoute.cli._views_settings", lambda: down)
+    result = CliRunner().invoke(app, ["queue", "answer"])
+    assert result.exit_code == 1
+    # The last line says what is wrong (the client library may log its retries above it).
+    assert (
+        "error: cannot reach Elasticsearch at http://127.0.0.1:9 (ConnectionError)"
+        in result.output.strip().splitlines()[-1]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit)
