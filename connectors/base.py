@@ -428,6 +428,57 @@ class EventSink:
             self.producer.close()
 
 
+_DONE = object()
+
+
+def prefetch(pages: Iterator[Page], depth: int = 1) -> Iterator[Page]:
+    """Yield the same pages in the same order, reading up to ``depth`` ahead in a thread, so the
+    next page is fetched/mapped while the broker acknowledges the current one. Checkpoints are
+    unaffected: the caller still saves a page's state only after that page was acknowledged."""
+    import queue
+    import threading
+
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+        else:
+            put(_DONE)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=read, name="page-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+
+
 def run_pages(
     pages: Iterator[Page],
     sink: EventSink,
@@ -438,7 +489,7 @@ def run_pages(
     """Produce each page, then (only then) save its checkpoint state."""
     stats = RunStats(connector=sink.connector)
     started = time.perf_counter()
-    for page in pages:
+    for page in prefetch(pages):
         produced, dead = sink.send(page.prepared) if page.prepared is not None else sink.emit(page.records)
         stats.produced += produced
         stats.dead_lettered += dead
