@@ -178,3 +178,29 @@ def test_prepare_dead_letters_events_too_big_for_kafka():
     prepared = prepare([Mapped({"id": "1"}, event=event), Mapped({"id": "2"}, event=small)], "facebook")
     assert [key for key, _ in prepared.good] == ["facebook:2"]
     assert "over the" in prepared.dead[0]["reason"] and prepared.dead[0]["event_id"] == "facebook:1"
+
+
+def test_prefetch_keeps_order_propagates_errors_and_closes_the_source():
+    from connectors.base import Page, prefetch
+
+    closed = []
+
+    def pages(fail_at: int | None = None):
+        try:
+            for n in range(5):
+                if n == fail_at:
+                    raise RuntimeError("source broke")
+                yield Page([], {"n": n})
+        finally:
+            closed.append(True)
+
+    assert [page.state["n"] for page in prefetch(pages())] == [0, 1, 2, 3, 4]
+    seen = []
+    with pytest.raises(RuntimeError, match="source broke"):
+        for page in prefetch(pages(fail_at=3)):
+            seen.append(page.state["n"])
+    assert seen == [0, 1, 2]
+    stream = prefetch(pages())
+    assert next(stream).state["n"] == 0
+    stream.close()  # the consumer stops early (crash, Ctrl-C): the reader stops and closes the source
+    assert closed == [True, True, True]
