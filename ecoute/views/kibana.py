@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ecoute.settings import PROJECT_ROOT, Settings
+from ecoute.views.common import SEVERITY_COLOURS
 
 DEFAULT_FILE = PROJECT_ROOT / "infra" / "kibana" / "ecoute-saved-objects.ndjson"
 MIGRATION = {"coreMigrationVersion": "8.8.0"}
@@ -129,10 +130,9 @@ def _visualization(
 
 
 def _vega_mood(settings: Settings) -> str:
-    """Vega-Lite: the mood index per day from the daily rollups ((positive − negative) / volume)."""
-    spec = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": "Mood index / indice d'humeur",
+    """Vega-Lite: the mood index per day from the daily rollups ((positive − negative) / volume), with
+    the alert episodes (overall scope) shaded behind it, like the report's first chart."""
+    mood_layer = {
         "data": {
             "url": {
                 "index": settings.indices.rollups_daily,
@@ -165,11 +165,42 @@ def _vega_mood(settings: Settings) -> str:
             {"filter": "datum.volume.value > 0"},
             {"calculate": "(datum.positive.value - datum.negative.value) / datum.volume.value", "as": "mood"},
         ],
-        "mark": {"type": "line", "point": True},
+        "mark": {"type": "line", "point": True, "color": "#2166ac"},
         "encoding": {
             "x": {"field": "key", "type": "temporal", "title": None},
-            "y": {"field": "mood", "type": "quantitative", "scale": {"domain": [-1, 1]}, "title": "mood"},
+            "y": {"field": "mood", "type": "quantitative", "scale": {"domain": [-1, 1]}, "title": "mood index"},
         },
+    }
+    alerts_layer = {
+        "data": {
+            "url": {
+                "index": settings.indices.alerts,
+                "%context%": True,
+                "%timefield%": "episode_start",
+                "body": {"size": 500, "_source": ["episode_start", "bucket_start", "ended_at", "severity", "scope"]},
+            },
+            "format": {"property": "hits.hits"},
+        },
+        "transform": [
+            {"filter": "datum._source.scope == 'overall'"},
+            {"calculate": "datum._source.ended_at || datum._source.bucket_start", "as": "episode_end"},
+        ],
+        "mark": {"type": "rect", "opacity": 0.35},
+        "encoding": {
+            "x": {"field": "_source.episode_start", "type": "temporal"},
+            "x2": {"field": "episode_end"},
+            "color": {
+                "field": "_source.severity",
+                "type": "nominal",
+                "title": "alert",
+                "scale": {"domain": list(SEVERITY_COLOURS), "range": list(SEVERITY_COLOURS.values())},
+            },
+        },
+    }
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": "Mood index / indice d'humeur",
+        "layer": [alerts_layer, mood_layer],
     }
     return json.dumps(spec, ensure_ascii=False, indent=1)
 

@@ -27,7 +27,7 @@ from elasticsearch import ApiError
 
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
-from ecoute.views.common import NOT_BRAND, day_start, fetch_by_ids, iso, period_filters
+from ecoute.views.common import NOT_BRAND, SEVERITY_COLOURS, day_start, fetch_by_ids, iso, period_filters
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ SCAN_FIELDS = [
 ]  # fmt: skip
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
 TOP_N = 5
-SEVERITY_COLOURS = {"critical": "#b2182b", "high": "#d6604d", "medium": "#f4a582", "low": "#fddbc7"}
 
 WORDS: dict[str, dict[str, str]] = {
     "fr": {

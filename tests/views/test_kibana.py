@@ -45,7 +45,10 @@ def test_objects_are_consistent() -> None:
             assert state["type"] in {"vega", "histogram", "area", "pie", "line", "table", "metric"}
             if state["type"] == "vega":
                 spec = json.loads(state["params"]["spec"])
-                assert spec["data"]["url"]["index"] == "ecoute-rollups-daily"
+                assert [layer["data"]["url"]["index"] for layer in spec["layer"]] == [
+                    "ecoute-alerts",
+                    "ecoute-rollups-daily",
+                ]
     dashboard = by_key[("dashboard", "ecoute-dashboard")]
     panels = json.loads(dashboard["attributes"]["panelsJSON"])
     refs = {r["name"]: r for r in dashboard["references"]}
