@@ -11,18 +11,21 @@ overwrite rows and never add any.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
 
 LATE_DAYS = 1  # also recompute this many days before, for late-arriving mentions
+# First day rolled up (catch-up starts there); runs with a logical date before it do nothing.
+START = pendulum.parse(os.environ.get("ECOUTE_ROLLUPS_START_DATE", "2026-10-01"), tz="UTC")
 
 
 @dag(
     dag_id="ecoute_rollups_daily",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 10, 1, tz="UTC"),
+    start_date=START,
     catchup=True,
     max_active_runs=3,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},

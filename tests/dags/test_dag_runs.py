@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -92,3 +92,47 @@ def test_connectors_dag_with_no_connector_enabled(dagbag, task_settings, monkeyp
 def test_connectors_dag_fails_clearly_on_a_non_polled_connector(dagbag, task_settings, monkeypatch) -> None:
     monkeypatch.setenv("ECOUTE_POLLED_CONNECTORS", "webhook")
     assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 1, tzinfo=UTC)) == "failed"
+
+
+def _serve_rss(httpserver, monkeypatch) -> None:
+    from tests.connectors.conftest import FIXTURES
+
+    body = (FIXTURES / "rss" / "actualites.rss.xml").read_text(encoding="utf-8")
+    httpserver.expect_request("/economie/rss.xml").respond_with_data(body, content_type="application/rss+xml")
+    monkeypatch.setenv("ECOUTE_POLLED_CONNECTORS", "rss")
+    monkeypatch.setenv("ECOUTE_RSS__FEEDS", f'["{httpserver.url_for("/economie/rss.xml")}"]')
+    monkeypatch.setenv("ECOUTE_RSS__LOOKBACK_DAYS", "36500")  # the fixture feed is from 2024
+    monkeypatch.setenv("ECOUTE_RSS__MAX_RETRIES", "0")
+
+
+def test_connectors_dag_polls_a_feed_into_kafka(dagbag, task_settings, httpserver, monkeypatch) -> None:
+    from tests.connectors.conftest import raw_events
+
+    _serve_rss(httpserver, monkeypatch)
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 2, tzinfo=UTC)) == "success"
+    produced = raw_events(task_settings)
+    assert len(produced) == 3 and all(e["source"] == "rss" for e in produced)
+
+
+@pytest.mark.slow
+def test_pipeline_runs_from_airflow_alone(dagbag, task_settings, httpserver, monkeypatch) -> None:
+    """Connectors DAG → Kafka → enrichment DAG (Spark) → Elasticsearch → rollups DAG."""
+    import os
+    import sys
+
+    from ecoute.es import make_client, scan_docs
+
+    monkeypatch.setenv("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", sys.executable))
+    monkeypatch.setenv("ECOUTE_SPARK_MASTER", "local[2]")
+    _serve_rss(httpserver, monkeypatch)
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 3, tzinfo=UTC)) == "success"
+    assert _run(dagbag.get_dag("ecoute_enrichment"), datetime(2026, 10, 20, 3, 5, tzinfo=UTC)) == "success"
+    client = make_client(task_settings)
+    client.indices.refresh(index=f"{task_settings.indices.mentions}-*")
+    docs = list(scan_docs(client, task_settings.indices.mentions))
+    assert len(docs) == 3 and all(d["lang"] and d["sentiment"] for d in docs)
+    # The feed's undated item is dated when first seen (today); older items predate the DAG's start.
+    day = max(datetime.fromisoformat(d["created_at"].replace("Z", "+00:00")) for d in docs)
+    fired = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    assert _run(dagbag.get_dag("ecoute_rollups_daily"), fired) == "success"
+    assert read_rollups(task_settings, fired.date() - timedelta(days=1), fired.date() - timedelta(days=1))
