@@ -7,8 +7,10 @@
    is more than one), up to the last *complete* bucket before ``now``;
 2. runs the causal detector of ``jobs.spikes`` on each series; an alert the detector raised in the
    last few buckets opens an episode document in ``ecoute-alerts`` (``_id = scope|episode start``),
-   unless an episode of that scope is already open or ended within the cooldown (no alert storms:
-   one alert per episode, whatever the overlap of runs), and is produced to ``ecoute.alerts.v1``;
+   unless an episode (of any scope) was recorded within the last hours (no alert storms: one alert
+   per episode, whatever the overlap of runs or scopes), and is produced to ``ecoute.alerts.v1``.
+   A channel's alert counts only when that channel's excess would lift the overall volume by the
+   detector's minimum ratio (a small channel's few extra comments are not a crisis);
 3. emails every alert whose ``email_sent_at`` is still empty (one email per run, grouping the
    alerts), then stamps ``email_sent_at``. If SMTP is down the alert keeps ``email_error`` and is
    sent by the next run; a stamped alert is never sent again;
@@ -37,6 +39,10 @@ LOOKBACK = timedelta(hours=3)  # alerts raised this recently are (re)considered:
 SAME_EPISODE = timedelta(hours=3)  # a stored alert of the scope this recent means "same episode"
 EMAIL_MAX_AGE = timedelta(hours=24)  # pending emails older than this are no longer worth sending
 OVERALL = "overall"
+# Alerts are raised on the overall series; per-channel series give the breakdown ("mostly on
+# facebook:…"). Per-channel alerts fired on small channels' handfuls of comments (measured on the
+# demo month: false alarms on Instagram and YouTube on calm days), so they are off unless asked for.
+CHANNEL_ALERTS = False
 CHART_HOURS = 48
 
 
@@ -135,7 +141,22 @@ def _window_sums(series: ScopeSeries, index: int, minutes: int, bucket_minutes: 
     return observed, expected
 
 
-def _alert_doc(settings: Settings, series: ScopeSeries, index: int, detected_at: datetime) -> dict[str, Any]:
+def channel_breakdown(series_list: list[ScopeSeries], index: int, window: int, bucket: int) -> list[tuple[str, float]]:
+    """(channel, share of the window's excess) for each channel with an excess, largest first."""
+    excess = {}
+    for series in series_list:
+        if series.channel is None or index >= len(series.times):
+            continue
+        observed, expected = _window_sums(series, index, window, bucket)
+        if observed > expected:
+            excess[series.channel] = observed - expected
+    total = sum(excess.values())
+    return sorted(((c, e / total) for c, e in excess.items()), key=lambda x: -x[1]) if total else []
+
+
+def _alert_doc(
+    settings: Settings, series: ScopeSeries, index: int, detected_at: datetime, breakdown: list[tuple[str, float]] | None = None
+) -> dict[str, Any]:
     decision = series.decisions[index]
     bucket = settings.alerts.bucket_minutes
     window = decision.window_minutes or bucket
@@ -160,6 +181,7 @@ def _alert_doc(settings: Settings, series: ScopeSeries, index: int, detected_at:
         "summary": (
             f"{int(observed)} critical mentions in {window} min on {scope_words} "
             f"vs {expected:.1f} usually (x{observed / expected if expected else float('inf'):.1f})"
+            + "".join(f"; {share:.0%} of the excess on {channel}" for channel, share in (breakdown or [])[:3])
         ),
         "detected_at": _iso(detected_at),
         "email_sent_at": None,
@@ -309,8 +331,10 @@ def _open_alerts(
     client: Any,
     settings: Settings,
     candidates: list[tuple[ScopeSeries, int, datetime]],
+    all_series: list[ScopeSeries] | None = None,
 ) -> list[dict[str, Any]]:
-    """Store the alerts that open a new episode (no alert of the scope within SAME_EPISODE)."""
+    """Store the alerts that open a new episode: none recorded within SAME_EPISODE, whatever its
+    scope (a crisis seen overall and on its channel is one episode, announced once)."""
     from ecoute.es import bulk_write, upsert_actions
 
     opened = []
@@ -322,7 +346,6 @@ def _open_alerts(
             {
                 "bool": {
                     "filter": [
-                        {"term": {"scope": series.scope}},
                         {"range": {"episode_start": {"gte": _iso(start - SAME_EPISODE), "lte": _iso(start + SAME_EPISODE)}}},
                     ]
                 }
@@ -330,7 +353,10 @@ def _open_alerts(
         )
         if recent:
             continue
-        doc = _alert_doc(settings, series, index, detected_at)
+        bucket = settings.alerts.bucket_minutes
+        window = series.decisions[index].window_minutes or bucket
+        breakdown = channel_breakdown(all_series or [], index, window, bucket) if series.scope == OVERALL else None
+        doc = _alert_doc(settings, series, index, detected_at, breakdown)
         posts = top_mentions(client, settings, start - timedelta(hours=2), start + timedelta(minutes=settings.alerts.bucket_minutes), series.channel)
         doc["top_mentions"] = [p["id"] for p in posts if p.get("id")]
         result = bulk_write(client, upsert_actions(settings.indices.alerts, [doc]), refresh="wait_for")
@@ -401,12 +427,30 @@ def series_step(series: ScopeSeries) -> timedelta:
     return series.times[1] - series.times[0] if len(series.times) > 1 else timedelta(hours=1)
 
 
-def _candidates(series_list: list[ScopeSeries], since: datetime, until: datetime) -> list[tuple[ScopeSeries, int]]:
+def _candidates(
+    series_list: list[ScopeSeries], since: datetime, until: datetime, params: SpikeParams | None = None
+) -> list[tuple[ScopeSeries, int]]:
+    """Detector alerts in [since, until), overall first. With CHANNEL_ALERTS, a channel's alert
+    counts only when its excess alone would lift the overall volume by the detector's minimum
+    ratio: a small channel's handful of extra comments is noise to the managers, not a crisis."""
+    params = params or SpikeParams()
+    overall = next((s for s in series_list if s.scope == OVERALL), None)
     found = []
     for series in series_list:
+        if series.scope != OVERALL and not CHANNEL_ALERTS:
+            continue
         for i, decision in enumerate(series.decisions):
-            if decision.alert and since <= series.times[i] < until:
-                found.append((series, i))
+            if not (decision.alert and since <= series.times[i] < until):
+                continue
+            if series.scope != OVERALL and overall is not None:
+                bucket = int(series_step(series).total_seconds() // 60)
+                window = decision.window_minutes or bucket
+                observed, expected = _window_sums(series, i, window, bucket)
+                _, overall_expected = _window_sums(overall, i, window, bucket)
+                if observed - expected < (params.min_ratio - 1) * overall_expected:
+                    continue
+            found.append((series, i))
+    found.sort(key=lambda c: (c[0].times[c[1]], c[0].scope != OVERALL, c[0].scope))
     return found
 
 
@@ -424,7 +468,7 @@ def run_criticism_watch(settings: Settings, now: datetime | None = None, send_em
     by_scope = {s.scope: s for s in series_list}
     step = timedelta(minutes=bucket)
     candidates = [(s, i, now) for s, i in _candidates(series_list, end - max(LOOKBACK, 2 * step), end)]
-    opened = _open_alerts(client, settings, candidates)
+    opened = _open_alerts(client, settings, candidates, series_list)
     _end_finished_episodes(client, settings, by_scope, end - step)
     emailed = send_pending_emails(client, settings, now, by_scope) if send_email else []
     result = {a["id"]: a for a in opened}
@@ -440,7 +484,9 @@ def replay_criticism_watch(
     """What hourly runs of the watch over [start, end) would have done, computed in one pass.
 
     Each alert is recorded as detected at the end of its bucket (when the first run after it would
-    have seen it), emailed then when ``send_email``; returns every alert opened."""
+    have seen it), emailed then when ``send_email``. Returns every alert episode of the period as
+    stored (with its email state), including those recorded by an earlier run or replay: a re-run
+    returns the same list, opens nothing and sends nothing again."""
     from ecoute.es import make_client
 
     start, end = as_utc(start), as_utc(end)
@@ -450,19 +496,30 @@ def replay_criticism_watch(
     client = make_client(settings)
     mentions = load_critical_times(client, settings, start - HISTORY, end)
     series_list = build_series(mentions, end, bucket)
-    candidates = sorted(_candidates(series_list, floor_time(start, bucket), end), key=lambda c: c[0].times[c[1]])
+    candidates = _candidates(series_list, floor_time(start, bucket), end)
     opened: list[dict[str, Any]] = []
     for series, index in candidates:
         detected_at = series.times[index] + step
         # The series as the run at detected_at saw it: the detector is causal, so a prefix suffices.
         seen = _prefix(series, index + 1)
-        new = _open_alerts(client, settings, [(seen, index, detected_at)])
+        new = _open_alerts(client, settings, [(seen, index, detected_at)], series_list)
         if new and send_email:
             send_pending_emails(client, settings, detected_at, {seen.scope: seen})
         opened.extend(new)
     by_scope = {s.scope: s for s in series_list}
     _end_finished_episodes(client, settings, by_scope, end - step)
-    return opened
+    if opened:
+        log.info("replay opened %d alert episode(s)", len(opened))
+    # Every episode of the period, also those an earlier replay or run recorded (re-runs agree).
+    recorded = _stored_alerts(
+        client,
+        settings,
+        {"range": {"episode_start": {"gte": _iso(floor_time(start, bucket)), "lt": _iso(end)}}},
+    )
+    for alert in recorded:
+        alert.pop("_id", None)
+        alert.pop("_index", None)
+    return sorted(recorded, key=lambda a: a["episode_start"])
 
 
 def _prefix(series: ScopeSeries, n: int) -> ScopeSeries:

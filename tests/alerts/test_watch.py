@@ -74,9 +74,10 @@ def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox,
     assert image["Content-ID"] == "<chart>"
     assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    # Replaying again changes nothing: no new alert, no second email.
-    assert replay_criticism_watch(settings, START, END) == []
-    assert len(smtp_outbox.messages()) == 1
+    # Replaying again changes nothing: same episode, no new alert, no second email.
+    again = replay_criticism_watch(settings, START, END)
+    assert [a["id"] for a in again] == [alert["id"]] and again[0]["email_sent_at"] == stored[0]["email_sent_at"]
+    assert len(_stored(settings)) == 1 and len(smtp_outbox.messages()) == 1
 
     # What the manager sees (PNG in tests/artifacts/; skipped only when Chromium is absent).
     screenshot_email(preview_from_eml(path, tmp_path / "alert-preview"), "alert-email")
