@@ -215,6 +215,9 @@ def high_watermarks(
     try:
         parts = sorted(partitions) if partitions is not None else partitions_of(topic, settings)
         tps = [TopicPartition(topic, p) for p in parts]
+        # A reused consumer remembers the high watermarks of its last fetch; drop that state so
+        # the values below come from fresh fetch responses, not from the previous call.
+        consumer.unsubscribe()
         consumer.assign(tps)
         lower = consumer.end_offsets(tps)
         begin = consumer.beginning_offsets(tps)
