@@ -557,12 +557,25 @@ class SeenFilter:
     the same notion of "new".
     """
 
+    MAX_DEAD = 500
+
     def __init__(self, state: dict[str, Any] | None = None):
         state = state or {}
         self.high_water: str | None = state.get("high_water")
         self.ids_at_high_water: set[str] = set(state.get("ids_at_high_water") or [])
         self._pending: str | None = state.get("pending_high_water", self.high_water)
         self._pending_ids: set[str] = set(state.get("pending_ids", self.ids_at_high_water))
+        # Native ids already dead-lettered: a source re-read each sweep does not re-send them.
+        self.dead: list[str] = list(state.get("dead") or [])
+
+    def first_failure(self, native_id: str | None) -> bool:
+        """True the first time a record with this native id fails mapping (then remembered)."""
+        if native_id is None:
+            return True
+        if native_id in self.dead:
+            return False
+        self.dead = [*self.dead[-(self.MAX_DEAD - 1) :], native_id]
+        return True
 
     def is_new(self, timestamp: str, item_id: str) -> bool:
         if self.high_water is None or timestamp > self.high_water:
@@ -584,6 +597,7 @@ class SeenFilter:
             "ids_at_high_water": sorted(self.ids_at_high_water),
             "pending_high_water": self._pending,
             "pending_ids": sorted(self._pending_ids),
+            "dead": self.dead,
         }
 
 

@@ -161,7 +161,7 @@ class InstagramAccountStream:
     def _new(self, comment: dict[str, Any], media_id: str, parent: str | None, seen: SeenFilter) -> list[Mapped]:
         mapped = map_record(comment, lambda: self.map_comment(comment, media_id, parent), comment.get("id"))
         if mapped.event is None:
-            return [mapped]
+            return [mapped] if seen.first_failure(mapped.native_id) else []
         timestamp, item_id = mapped.event["created_at"], mapped.event["id"]
         if not seen.is_new(timestamp, item_id):
             return []

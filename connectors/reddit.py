@@ -188,7 +188,8 @@ class RedditListingStream:
                 data = child.get("data") or {}
                 mapped = map_record(data, lambda d=data: self.map_post(d), data.get("name"))
                 if mapped.event is None:
-                    records.append(mapped)
+                    if seen.first_failure(mapped.native_id):
+                        records.append(mapped)
                     continue
                 created = epoch_of(mapped.event["created_at"])
                 oldest = created if oldest is None else min(oldest, created)
@@ -229,7 +230,8 @@ class RedditListingStream:
             for data in comments:
                 mapped = map_record(data, lambda d=data: self.map_comment(d), data.get("name"))
                 if mapped.event is None:
-                    records.append(mapped)
+                    if seen.first_failure(mapped.native_id):
+                        records.append(mapped)
                 elif seen.is_new(mapped.event["created_at"], mapped.event["id"]):
                     seen.observe(mapped.event["created_at"], mapped.event["id"])
                     records.append(mapped)

@@ -162,7 +162,7 @@ class YouTubeChannelStream:
 
     def _new(self, mapped: Mapped, seen: SeenFilter) -> list[Mapped]:
         if mapped.event is None:
-            return [mapped]
+            return [mapped] if seen.first_failure(mapped.native_id) else []
         if not seen.is_new(mapped.event["created_at"], mapped.event["id"]):
             return []
         seen.observe(mapped.event["created_at"], mapped.event["id"])

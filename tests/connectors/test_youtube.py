@@ -61,7 +61,8 @@ def test_next_sweep_emits_only_new_comments(settings, fake_api, fast_http):
     run_connector("youtube", settings, connector_settings=config)
     # Nothing new: the same pages again produce nothing; the sweep stops at the revisit horizon.
     second = run_connector("youtube", settings, connector_settings=config)
-    assert second.produced == 0
+    assert (second.produced, second.dead_lettered) == (0, 0)  # the malformed thread is not dead-lettered twice
+    assert len(dead_letters(settings)) == 1
     ids = [event["id"] for event in raw_events(settings)]
     assert len(ids) == len(set(ids)) == 7
 
