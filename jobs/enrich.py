@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -836,16 +837,22 @@ def run_enrichment(
         writer = writer.trigger(processingTime=f"{int(trigger_interval_s * 1000)} milliseconds")
     log.info("enrichment %s starting (source %s, checkpoint %s, run %s)", mode, stats.source_format, checkpoint, run_id)
     query = writer.start()
+    stop = stop_event or threading.Event()
+    previous_sigterm = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (Airflow, systemd, Kubernetes) stops the query cleanly, like Ctrl-C.
+        previous_sigterm = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while query.isActive:
-            if stop_event is not None and stop_event.is_set():
+            if stop.is_set():
+                log.info("stop requested: stopping (an unfinished batch is replayed on the next start)")
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 break
             query.awaitTermination(0.5)
     except KeyboardInterrupt:
-        log.info("interrupted: stopping after the current batch")
+        log.info("interrupted: stopping (an unfinished batch is replayed on the next start)")
     finally:
         exception = None
         try:
@@ -855,6 +862,8 @@ def run_enrichment(
         finally:
             sink.close()
             stats.duration_s = time.monotonic() - begun
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
     if exception is not None:
         raise EnrichError(f"enrichment query failed: {exception}")
     log.info("enrichment %s done: %s", mode, stats.as_dict())

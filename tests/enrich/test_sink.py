@@ -1,0 +1,162 @@
+"""The driver side of the job (gate, brand answers, upsert, quarantine, metrics) against noida-db, without Spark.
+
+The executor's output is built here from fixed labels, so these tests pin the sink's rules quickly;
+the labeller itself runs in the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pytest
+
+from ecoute.es import apply_templates, make_client
+from ecoute.events import utc_now
+from ecoute.kafka import ensure_topics
+from jobs.enrich import EnrichStats, MentionsSink, enriched_doc, label_errors, parse_raw, read_batch_offsets
+from tests.enrich.events import raw_event
+from tests.enrich.support import dead_letters, stored
+
+LABELS = {
+    "lang": "fr", "lang_confidence": 0.93, "sentiment": "negative", "sentiment_score": 0.81,
+    "topics": ["service client"], "topic_scores": {"service client": 0.77}, "toxic": False,
+    "toxic_score": 0.02, "criticism": True, "constructive": False,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def gate():
+    from jobs.validation import BatchGate
+
+    return BatchGate()
+
+
+@pytest.fixture
+def sink(settings, gate, tmp_path: Path):
+    client = make_client(settings)
+    apply_templates(client, settings)
+    ensure_topics(settings)
+    sink = MentionsSink(settings, gate, tmp_path / "checkpoint", EnrichStats(), "test")
+    yield sink
+    sink.close()
+
+
+def table(rows: list[tuple[dict[str, Any] | bytes, dict[str, Any] | None]], first_offset: int = 0) -> pa.Table:
+    """Executor output: (raw event or raw bytes, labels or None for a rejected record) per row."""
+    columns: dict[str, list[Any]] = {k: [] for k in
+                                     ("topic", "partition", "offset", "kafka_ts", "event_id", "source", "doc", "error",
+                                      "details", "original")}  # fmt: skip
+    for i, (raw, labels) in enumerate(rows):
+        original = raw if isinstance(raw, bytes) else orjson.dumps(raw)
+        event, reason, details = parse_raw(original)
+        doc = enriched_doc(event, labels, "test-1", utc_now(), False) if event and labels else None
+        columns["topic"].append("raw")
+        columns["partition"].append(0)
+        columns["offset"].append(first_offset + i)
+        columns["kafka_ts"].append(datetime.now(UTC))
+        columns["event_id"].append(event["id"] if event else None)
+        columns["source"].append(event["source"] if event else None)
+        columns["doc"].append(orjson.dumps(doc) if doc else None)
+        columns["error"].append(reason)
+        columns["details"].append(orjson.dumps(details) if details else None)
+        columns["original"].append(original)
+    return pa.table(columns)
+
+
+def test_brand_answers_reach_parents_in_the_same_an_earlier_or_a_later_batch(sink, settings):
+    post = raw_event(1, kind="post")
+    early_parent = raw_event(2, kind="comment", parent="facebook:1")
+    same_batch_parent = raw_event(3, kind="comment", parent="facebook:1")
+    sink.process(table([(post, LABELS), (early_parent, LABELS)]), 0)
+    answers = [
+        raw_event(10, kind="reply", parent="facebook:2", brand=True),  # parent stored by batch 0
+        raw_event(11, kind="reply", parent="facebook:3", brand=True),  # parent in this very batch
+        raw_event(12, kind="reply", parent="facebook:4", brand=True),  # parent not there yet
+        (same_batch_parent),
+    ]
+    sink.process(table([(e, LABELS) for e in answers], 2), 1)
+    late_parent = raw_event(4, kind="comment", parent="facebook:1")
+    sink.process(table([(late_parent, LABELS)], 6), 2)
+    # A new sink (a restarted job) has no memory: the lookup in Elasticsearch does the work.
+    docs = stored(settings)
+    assert {d: docs[d]["answered_by_brand"] for d in docs} == {
+        "facebook:1": False, "facebook:2": True, "facebook:3": True, "facebook:4": True,
+        "facebook:10": False, "facebook:11": False, "facebook:12": False,
+    }  # fmt: skip
+    assert docs["facebook:2"]["brand_answered_at"] == answers[0]["created_at"]
+    fresh = MentionsSink(settings, None, Path("/nonexistent"), EnrichStats(), "restart", validate=False)
+    again = raw_event(5, kind="comment", parent="facebook:1")
+    fresh.process(table([(again, LABELS), (raw_event(13, kind="reply", parent="facebook:5", brand=True), LABELS)]), 0)
+    replay_of_late_parent = fresh.process(table([(late_parent, LABELS)], 6), 1)
+    fresh.close()
+    docs = stored(settings)
+    assert docs["facebook:5"]["answered_by_brand"] is True
+    assert docs["facebook:4"]["answered_by_brand"] is True  # a replay does not erase the mark
+    assert replay_of_late_parent["rows_out"] == 1
+
+
+def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_rest_goes_on(sink, settings):
+    good = raw_event(20)
+    bad_labels = {**LABELS, "sentiment_score": 1.7, "lang": "french"}
+    duplicate = raw_event(21, text="première version")
+    rows = [
+        (good, LABELS),
+        (raw_event(22), bad_labels),
+        (b"\xff\xfe not json", None),
+        (duplicate, LABELS),
+        ({**raw_event(21), "text": "seconde version"}, LABELS),
+        (raw_event(23, text=""), LABELS),  # text present: empty text fails the gate
+    ]
+    metrics = sink.process(table(rows), 7)
+    assert metrics["rows_in"] == 6
+    assert metrics["deduplicated"] == 1
+    assert metrics["rows_out"] == 2
+    assert metrics["quarantined"] == 3
+    assert metrics["validation_success"] is False
+    assert "expect_column_values_to_be_between(sentiment_score)" in metrics["failed_expectations"]
+    assert "expect_column_values_to_match_regex(lang)" in metrics["failed_expectations"]
+    docs = stored(settings)
+    assert set(docs) == {"facebook:20", "facebook:21"}
+    assert docs["facebook:21"]["text"] == "seconde version"  # the later duplicate wins
+    quarantine = {q["event_id"]: q for q in stored(settings, settings.indices.quarantine).values()}
+    assert set(quarantine) == {"facebook:22", "facebook:23", None}
+    assert quarantine["facebook:22"]["stage"] == "validate"
+    assert "sentiment_score" in quarantine["facebook:22"]["reason"] and "lang" in quarantine["facebook:22"]["reason"]
+    assert quarantine[None]["reason"] == "invalid JSON" and quarantine[None]["original_b64"]
+    assert len(dead_letters(settings)) == 3
+    # Replaying the same batch (after a crash) changes nothing: same ids everywhere.
+    sink.process(table(rows), 7)
+    assert len(stored(settings)) == 2 and len(stored(settings, settings.indices.quarantine)) == 3
+    client = make_client(settings)
+    client.indices.refresh(index=settings.indices.job_metrics)
+    stored_metrics = client.get(index=settings.indices.job_metrics, id="enrich:test:7")["_source"]
+    assert {r["expectation"] for r in stored_metrics["expectation_results"] if not r["success"]} >= {
+        "expect_column_values_to_be_between(sentiment_score)"
+    }
+
+
+def test_documents_elasticsearch_refuses_are_quarantined_not_dropped(sink, settings):
+    # The monthly index exists with a mapping that refuses this document's `lang` (an integer field).
+    client = make_client(settings)
+    index = f"{settings.indices.mentions}-2026.10"
+    client.indices.create(index=index, aliases={settings.indices.mentions: {}},
+                          mappings={"dynamic": "strict", "properties": {"lang": {"type": "integer"}}})  # fmt: skip
+    metrics = sink.process(table([(raw_event(30), LABELS)]), 0)
+    assert metrics["rows_out"] == 0 and metrics["quarantined"] == 1
+    (record,) = stored(settings, settings.indices.quarantine).values()
+    assert record["stage"] == "sink" and record["event_id"] == "facebook:30" and record["details"]["error"]
+
+
+def test_label_contract_and_offsets_log(tmp_path: Path):
+    doc = enriched_doc(raw_event(1), {**LABELS, "topics": ["a", "a"]}, "v", utc_now(), False)
+    assert any("non-unique" in e for e in label_errors(doc))
+    assert not label_errors(enriched_doc(raw_event(1), LABELS, "v", utc_now(), False))
+    offsets = tmp_path / "offsets"
+    offsets.mkdir()
+    (offsets / "4").write_text('v1\n{"batchWatermarkMs":0,"batchTimestampMs":1}\n{"raw": {"0": 12, "1": 7}}\n')
+    assert read_batch_offsets(tmp_path, 4) == {"raw": {"0": 12, "1": 7}}
+    assert read_batch_offsets(tmp_path, 5) == {}
