@@ -177,7 +177,7 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
             "topic": topic,
             "volume": count,
             "criticism": topic_critical[topic],
-            "change": _change("volume", count, topic_before[topic])[0] if topic_before[topic] else "new",
+            "change": _change("volume", count, topic_before[topic])[0] if topic_before[topic] else words["new_topic"],
         }
         for topic, count in topic_now.most_common(5)
     ]

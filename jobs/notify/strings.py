@@ -60,6 +60,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "unanswered": "Critiques sans réponse depuis plus de {hours} h",
         "unanswered_count": "{count} critique(s) attendent une réponse.",
         "none": "Aucune.",
+        "new_topic": "nouveau",
         "digest_footer": "Bilan envoyé par Écoute à l'équipe.",
     },
     "en": {
@@ -119,6 +120,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "unanswered": "Criticism unanswered for more than {hours} h",
         "unanswered_count": "{count} critical item(s) await an answer.",
         "none": "None.",
+        "new_topic": "new",
         "digest_footer": "Report sent to the team by Écoute.",
     },
 }
