@@ -95,6 +95,28 @@ def tune(data: list) -> SpikeParams:
     return best[1]
 
 
+def demo_series(bucket: int) -> tuple[list, list, list] | None:
+    """Critical comments per bucket of the demo month (infra/demo, ground-truth labels), or None."""
+    import gzip
+
+    demo = Path(__file__).resolve().parents[2] / "infra" / "demo"
+    if not (demo / "ground_truth.json").exists():
+        return None
+    truth = json.loads((demo / "ground_truth.json").read_text())
+    with gzip.open(demo / "ground_truth_labels.jsonl.gz", "rt", encoding="utf-8") as handle:
+        critical = {(r["source"], r["native_id"]) for r in map(json.loads, handle) if r["critical"] and not r["brand"]}
+    start = datetime(2026, 10, 1)
+    counts = [0.0] * (31 * 24 * 60 // bucket)
+    with gzip.open(demo / "ecoute-demo-2026-10.jsonl.gz", "rt", encoding="utf-8") as handle:
+        for record in map(json.loads, handle):
+            if (record["source"], record["native_id"]) in critical:
+                created = datetime.fromisoformat(record["created_at"].replace("Z", "")).replace(tzinfo=None)
+                counts[int((created - start).total_seconds() // 60 // bucket)] += 1
+    stamps = [start + timedelta(minutes=bucket * i) for i in range(len(counts))]
+    crisis = [(datetime.fromisoformat(truth["crisis"][k].replace("Z", "")) for k in ("start", "end"))]
+    return stamps, counts, [tuple(c) for c in crisis]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tune", action="store_true", help="grid-search on the tune set")
@@ -109,10 +131,20 @@ def main() -> None:
         data = load(split)
         print(f"{split}:")
         m = evaluate(data, params, verbose=args.verbose)
+        buckets = sum(len(d[1]) for d in data)
         print(
             f"{split:<8} precision={m['precision']:.3f} recall={m['recall']:.3f} f1={m['f1']:.3f} "
-            f"(episodes={m['episodes']}, bursts={m['bursts']}, series={len(data)}, {time.perf_counter() - began:.1f}s)"
+            f"(episodes={m['episodes']}, bursts={m['bursts']}, series={len(data)}, {buckets} buckets, "
+            f"{time.perf_counter() - began:.1f}s)"
         )
+    # The demo month (one crisis, thirty calm days): never used for tuning.
+    for bucket in (15, 60):
+        series = demo_series(bucket)
+        if series is not None:
+            stamps, counts, crisis = series
+            alerts = detect_alerts(stamps, counts, bucket, params)
+            tp, n_ep, found, n_b = score_series(alerts, crisis)
+            print(f"demo month ({bucket} min buckets): {n_ep} episode(s), {tp} on the crisis, crisis found: {found == n_b}")
 
 
 if __name__ == "__main__":
