@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 SCAN_FIELDS = [
     "created_at", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
-    "brand_answered_at", "handled", "thread_id",
+    "answered_by_brand", "brand_answered_at", "handled", "thread_id",
 ]  # fmt: skip
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
 TOP_N = 5
@@ -228,12 +228,13 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
             "toxic": [bool(d.get("toxic")) for d in docs],
             "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
             "handled": [bool(d.get("handled")) for d in docs],
+            "answered": [bool(d.get("answered_by_brand")) for d in docs],
             "thread_id": [d.get("thread_id") for d in docs],
         }
     )
     # Explicit dtypes: an empty period must still give boolean masks, not object columns.
-    frame = frame.astype({"criticism": bool, "constructive": bool, "toxic": bool, "handled": bool})
-    frame["answered"] = frame["answered_at"].notna().astype(bool)
+    # "answered" is the queues' definition (answered_by_brand), so the report and the queues agree.
+    frame = frame.astype({"criticism": bool, "constructive": bool, "toxic": bool, "handled": bool, "answered": bool})
     frame["response_hours"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 3600
     frame.loc[frame["response_hours"] < 0, "response_hours"] = float("nan")
     timings["frame"] = round(clock.perf_counter() - t0, 2)
