@@ -263,10 +263,11 @@ def load_posts(
 
 
 def load_alerts(client: Any, settings: Settings, start: date, end: date, channel: str | None) -> list[dict[str, Any]]:
-    """Alert episodes that started in the period, for the report's scope (overall or the channel)."""
-    scope = f"channel:{channel}" if channel else "overall"
+    """Alert episodes that started in the period: overall ones, plus the channel's own for a channel report
+    (channel-scope alerts are optional in the spike watch; an overall episode concerns every channel)."""
+    scopes = ["overall", f"channel:{channel}"] if channel else ["overall"]
     lo, hi = iso(day_start(start)), iso(day_start(end) + timedelta(days=1))
-    query = {"bool": {"filter": [{"term": {"scope": scope}}, {"range": {"episode_start": {"gte": lo, "lt": hi}}}]}}
+    query = {"bool": {"filter": [{"terms": {"scope": scopes}}, {"range": {"episode_start": {"gte": lo, "lt": hi}}}]}}
     try:
         response = client.search(index=settings.indices.alerts, query=query, size=500, sort=[{"episode_start": "asc"}])
     except ApiError as exc:

@@ -33,7 +33,8 @@ def test_figures_follow_the_queues_definitions(seeded) -> None:
     assert figures["median_response_hours"] == pytest.approx(80 / 60, abs=0.01)
     assert figures["alerts"] == 1
     only_instagram = kpis(load_data(seeded.settings, *OCTOBER, "instagram:maisonaurore"))
-    assert only_instagram["items"] == 1 and only_instagram["alerts"] == 0
+    assert only_instagram["items"] == 1 and only_instagram["alerts"] == 1  # the overall episode concerns it too
+    assert kpis(load_data(seeded.settings, date(2026, 10, 1), date(2026, 10, 16), None))["alerts"] == 0
 
 
 def test_report_is_self_contained_and_escapes_user_text(seeded, tmp_path: Path) -> None:
