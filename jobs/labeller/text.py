@@ -60,6 +60,7 @@ class Prepared:
     n_letters: int
     n_words: int
     tags_only: bool = False  # only hashtags (and handles/URLs/emoji): no sentence to tell a language from
+    complaint: bool | None = None  # cached by criticism.complaint_flags (used by two stages)
 
 
 def squeeze(text: str) -> str:
@@ -101,6 +102,16 @@ def prepare(text: object) -> Prepared:
     n_letters = len(LETTER_RE.findall(clean))
     n_words = len(WORD_RE.findall(clean))
     return Prepared(raw, clean, lower, folded, emoji, n_letters, n_words, tags_only)
+
+
+# Prefix for big alternations of word patterns: only try at word starts. Python's re engine has no
+# trie for alternations, so this cuts their cost 3–5× on typical comments.
+WORD_START = r"(?<![a-z0-9])(?=[a-z0-9'])"
+
+
+def any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One regex matching any of `patterns` (each starting at a word start)."""
+    return re.compile(WORD_START + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")")
 
 
 def words(folded: str) -> list[str]:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jobs.labeller import lexicon as lx
-from jobs.labeller.text import Prepared, fold
+from jobs.labeller.text import Prepared, any_of, fold
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 THRESHOLD = 0.5
@@ -38,7 +38,7 @@ def badwords() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[list[tuple[re.Pattern[str], float]], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     patterns = [(re.compile(p), s) for p, s in lx.TOXIC_PATTERNS]
-    any_pattern = re.compile("|".join(f"(?:{p})" for p, _ in lx.TOXIC_PATTERNS))
+    any_pattern = any_of([p for p, _ in lx.TOXIC_PATTERNS])
     safe = re.compile("|".join(f"(?:{p})" for p in lx.TOXIC_SAFE_PATTERNS))
     weak = "|".join(sorted(map(re.escape, lx.WEAK_INSULTS), key=len, reverse=True))
     targeted = re.compile(r"\b" + lx.INSULT_TARGETS + r"\s?(?:[a-z]+ ){0,2}(?:" + weak + r")\b")
