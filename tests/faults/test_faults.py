@@ -72,14 +72,15 @@ def own_noida(tmp_path: Path):
     server.stop()
 
 
+@pytest.mark.timeout(2400)  # five Spark start-ups
 def test_enrichment_killed_at_five_random_points(settings, tmp_path: Path):
     rng = random.Random(20261124)
-    events = stream_of_events(2500)
+    events = stream_of_events(1500)
     produce_events(settings, events)
     log = tmp_path / "enrich.log"
     for kill in range(5):
         before = es_count(settings)
-        job = _start_job(settings, log, max_offsets=150)
+        job = _start_job(settings, log, max_offsets=100)
         try:
             # Wait for this run to make progress, then kill it after a random extra delay.
             wait_for(lambda b=before, j=job: es_count(settings) > b or j.poll() is not None, 300, what=f"progress of run {kill}")
