@@ -751,7 +751,7 @@ def _preload_gate(holder: dict[str, Any]) -> None:
         from jobs.validation import BatchGate
 
         holder["gate"] = BatchGate()
-    except Exception as exc:
+    except BaseException as exc:  # even SystemExit (pyspark.sql.connect exits under `python -c`)
         holder["error"] = exc
 
 
@@ -818,8 +818,9 @@ def run_enrichment(
     )
     if preload is not None:
         preload.join()
-        if "error" in gate_holder:
-            raise EnrichError(f"cannot load the expectation suite: {gate_holder['error']}") from gate_holder["error"]
+        if "gate" not in gate_holder:
+            error = gate_holder.get("error")
+            raise EnrichError(f"cannot load the expectation suite (Great Expectations): {error!r}") from error
     checkpoint = settings.checkpoints_dir / checkpoint_name
     checkpoint.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:12]

@@ -187,7 +187,8 @@ class BatchGate:
 def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:
     """Validate a sample of the stored mentions with the suite and render GX Data Docs; returns index.html.
 
-    Everything lives under ``<state_dir>/gx`` (a GX file context), so the docs can be opened offline.
+    Everything lives under ``<state_dir>/gx`` (a GX file context), so the docs can be opened offline;
+    the validation results of every build are kept there too.
     """
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
@@ -202,9 +203,9 @@ def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:
         docs.append(doc)
         if len(docs) >= sample_size:
             break
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(settings.state_dir))  # GX adds "gx/"
     root = settings.state_dir / "gx"
-    root.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(root))
     definition = suite_definition()
     suite = context.suites.add_or_update(
         ExpectationSuite(name=definition["name"], expectations=definition["expectations"], meta=definition.get("meta"))
@@ -234,7 +235,7 @@ def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:
     )
     checkpoint.run(batch_parameters={"dataframe": gate_frame(docs)})
     context.build_data_docs()
-    index = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = root / "uncommitted" / "data_docs" / "local_site" / "index.html"
     if not index.is_file():
         found = sorted(root.rglob("index.html"))
         if not found:

@@ -160,3 +160,14 @@ def test_label_contract_and_offsets_log(tmp_path: Path):
     (offsets / "4").write_text('v1\n{"batchWatermarkMs":0,"batchTimestampMs":1}\n{"raw": {"0": 12, "1": 7}}\n')
     assert read_batch_offsets(tmp_path, 4) == {"raw": {"0": 12, "1": 7}}
     assert read_batch_offsets(tmp_path, 5) == {}
+
+
+def test_data_docs_are_built_on_demand_from_stored_mentions(sink, settings):
+    from jobs.validation import build_data_docs
+
+    sink.process(table([(raw_event(40), LABELS), (raw_event(41), LABELS)]), 0)
+    stored(settings)  # refresh
+    index = build_data_docs(settings, sample_size=100)
+    assert index.is_file() and index.is_relative_to(settings.state_dir / "gx")
+    pages = "".join(p.read_text(errors="replace") for p in index.parent.rglob("*.html"))
+    assert "enriched_mentions" in pages
