@@ -178,6 +178,7 @@ def _alert_doc(
         "ratio": round(observed / expected, 3) if expected > 0 else None,
         "score": round(-math.log10(max(decision.p_value, 1e-300)), 2),
         "top_mentions": [],
+        "breakdown": [{"channel": c, "share": round(share, 3)} for c, share in (breakdown or [])],
         "summary": (
             f"{int(observed)} critical mentions in {window} min on {scope_words} "
             f"vs {expected:.1f} usually (x{observed / expected if expected else float('inf'):.1f})"
@@ -267,6 +268,9 @@ def alert_email(
                 "ratio": alert.get("ratio") or 0.0,
                 "window_minutes": minutes,
                 "episode_start": _parse(alert["episode_start"]).strftime("%Y-%m-%d %H:%M UTC"),
+                "breakdown": [
+                    {"channel": b["channel"], "share": f"{b['share'] * 100:.0f} %"} for b in alert.get("breakdown") or []
+                ][:4],
             }
         )
     primary, others = views[0], views[1:]

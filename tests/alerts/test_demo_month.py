@@ -57,4 +57,6 @@ def test_demo_month_has_one_crisis_episode(settings, smtp_outbox, monkeypatch) -
     alerts = replay_criticism_watch(settings, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
     assert [a["episode_start"][:10] for a in alerts] == ["2026-10-17"], [a["summary"] for a in alerts]
     assert alerts[0]["severity"] in ("high", "critical") and "facebook:maison-aurore" in alerts[0]["summary"]
-    assert len(smtp_outbox.messages()) == 1
+    assert alerts[0]["breakdown"][0]["channel"] == "facebook:maison-aurore"  # where the crisis is
+    [path] = smtp_outbox.messages()
+    assert "facebook:maison-aurore" in path.read_text(errors="replace")

@@ -21,6 +21,7 @@ ALERT = {
     "window_minutes": 120,
     "bucket_minutes": 60,
     "episode_start": "2026-10-20T15:00:00Z",
+    "breakdown": [{"channel": "facebook:maison-aurore", "share": 0.8}, {"channel": "<i>x</i>", "share": 0.2}],
 }
 POST = {
     "text": '<script>alert("x")</script> Livraison "jamais" arrivée & rien',
@@ -38,6 +39,8 @@ def test_alert_email_languages_and_escaping(tmp_path, language: str, words: str)
     assert words.lower() in email.subject.lower() and words.lower() in email.html.lower()
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "&lt;b&gt;page&lt;/b&gt;" in email.html
+    assert "facebook:maison-aurore 80 %" in email.html and "&lt;i&gt;x&lt;/i&gt; 20 %" in email.html
+    assert "facebook:maison-aurore 80 %" in email.text
     assert "javascript:" not in email.html  # only http(s) links are kept
     assert '<script>alert("x")</script>' in email.text  # plain text stays plain
     message = build_message(settings, email)
