@@ -229,25 +229,24 @@ class SpikeDetector:
             return best  # the burst must still be going on at t
         windows = sorted(p.windows_minutes)
         starts = [now - timedelta(minutes=w - self.bucket_minutes) for w in windows]
-        obs = exp = squares = 0.0
+        obs = exp = 0.0
         n = 0
         worst: _Bucket | None = None
         w_index = 0
         # Walk back from the newest bucket, evaluating each (nested) window when its start is passed.
         for bucket in reversed(self._history):
             while w_index < len(windows) and bucket.t < starts[w_index]:
-                best = self._test(best, windows[w_index], obs, exp, squares, n, worst)
+                best = self._test(best, windows[w_index], obs, exp, n, worst)
                 w_index += 1
             if w_index == len(windows):
                 break
             obs += bucket.x
             exp += bucket.mu
-            squares += bucket.mu * bucket.mu
             n += 1
             if worst is None or bucket.x - bucket.mu > worst.x - worst.mu:
                 worst = bucket
         while w_index < len(windows):
-            best = self._test(best, windows[w_index], obs, exp, squares, n, worst)
+            best = self._test(best, windows[w_index], obs, exp, n, worst)
             w_index += 1
         return best
 
@@ -257,7 +256,6 @@ class SpikeDetector:
         window: int,
         obs_all: float,
         exp_all: float,
-        squares_all: float,
         n: int,
         worst: _Bucket | None,
     ) -> tuple[bool, float, float, int]:
