@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ecoute.settings import Settings
+from jobs.rollups import ensure_index_mapping
 from jobs.spikes import Decision, SpikeParams, run_detector
 
 log = logging.getLogger(__name__)
@@ -467,6 +468,7 @@ def run_criticism_watch(settings: Settings, now: datetime | None = None, send_em
     bucket = settings.alerts.bucket_minutes
     end = floor_time(now, bucket)  # buckets before this one are complete
     client = make_client(settings)
+    ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, end - HISTORY, end)
     series_list = build_series(mentions, end, bucket)
     by_scope = {s.scope: s for s in series_list}
@@ -498,6 +500,7 @@ def replay_criticism_watch(
     step = timedelta(minutes=bucket)
     end = floor_time(end, bucket)
     client = make_client(settings)
+    ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, start - HISTORY, end)
     series_list = build_series(mentions, end, bucket)
     candidates = _candidates(series_list, floor_time(start, bucket), end)

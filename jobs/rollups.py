@@ -149,6 +149,20 @@ def rollup_rows(docs: list[dict[str, Any]], day: date, returning_authors: set[st
     return rows
 
 
+def ensure_index_mapping(client: Any, index: str, template_name: str) -> None:
+    """Create ``index`` or add to its mapping the fields its template (schemas/) declares now.
+
+    Indices are created from the template of their time; a later release may declare new fields,
+    which a ``dynamic: strict`` mapping would reject. Adding fields is always allowed, so an
+    upgraded deployment keeps writing to its existing indices."""
+    import schemas
+
+    properties = schemas.index_templates()[template_name]["template"]["mappings"]["properties"]
+    if not client.indices.exists(index=index):
+        client.options(ignore_status=400).indices.create(index=index)
+    client.indices.put_mapping(index=index, properties=properties)
+
+
 def compute_daily_rollups(settings: Settings, day_from: date, day_to: date) -> int:
     """Recompute the rollups of every UTC day in [day_from, day_to] (inclusive); return rows written."""
     from ecoute.es import bulk_write, make_client, scan_docs, upsert_actions
@@ -157,6 +171,7 @@ def compute_daily_rollups(settings: Settings, day_from: date, day_to: date) -> i
         raise ValueError(f"day_to ({day_to}) is before day_from ({day_from})")
     client = make_client(settings)
     index = settings.indices.rollups_daily
+    ensure_index_mapping(client, index, "ecoute-rollups-daily")
     written = 0
     day = day_from
     while day <= day_to:

@@ -115,3 +115,16 @@ def test_hourly_runs_match_the_replay_and_smtp_outage_is_retried(crisis_month, s
 
 def test_quiet_run_without_data(settings) -> None:
     assert run_criticism_watch(settings, now=datetime(2026, 10, 5, tzinfo=UTC), send_email=False) == []
+
+
+def test_alert_index_from_an_older_release_gets_the_new_fields(crisis_month) -> None:
+    settings = crisis_month
+    client = make_client(settings)
+    client.indices.delete(index=settings.indices.alerts)
+    # The alerts index as created before window_minutes / breakdown / ended_at existed.
+    client.indices.create(
+        index=settings.indices.alerts,
+        mappings={"dynamic": "strict", "properties": {"id": {"type": "keyword"}, "scope": {"type": "keyword"}}},
+    )
+    alerts = replay_criticism_watch(settings, START, END, send_email=False)
+    assert len(alerts) == 1 and alerts[0]["window_minutes"] and alerts[0]["status"] == "ended"
