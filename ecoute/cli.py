@@ -384,7 +384,7 @@ def alerts_watch(
     alerts = run_criticism_watch(get_settings(), now=at, send_email=not no_email)
     for alert in alerts:
         sent = f"emailed {alert['email_sent_at']}" if alert.get("email_sent_at") else "not emailed"
-        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})")
+        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})", markup=False, highlight=False)
     console.print(f"[green]✔[/] {len(alerts)} alert(s) opened or emailed")
 
 
@@ -402,7 +402,7 @@ def alerts_replay(
         get_settings(), _parse_time(start, "--from"), _parse_time(end, "--to"), send_email=not no_email
     )
     for alert in alerts:
-        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}")
+        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}", markup=False, highlight=False)
     console.print(f"[green]✔[/] {len(alerts)} alert episode(s)")
 
 
