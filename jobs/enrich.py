@@ -92,6 +92,7 @@ class EnrichStats:
     batches: int = 0
     duration_s: float = 0.0
     deduplicated: int = 0
+    erased: int = 0  # events of authors erased under GDPR, dropped on purpose
     source_format: str = ""
     last_lag: int | None = None
     batch_durations_s: list[float] = field(default_factory=list)
@@ -357,13 +358,16 @@ class MentionsSink:
         run_id: str,
         validate: bool = True,
         refresh: bool | str = False,
+        brand_answers: bool = True,
     ):
         from ecoute.es import make_client
         from ecoute.kafka import Producer
+        from ecoute.privacy import ErasureRegistry
 
         self.settings = settings
         self.gate = gate
         self.validate = validate
+        self.brand_answers = brand_answers
         self.checkpoint = checkpoint
         self.stats = stats
         self.run_id = run_id
@@ -371,9 +375,12 @@ class MentionsSink:
         self.es: Elasticsearch = make_client(settings)
         self.producer = Producer(settings)
         self.known_indices: set[str] = set()
+        # GDPR tombstones: events of an erased author are dropped before they are written anywhere.
+        self.erasures = ErasureRegistry(settings)
         # Brand replies written during this run (parent id → earliest answer): covers the moment
         # between a write and Elasticsearch's refresh, when a search would not see it yet.
         self.recent_brand_answers: OrderedDict[str, str] = OrderedDict()
+        self._brand_answers_loaded = False
         # Docs written during this run (id → (index, brand_answered_at)), for the same reason.
         self.recent_docs: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._watermark_consumer: Any = None
@@ -427,7 +434,8 @@ class MentionsSink:
             docs_by_id[doc["id"]] = doc
             origin_of[doc["id"]] = (rows["topic"][i], rows["partition"][i], rows["offset"][i], rows["original"][i])
         deduplicated = (rows_in - len(quarantine)) - len(docs_by_id)
-        docs = list(docs_by_id.values())
+        docs = [doc for doc in docs_by_id.values() if not self.erasures.is_erased(doc)]
+        erased = len(docs_by_id) - len(docs)
 
         gate_result = None
         if self.validate and self.gate is not None and docs:
@@ -488,6 +496,7 @@ class MentionsSink:
         self.stats.rows_out += written
         self.stats.quarantined += len(all_quarantined)
         self.stats.deduplicated += deduplicated
+        self.stats.erased += erased
         self.stats.batches += 1
         self.stats.last_lag = lag
         self.stats.batch_durations_s.append(finished - started)
@@ -518,6 +527,35 @@ class MentionsSink:
         )  # fmt: skip
         return list(((response.body if hasattr(response, "body") else response).get("hits") or {}).get("hits") or [])
 
+    def _load_brand_answers(self) -> None:
+        """Read the stored brand replies (parent id → earliest answer) once per sink."""
+        from elasticsearch import NotFoundError
+
+        from ecoute.es import scan_docs
+
+        if self._brand_answers_loaded:
+            return
+        query = {"bool": {"filter": [
+            {"term": {"author.is_brand": True}},
+            {"terms": {"kind": list(BRAND_REPLY_KINDS)}},
+            {"exists": {"field": "parent_id"}},
+        ]}}  # fmt: skip
+        loaded = 0
+        try:
+            for hit in scan_docs(self.es, self.settings.indices.mentions, query, source=["parent_id", "created_at"]):
+                parent, at = hit.get("parent_id"), hit.get("created_at")
+                if parent and at:
+                    current = self.recent_brand_answers.get(parent)
+                    self.recent_brand_answers[parent] = at if current is None else min(current, at)
+                    loaded += 1
+                    if loaded >= RECENT_CACHE_SIZE:
+                        log.warning("more than %d stored brand replies: only those are remembered", loaded)
+                        break
+        except NotFoundError:
+            pass  # nothing stored yet
+        self._brand_answers_loaded = True
+        log.info("%d stored brand replies loaded", loaded)
+
     def _brand_answers(self, docs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """Mark parents answered by the brand in ``docs``; returns (update actions for parents stored
         earlier, parent id → earliest brand answer in this batch)."""
@@ -533,25 +571,12 @@ class MentionsSink:
                 parent = doc["parent_id"]
                 if parent not in answers or doc["created_at"] < answers[parent]:
                     answers[parent] = doc["created_at"]
-        # Parents in this batch whose brand answer was stored earlier (or arrives in this batch).
+        # Parents in this batch whose brand answer is already stored: every brand reply stored so
+        # far is in memory (loaded from Elasticsearch when the sink starts, then kept up to date),
+        # so no per-batch search over all ids is needed.
+        self._load_brand_answers()
         in_batch = {doc["id"]: doc for doc in docs}
-        stored: dict[str, str] = {}
-        for parent, at in self.recent_brand_answers.items():
-            if parent in in_batch:
-                stored[parent] = at
-        for ids in chunked(list(in_batch), 2000):
-            hits = self._search(
-                {"bool": {"filter": [
-                    {"terms": {"parent_id": ids}},
-                    {"term": {"author.is_brand": True}},
-                    {"terms": {"kind": list(BRAND_REPLY_KINDS)}},
-                ]}},
-                ["parent_id", "created_at"], 10_000,
-            )  # fmt: skip
-            for hit in hits:
-                parent, at = hit["_source"].get("parent_id"), hit["_source"].get("created_at")
-                if parent and at and (parent not in stored or at < stored[parent]):
-                    stored[parent] = at
+        stored = {pid: self.recent_brand_answers[pid] for pid in in_batch if pid in self.recent_brand_answers}
         for parent in {**stored, **answers}:
             earliest = min(a for a in (stored.get(parent), answers.get(parent)) if a)
             doc = in_batch.get(parent)
@@ -598,7 +623,7 @@ class MentionsSink:
 
         if not docs:
             return 0, []
-        parent_updates, answers = self._brand_answers(docs)
+        parent_updates, answers = self._brand_answers(docs) if self.brand_answers else ([], {})
         prefix = self.settings.indices.mentions
         for index in {month_index(prefix, doc["created_at"]) for doc in docs}:
             self._ensure_index(index)
@@ -825,7 +850,14 @@ def run_enrichment(
     checkpoint.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:12]
     sink = MentionsSink(
-        settings, gate_holder.get("gate"), checkpoint, stats, run_id, validate=validate, refresh=refresh
+        settings,
+        gate_holder.get("gate"),
+        checkpoint,
+        stats,
+        run_id,
+        validate=validate,
+        refresh=refresh,
+        brand_answers=enrich,
     )
     writer = (
         frame.writeStream.foreachBatch(sink)
