@@ -58,7 +58,9 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
                   "reason": reason or None},
         refresh="wait_for",
     )
-    mention_ids = [d["_id"] for d in es.scan_docs(client, settings.indices.mentions, {"term": {"author.id": author_id}}, source=False)]
+    mention_ids = []
+    if client.indices.exists_alias(name=settings.indices.mentions):
+        mention_ids = [d["_id"] for d in es.scan_docs(client, settings.indices.mentions, {"term": {"author.id": author_id}}, source=False)]
     mentions_deleted = _delete_ids_in_alias(client, settings.indices.mentions, mention_ids)
     quarantine_deleted = _erase_from_quarantine(client, settings, author_id)
     alerts_scrubbed = _scrub_alerts(client, settings, set(mention_ids))

@@ -66,3 +66,22 @@ def test_retention_deletes_only_what_is_older_than_the_cutoff(settings):
     assert es.count(client, settings.indices.mentions) == 3
     with pytest.raises(ValueError):
         privacy.purge_older_than(settings, days=0)
+
+
+@pytest.mark.slow
+def test_reimported_events_of_an_erased_author_stay_out(settings):
+    from jobs.enrich import run_enrichment
+    from tests.enrich.events import stream_of_events
+    from tests.enrich.support import produce_events
+
+    batch = stream_of_events(60)
+    erased = batch[3]["author"]["id"]
+    privacy.erase_author(settings, erased, reason="test")
+    produce_events(settings, batch)  # a re-import or replay brings the author's events back to Kafka
+    stats = run_enrichment(settings, mode="available-now")
+    client = es.make_client(settings)
+    client.indices.refresh(index=settings.indices.mentions)
+    expected_erased = sum(1 for e in batch if e["author"]["id"] == erased)
+    assert stats.erased == expected_erased > 0
+    assert es.count(client, settings.indices.mentions, {"term": {"author.id": erased}}) == 0
+    assert es.count(client, settings.indices.mentions) == len(batch) - expected_erased
