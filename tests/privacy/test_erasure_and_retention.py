@@ -33,7 +33,7 @@ def test_erasure_removes_every_trace_and_leaves_a_tombstone(settings):
     key = settings.pseudonym_key.get_secret_value()
     victim = events.pseudonymise("fb-user-42", key)
     other = events.pseudonymise("fb-user-7", key)
-    docs = [_mention(i, victim if i < 5 else other, "2026-10-0%dT10:00:00Z" % (1 + i % 9)) for i in range(20)]
+    docs = [_mention(i, victim if i < 5 else other, f"2026-10-0{1 + i % 9}T10:00:00Z") for i in range(20)]
     client = _index(settings, docs)
     quarantined = events.dead_letter(stage="validate", reason="test", original=orjson.dumps(_mention(99, victim, "2026-10-01T00:00:00Z")), event_id="facebook:99")
     client.index(index=settings.indices.quarantine, id="q1", document={"id": "q1", **quarantined}, refresh="wait_for")
