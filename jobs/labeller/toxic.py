@@ -20,6 +20,28 @@ from jobs.labeller import lexicon as lx
 from jobs.labeller.text import Prepared, any_of, fold
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
+SECOND_PERSON_RE = re.compile(r"\b(tu|toi|t'|te|ta|ton|tes|you|your|u|ur)\b")
+# Insult-like words that are usually accusations about business practice, not abuse of a person.
+ACCUSATIONS = {
+    "escroc",
+    "escrocs",
+    "voleur",
+    "voleurs",
+    "incompetent",
+    "liar",
+    "liars",
+    "thieves",
+    "crooks",
+    "pathetic",
+    "menteur",
+    "menteurs",
+    "incapable",
+    "incapables",
+    "clown",
+    "clowns",
+    "minable",
+    "minables",
+}
 THRESHOLD = 0.5
 
 
@@ -59,6 +81,12 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     if toks & lx.STRONG_INSULTS:
         score = max(score, 0.88)
     aimed = bool(targeted.search(text))
+    if not aimed and doc.n_words <= 15 and toks & (lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS):
+        # a short message with a mild insult and a "you" in it is aimed at that "you";
+        # a mild insult opening or closing a short message is a vocative ("Get lost idiot")
+        words_ = re.findall(r"[a-z']+", text)
+        if SECOND_PERSON_RE.search(text) or (words_ and (VOCATIVE & {words_[0], words_[-1]})):
+            aimed = True
     if aimed:
         score = max(score, 0.8)
     # The French word list only speaks French ("sale" is "dirty" in French, a discount in English).
@@ -70,6 +98,9 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     if score < 0.95 and safe.search(text):
         score = min(score, 0.3)
     return score, aimed or score >= 0.9
+
+
+VOCATIVE = lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS
 
 
 class ToxicityScorer:
