@@ -401,15 +401,23 @@ class EventSink:
     """Validates mapped records and produces them: raw events keyed by id, failures to the DLQ."""
 
     def __init__(self, settings: Settings, connector: str, producer: Any = None, ensure_topics: bool = True):
+        from kafka.errors import KafkaError
+
         from ecoute import kafka
 
         self.settings = settings
         self.stage = f"connector:{connector}"
         self.connector = connector
-        if ensure_topics:
-            kafka.ensure_topics(settings)
         self._own = producer is None
-        self.producer = producer or kafka.Producer(settings)
+        try:
+            if ensure_topics:
+                kafka.ensure_topics(settings)
+            self.producer = producer or kafka.Producer(settings)
+        except KafkaError as exc:
+            raise ConnectorError(
+                f"Kafka at {settings.kafka.bootstrap_servers} is unreachable ({exc}); start the embedded stack "
+                "with `ecoute stack up` or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS"
+            ) from None
 
     def emit(self, records: Iterable[Mapped]) -> tuple[int, int]:
         """Produce one page; returns (produced, dead-lettered) once the broker acknowledged all of it."""

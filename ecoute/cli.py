@@ -142,8 +142,11 @@ def connect_import(
     """Import a CSV/JSONL export; re-running the same file sends only what was not acknowledged."""
     from pathlib import Path
 
+    from kafka.errors import KafkaError
+
     from connectors.base import ConnectorError
     from connectors.file_import import import_file, parse_mapping
+    from ecoute.kafka import DeliveryError
     from ecoute.settings import get_settings
 
     try:
@@ -153,6 +156,8 @@ def connect_import(
         )  # fmt: skip
     except ConnectorError as exc:
         raise fail(str(exc)) from None
+    except (KafkaError, DeliveryError) as exc:
+        raise fail(f"Kafka did not acknowledge ({exc}); run the same command again to resume") from None
     _print_run_stats(f"import {path}", stats)
 
 
@@ -165,8 +170,11 @@ def _register_polled_connector(name: str) -> None:
         import signal
         import threading
 
+        from kafka.errors import KafkaError
+
         from connectors import run_connector
         from connectors.base import ConnectorError
+        from ecoute.kafka import DeliveryError
         from ecoute.settings import get_settings
 
         stop = threading.Event()
@@ -175,6 +183,8 @@ def _register_polled_connector(name: str) -> None:
             stats = run_connector(name, get_settings(), once=not follow, stop=stop)
         except ConnectorError as exc:
             raise fail(str(exc)) from None
+        except (KafkaError, DeliveryError) as exc:
+            raise fail(f"{name}: Kafka did not acknowledge ({exc}); the next run resumes from the checkpoint") from None
         except KeyboardInterrupt:
             raise fail(f"{name}: interrupted; the next run resumes from the last checkpoint", 130) from None
         _print_run_stats(name, stats)
@@ -256,6 +266,13 @@ def enrich_command(
         float | None, typer.Option("--timeout", min=0, help="Stop after this many seconds (default: never).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
+    checkpoint: Annotated[
+        str, typer.Option(help="Checkpoint name under <state_dir>/checkpoints; a new name starts a replay.")
+    ] = "enrich",
+    starting_offsets: Annotated[
+        str,
+        typer.Option(help='For a new checkpoint: earliest, latest, or JSON {"ecoute.raw.v1": {"0": 1200}}.'),
+    ] = "earliest",
 ) -> None:
     """Enrich ecoute.raw.v1 into Elasticsearch (labeller → Great Expectations gate → upsert), resumably.
 
@@ -270,7 +287,12 @@ def enrich_command(
     mode = "follow" if follow else "available-now"
     try:
         stats = run_enrichment(
-            get_settings(), mode=mode, max_offsets_per_trigger=max_offsets_per_trigger, timeout_s=timeout
+            get_settings(),
+            mode=mode,
+            max_offsets_per_trigger=max_offsets_per_trigger,
+            timeout_s=timeout,
+            checkpoint_name=checkpoint,
+            starting_offsets=starting_offsets,
         )
     except EnrichError as exc:
         raise fail(f"{exc}\nRe-run the same command to resume from the checkpoint.") from None

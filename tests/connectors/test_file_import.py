@@ -302,3 +302,18 @@ def test_a_line_over_the_message_limit_is_dead_lettered_and_kept_whole(settings,
     assert letter["reason"].startswith("parse: not JSON") and letter["original_size"] == len(line)
     kept = orjson.loads(Path(letter["overflow_file"]).read_bytes())
     assert kept["original"] == line
+
+
+@pytest.mark.slow  # kafka-python waits ~30 s before it gives up bootstrapping
+def test_unreachable_kafka_is_a_clear_error_and_nothing_is_checkpointed(tmp_path):
+    from ecoute.settings import Settings
+    from tests.conftest import free_port
+
+    down = Settings(
+        state_dir=tmp_path / "state",
+        kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}", "request_timeout_ms": 1500},
+    )
+    path = write_jsonl(tmp_path / "a.jsonl", import_rows(3))
+    with pytest.raises(ConnectorError, match=r"unreachable.*ecoute stack up"):
+        import_file(path, down)
+    assert not (tmp_path / "state" / "checkpoints").exists() or not any((tmp_path / "state" / "checkpoints").iterdir())
