@@ -781,13 +781,17 @@ def _preload_gate(holder: dict[str, Any]) -> None:
 
 
 def build_query_frame(
-    spark: SparkSession, settings: Settings, max_offsets_per_trigger: int | None, enrich: bool = True
+    spark: SparkSession,
+    settings: Settings,
+    max_offsets_per_trigger: int | None,
+    enrich: bool = True,
+    starting_offsets: str = "earliest",
 ) -> tuple[DataFrame, str]:
     from functools import partial
 
     from jobs.kafka_source import kafka_options, stream_reader
 
-    options = kafka_options(settings, settings.topics.raw, "earliest", max_offsets_per_trigger)
+    options = kafka_options(settings, settings.topics.raw, starting_offsets, max_offsets_per_trigger)
     reader, fmt = stream_reader(spark, options)
     frame = reader.load().select("topic", "partition", "offset", "timestamp", "value")
     if enrich:
@@ -809,13 +813,16 @@ def run_enrichment(
     checkpoint_name: str = JOB_NAME,
     refresh: bool | str = False,
     stop_event: threading.Event | None = None,
+    starting_offsets: str = "earliest",
 ) -> EnrichStats:
     """Run the enrichment query and return what it did.
 
     ``available-now`` processes what the topic holds when it starts, then stops; ``follow`` runs
     until ``timeout_s`` (or ``stop_event``, SIGINT/SIGTERM). Both resume from the checkpoint under
     ``settings.checkpoints_dir / checkpoint_name``. ``enrich=False, validate=False`` is the raw
-    pass-through used as the benchmark baseline.
+    pass-through used as the benchmark baseline. ``starting_offsets`` (earliest, latest or the
+    Kafka source's JSON, e.g. ``{"ecoute.raw.v1": {"0": 1200}}``) applies only to a new checkpoint:
+    with another ``checkpoint_name`` it replays from those offsets (writes are idempotent upserts).
     """
     from ecoute.es import apply_templates, make_client, wait_until_up
     from ecoute.kafka import ensure_topics
@@ -839,7 +846,11 @@ def run_enrichment(
     spark = spark_session(settings)
     stats = EnrichStats()
     frame, stats.source_format = build_query_frame(
-        spark, settings, max_offsets_per_trigger or DEFAULT_MAX_OFFSETS_PER_TRIGGER, enrich=enrich
+        spark,
+        settings,
+        max_offsets_per_trigger or DEFAULT_MAX_OFFSETS_PER_TRIGGER,
+        enrich=enrich,
+        starting_offsets=starting_offsets,
     )
     if preload is not None:
         preload.join()
