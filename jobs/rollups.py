@@ -31,7 +31,7 @@ ALL_TOPICS = "_all"
 DIMENSIONS = ["channel", "source", "lang", "topic"]
 SOURCE_FIELDS = [
     "id", "source", "kind", "channel", "author.id", "author.is_brand", "created_at", "lang", "sentiment",
-    "topics", "toxic", "criticism", "constructive", "answered_by_brand", "brand_answered_at",
+    "topics", "toxic", "criticism", "constructive", "answered_by_brand", "brand_answered_at", "handled",
 ]  # fmt: skip
 
 
@@ -93,6 +93,8 @@ def rollup_rows(docs: list[dict[str, Any]], day: date, returning_authors: set[st
             "criticism": [bool(d.get("criticism")) for d in docs],
             "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
             "answered": [bool(d.get("answered_by_brand")) for d in docs],
+            # Marked done in the community manager's queue (`ecoute queue done`): not "unanswered" any more.
+            "handled": [bool(d.get("handled")) for d in docs],
             "created_at": pd.to_datetime([d.get("created_at") for d in docs], utc=True, format="ISO8601"),
             "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
         }
@@ -140,7 +142,7 @@ def rollup_rows(docs: list[dict[str, Any]], day: date, returning_authors: set[st
             "toxic": int(people["toxic"].sum()),
             "brand_response_rate": round(len(answered) / len(answerable), 4) if len(answerable) else 0.0,
             "median_response_minutes": None if median != median else round(float(median), 2),
-            "unanswered_critical": int((people["criticism"] & ~people["answered"]).sum()),
+            "unanswered_critical": int((people["criticism"] & ~people["answered"] & ~people["handled"]).sum()),
             "new_authors": int(people["new_author"].sum()),
             "brand_items": int(group["is_brand"].sum()),
             "computed_at": computed_at,

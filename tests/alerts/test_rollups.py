@@ -63,6 +63,14 @@ def test_rollup_figures_and_rerun(settings) -> None:
                          "_id": doc["id"]}], refresh="wait_for")  # fmt: skip
     compute_daily_rollups(settings, DAY, DAY)
     after = {r["id"] for r in read_rollups(settings, DAY, DAY, topic=None)}
+    # Marked done in the answer queue: no longer counted as unanswered criticism.
+    assert rows[f"{DAY}|facebook:maison-aurore|facebook|fr|_all"]["unanswered_critical"] == 1
+    from ecoute.views.queues import mark_handled
+
+    mark_handled(settings, [_docs()[2]["id"]])
+    compute_daily_rollups(settings, DAY, DAY)
+    handled = {r["id"]: r for r in read_rollups(settings, DAY, DAY, topic=None)}
+    assert handled[f"{DAY}|facebook:maison-aurore|facebook|fr|_all"]["unanswered_critical"] == 0
     assert f"{DAY}|facebook:maison-aurore|facebook|en|_all" not in after
     assert after == set(rows) - {k for k in rows if "|en|" in k}
 
