@@ -75,7 +75,7 @@ class Labeller:
             raise ValueError(f"kinds has {len(kinds)} items, texts has {n}")
         if is_brand is not None and len(is_brand) != n:
             raise ValueError(f"is_brand has {len(is_brand)} items, texts has {n}")
-        brand = [bool(b) for b in is_brand] if is_brand is not None else [False] * n
+        brand = [_flag(b) for b in is_brand] if is_brand is not None else [False] * n
         docs = [prepare(t) for t in texts]
         langs, lang_conf = self._lang.detect_many(docs)
 
@@ -134,11 +134,18 @@ class Labeller:
         return rows
 
 
+def _flag(value: Any) -> bool:
+    """True only for a real true value: None and NaN (pandas' missing) are False."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    return bool(value)
+
+
 def _is_brand(record: dict) -> bool:
     author = record.get("author")
     if isinstance(author, dict) and author.get("is_brand") is not None:
-        return bool(author.get("is_brand"))
-    return bool(record.get("is_brand", False))
+        return _flag(author.get("is_brand"))
+    return _flag(record.get("is_brand", False))
 
 
 def get_labeller() -> Labeller:

@@ -38,7 +38,9 @@ def sanitise(text: object) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
-        text = str(text)
+        if isinstance(text, float) and text != text:  # NaN: pandas' missing value
+            return ""
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes | bytearray) else str(text)
     if "\x00" in text:
         text = text.replace("\x00", " ")
     try:

@@ -109,3 +109,14 @@ def test_label_records_row_wise(lab):
     assert [r["id"] for r in rows] == ["x:1", "x:2"]
     assert set(rows[0]) == {"id", *COLUMNS}
     assert rows[0]["criticism"] and not rows[1]["criticism"]
+
+
+def test_pandas_inputs_missing_values(lab):
+    import pandas as pd
+
+    texts = pd.Series(["Bande de connards", None, float("nan"), "Colis toujours pas reçu"])
+    brand = pd.Series([float("nan"), None, True, False])
+    cols = lab.label_columns(texts, is_brand=brand)
+    assert cols["toxic"][0] is True, "NaN is_brand is not brand-authored"
+    assert cols["lang"][1] == "und" and cols["lang"][2] == "und"
+    assert cols["criticism"][3] is True
