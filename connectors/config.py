@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
@@ -19,8 +18,9 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
+
+from ecoute.settings import config_sources
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +125,7 @@ class ConnectorSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config_file = os.environ.get("ECOUTE_CONFIG", "ecoute.toml")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if Path(config_file).is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
-        return tuple(sources)
+        return config_sources(settings_cls, init_settings, env_settings)
 
 
 # Which Airflow connection field fills which secret of each source.

@@ -24,6 +24,19 @@ from pydantic_settings import (
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def config_sources(
+    settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, env_settings: PydanticBaseSettingsSource
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """Where every Écoute settings class reads from: arguments, environment, then the TOML config file."""
+    config_file = os.environ.get("ECOUTE_CONFIG", "ecoute.toml")
+    sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+    if Path(config_file).is_file():
+        sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+    elif "ECOUTE_CONFIG" in os.environ:
+        raise FileNotFoundError(f"ECOUTE_CONFIG points to {config_file!r}, which does not exist")
+    return tuple(sources)
+
+
 class KafkaSettings(BaseModel):
     bootstrap_servers: str = "127.0.0.1:19092"
     security_protocol: str = "PLAINTEXT"
@@ -122,13 +135,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config_file = os.environ.get("ECOUTE_CONFIG", "ecoute.toml")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if Path(config_file).is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
-        elif "ECOUTE_CONFIG" in os.environ:
-            raise FileNotFoundError(f"ECOUTE_CONFIG points to {config_file!r}, which does not exist")
-        return tuple(sources)
+        return config_sources(settings_cls, init_settings, env_settings)
 
     @property
     def outbox_dir(self) -> Path:
