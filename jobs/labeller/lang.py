@@ -107,6 +107,11 @@ class LanguageDetector:
             for i in doubtful:
                 ling = self._lingua_scores(docs[i].clean)
                 langs[i], confs[i] = self._decide_doubtful(docs[i], fast_all[i], ling)
+        # fastText also knows languages without a 2-letter code ("ceb", "arz"…): the contract is
+        # ISO 639-1 or "und"
+        for i, code in enumerate(langs):
+            if len(code) != 2 or not code.isalpha() or not code.islower():
+                langs[i] = "und"
         return langs, confs
 
     @staticmethod

@@ -54,3 +54,10 @@ def test_check_taxonomy():
     proc = subprocess.run([*ECOUTE, "label", "--check-taxonomy"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "delivery" in proc.stderr
+
+
+def test_models_build_reports_up_to_date_artefact():
+    """The committed artefact matches its inputs: `ecoute models build` has nothing to retrain."""
+    proc = subprocess.run([*ECOUTE, "models", "build"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "up to date" in proc.stderr

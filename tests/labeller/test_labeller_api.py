@@ -120,3 +120,26 @@ def test_pandas_inputs_missing_values(lab):
     assert cols["toxic"][0] is True, "NaN is_brand is not brand-authored"
     assert cols["lang"][1] == "und" and cols["lang"][2] == "und"
     assert cols["criticism"][3] is True
+
+
+def test_any_unicode_gives_labels_within_the_contract(lab):
+    """Property: whatever the text, the labels satisfy schemas/enriched_event.schema.json."""
+    import re
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    import schemas
+
+    props = schemas.load_json("enriched_event.schema.json")["properties"]
+    lang_re = re.compile(props["lang"]["pattern"])
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.text(min_size=0, max_size=300), min_size=1, max_size=8))
+    def check(texts):
+        cols = lab.label_columns(texts)
+        _check_columns(cols, len(texts), set(lab.taxonomy.ids))
+        assert all(lang_re.match(code) for code in cols["lang"])
+        assert all(len(set(t)) == len(t) for t in cols["topics"])
+
+    check()
