@@ -96,11 +96,9 @@ class LanguageDetector:
             if (doc.n_words >= 5 and scores[top] >= FAST_ACCEPT) or (doc.n_words >= 3 and scores[top] >= 0.95):
                 langs[i], confs[i] = top, round(scores[top], 4)
                 continue
-            if doc.n_words > LINGUA_MAX_WORDS:
+            if doc.n_words > LINGUA_MAX_WORDS and scores[top] >= 0.5:
                 # longer texts: fastText is reliable enough and lingua costs ~0.5 ms a call
-                langs[i], confs[i] = (
-                    (top, round(scores[top], 4)) if scores[top] >= UND_THRESHOLD else ("und", round(scores[top], 4))
-                )
+                langs[i], confs[i] = top, round(scores[top], 4)
                 continue
             doubtful.append(i)
         if doubtful:

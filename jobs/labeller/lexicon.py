@@ -1232,3 +1232,24 @@ SECOND_PERSON = r"\b(vous|votre|vos|you|your)\b"
 STRONG_INSULTS |= {"petasse", "petasses", "pouffe", "tepu", "batarde"}
 # "nul(s)" is a judgement ("vous êtes nuls" is criticism, not abuse)
 WEAK_INSULTS -= {"nul", "nuls", "nulle", "nulles"}
+DOMAIN_VALENCE.update(
+    {
+        "indispensable": 2.3,
+        "fluide": 1.8,
+        "regle": 1.2,
+        "resolu": 1.5,
+        "douce": 1.5,
+        "doux": 1.5,
+        "aidee": 1.2,
+        "aide": 0.8,
+        "smoother": 1.8,
+        "smooth": 1.5,
+        "sorted": 1.5,
+        "racheter": 1.5,
+        "rachete": 1.5,
+        "passer": 0.0,
+        "routine": 0.0,
+        "irritation": -1.5,
+        "irritations": -1.5,
+    }
+)

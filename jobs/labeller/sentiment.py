@@ -21,6 +21,7 @@ from pathlib import Path
 from jobs.labeller import lexicon as lx
 from jobs.labeller.text import Prepared, any_of, fold, words
 
+_SINGLE_RE = re.compile(r"(\w)\1+")
 POS_THRESHOLD = 0.30
 NEG_THRESHOLD = -0.25
 
@@ -109,8 +110,9 @@ def score_rules(doc: Prepared) -> RuleSentiment:
     sentiments: list[float] = []
     for i, tok in enumerate(toks):
         val = lex.get(tok)
-        if val is None and tok.endswith("'"):
-            val = None
+        if val is None and len(tok) > 3:
+            # "tooop" → (squeezed to) "toop" → "top", "suuuper" → "super", "nuuul" → "nul"
+            val = lex.get(_SINGLE_RE.sub(r"\1", tok))
         if not val:
             sentiments.append(0.0)
             continue

@@ -153,6 +153,33 @@ def main() -> None:
         print(f"  constructive {fmt_prf(r['constructive'])}")
         t = r["topics_micro"]
         print(f"  topics       micro P {t['precision']:.3f}  R {t['recall']:.3f}  F1 {t['f1']:.3f}")
+    demo = ROOT / "infra" / "demo"
+    if (demo / "ground_truth_labels.jsonl.gz").exists():
+        # The demo's synthetic month (infra/demo, written by the demo's generator, not by the labeller's
+        # authors): a second opinion. Its labels follow the generator's intents ("+1" under a complaint
+        # counts as critical, emoji are "zxx"), so figures are lower-bounded by definition mismatch.
+        import gzip
+
+        from jobs.labeller.evaluation import prf
+
+        with gzip.open(demo / "ecoute-demo-2026-10.jsonl.gz") as fh:
+            events = {(e["source"], e["native_id"]): e for e in map(json.loads, fh)}
+        with gzip.open(demo / "ground_truth_labels.jsonl.gz") as fh:
+            truth = [json.loads(line) for line in fh]
+        pairs = [(t, events[(t["source"], t["native_id"])]) for t in truth if (t["source"], t["native_id"]) in events]
+        cols = lab.label_columns(
+            [e["text"] for _, e in pairs], is_brand=[bool(e.get("author_is_brand")) for _, e in pairs]
+        )
+        member = [i for i, (t, _) in enumerate(pairs) if not t["brand"]]
+        report["demo"] = {}
+        print("-" * 100)
+        print(f"demo month (infra/demo, {len(pairs):,} events, generator's own labels — a second opinion)")
+        for lang in ("fr", "en"):
+            idx = [i for i in member if pairs[i][0]["lang"] == lang]
+            for key, gold_key in (("criticism", "critical"), ("toxic", "toxic")):
+                r = prf([bool(pairs[i][0][gold_key]) for i in idx], [cols[key][i] for i in idx])
+                report["demo"][f"{lang}_{key}"] = r
+                print(f"  {key:<12} [{lang}] {fmt_prf(r)}")
     if not args.skip_throughput:
         print("-" * 100)
         rows = corpus(args.docs)
