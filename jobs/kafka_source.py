@@ -182,6 +182,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             raise KafkaOptionError("maxOffsetsPerTrigger must be a positive integer")
         self.timeout_s = float(self.options.get("kafkaconsumer.polltimeoutms", "60000")) / 1000
         self._target: dict[int, int] | None = None  # Trigger.AvailableNow end point
+        self._last_latest: dict[int, int] | None = None
 
     # -- driver side -----------------------------------------------------------------------------
     def _partitions(self) -> list[int]:
@@ -243,6 +244,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def latestOffset(self, start: dict, limit: ReadLimit) -> dict:
         begin = self._positions(start)
         latest = self._target if self._target is not None else self._high_watermarks()
+        self._last_latest = latest
         # Partitions added since the start begin at their first offset.
         begin = {p: begin.get(p, 0) for p in latest}
         available = {p: max(0, latest[p] - begin[p]) for p in latest}
@@ -257,10 +259,8 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return self._as_offset({p: begin[p] + take[p] for p in latest})
 
     def reportLatestOffset(self) -> dict | None:
-        try:
-            return self._as_offset(self._high_watermarks())
-        except Exception:  # only feeds the progress report
-            return None
+        # Spark asks right after latestOffset(): reuse what it just fetched (a fetch round costs).
+        return self._as_offset(self._last_latest) if self._last_latest is not None else None
 
     def partitions(self, start: dict, end: dict) -> Sequence[InputPartition]:
         begin, finish = self._positions(start), self._positions(end)
