@@ -1253,3 +1253,11 @@ DOMAIN_VALENCE.update(
         "irritations": -1.5,
     }
 )
+# Product defects described without an opinion word ("le pot fuyait", "the lid cracked") are
+# criticism on a brand page.
+COMPLAINT_PATTERNS.append(
+    r"\b(a|ont|est|sont|s'est|se sont|etait|etaient|deja|encore) (coule|fondu|fui|fuit|fuyait|fuient|explose|rouille|moisi|perime|dechire|dechiree|decolle|decollee|noye|noyee|abime|abimee|troue|trouee|bouloche|retreci|delave|decolore|tombe en panne|rendu l'ame)\b"
+)
+COMPLAINT_PATTERNS.append(
+    r"\b(leaked|leaking|leaks|melted|cracked|peeled|peeling|faded|shrank|shrunk|ripped|tore|rusted|moldy|mouldy|went off|stopped working|fell apart|came apart)\b"
+)
