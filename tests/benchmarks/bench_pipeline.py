@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,14 @@ def bench_settings(base: Settings, tag: str, topic: str) -> Settings:
     )
 
 
-def varied_event(n: int, rng: random.Random, created_offset_s: int = 0) -> dict[str, Any]:
+def varied_event(n: int, rng: random.Random, created_at: datetime | None = None) -> dict[str, Any]:
     """A realistic event whose text is unique (no cache can flatter the labeller)."""
     text = f"{TEXTS[n % len(TEXTS)]} {' '.join(rng.choice(WORDS) for _ in range(rng.randint(2, 12)))} #{n}"
     if n % 10 == 7:
-        return raw_event(n, kind="reply", parent=f"facebook:{n - 1}", brand=True, text=text)
+        return raw_event(n, kind="reply", parent=f"facebook:{n - 1}", brand=True, text=text, created_at=created_at)
     if n % 10 == 0:
-        return raw_event(n, kind="post", text=text)
-    return raw_event(n, kind="comment", parent=f"facebook:{n - n % 10}", text=text)
+        return raw_event(n, kind="post", text=text, created_at=created_at)
+    return raw_event(n, kind="comment", parent=f"facebook:{n - n % 10}", text=text, created_at=created_at)
 
 
 def produce(settings: Settings, events: list[dict[str, Any]], chunk: int = 5000) -> float:
@@ -174,7 +175,7 @@ def latency(settings: Settings, rate: int, seconds: int, trigger_s: float) -> di
     client = make_client(settings)
     base = 10_000_000
     # Warm up: the labeller loads in the workers before we measure.
-    warm = [varied_event(base - 1 - i, rng) for i in range(50)]
+    warm = [varied_event(base - 1 - i, rng, datetime.now(UTC)) for i in range(50)]
     produce(settings, warm)
     deadline = time.monotonic() + 600
     while count(client, settings.indices.mentions) < len(warm):
@@ -212,7 +213,8 @@ def latency(settings: Settings, rate: int, seconds: int, trigger_s: float) -> di
         per_tick = max(1, int(rate * tick))
         next_tick = started
         while time.monotonic() - started < seconds:
-            events = [varied_event(n + i, rng) for i in range(per_tick)]
+            now = datetime.now(UTC)
+            events = [varied_event(n + i, rng, now) for i in range(per_tick)]
             n += per_tick
             producer.send_batch(settings.topics.raw, [(e["id"], e) for e in events])
             acked = time.monotonic()
@@ -248,6 +250,7 @@ def main() -> None:
     parser.add_argument("--trigger-seconds", type=float, default=0.5)
     parser.add_argument("--spark-master", default="local[2]")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
 
     import logging
@@ -260,26 +263,8 @@ def main() -> None:
             state_dir=workdir / "state", spark_master=args.spark_master,
             kafka={"bootstrap_servers": bootstrap}, es={"url": es_url},
         )  # fmt: skip
-        topic = f"bench.raw.{uuid.uuid4().hex[:6]}"
-        raw_settings = bench_settings(base, "raw", topic)
-        full_settings = bench_settings(base, "full", topic)
-        ensure_topics(raw_settings)
-        rng = random.Random(42)
-        events = [varied_event(n, rng) for n in range(args.events)]
-        produce_s = produce(raw_settings, events)
-        print(f"produced {len(events)} events in {produce_s:.1f}s ({len(events) / produce_s:.0f}/s)", flush=True)
-
-        raw = throughput(raw_settings, len(events), enrich=False, name="bench-raw")
-        print(f"(a) raw pass-through Kafka→ES: {raw['docs_per_s_processing']:.0f} docs/s over batch time, "
-              f"{raw['docs_per_s_wall']:.0f} docs/s wall ({raw['stored']} stored, {raw['batches']} batches, "
-              f"{raw['wall_s']:.1f}s)", flush=True)  # fmt: skip
-        full = throughput(full_settings, len(events), enrich=True, name="bench-full")
-        print(f"(b) full enrich+validate+ES:   {full['docs_per_s_processing']:.0f} docs/s over batch time "
-              f"(steady {full['docs_per_s_steady']:.0f}), {full['docs_per_s_wall']:.0f} docs/s wall "
-              f"({full['stored']} stored, {full['quarantined']} quarantined, {full['batches']} batches, "
-              f"{full['wall_s']:.1f}s)", flush=True)  # fmt: skip
-        print(f"ratio full/raw: {full['docs_per_s_processing'] / raw['docs_per_s_processing']:.3f} over batch time, "
-              f"{full['docs_per_s_wall'] / raw['docs_per_s_wall']:.3f} wall (target ≥ 0.5)", flush=True)  # fmt: skip
+        if not args.skip_throughput:
+            run_throughput(base, args.events)
         if not args.skip_latency:
             follow_settings = bench_settings(base, "follow", f"bench.follow.{uuid.uuid4().hex[:6]}")
             lat = latency(follow_settings, args.rate, args.latency_seconds, args.trigger_seconds)
@@ -290,6 +275,30 @@ def main() -> None:
         server.terminate()
         server.wait(15)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_throughput(base: Settings, count_events: int) -> None:
+    """(a) raw pass-through and (b) full pipeline on the same topic; prints docs/s and the ratio."""
+    topic = f"bench.raw.{uuid.uuid4().hex[:6]}"
+    raw_settings = bench_settings(base, "raw", topic)
+    full_settings = bench_settings(base, "full", topic)
+    ensure_topics(raw_settings)
+    rng = random.Random(42)
+    events = [varied_event(n, rng) for n in range(count_events)]
+    produce_s = produce(raw_settings, events)
+    print(f"produced {len(events)} events in {produce_s:.1f}s ({len(events) / produce_s:.0f}/s)", flush=True)
+
+    raw = throughput(raw_settings, len(events), enrich=False, name="bench-raw")
+    print(f"(a) raw pass-through Kafka→ES: {raw['docs_per_s_processing']:.0f} docs/s over batch time, "
+          f"{raw['docs_per_s_wall']:.0f} docs/s wall ({raw['stored']} stored, {raw['batches']} batches, "
+          f"{raw['wall_s']:.1f}s)", flush=True)  # fmt: skip
+    full = throughput(full_settings, len(events), enrich=True, name="bench-full")
+    print(f"(b) full enrich+validate+ES:   {full['docs_per_s_processing']:.0f} docs/s over batch time "
+          f"(steady {full['docs_per_s_steady']:.0f}), {full['docs_per_s_wall']:.0f} docs/s wall "
+          f"({full['stored']} stored, {full['quarantined']} quarantined, {full['batches']} batches, "
+          f"{full['wall_s']:.1f}s)", flush=True)  # fmt: skip
+    print(f"ratio full/raw: {full['docs_per_s_processing'] / raw['docs_per_s_processing']:.3f} over batch time, "
+          f"{full['docs_per_s_wall'] / raw['docs_per_s_wall']:.3f} wall (target ≥ 0.5)", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
