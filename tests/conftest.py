@@ -185,3 +185,11 @@ def smtp_outbox(tmp_path: Path) -> Iterator[Outbox]:
     controller.start()
     yield Outbox("127.0.0.1", port, outbox)
     controller.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Background threads of kafka-python clients still shutting down may log after pytest closed its
+    # capture streams; those late records are noise at exit, not failures, so don't print tracebacks.
+    import logging
+
+    logging.raiseExceptions = False
