@@ -424,8 +424,17 @@ def _end_finished_episodes(client: Any, settings: Settings, series_by_scope: dic
         if series is None or not series.decisions or _parse(alert["episode_start"]) > upto:
             continue
         last = max((i for i, t in enumerate(series.times) if t <= upto), default=None)
-        if last is not None and not series.decisions[last].in_episode:
-            _update(client, settings, alert["id"], {"status": "ended", "ended_at": _iso(upto + series_step(series))})
+        if last is None or series.decisions[last].in_episode:
+            continue
+        # The episode ended at the first calm bucket after its start (not when this run noticed it:
+        # a replay notices every end at the end of its period).
+        start = _parse(alert["episode_start"])
+        ended = next(
+            (t for t, d in zip(series.times[: last + 1], series.decisions[: last + 1], strict=True)
+             if t > start and not d.in_episode),
+            upto + series_step(series),
+        )  # fmt: skip
+        _update(client, settings, alert["id"], {"status": "ended", "ended_at": _iso(ended)})
 
 
 def series_step(series: ScopeSeries) -> timedelta:

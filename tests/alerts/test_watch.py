@@ -50,6 +50,8 @@ def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox,
     assert [a["id"] for a in stored] == [alert["id"]]
     assert stored[0]["email_sent_at"] and stored[0]["email_recipients"] == settings.alerts.recipients
     assert stored[0]["status"] == "ended"  # the burst is long over by the end of the month
+    ended = datetime.fromisoformat(stored[0]["ended_at"].replace("Z", "+00:00"))
+    assert start < ended <= start + timedelta(hours=12)  # when the burst calmed down, not when the replay ended
     assert len(stored[0]["top_mentions"]) == 5
 
     # The alert was produced to ecoute.alerts.v1, keyed by its id.
