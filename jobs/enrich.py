@@ -119,7 +119,7 @@ def _plain(value: Any) -> Any:
 
 def parse_raw(value: bytes | None) -> tuple[dict[str, Any] | None, str | None, Any]:
     """(event, None, None) for a valid raw event, else (None, reason, details)."""
-    from ecoute.events import validation_errors
+    from ecoute.events import raw_contract_errors
 
     if value is None:
         return None, "empty message (no value)", None
@@ -127,7 +127,7 @@ def parse_raw(value: bytes | None) -> tuple[dict[str, Any] | None, str | None, A
         event = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         return None, "invalid JSON", {"error": str(exc)}
-    errors = validation_errors(event, "raw_event.schema.json")
+    errors = raw_contract_errors(event)
     if errors:
         return None, "raw event violates schemas/raw_event.schema.json", {"errors": errors}
     return event, None, None
