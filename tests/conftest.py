@@ -193,3 +193,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import logging
 
     logging.raiseExceptions = False
+    # Likewise their reconnect attempts to brokers the fixtures already stopped.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
