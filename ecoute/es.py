@@ -36,6 +36,12 @@ def make_client(settings: Settings | None = None) -> Elasticsearch:
         "retry_on_timeout": True,
         "max_retries": 3,
     }
+    try:  # orjson (a dependency) serialises bulk bodies ~5x faster than the standard library
+        from elasticsearch.serializer import OrjsonSerializer
+
+        options["serializer"] = OrjsonSerializer()
+    except ImportError:  # pragma: no cover - orjson is pinned in the lock file
+        pass
     if es.api_key:
         options["api_key"] = es.api_key.get_secret_value()
     elif es.username and es.password:
@@ -124,7 +130,9 @@ def bulk_write(
             stop=stop_after_delay(retry_for_s),
             wait=wait_exponential(multiplier=0.5, max=10),
             retry=retry_if_exception_type((ESConnectionError,)),
-            before_sleep=lambda state: log.warning("Elasticsearch unreachable, retrying: %s", state.outcome.exception()),
+            before_sleep=lambda state: log.warning(
+                "Elasticsearch unreachable, retrying: %s", state.outcome.exception()
+            ),
             reraise=True,
         ):
             with run:

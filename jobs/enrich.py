@@ -152,30 +152,44 @@ def enriched_doc(
 
 
 @cache
-def _labels_validator() -> Any:
-    """Validator of the fields the enrichment adds, derived from schemas/enriched_event.schema.json.
+def _labels_schema() -> dict[str, Any]:
+    """The fields the enrichment adds, as a schema derived from schemas/enriched_event.schema.json.
 
     The raw part of a doc was validated already; re-validating the whole doc through the schema's
     ``$ref`` + ``unevaluatedProperties`` costs twice as much for nothing.
     """
-    from jsonschema import Draft202012Validator, FormatChecker
-
     import schemas
 
     schema = schemas.load_json("enriched_event.schema.json")
-    return Draft202012Validator(
-        {"type": "object", "required": schema["required"], "properties": schema["properties"]},
-        format_checker=FormatChecker(),
-    )
+    return {"type": "object", "required": schema["required"], "properties": schema["properties"]}
+
+
+@cache
+def _labels_validator() -> Any:
+    """Reference validator (explains violations)."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    return Draft202012Validator(_labels_schema(), format_checker=FormatChecker())
+
+
+@cache
+def _fast_labels_validator() -> Any:
+    """Rust validator of the same schema: answers valid/invalid in microseconds on the hot path."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(_labels_schema(), validate_formats=True)
 
 
 def label_errors(doc: dict[str, Any]) -> list[str]:
     """Contract violations of the enrichment's fields of ``doc`` (empty when valid)."""
-    added = {key: doc[key] for key in _labels_validator().schema["properties"] if key in doc}
-    return [
+    added = {key: doc[key] for key in _labels_schema()["properties"] if key in doc}
+    if _fast_labels_validator().is_valid(added):
+        return []
+    errors = [
         f"{'/'.join(str(p) for p in error.absolute_path) or '(event)'}: {error.message[:300]}"
         for error in _labels_validator().iter_errors(added)
     ]
+    return errors or ["rejected by the enriched-event schema"]
 
 
 def _label(labeller: Any, events: list[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
@@ -400,11 +414,17 @@ class MentionsSink:
     # -- the batch ---------------------------------------------------------------------------------
     def __call__(self, batch_df: DataFrame, batch_id: int) -> None:
         started = time.time()
+        # Runs the executors' part (read, parse, label): the results arrive as one Arrow table.
         table = batch_df.toArrow()
-        self.process(table, batch_id, started)
+        self.process(table, batch_id, started, enriched_in_s=time.time() - started)
 
-    def process(self, table: pa.Table, batch_id: int, started: float | None = None) -> dict[str, Any]:
-        """Gate, write and account for one batch; returns its metrics document."""
+    def process(
+        self, table: pa.Table, batch_id: int, started: float | None = None, enriched_in_s: float | None = None
+    ) -> dict[str, Any]:
+        """Gate, write and account for one batch; returns its metrics document.
+
+        ``enriched_in_s``: how long the executors took to hand the batch over (read, parse, label).
+        """
         from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
         started = started or time.time()
@@ -437,6 +457,7 @@ class MentionsSink:
         docs = [doc for doc in docs_by_id.values() if not self.erasures.is_erased(doc)]
         erased = len(docs_by_id) - len(docs)
 
+        gate_started = time.time()
         gate_result = None
         if self.validate and self.gate is not None and docs:
             from jobs.validation import gate_frame
@@ -468,6 +489,7 @@ class MentionsSink:
         from elasticsearch import ConnectionTimeout
 
         written = 0
+        write_started = time.time()
         for attempt in Retrying(
             stop=stop_after_delay(self.retry_for_s),
             wait=wait_exponential(multiplier=0.5, max=10),
@@ -481,10 +503,12 @@ class MentionsSink:
                 written, sink_failures = self._write_docs(docs, origin_of)
                 all_quarantined = quarantine + sink_failures
                 self._quarantine(all_quarantined)
+        timings = {"enrich_ms": enriched_in_s, "gate_ms": write_started - gate_started,
+                   "write_ms": time.time() - write_started}  # fmt: skip
         lag = self._lag(batch_id)
         finished = time.time()
         metrics = self._metrics(
-            batch_id, started, finished, rows_in, written, len(all_quarantined), lag, deduplicated, gate_result
+            batch_id, started, finished, rows_in, written, len(all_quarantined), lag, deduplicated, gate_result, timings
         )
         for attempt in Retrying(
             stop=stop_after_delay(self.retry_for_s), wait=wait_exponential(multiplier=0.5, max=10),
@@ -501,8 +525,10 @@ class MentionsSink:
         self.stats.last_lag = lag
         self.stats.batch_durations_s.append(finished - started)
         log.info(
-            "batch %s: %d in, %d out, %d quarantined, %d duplicates, lag %s, %.2fs%s",
+            "batch %s: %d in, %d out, %d quarantined, %d duplicates, lag %s, %.2fs (enrich %s, gate %.2fs, "
+            "write %.2fs)%s",
             batch_id, rows_in, written, len(all_quarantined), deduplicated, lag, finished - started,
+            "-" if enriched_in_s is None else f"{enriched_in_s:.2f}s", timings["gate_ms"], timings["write_ms"],
             f", failed: {', '.join(gate_result.failed_expectations)}" if gate_result and not gate_result.success else "",
         )  # fmt: skip
         return metrics
@@ -715,6 +741,7 @@ class MentionsSink:
         lag: int | None,
         deduplicated: int,
         gate: GateResult | None,
+        timings: dict[str, float | None] | None = None,
     ) -> dict[str, Any]:
         from datetime import UTC, datetime
 
@@ -729,6 +756,8 @@ class MentionsSink:
             "started_at": iso(started),
             "finished_at": iso(finished),
             "duration_ms": round((finished - started) * 1000, 1),
+            # where the time went: executors (read, parse, label), GX gate, Elasticsearch writes
+            **{k: None if v is None else round(v * 1000, 1) for k, v in (timings or {}).items()},
             "rows_in": rows_in,
             "rows_out": rows_out,
             "quarantined": quarantined,
@@ -770,6 +799,32 @@ def spark_session(settings: Settings, app_name: str = "ecoute-enrich") -> SparkS
     return spark
 
 
+def _load_labeller_in_worker(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    from jobs.labeller import get_labeller
+
+    get_labeller()
+    yield from batches
+
+
+def warm_up_workers(spark: SparkSession) -> float:
+    """Load the labeller in every Python worker the query will use, before its first batch.
+
+    Each task of the query holds two Python workers (the Kafka reader and the enrichment), and
+    either may serve either role later; a worker that loads the labeller mid-stream stalls its
+    batch for seconds (a latency spike in follow mode). Two chained Python stages on as many
+    tasks as cores start exactly that pool; Spark reuses its workers afterwards. Returns seconds.
+    """
+    started = time.monotonic()
+    tasks = spark.sparkContext.defaultParallelism
+    (
+        spark.range(0, tasks, 1, tasks)
+        .mapInArrow(_load_labeller_in_worker, "id long")
+        .mapInArrow(_load_labeller_in_worker, "id long")
+        .collect()
+    )
+    return time.monotonic() - started
+
+
 def _preload_gate(holder: dict[str, Any]) -> None:
     """Import GX and compile the suite (slow: ~10 s) while Spark starts."""
     try:
@@ -791,9 +846,15 @@ def build_query_frame(
 
     from jobs.kafka_source import kafka_options, stream_reader
 
-    options = kafka_options(settings, settings.topics.raw, starting_offsets, max_offsets_per_trigger)
+    # Twice as many pieces as cores: 3 Kafka partitions on 2 cores would otherwise leave one core
+    # idle for a third of every batch.
+    min_partitions = 2 * spark.sparkContext.defaultParallelism
+    options = kafka_options(settings, settings.topics.raw, starting_offsets, max_offsets_per_trigger, min_partitions)
     reader, fmt = stream_reader(spark, options)
-    frame = reader.load().select("topic", "partition", "offset", "timestamp", "value")
+    # ... and as many tasks as cores: each task costs a fixed ~0.2 s (Python workers), so a small
+    # batch runs in one wave and a big one in balanced shares.
+    parallelism = spark.sparkContext.defaultParallelism
+    frame = reader.load().select("topic", "partition", "offset", "timestamp", "value").coalesce(parallelism)
     if enrich:
         function = partial(enrich_partition, store_author_names=settings.store_author_names)
     else:
@@ -852,6 +913,8 @@ def run_enrichment(
         enrich=enrich,
         starting_offsets=starting_offsets,
     )
+    if enrich:
+        log.info("labeller loaded in the Python workers in %.1fs", warm_up_workers(spark))
     if preload is not None:
         preload.join()
         if "gate" not in gate_holder:

@@ -5,11 +5,12 @@ reachable. This source (format ``ecoute_kafka``) offers the same contract for wh
 
 - the same output schema (key, value, topic, partition, offset, timestamp, timestampType);
 - the same options: ``kafka.bootstrap.servers``, ``subscribe`` (one topic), ``startingOffsets``
-  (``earliest`` | ``latest`` | JSON ``{"topic": {"0": 42}}``), ``maxOffsetsPerTrigger``,
+  (``earliest`` | ``latest`` | JSON ``{"topic": {"0": 42}}``), ``maxOffsetsPerTrigger``, ``minPartitions``,
   ``kafka.security.protocol``, ``kafka.sasl.mechanism``, ``kafka.sasl.jaas.config``;
 - the same offsets semantics: an offset is ``{"<topic>": {"<partition>": next offset}}`` and lives in
   Spark's checkpoint (offset log), so a restarted query re-reads exactly the uncommitted ranges;
-- one Spark partition per Kafka partition offset range of the micro-batch;
+- one Spark partition per Kafka partition offset range of the micro-batch (``minPartitions`` cuts big
+  ranges into pieces so all cores get the same work);
 - admission control (``maxOffsetsPerTrigger`` → ``ReadMaxRows``) and ``Trigger.AvailableNow``.
 
 Latest offsets are the high watermarks of fetch responses (``ecoute.kafka.high_watermarks``),
@@ -169,6 +170,36 @@ def split_limit(available: dict[int, int], max_rows: int) -> dict[int, int]:
     return take
 
 
+MIN_PIECE_RECORDS = 256  # below this a task's fixed cost outweighs what splitting gains
+
+
+def split_ranges(
+    ranges: list[tuple[int, int, int]], min_pieces: int, min_piece: int = MIN_PIECE_RECORDS
+) -> list[tuple[int, int, int]]:
+    """Cut ``(partition, start, end)`` ranges into about ``min_pieces`` pieces of similar size.
+
+    Spark's ``minPartitions``: with fewer Kafka partitions than cores, or a count that does not
+    divide evenly (3 partitions on 2 cores), big ranges are divided so every core gets the same
+    work. No piece is larger than total / ``min_pieces``, none is cut below ``min_piece`` records,
+    and pieces of one Kafka partition stay in offset order.
+    """
+    total = sum(end - start for _, start, end in ranges)
+    if min_pieces <= len(ranges) or total <= 0:
+        return ranges
+    target = max(min_piece, -(-total // min_pieces))  # ceil: the size no piece exceeds
+    pieces = []
+    for partition, start, end in ranges:
+        count = max(1, -(-(end - start) // target))
+        step, extra = divmod(end - start, count)
+        at = start
+        for i in range(count):
+            size = step + (1 if i < extra else 0)
+            if size:
+                pieces.append((partition, at, at + size))
+                at += size
+    return pieces
+
+
 class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def __init__(self, options: dict[str, str]):
         # Spark hands options over case-insensitively (lower-cased keys): look them up lower-cased.
@@ -180,6 +211,11 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.max_offsets = int(max_offsets) if max_offsets else None
         if self.max_offsets is not None and self.max_offsets <= 0:
             raise KafkaOptionError("maxOffsetsPerTrigger must be a positive integer")
+        min_partitions = self.options.get("minpartitions")
+        self.min_partitions = int(min_partitions) if min_partitions else 0
+        if min_partitions and self.min_partitions <= 0:
+            raise KafkaOptionError("minPartitions must be a positive integer")
+        self.min_piece = MIN_PIECE_RECORDS
         self.timeout_s = float(self.options.get("kafkaconsumer.polltimeoutms", "60000")) / 1000
         self._target: dict[int, int] | None = None  # Trigger.AvailableNow end point
         self._last_latest: dict[int, int] | None = None
@@ -264,8 +300,9 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def partitions(self, start: dict, end: dict) -> Sequence[InputPartition]:
         begin, finish = self._positions(start), self._positions(end)
+        ranges = [(p, begin.get(p, 0), finish[p]) for p in sorted(finish) if finish[p] > begin.get(p, 0)]
         return [
-            KafkaRange(self.topic, p, begin.get(p, 0), finish[p]) for p in sorted(finish) if finish[p] > begin.get(p, 0)
+            KafkaRange(self.topic, p, a, b) for p, a, b in split_ranges(ranges, self.min_partitions, self.min_piece)
         ]
 
     def commit(self, end: dict) -> None:
@@ -356,7 +393,11 @@ def builtin_kafka_available(spark: SparkSession) -> bool:
 
 
 def kafka_options(
-    settings: Settings, topic: str, starting_offsets: str = "earliest", max_offsets_per_trigger: int | None = None
+    settings: Settings,
+    topic: str,
+    starting_offsets: str = "earliest",
+    max_offsets_per_trigger: int | None = None,
+    min_partitions: int | None = None,
 ) -> dict[str, str]:
     """The Spark Kafka options for ``settings``; the same keys work for both formats."""
     kafka = settings.kafka
@@ -380,6 +421,8 @@ def kafka_options(
         )
     if max_offsets_per_trigger:
         options["maxOffsetsPerTrigger"] = str(max_offsets_per_trigger)
+    if min_partitions:
+        options["minPartitions"] = str(min_partitions)
     return options
 
 

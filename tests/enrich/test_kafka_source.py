@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 
 from ecoute.kafka import Producer, ensure_topics
-from jobs.kafka_source import KafkaOptionError, KafkaStreamReader, kafka_options, split_limit
+from jobs.kafka_source import KafkaOptionError, KafkaStreamReader, kafka_options, split_limit, split_ranges
 
 pytestmark = pytest.mark.kafka
 
@@ -22,6 +23,22 @@ def test_split_limit_never_exceeds_the_budget_nor_the_backlog(available, max_row
     assert set(take) == set(available)
     assert all(0 <= take[p] <= available[p] for p in available)
     assert sum(take.values()) == min(max_rows, sum(available.values()))
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=1, max_size=6),
+    st.integers(1, 16),
+)
+def test_split_ranges_covers_every_offset_once_in_order(spans, min_pieces):
+    ranges = [(p, start, start + length) for p, (start, length) in enumerate(spans) if length]
+    pieces = split_ranges(ranges, min_pieces, min_piece=10)
+    for partition, start, end in ranges:
+        own = [(a, b) for p, a, b in pieces if p == partition]
+        assert own[0][0] == start and own[-1][1] == end  # same range, cut in offset order
+        assert all(a < b for a, b in own) and all(b == a2 for (_, b), (a2, _) in itertools.pairwise(own))
+    total = sum(b - a for _, a, b in ranges)
+    if min_pieces > len(ranges) and total:
+        assert max(b - a for _, a, b in pieces) <= max(10, -(-total // min_pieces))
 
 
 def _reader(settings, **extra) -> KafkaStreamReader:
@@ -55,6 +72,13 @@ def test_offsets_ranges_limits_and_available_now(broker_settings):
     rows = _read_all(reader, start, first)
     assert len(rows) == 100
     assert len(reader.partitions(start, first)) == 3  # one Spark partition per Kafka partition range
+    # minPartitions cuts the ranges so both cores get the same work; nothing read twice or missed.
+    split = _reader(settings, max_offsets_per_trigger=100, min_partitions=8)
+    split.min_piece = 1
+    assert len(split.partitions(start, first)) >= 8
+    assert sorted(r["offset"] for r in _read_all(split, start, first)) == sorted(r["offset"] for r in rows)
+    assert sorted(r["value"] for r in _read_all(split, start, first)) == sorted(r["value"] for r in rows)
+    split.stop()
 
     # Trigger.AvailableNow: the target is fixed when the query starts; later records wait.
     reader.prepareForTriggerAvailableNow()
@@ -89,3 +113,5 @@ def test_bad_options_are_refused_clearly(settings):
         KafkaStreamReader({"kafka.bootstrap.servers": settings.kafka.bootstrap_servers, "subscribe": "a,b"})
     with pytest.raises(KafkaOptionError, match="maxOffsetsPerTrigger"):
         KafkaStreamReader({"kafka.bootstrap.servers": "x:1", "subscribe": "a", "maxoffsetspertrigger": "0"})
+    with pytest.raises(KafkaOptionError, match="minPartitions"):
+        KafkaStreamReader({"kafka.bootstrap.servers": "x:1", "subscribe": "a", "minpartitions": "-2"})
