@@ -806,8 +806,12 @@ def _load_labeller_in_worker(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.R
     yield from batches
 
 
-def warm_up_workers(spark: SparkSession) -> float:
-    """Load the labeller in every Python worker the query will use, before its first batch.
+def _start_worker(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield from batches
+
+
+def warm_up_workers(spark: SparkSession, load_labeller: bool = True) -> float:
+    """Start every Python worker the query will use (with the labeller loaded) before its first batch.
 
     Each task of the query holds two Python workers (the Kafka reader and the enrichment), and
     either may serve either role later; a worker that loads the labeller mid-stream stalls its
@@ -816,12 +820,8 @@ def warm_up_workers(spark: SparkSession) -> float:
     """
     started = time.monotonic()
     tasks = spark.sparkContext.defaultParallelism
-    (
-        spark.range(0, tasks, 1, tasks)
-        .mapInArrow(_load_labeller_in_worker, "id long")
-        .mapInArrow(_load_labeller_in_worker, "id long")
-        .collect()
-    )
+    function = _load_labeller_in_worker if load_labeller else _start_worker
+    spark.range(0, tasks, 1, tasks).mapInArrow(function, "id long").mapInArrow(function, "id long").collect()
     return time.monotonic() - started
 
 
@@ -913,8 +913,9 @@ def run_enrichment(
         enrich=enrich,
         starting_offsets=starting_offsets,
     )
-    if enrich:
-        log.info("labeller loaded in the Python workers in %.1fs", warm_up_workers(spark))
+    log.info(
+        "Python workers started%s in %.1fs", " (labeller loaded)" if enrich else "", warm_up_workers(spark, enrich)
+    )
     if preload is not None:
         preload.join()
         if "gate" not in gate_holder:

@@ -124,6 +124,26 @@ def produce(settings: Settings, events: list[dict[str, Any]], chunk: int = 5000)
     return time.monotonic() - started
 
 
+def phase_summary(settings: Settings) -> str:
+    """Mean per-batch time of each phase, from the job-metrics index (what analysts chart)."""
+    client = make_client(settings)
+    client.indices.refresh(index=settings.indices.job_metrics)
+    hits = client.search(index=settings.indices.job_metrics, size=10_000, query={"match_all": {}})["hits"]["hits"]
+    batches = [h["_source"] for h in hits]
+    if not batches:
+        return "no batch metrics"
+
+    def mean(key: str) -> float:
+        values = [b[key] for b in batches if b.get(key) is not None]
+        return sum(values) / len(values) / 1000 if values else 0.0
+
+    rows = sum(b["rows_in"] for b in batches) / len(batches)
+    return (
+        f"{len(batches)} batches of {rows:.0f} rows on average: enrich {mean('enrich_ms'):.2f}s, "
+        f"gate {mean('gate_ms'):.2f}s, write {mean('write_ms'):.2f}s, total {mean('duration_ms'):.2f}s"
+    )
+
+
 def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> dict[str, float]:
     from jobs.enrich import run_enrichment
 
@@ -151,6 +171,7 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
         "docs_per_s_processing": stats.rows_out / processing if processing else 0.0,
         "docs_per_s_steady": steady_rows / steady if steady else 0.0,
         "events": events,
+        "phases": phase_summary(settings),
     }
 
 
@@ -280,16 +301,26 @@ def main() -> None:
         if not args.skip_throughput:
             run_throughput(base, args.events)
         if not args.skip_latency:
+            if not args.skip_throughput:  # the follow pass also starts from an empty Elasticsearch
+                drop_mentions(base)
             follow_settings = bench_settings(base, "follow", f"bench.follow.{uuid.uuid4().hex[:6]}")
             lat = latency(follow_settings, args.rate, args.latency_seconds, args.trigger_seconds)
             print(f"follow latency at {lat['rate_achieved']:.0f} events/s for {args.latency_seconds}s: "
                   f"p50 {lat['p50_s']:.2f}s, p95 {lat['p95_s']:.2f}s, max {lat['max_s']:.2f}s "
                   f"({lat['searchable']}/{lat['sampled']} sampled events searchable, {lat['stored']}/{lat['produced']} "
-                  f"stored; target p95 ≤ 5 s)", flush=True)  # fmt: skip
+                  f"stored; target p95 ≤ 5 s)\n    {phase_summary(follow_settings)}", flush=True)  # fmt: skip
     finally:
         server.terminate()
         server.wait(15)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def drop_mentions(base: Settings) -> None:
+    """Delete the benchmark's mention indices written so far (metrics and quarantine stay)."""
+    client = make_client(base)
+    for index in client.indices.get(index="ecoute-mentions-bench*", expand_wildcards="open"):
+        client.indices.delete(index=index)
+    client.close()
 
 
 def run_throughput(base: Settings, count_events: int) -> None:
@@ -306,18 +337,15 @@ def run_throughput(base: Settings, count_events: int) -> None:
     raw = throughput(raw_settings, len(events), enrich=False, name="bench-raw")
     print(f"(a) raw pass-through Kafka→ES: {raw['docs_per_s_processing']:.0f} docs/s over batch time, "
           f"{raw['docs_per_s_wall']:.0f} docs/s wall ({raw['stored']} stored, {raw['batches']} batches, "
-          f"{raw['wall_s']:.1f}s)", flush=True)  # fmt: skip
+          f"{raw['wall_s']:.1f}s)\n    {raw['phases']}", flush=True)  # fmt: skip
     # Both passes start from an empty Elasticsearch: noida-db's indexing slows down as it holds
     # more documents, which would otherwise penalise whichever pass runs second.
-    client = make_client(raw_settings)
-    for index in client.indices.get_alias(name=raw_settings.indices.mentions):
-        client.indices.delete(index=index)
-    client.close()
+    drop_mentions(base)
     full = throughput(full_settings, len(events), enrich=True, name="bench-full")
     print(f"(b) full enrich+validate+ES:   {full['docs_per_s_processing']:.0f} docs/s over batch time "
           f"(steady {full['docs_per_s_steady']:.0f}), {full['docs_per_s_wall']:.0f} docs/s wall "
           f"({full['stored']} stored, {full['quarantined']} quarantined, {full['batches']} batches, "
-          f"{full['wall_s']:.1f}s)", flush=True)  # fmt: skip
+          f"{full['wall_s']:.1f}s)\n    {full['phases']}", flush=True)  # fmt: skip
     print(f"ratio full/raw: {full['docs_per_s_processing'] / raw['docs_per_s_processing']:.3f} over batch time, "
           f"{full['docs_per_s_wall'] / raw['docs_per_s_wall']:.3f} wall (target ≥ 0.5)", flush=True)  # fmt: skip
 
