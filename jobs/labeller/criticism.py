@@ -14,18 +14,19 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from jobs.labeller import lexicon as lx
+from jobs.labeller.patterns import PatternSet
 from jobs.labeller.text import Prepared, any_of
 
 MODEL_CRIT_THRESHOLD = 0.5
 MODEL_CRIT_ALONE = 0.7
 
 
+COMPLAINT, CONSTRUCTIVE, TARGET = range(3)  # indices in the PatternSet
+
+
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    complaint = any_of(lx.COMPLAINT_PATTERNS)
-    constructive = any_of(lx.CONSTRUCTIVE_PATTERNS)
-    target = re.compile(lx.BRAND_TARGET)
-    return complaint, constructive, target
+def _compiled() -> PatternSet:
+    return PatternSet([any_of(lx.COMPLAINT_PATTERNS), any_of(lx.CONSTRUCTIVE_PATTERNS), re.compile(lx.BRAND_TARGET)])
 
 
 def criticism_many(
@@ -37,7 +38,7 @@ def criticism_many(
     is_brand: Sequence[bool],
     model_prob: dict[int, float] | None = None,
 ) -> tuple[list[bool], list[bool]]:
-    complaint, constructive, target = _compiled()
+    patterns = _compiled()
     crit: list[bool] = []
     cons: list[bool] = []
     model_prob = model_prob or {}
@@ -48,9 +49,9 @@ def criticism_many(
             crit.append(False)
             cons.append(False)
             continue
-        text = doc.folded
-        about_brand = any(t != "other" for t in topic_list) or bool(target.search(text))
-        is_complaint = doc.complaint if doc.complaint is not None else bool(complaint.search(text))
+        found = patterns.scan(doc.folded)
+        about_brand = any(t != "other" for t in topic_list) or bool(found.search(TARGET))
+        is_complaint = doc.complaint if doc.complaint is not None else bool(found.search(COMPLAINT))
         is_crit = is_complaint or (sent == "negative" and about_brand) or (tox and about_brand)
         prob = model_prob.get(i)
         if prob is not None and not is_crit:
@@ -59,18 +60,18 @@ def criticism_many(
             # hence the higher bar when nothing points at the brand)
             is_crit = sent == "negative" and prob >= (MODEL_CRIT_THRESHOLD if about_brand else MODEL_CRIT_ALONE)
         crit.append(is_crit)
-        cons.append(is_crit and bool(constructive.search(text)))
+        cons.append(is_crit and bool(found.search(CONSTRUCTIVE)))
     return crit, cons
 
 
 def complaint_flags(docs: Sequence[Prepared]) -> list[bool]:
-    complaint = _compiled()[0]
+    patterns = _compiled()
     for d in docs:
         if d.complaint is None:
-            d.complaint = bool(complaint.search(d.folded))
+            d.complaint = bool(patterns.scan(d.folded).search(COMPLAINT))
     return [bool(d.complaint) for d in docs]
 
 
 def target_flags(docs: Sequence[Prepared]) -> list[bool]:
-    target = _compiled()[2]
-    return [bool(target.search(d.folded)) for d in docs]
+    patterns = _compiled()
+    return [bool(patterns.scan(d.folded).search(TARGET)) for d in docs]

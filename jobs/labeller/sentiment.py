@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jobs.labeller import lexicon as lx
+from jobs.labeller.patterns import PatternSet
 from jobs.labeller.text import Prepared, any_of, fold, words
 
 _SINGLE_RE = re.compile(r"(\w)\1+")
@@ -71,10 +72,12 @@ def load_lexicon() -> dict[str, float]:
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], float]]]:
-    """(one pre-filter for all phrases, the phrases): most texts match none, so one search suffices."""
+def _phrases() -> tuple[PatternSet, list[float]]:
+    """The phrases as one set (index 0: a pre-filter matching any of them; i ≥ 1: phrase i-1) and
+    their valences: most texts match no phrase, so one scan answers for all of them."""
     any_phrase = any_of([p for p, _ in lx.PHRASE_VALENCE])
-    return any_phrase, [(re.compile(r"\b(?:" + p + r")\b"), v) for p, v in lx.PHRASE_VALENCE]
+    phrases = [re.compile(r"\b(?:" + p + r")\b") for p, _ in lx.PHRASE_VALENCE]
+    return PatternSet([any_phrase, *phrases]), [v for _, v in lx.PHRASE_VALENCE]
 
 
 @dataclass(slots=True)
@@ -92,11 +95,14 @@ def score_rules(doc: Prepared) -> RuleSentiment:
     total_pos = total_neg = 0.0
     hits = 0
     # Phrases first; their words are masked.
-    any_phrase, phrases = _phrases()
-    for pattern, val in phrases if any_phrase.search(text) else ():
-        if pattern.search(text):
+    phrases, valences = _phrases()
+    found = phrases.scan(text)
+    for k, val in enumerate(valences if found.search(0) else (), start=1):
+        if found.search(k):
+            pattern = phrases.patterns[k]
             count = len(pattern.findall(text))
             text = pattern.sub(" _ ", text)
+            found = phrases.scan(text)  # the masked text is what the next phrases see
             if val > 0:
                 total_pos += val * min(count, 2)
             else:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from jobs.labeller.patterns import PatternSet
 
 TAXONOMY_PATH = Path(__file__).resolve().parents[2] / "schemas" / "taxonomy.yaml"
 KEYWORD_SCORE = 0.9
@@ -86,14 +89,15 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
 
 def keyword_scores(taxonomy: Taxonomy, folded: Sequence[str]) -> list[dict[str, float]]:
     """Per text: topic → KEYWORD_SCORE for every topic whose keywords match."""
-    out: list[dict[str, float]] = []
-    for text in folded:
-        scores: dict[str, float] = {}
-        for tid, topic in taxonomy.topics.items():
-            if topic.pattern is not None and topic.pattern.search(text):
-                scores[tid] = KEYWORD_SCORE
-        out.append(scores)
-    return out
+    keyed = [(tid, topic.pattern) for tid, topic in taxonomy.topics.items() if topic.pattern is not None]
+    patterns = _keyword_set(tuple(pattern for _, pattern in keyed))
+    return [{keyed[i][0]: KEYWORD_SCORE for i in patterns.matching(text)} for text in folded]
+
+
+@lru_cache(maxsize=8)
+def _keyword_set(patterns: tuple[re.Pattern[str], ...]) -> PatternSet:
+    """One scan per text for all topics' keyword patterns (cached per taxonomy's patterns)."""
+    return PatternSet(patterns)
 
 
 def decide(taxonomy: Taxonomy, scores: dict[str, float]) -> list[str]:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jobs.labeller import lexicon as lx
+from jobs.labeller.patterns import PatternSet
 from jobs.labeller.text import Prepared, any_of, fold
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -57,35 +58,47 @@ def badwords() -> frozenset[str]:
     return frozenset(out - lx.TOXIC_WORD_ALLOW - lx.WEAK_INSULTS - lx.SWEARS)
 
 
+# Indices in the toxicity PatternSet; the context patterns (lexicon.TOXIC_PATTERNS) follow them.
+ANY, SAFE, TARGETED, SECOND_PERSON = range(4)
+CONTEXT = 4
+
+
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[list[tuple[re.Pattern[str], float]], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    patterns = [(re.compile(p), s) for p, s in lx.TOXIC_PATTERNS]
-    any_pattern = any_of([p for p, _ in lx.TOXIC_PATTERNS])
-    safe = re.compile("|".join(f"(?:{p})" for p in lx.TOXIC_SAFE_PATTERNS))
+def _compiled() -> tuple[PatternSet, list[float]]:
+    """(the rule patterns as one set, the score of each context pattern)."""
     weak = "|".join(sorted(map(re.escape, lx.WEAK_INSULTS), key=len, reverse=True))
-    targeted = re.compile(r"\b" + lx.INSULT_TARGETS + r"\s?(?:[a-z]+ ){0,2}(?:" + weak + r")\b")
-    return patterns, safe, targeted, any_pattern
+    patterns = [
+        any_of([p for p, _ in lx.TOXIC_PATTERNS]),  # pre-filter: no context pattern can match without it
+        re.compile("|".join(f"(?:{p})" for p in lx.TOXIC_SAFE_PATTERNS)),  # self-deprecation
+        re.compile(r"\b" + lx.INSULT_TARGETS + r"\s?(?:[a-z]+ ){0,2}(?:" + weak + r")\b"),
+        SECOND_PERSON_RE,
+        *(re.compile(p) for p, _ in lx.TOXIC_PATTERNS),
+    ]
+    return PatternSet(patterns), [s for _, s in lx.TOXIC_PATTERNS]
 
 
 def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     """(score, aimed-at-someone) from the rules."""
-    patterns, safe, targeted, any_pattern = _compiled()
+    patterns, context_scores = _compiled()
     text = doc.folded
+    found = patterns.scan(text)
     deleet = fold(doc.raw).translate(lx.LEET) if any(c in doc.raw for c in "01345@!$7") else text
     score = 0.0
-    if any_pattern.search(text):
-        for pat, s in patterns:
-            if pat.search(text):
+    if found.search(ANY):
+        for k, s in enumerate(context_scores, start=CONTEXT):
+            if found.search(k):
                 score = max(score, s)
-    toks = set(re.findall(r"[a-z]+", text)) | set(re.findall(r"[a-z]+", deleet))
+    toks = set(re.findall(r"[a-z]+", text))
+    if deleet != text:
+        toks |= set(re.findall(r"[a-z]+", deleet))
     if toks & lx.STRONG_INSULTS:
         score = max(score, 0.88)
-    aimed = bool(targeted.search(text))
+    aimed = bool(found.search(TARGETED))
     if not aimed and doc.n_words <= 15 and toks & (lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS):
         # a short message with a mild insult and a "you" in it is aimed at that "you";
         # a mild insult opening or closing a short message is a vocative ("Get lost idiot")
         words_ = re.findall(r"[a-z']+", text)
-        if SECOND_PERSON_RE.search(text) or (words_ and (VOCATIVE & {words_[0], words_[-1]})):
+        if found.search(SECOND_PERSON) or (words_ and (VOCATIVE & {words_[0], words_[-1]})):
             aimed = True
     if aimed:
         score = max(score, 0.8)
@@ -95,7 +108,7 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
         score = max(score, 0.72)
     if score < 0.5 and toks & lx.SWEARS:
         score = max(score, 0.35)
-    if score < 0.95 and safe.search(text):
+    if score < 0.95 and found.search(SAFE):
         score = min(score, 0.3)
     return score, aimed or score >= 0.9
 
@@ -129,7 +142,7 @@ class ToxicityScorer:
                 p = float(p)
                 # Swearing at nobody stays under the threshold; aimed or strong profanity passes.
                 model_score = p if aimed_flags[i] else min(p * 0.55, 0.45)
-                if scores[i] <= 0.3 and _compiled()[1].search(docs[i].folded):  # self-deprecation
+                if scores[i] <= 0.3 and _compiled()[0].patterns[SAFE].search(docs[i].folded):  # self-deprecation
                     model_score = min(model_score, 0.3)
                 scores[i] = max(scores[i], model_score)
         return [round(min(1.0, s), 4) for s in scores]
