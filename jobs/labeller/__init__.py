@@ -39,15 +39,18 @@ class Labeller:
     version = LABELLER_VERSION
 
     def __init__(self, taxonomy_path: str | None = None, use_models: bool = True) -> None:
+        from jobs.labeller import criticism, sentiment, topics
         from jobs.labeller.lang import LanguageDetector
-        from jobs.labeller.sentiment import load_lexicon
-        from jobs.labeller.topics import load_taxonomy
         from jobs.labeller.toxic import ToxicityScorer
 
-        self.taxonomy = load_taxonomy(taxonomy_path)
+        self.taxonomy = topics.load_taxonomy(taxonomy_path)
         self._lang = LanguageDetector()
-        load_lexicon()
+        sentiment.load_lexicon()
         self._toxic = ToxicityScorer()
+        # Every rule pattern is compiled here (Spark's worker warm-up), not during the first batch.
+        sentiment.phrase_patterns()
+        criticism.rule_patterns()
+        topics.keyword_patterns(self.taxonomy)
         self._heads = None
         self._topic_embedder = None
         if use_models:

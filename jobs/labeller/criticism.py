@@ -25,7 +25,7 @@ COMPLAINT, CONSTRUCTIVE, TARGET = range(3)  # indices in the PatternSet
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> PatternSet:
+def rule_patterns() -> PatternSet:
     return PatternSet([any_of(lx.COMPLAINT_PATTERNS), any_of(lx.CONSTRUCTIVE_PATTERNS), re.compile(lx.BRAND_TARGET)])
 
 
@@ -38,7 +38,7 @@ def criticism_many(
     is_brand: Sequence[bool],
     model_prob: dict[int, float] | None = None,
 ) -> tuple[list[bool], list[bool]]:
-    patterns = _compiled()
+    patterns = rule_patterns()
     crit: list[bool] = []
     cons: list[bool] = []
     model_prob = model_prob or {}
@@ -65,7 +65,7 @@ def criticism_many(
 
 
 def complaint_flags(docs: Sequence[Prepared]) -> list[bool]:
-    patterns = _compiled()
+    patterns = rule_patterns()
     for d in docs:
         if d.complaint is None:
             d.complaint = bool(patterns.scan(d.folded).search(COMPLAINT))
@@ -73,5 +73,5 @@ def complaint_flags(docs: Sequence[Prepared]) -> list[bool]:
 
 
 def target_flags(docs: Sequence[Prepared]) -> list[bool]:
-    patterns = _compiled()
+    patterns = rule_patterns()
     return [bool(patterns.scan(d.folded).search(TARGET)) for d in docs]

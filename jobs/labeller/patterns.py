@@ -15,10 +15,13 @@ pattern is simply tried.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,13 @@ try:  # the speed-up is optional: the answers are the same without it
     import hyperscan
 except ImportError:  # pragma: no cover - every supported platform has wheels
     hyperscan = None
+
+
+def cache_dir() -> Path:
+    """Where compiled pattern databases are kept: ``ECOUTE_CACHE_DIR``, else the user's cache folder."""
+    if os.environ.get("ECOUTE_CACHE_DIR"):
+        return Path(os.environ["ECOUTE_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ecoute"
 
 
 class Scan:
@@ -62,27 +72,47 @@ class PatternSet:
             self._database = self._compile()
 
     def _compile(self) -> Any:
-        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
-        accepted: list[int] = []
+        accepted = []
         for index, pattern in enumerate(self.patterns):
             if pattern.flags & ~re.UNICODE or _DIALECT_TRAPS.search(pattern.pattern):
                 self._always.add(index)  # IGNORECASE, VERBOSE, POSIX classes…: not translated
-                continue
+            else:
+                accepted.append(index)
+        try:
+            return self._database_of(accepted)
+        except hyperscan.error:
+            pass  # one of them is not for Hyperscan: find which (compiling is slow, hence not always)
+        for index in list(accepted):
             try:
-                hyperscan.Database().compile(expressions=[pattern.pattern.encode()], ids=[0], flags=[flags])
+                self._database_of([index])
             except hyperscan.error as exc:
-                log.debug("pattern %r left to re alone: %s", pattern.pattern[:80], exc)
+                log.debug("pattern %r left to re alone: %s", self.patterns[index].pattern[:80], exc)
                 self._always.add(index)
-                continue
-            accepted.append(index)
-        if not accepted:
+                accepted.remove(index)
+        return self._database_of(accepted)
+
+    def _database_of(self, indices: list[int]) -> Any:
+        """The compiled database of these patterns: from the on-disk cache when it holds it (compiling
+        the labeller's patterns costs about a second per process: every Spark worker, every CLI call)."""
+        if not indices:
             return None
+        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+        expressions = [self.patterns[i].pattern.encode() for i in indices]
+        key = hashlib.sha256(repr((hyperscan.__version__, flags, indices, expressions)).encode()).hexdigest()[:32]
+        cached = cache_dir() / f"hyperscan-{key}.db"
+        try:
+            return hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        except (OSError, hyperscan.error):
+            pass  # not cached yet, or built for another CPU or version: compile
         database = hyperscan.Database()
-        database.compile(
-            expressions=[self.patterns[i].pattern.encode() for i in accepted],
-            ids=accepted,
-            flags=[flags] * len(accepted),
-        )
+        database.compile(expressions=expressions, ids=indices, flags=[flags] * len(indices))
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(hyperscan.dumpb(database))
+            partial.replace(cached)  # atomic: concurrent workers never read half a file
+        except OSError as exc:
+            log.debug("cannot cache the compiled patterns in %s: %s", cached.parent, exc)
         return database
 
     def _scratch(self) -> Any:

@@ -72,7 +72,7 @@ def load_lexicon() -> dict[str, float]:
 
 
 @lru_cache(maxsize=1)
-def _phrases() -> tuple[PatternSet, list[float]]:
+def phrase_patterns() -> tuple[PatternSet, list[float]]:
     """The phrases as one set (index 0: a pre-filter matching any of them; i ≥ 1: phrase i-1) and
     their valences: most texts match no phrase, so one scan answers for all of them."""
     any_phrase = any_of([p for p, _ in lx.PHRASE_VALENCE])
@@ -95,7 +95,7 @@ def score_rules(doc: Prepared) -> RuleSentiment:
     total_pos = total_neg = 0.0
     hits = 0
     # Phrases first; their words are masked.
-    phrases, valences = _phrases()
+    phrases, valences = phrase_patterns()
     found = phrases.scan(text)
     for k, val in enumerate(valences if found.search(0) else (), start=1):
         if found.search(k):

@@ -89,13 +89,18 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
 
 def keyword_scores(taxonomy: Taxonomy, folded: Sequence[str]) -> list[dict[str, float]]:
     """Per text: topic → KEYWORD_SCORE for every topic whose keywords match."""
+    topic_ids, patterns = keyword_patterns(taxonomy)
+    return [{topic_ids[i]: KEYWORD_SCORE for i in patterns.matching(text)} for text in folded]
+
+
+def keyword_patterns(taxonomy: Taxonomy) -> tuple[list[str], PatternSet]:
+    """(topic ids, their keyword patterns as one set, in the same order)."""
     keyed = [(tid, topic.pattern) for tid, topic in taxonomy.topics.items() if topic.pattern is not None]
-    patterns = _keyword_set(tuple(pattern for _, pattern in keyed))
-    return [{keyed[i][0]: KEYWORD_SCORE for i in patterns.matching(text)} for text in folded]
+    return [tid for tid, _ in keyed], _pattern_set(tuple(pattern for _, pattern in keyed))
 
 
 @lru_cache(maxsize=8)
-def _keyword_set(patterns: tuple[re.Pattern[str], ...]) -> PatternSet:
+def _pattern_set(patterns: tuple[re.Pattern[str], ...]) -> PatternSet:
     """One scan per text for all topics' keyword patterns (cached per taxonomy's patterns)."""
     return PatternSet(patterns)
 

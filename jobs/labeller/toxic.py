@@ -64,9 +64,9 @@ CONTEXT = 4
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[PatternSet, list[float]]:
+def rule_patterns() -> tuple[PatternSet, list[float]]:
     """(the rule patterns as one set, the score of each context pattern)."""
-    weak = "|".join(sorted(map(re.escape, lx.WEAK_INSULTS), key=len, reverse=True))
+    weak = "|".join(sorted(map(re.escape, lx.WEAK_INSULTS), key=lambda w: (-len(w), w)))  # longest first, stable
     patterns = [
         any_of([p for p, _ in lx.TOXIC_PATTERNS]),  # pre-filter: no context pattern can match without it
         re.compile("|".join(f"(?:{p})" for p in lx.TOXIC_SAFE_PATTERNS)),  # self-deprecation
@@ -79,7 +79,7 @@ def _compiled() -> tuple[PatternSet, list[float]]:
 
 def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     """(score, aimed-at-someone) from the rules."""
-    patterns, context_scores = _compiled()
+    patterns, context_scores = rule_patterns()
     text = doc.folded
     found = patterns.scan(text)
     deleet = fold(doc.raw).translate(lx.LEET) if any(c in doc.raw for c in "01345@!$7") else text
@@ -119,7 +119,7 @@ VOCATIVE = lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS
 class ToxicityScorer:
     def __init__(self) -> None:
         badwords()
-        _compiled()
+        rule_patterns()
         self._english = None
         try:
             from profanity_check import predict_prob
@@ -142,7 +142,7 @@ class ToxicityScorer:
                 p = float(p)
                 # Swearing at nobody stays under the threshold; aimed or strong profanity passes.
                 model_score = p if aimed_flags[i] else min(p * 0.55, 0.45)
-                if scores[i] <= 0.3 and _compiled()[0].patterns[SAFE].search(docs[i].folded):  # self-deprecation
+                if scores[i] <= 0.3 and rule_patterns()[0].patterns[SAFE].search(docs[i].folded):  # self-deprecation
                     model_score = min(model_score, 0.3)
                 scores[i] = max(scores[i], model_score)
         return [round(min(1.0, s), 4) for s in scores]

@@ -17,13 +17,11 @@ from jobs.labeller.text import prepare
 def labeller_pattern_sets() -> dict[str, PatternSet]:
     from jobs.labeller import criticism, sentiment, topics, toxic
 
-    taxonomy = get_labeller().taxonomy
-    keyword_patterns = tuple(t.pattern for t in taxonomy.topics.values() if t.pattern is not None)
     return {
-        "sentiment phrases": sentiment._phrases()[0],
-        "toxicity": toxic._compiled()[0],
-        "criticism": criticism._compiled(),
-        "topic keywords": topics._keyword_set(keyword_patterns),
+        "sentiment phrases": sentiment.phrase_patterns()[0],
+        "toxicity": toxic.rule_patterns()[0],
+        "criticism": criticism.rule_patterns(),
+        "topic keywords": topics.keyword_patterns(get_labeller().taxonomy)[1],
     }
 
 
@@ -120,3 +118,23 @@ def test_scans_in_threads_do_not_share_scratch_space():
     expected = [pattern_set.matching(t) for t in texts]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(pattern_set.matching, texts)) == expected
+
+
+def test_compiled_databases_are_cached_on_disk(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECOUTE_CACHE_DIR", str(tmp_path))
+    patterns = [re.compile(r"\bservice client\b"), re.compile(r"\brembours\w*")]
+    first = PatternSet(patterns)
+    cached = list(tmp_path.glob("hyperscan-*.db"))
+    assert len(cached) == 1
+    text = "le service client n'a rien fait"
+    assert PatternSet(patterns).matching(text) == first.matching(text) == [0]
+
+    cached[0].write_bytes(b"not a database")  # damaged or built elsewhere: compiled again
+    assert PatternSet(patterns).matching("service client, remboursement") == [0, 1]
+
+
+def test_unwritable_cache_only_costs_time(monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("ECOUTE_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    assert PatternSet([re.compile(r"\bnul\b")]).matching("franchement nul") == [0]
