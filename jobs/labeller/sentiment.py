@@ -118,7 +118,7 @@ def score_rules(doc: Prepared) -> RuleSentiment:
         val = lex.get(tok)
         if val is None and len(tok) > 3:
             # "tooop" → (squeezed to) "toop" → "top", "suuuper" → "super", "nuuul" → "nul"
-            val = lex.get(_SINGLE_RE.sub(r"\1", tok))
+            val = _squeezed_valence(tok)
         if not val:
             sentiments.append(0.0)
             continue
@@ -155,6 +155,12 @@ def score_rules(doc: Prepared) -> RuleSentiment:
     raw += excl if raw > 0 else -excl if raw < 0 else 0.0
     compound = raw / math.sqrt(raw * raw + 15)
     return RuleSentiment(compound, total_pos, total_neg, hits, "?" in doc.raw)
+
+
+@lru_cache(maxsize=65536)
+def _squeezed_valence(token: str) -> float | None:
+    """Valence of a token with its repeated letters collapsed (tokens recur: cached)."""
+    return load_lexicon().get(_SINGLE_RE.sub(r"\1", token))
 
 
 def _negated(toks: list[str], i: int) -> bool:

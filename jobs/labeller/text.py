@@ -88,17 +88,23 @@ def prepare(text: object) -> Prepared:
     raw = sanitise(text)
     if len(raw) > ANALYSED_CHARS:
         raw = raw[:ANALYSED_CHARS]
-    body = URL_RE.sub(" ", raw)
-    body = HANDLE_RE.sub(" ", body)
-    tags_only = "#" in body and len(LETTER_RE.findall(HASHTAG_RE.sub(" ", body))) < 2
-    # "#LivraisonRatée" → "Livraison Ratée": hashtags often carry the message.
-    body = HASHTAG_RE.sub(lambda m: " " + CAMEL_RE.sub(" ", m.group(1)) + " ", body)
+    # Each substitution is skipped when the literal its pattern needs is absent (most texts).
+    body = URL_RE.sub(" ", raw) if "://" in raw or "www." in raw.lower() else raw
+    if "@" in body:
+        body = HANDLE_RE.sub(" ", body)
+    tags_only = False
+    if "#" in body:
+        tags_only = len(LETTER_RE.findall(HASHTAG_RE.sub(" ", body))) < 2
+        # "#LivraisonRatée" → "Livraison Ratée": hashtags often carry the message.
+        body = HASHTAG_RE.sub(lambda m: " " + CAMEL_RE.sub(" ", m.group(1)) + " ", body)
     emoji = "".join(EMOJI_RE.findall(body))
     if emoji:
         body = EMOJI_RE.sub(" ", body)
     body = unicodedata.normalize("NFC", body)
-    body = squeeze(PUNCT_RUN_RE.sub(r"\1\1", body))
-    clean = SPACE_RE.sub(" ", body).strip()
+    if "!!!" in body or "???" in body or "..." in body:
+        body = PUNCT_RUN_RE.sub(r"\1\1", body)
+    # str.split() splits on exactly the characters re's \s matches (str.isspace).
+    clean = " ".join(squeeze(body).split())
     lower = clean.lower().replace("’", "'")
     folded = fold(lower)
     n_letters = len(LETTER_RE.findall(clean))
@@ -116,9 +122,9 @@ def any_of(patterns: list[str]) -> re.Pattern[str]:
     return re.compile(WORD_START + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")")
 
 
+TOKEN_RE = re.compile(r"[a-z0-9]+'?|[!?]")
+
+
 def words(folded: str) -> list[str]:
     """Tokens of a folded text; elisions split off ("n'est" → "n'", "est")."""
-    out: list[str] = []
-    for tok in re.findall(r"[a-z0-9]+'?|[!?]", folded):
-        out.append(tok)
-    return out
+    return TOKEN_RE.findall(folded)

@@ -21,6 +21,8 @@ from jobs.labeller.patterns import PatternSet
 from jobs.labeller.text import Prepared, any_of, fold
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
+LETTERS_RE = re.compile(r"[a-z]+")
+WORDS_RE = re.compile(r"[a-z']+")
 SECOND_PERSON_RE = re.compile(r"\b(tu|toi|t'|te|ta|ton|tes|you|your|u|ur)\b")
 # Insult-like words that are usually accusations about business practice, not abuse of a person.
 ACCUSATIONS = {
@@ -88,16 +90,16 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
         for k, s in enumerate(context_scores, start=CONTEXT):
             if found.search(k):
                 score = max(score, s)
-    toks = set(re.findall(r"[a-z]+", text))
+    toks = set(LETTERS_RE.findall(text))
     if deleet != text:
-        toks |= set(re.findall(r"[a-z]+", deleet))
+        toks |= set(LETTERS_RE.findall(deleet))
     if toks & lx.STRONG_INSULTS:
         score = max(score, 0.88)
     aimed = bool(found.search(TARGETED))
     if not aimed and doc.n_words <= 15 and toks & (lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS):
         # a short message with a mild insult and a "you" in it is aimed at that "you";
         # a mild insult opening or closing a short message is a vocative ("Get lost idiot")
-        words_ = re.findall(r"[a-z']+", text)
+        words_ = WORDS_RE.findall(text)
         if found.search(SECOND_PERSON) or (words_ and (VOCATIVE & {words_[0], words_[-1]})):
             aimed = True
     if aimed:
