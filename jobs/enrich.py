@@ -106,8 +106,13 @@ class EnrichStats:
 # ---------------------------------------------------------------------------------------------
 # executor side: parse, check, label
 # ---------------------------------------------------------------------------------------------
+_PLAIN_SCALARS = (str, bool, int, float, type(None))
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars and containers → plain Python, so the doc serialises and validates."""
+    if type(value) in _PLAIN_SCALARS:  # the usual case, answered first
+        return value
     if hasattr(value, "item") and not isinstance(value, list | dict | str | bytes):
         return value.item()
     if isinstance(value, dict):
