@@ -381,7 +381,6 @@ class MentionsSink:
         brand_answers: bool = True,
     ):
         from ecoute.es import make_client
-        from ecoute.kafka import Producer
         from ecoute.privacy import ErasureRegistry
 
         self.settings = settings
@@ -393,7 +392,10 @@ class MentionsSink:
         self.run_id = run_id
         self.refresh = refresh
         self.es: Elasticsearch = make_client(settings)
-        self.producer = Producer(settings)
+        # The dead-letter producer is opened on the first dead letter: an idempotent producer
+        # registers a producer id with the broker (on noida-db, a rewrite of its whole Kafka store),
+        # which a run with nothing to quarantine should not pay for.
+        self._producer: Any = None
         self.known_indices: set[str] = set()
         # GDPR tombstones: events of an erased author are dropped before they are written anywhere.
         self.erasures = ErasureRegistry(settings)
@@ -409,13 +411,22 @@ class MentionsSink:
     def close(self) -> None:
         import contextlib
 
-        with contextlib.suppress(Exception):
-            self.producer.close()
+        if self._producer is not None:
+            with contextlib.suppress(Exception):
+                self._producer.close()
         if self._watermark_consumer is not None:
             with contextlib.suppress(Exception):
                 self._watermark_consumer.close()
         with contextlib.suppress(Exception):
             self.es.close()
+
+    @property
+    def producer(self) -> Any:
+        if self._producer is None:
+            from ecoute.kafka import Producer
+
+            self._producer = Producer(self.settings)
+        return self._producer
 
     # -- the batch ---------------------------------------------------------------------------------
     def __call__(self, batch_df: DataFrame, batch_id: int) -> None:

@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_pipeline.py                 # 100k events, own noida-db
     .venv/bin/python tests/benchmarks/bench_pipeline.py --events 20000 --latency-seconds 30
+    ECOUTE_KAFKA__BOOTSTRAP_SERVERS=… ECOUTE_ES__URL=… .venv/bin/python tests/benchmarks/bench_pipeline.py --external
 
 In one run, on the same data (the same topic, read by alternating passes, ``--repeats`` pairs,
 each pass with its own checkpoint and indices and an empty Elasticsearch):
@@ -12,6 +13,9 @@ in ``--follow`` mode at a steady ``--rate`` events/s.
 
 Throughput is reported two ways: over the micro-batches' processing time (steady state, what a
 long-running job sees) and over the whole call (Spark start-up, labeller loading included).
+On the embedded server each pass also prints noida-db's CPU time and the bytes it spent rewriting
+its store (it persists Elasticsearch by rewriting the whole store about every second during writes,
+a cost real Elasticsearch does not have); ``--external`` measures a real deployment instead.
 """
 
 from __future__ import annotations
@@ -145,9 +149,44 @@ def phase_summary(settings: Settings) -> str:
     )
 
 
+class ServerMeter:
+    """CPU time and bytes written by the embedded server (noida-db), read from /proc.
+
+    noida-db persists its Elasticsearch store by rewriting it whole (one JSON file) about every
+    second while writes go on, so its cost per document grows with what the store holds and with
+    the documents' size; these figures let a run show how much of a pass went there.
+    """
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+
+    def read(self) -> tuple[float, int] | None:
+        if self.pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            written = next(
+                int(line.split()[1]) for line in Path(f"/proc/{self.pid}/io").read_text().splitlines()
+                if line.startswith("wchar:")
+            )  # fmt: skip
+        except (OSError, StopIteration, IndexError, ValueError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), written
+
+    def since(self, before: tuple[float, int] | None) -> str:
+        after = self.read()
+        if before is None or after is None:
+            return ""
+        return f"; noida-db: {after[0] - before[0]:.1f} CPU-s, {(after[1] - before[1]) / 1e6:.0f} MB of store rewrites"
+
+
+SERVER = ServerMeter(None)  # set by main() when the benchmark starts its own noida-db
+
+
 def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> dict[str, float]:
     from jobs.enrich import run_enrichment
 
+    server_before = SERVER.read()
     started = time.monotonic()
     stats = run_enrichment(
         settings, mode="available-now", max_offsets_per_trigger=10_000, enrich=enrich, validate=enrich,
@@ -172,7 +211,7 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
         "docs_per_s_processing": stats.rows_out / processing if processing else 0.0,
         "docs_per_s_steady": steady_rows / steady if steady else 0.0,
         "events": events,
-        "phases": phase_summary(settings),
+        "phases": phase_summary(settings) + SERVER.since(server_before),
     }
 
 
@@ -288,18 +327,30 @@ def main() -> None:
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--repeats", type=int, default=2, help="raw/full pairs in the throughput test")
+    parser.add_argument(
+        "--external", action="store_true",
+        help="use the Kafka and Elasticsearch configured by the ECOUTE_* environment (e.g. the infra/ "
+             "deployment) instead of starting a noida-db; only bench.* topics and ecoute-*-bench* indices are "
+             "written, and the benchmark's mention indices are deleted between passes",
+    )  # fmt: skip
     args = parser.parse_args()
 
     import logging
 
+    global SERVER
     logging.basicConfig(level=logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ecoute-bench-"))
-    server, bootstrap, es_url = start_noida(workdir)
-    try:
+    server = None
+    if args.external:
+        base = Settings().model_copy(update={"state_dir": workdir / "state", "spark_master": args.spark_master})
+    else:
+        server, bootstrap, es_url = start_noida(workdir)
+        SERVER = ServerMeter(server.pid)
         base = Settings(
             state_dir=workdir / "state", spark_master=args.spark_master,
             kafka={"bootstrap_servers": bootstrap}, es={"url": es_url},
         )  # fmt: skip
+    try:
         if not args.skip_throughput:
             run_throughput(base, args.events, args.repeats)
         if not args.skip_latency:
@@ -312,8 +363,9 @@ def main() -> None:
                   f"({lat['searchable']}/{lat['sampled']} sampled events searchable, {lat['stored']}/{lat['produced']} "
                   f"stored; target p95 ≤ 5 s)\n    {phase_summary(follow_settings)}", flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(15)
+        if server is not None:
+            server.terminate()
+            server.wait(15)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

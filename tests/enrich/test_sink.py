@@ -111,7 +111,9 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
         ({**raw_event(21), "text": "seconde version"}, LABELS),
         (raw_event(23, text=""), LABELS),  # text present: empty text fails the gate
     ]
+    assert sink._producer is None  # opened with the first dead letter, not before
     metrics = sink.process(table(rows), 7)
+    assert sink._producer is not None
     assert metrics["rows_in"] == 6
     assert metrics["deduplicated"] == 1
     assert metrics["rows_out"] == 2
@@ -137,6 +139,15 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
     assert {r["expectation"] for r in stored_metrics["expectation_results"] if not r["success"]} >= {
         "expect_column_values_to_be_between(sentiment_score)"
     }
+
+
+def test_a_batch_with_nothing_to_quarantine_opens_no_dead_letter_producer(sink, settings):
+    # An idempotent producer registers with the broker (noida-db then rewrites its whole Kafka
+    # store): a clean run must not pay for it.
+    metrics = sink.process(table([(raw_event(40), LABELS), (raw_event(41), LABELS)]), 0)
+    assert metrics["rows_out"] == 2 and metrics["quarantined"] == 0
+    assert sink._producer is None
+    assert dead_letters(settings) == []
 
 
 def test_documents_elasticsearch_refuses_are_quarantined_not_dropped(sink, settings):
