@@ -141,6 +141,19 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
     }
 
 
+def test_the_gate_keeps_nothing_per_batch(gate):
+    # A follow job validates a batch every second for weeks: GX's results store must not grow.
+    from jobs.validation import gate_frame
+
+    docs = [enriched_doc(raw_event(n), LABELS, "test-1", utc_now(), False) for n in range(50)]
+    store = gate.context.validation_results_store.store_backend
+    before = len(store.list_keys())
+    for _ in range(5):
+        assert gate.validate(gate_frame(docs)).success
+    assert not gate.validate(gate_frame([{**docs[0], "sentiment_score": 3.0}, *docs[1:]])).success
+    assert len(store.list_keys()) == before
+
+
 def test_a_batch_with_nothing_to_quarantine_opens_no_dead_letter_producer(sink, settings):
     # An idempotent producer registers with the broker (noida-db then rewrites its whole Kafka
     # store): a clean run must not pay for it.
