@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -96,7 +96,8 @@ class EnrichStats:
     erased: int = 0  # events of authors erased under GDPR, dropped on purpose
     source_format: str = ""
     last_lag: int | None = None
-    batch_durations_s: list[float] = field(default_factory=list)
+    # The most recent batches only: a follow job runs for weeks.
+    batch_durations_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -198,7 +198,7 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
     stored = count(client, settings.indices.mentions)
     processing = sum(stats.batch_durations_s)
     # The first batch of the full run also loads the labeller in every Python worker.
-    steady = sum(stats.batch_durations_s[1:]) or processing
+    steady = sum(list(stats.batch_durations_s)[1:]) or processing
     steady_rows = stats.rows_out - (stats.rows_out / max(1, stats.batches)) if stats.batches > 1 else stats.rows_out
     return {
         "rows_out": stats.rows_out,
