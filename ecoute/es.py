@@ -90,6 +90,7 @@ def apply_templates(client: Elasticsearch, settings: Settings | None = None) -> 
         settings.indices.quarantine,
         settings.indices.job_metrics,
         settings.indices.erasures,
+        settings.indices.feedback,
     ):
         if not client.indices.exists(index=index):
             client.options(ignore_status=400).indices.create(index=index)

@@ -83,6 +83,7 @@ class IndexNames(BaseModel):
     quarantine: str = "ecoute-quarantine"
     job_metrics: str = "ecoute-job-metrics"
     erasures: str = "ecoute-erasures"
+    feedback: str = "ecoute-feedback"
 
 
 class SmtpSettings(BaseModel):
