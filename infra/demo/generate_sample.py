@@ -12,7 +12,7 @@ The output is JSON Lines in the Écoute import format (read by connectors/file_i
 with a fixed mtime so the same seed always gives the same bytes. Next to it the script writes
 ``ground_truth.json`` (crisis window, per-day counts of intended-critical comments, totals) and
 ``ground_truth_labels.jsonl.gz`` (the intent of every comment and reply, for label-quality checks).
-Only the standard library is used, so the script runs anywhere Python 3.11 does.
+Only the standard library and PyYAML are used (the text fragments live in text_bank.yaml).
 """
 
 from __future__ import annotations
