@@ -591,7 +591,7 @@ def report(
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
 
-    from ecoute.views.report import build_report
+    from jobs.report import build_report
 
     if lang not in ("fr", "en"):
         raise fail(f"--lang must be fr or en, not {lang!r}", code=2)

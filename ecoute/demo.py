@@ -106,7 +106,7 @@ def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> Dem
 
     t = stage("6/6 report")
     try:
-        from ecoute.views.report import build_report
+        from jobs.report import build_report
     except ImportError:  # the report arrives with the views; the pipeline itself is complete without it
         build_report = None
     if build_report is not None:

@@ -1,9 +1,9 @@
 """What people look at: the community manager's queues, the HTML report, the Kibana saved objects.
 
 - ``ecoute.views.queues``: ``moderate_queue``, ``answer_queue``, ``welcome_queue``, ``mark_handled``.
-- ``ecoute.views.report``: ``build_report(settings, start, end, out, lang, channel)``.
+- the HTML report moved to ``jobs.report`` (it renders with the jobs' one template stack).
 - ``ecoute.views.kibana``: ``saved_objects(settings)``, ``import_saved_objects(...)``.
 
 Everything reads the enriched mentions through the alias ``settings.indices.mentions`` and only
-uses queries that both Elasticsearch 8/9 and the embedded noida-db answer (DESIGN.md).
+uses queries that both Elasticsearch 8/9 and the embedded noida-db answer (docs/architecture.md).
 """

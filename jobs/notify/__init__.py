@@ -30,6 +30,7 @@ from ecoute.settings import Settings
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+STRINGS_DIR = Path(__file__).resolve().parent / "strings"
 SMTP_CONN_ID = "smtp_default"
 LANGUAGES = ("fr", "en")
 
@@ -84,6 +85,19 @@ def render(template: str, language: str, **context: Any) -> tuple[str, str]:
     html = env.get_template(f"{template}.html.j2").render(t=words, lang=language, **context)
     text = env.get_template(f"{template}.txt.j2").render(t=words, lang=language, **context)
     return html, text
+
+
+def render_page(template: str, **context: Any) -> str:
+    """A whole HTML page (the report) from ``templates/<template>``, with the same filters and escaping."""
+    return _environment().get_template(template).render(**context)
+
+
+@cache
+def load_strings(name: str) -> dict[str, dict[str, str]]:
+    """Language -> key -> words, from ``strings/<name>.yaml``."""
+    import yaml
+
+    return yaml.safe_load((STRINGS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
 def chart_png(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecoute.views.queues import answer_queue, moderate_queue, welcome_queue
-from ecoute.views.report import build_report, kpis, load_data
+from jobs.report import build_report, kpis, load_data
 from tests.views.demo_enriched import DEMO, demo_enriched
 from tests.views.synthetic import index_mentions
 
