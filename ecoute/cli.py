@@ -607,7 +607,7 @@ def report(
 @kibana_app.command("import")
 def kibana_import(
     url: Annotated[
-        str | None, typer.Option(help="Kibana URL (default: ECOUTE_KIBANA_URL or alerts.kibana_url).")
+        str | None, typer.Option(help="Kibana URL (default: ECOUTE_KIBANA__URL or alerts.kibana_url).")
     ] = None,
     space: Annotated[str | None, typer.Option(help="Kibana space (default: the default space).")] = None,
     file: Annotated[

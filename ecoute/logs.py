@@ -7,7 +7,6 @@ query parameters and headers in any message that passes through the Écoute hand
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 _SECRET_PATTERNS = [
@@ -28,7 +27,10 @@ class RedactingFormatter(logging.Formatter):
 
 
 def configure_logging(level: str | None = None) -> None:
-    level = level or os.environ.get("ECOUTE_LOG_LEVEL", "INFO")
+    if level is None:
+        from ecoute.settings import get_settings
+
+        level = get_settings().log_level
     root = logging.getLogger()
     if any(getattr(h, "_ecoute", False) for h in root.handlers):
         root.setLevel(level)

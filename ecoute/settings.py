@@ -69,11 +69,18 @@ class ElasticsearchSettings(BaseModel):
         return self
 
 
+def _declared_topic(role: str) -> Any:
+    """The topic's name as schemas/topics.yaml declares it: that file is the one place names live."""
+    import schemas
+
+    return Field(default_factory=lambda: schemas.topics()[role]["name"])
+
+
 class TopicNames(BaseModel):
-    raw: str = "ecoute.raw.v1"
-    enriched: str = "ecoute.enriched.v1"
-    dlq: str = "ecoute.dlq.v1"
-    alerts: str = "ecoute.alerts.v1"
+    raw: str = _declared_topic("raw")
+    enriched: str = _declared_topic("enriched")
+    dlq: str = _declared_topic("dlq")
+    alerts: str = _declared_topic("alerts")
 
 
 class IndexNames(BaseModel):
@@ -104,6 +111,16 @@ class AlertSettings(BaseModel):
     kibana_url: str = "http://127.0.0.1:5601"
 
 
+class KibanaSettings(BaseModel):
+    """Kibana's API, for `ecoute kibana import`; without credentials here, Elasticsearch's are used."""
+
+    url: str | None = None  # default: alerts.kibana_url
+    api_key: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    space: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ECOUTE_",
@@ -111,13 +128,17 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    state_dir: Path = PROJECT_ROOT / ".ecoute"
+    # Relative to the working directory (the checkout for `make demo`), never to the installed code.
+    state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".ecoute")
+    # Compiled rule patterns of the labeller; default: $XDG_CACHE_HOME/ecoute or ~/.cache/ecoute.
+    cache_dir: Path | None = None
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     es: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     topics: TopicNames = Field(default_factory=TopicNames)
     indices: IndexNames = Field(default_factory=IndexNames)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr("ecoute-local-development-key")
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.

@@ -6,8 +6,8 @@ the default names (``ecoute kibana export`` rewrites it). ``import_saved_objects
 to Kibana's ``POST /api/saved_objects/_import?overwrite=true`` (multipart, header ``kbn-xsrf``).
 
 Kibana's address and credentials come from the environment, never from code:
-``ECOUTE_KIBANA_URL`` (default: ``settings.alerts.kibana_url``), then ``ECOUTE_KIBANA_API_KEY`` or
-``ECOUTE_KIBANA_USERNAME``/``ECOUTE_KIBANA_PASSWORD``; without them, the Elasticsearch credentials
+``ECOUTE_KIBANA__URL`` (default: ``settings.alerts.kibana_url``), then ``ECOUTE_KIBANA__API_KEY`` or
+``ECOUTE_KIBANA__USERNAME``/``ECOUTE_KIBANA__PASSWORD``; without them, the Elasticsearch credentials
 of the settings are used (Kibana authenticates against the same cluster).
 """
 
@@ -17,26 +17,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from ecoute.settings import PROJECT_ROOT, Settings
+from ecoute.settings import PROJECT_ROOT, KibanaSettings, Settings
 from ecoute.views.common import SEVERITY_COLOURS
 
 DEFAULT_FILE = PROJECT_ROOT / "infra" / "kibana" / "ecoute-saved-objects.ndjson"
 MIGRATION = {"coreMigrationVersion": "8.8.0"}
 
-
-class KibanaEnv(BaseSettings):
-    """Kibana access, from ``ECOUTE_KIBANA_*`` environment variables only."""
-
-    model_config = SettingsConfigDict(env_prefix="ECOUTE_KIBANA_", extra="ignore")
-
-    url: str | None = None
-    api_key: SecretStr | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    space: str | None = None
 
 
 class KibanaImportError(RuntimeError):
@@ -342,8 +328,8 @@ def export_saved_objects(settings: Settings, out: Path = DEFAULT_FILE) -> Path:
 # ------------------------------------------------------------------------------------------------
 # importing
 # ------------------------------------------------------------------------------------------------
-def _auth(settings: Settings, env: KibanaEnv) -> tuple[dict[str, str], Any]:
-    """(headers, httpx auth) from ECOUTE_KIBANA_* or else the Elasticsearch credentials."""
+def _auth(settings: Settings, env: KibanaSettings) -> tuple[dict[str, str], Any]:
+    """(headers, httpx auth) from settings.kibana (ECOUTE_KIBANA__*) or else the Elasticsearch credentials."""
     if env.api_key:
         return {"Authorization": f"ApiKey {env.api_key.get_secret_value()}"}, None
     if env.username and env.password:
@@ -367,7 +353,7 @@ def import_saved_objects(
     """POST the saved objects to Kibana (overwrite=true); return Kibana's answer or raise KibanaImportError."""
     import httpx
 
-    env = KibanaEnv()
+    env = settings.kibana
     base = (url or env.url or settings.alerts.kibana_url).rstrip("/")
     space = space or env.space
     endpoint = (

@@ -38,9 +38,12 @@ except ImportError:  # pragma: no cover - every supported platform has wheels
 
 
 def cache_dir() -> Path:
-    """Where compiled pattern databases are kept: ``ECOUTE_CACHE_DIR``, else the user's cache folder."""
-    if os.environ.get("ECOUTE_CACHE_DIR"):
-        return Path(os.environ["ECOUTE_CACHE_DIR"])
+    """Where compiled pattern databases are kept: ``settings.cache_dir`` (ECOUTE_CACHE_DIR), else the user's cache."""
+    from ecoute.settings import Settings
+
+    configured = Settings().cache_dir  # read now, not cached: called once per pattern set
+    if configured is not None:
+        return configured
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ecoute"
 
 

@@ -69,7 +69,7 @@ def _multipart_file(request: Request) -> tuple[str, bytes]:
 
 
 def test_import_posts_multipart_with_xsrf_and_api_key(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECOUTE_KIBANA_API_KEY", "k3y")
+    monkeypatch.setenv("ECOUTE_KIBANA__API_KEY", "k3y")
     seen: dict = {}
 
     def handler(request: Request) -> Response:
@@ -92,7 +92,7 @@ def test_import_uses_the_elasticsearch_credentials_and_a_space(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("API_KEY", "USERNAME", "PASSWORD", "URL", "SPACE"):
-        monkeypatch.delenv(f"ECOUTE_KIBANA_{name}", raising=False)
+        monkeypatch.delenv(f"ECOUTE_KIBANA__{name}", raising=False)
     settings = default_settings(
         es={"username": "elastic", "password": "s3cret"}, alerts={"kibana_url": httpserver.url_for("/")}
     )
@@ -105,7 +105,7 @@ def test_import_uses_the_elasticsearch_credentials_and_a_space(
 
 
 def test_import_errors_are_clear(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ECOUTE_KIBANA_API_KEY", raising=False)
+    monkeypatch.delenv("ECOUTE_KIBANA__API_KEY", raising=False)
     httpserver.expect_oneshot_request("/api/saved_objects/_import", method="POST").respond_with_json(
         {
             "success": False,
