@@ -14,7 +14,7 @@ import importlib
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from connectors.base import ConnectorError, RunStats
 
@@ -95,10 +95,3 @@ def run_connector(
         sink.close()
     return total
 
-
-def describe() -> dict[str, Any]:
-    """Every connector with its module (for ``ecoute connect --help`` style listings)."""
-    return {
-        name: POLLED.get(name, "connectors.file_import" if name == "import" else "connectors.webhooks")
-        for name in CONNECTORS
-    }

@@ -23,14 +23,6 @@ import schemas
 SOURCES = ("facebook", "instagram", "youtube", "reddit", "x", "rss", "webhook", "import")
 
 
-class InvalidEvent(ValueError):
-    """An event that does not honour the contract; ``errors`` lists every problem found."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
 @cache
 def _registry() -> Registry:
     resources = []
@@ -70,13 +62,6 @@ def raw_contract_errors(event: Any) -> list[str]:
     if _fast_raw_validator().is_valid(event):
         return []
     return validation_errors(event, "raw_event.schema.json") or ["rejected by the raw-event schema"]
-
-
-def validate_raw(event: Any) -> dict[str, Any]:
-    errors = validation_errors(event, "raw_event.schema.json")
-    if errors:
-        raise InvalidEvent(errors)
-    return event
 
 
 def event_id(source: str, native_id: str | int) -> str:

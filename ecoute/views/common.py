@@ -7,16 +7,13 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
+from ecoute.events import to_rfc3339 as iso
 from ecoute.settings import Settings
 
 # Alert episode colours by severity, shared by the HTML report and the Kibana dashboard.
 SEVERITY_COLOURS = {"critical": "#b2182b", "high": "#d6604d", "medium": "#f4a582", "low": "#fddbc7"}
 # Items written by the brand itself never enter a queue or a community figure.
 NOT_BRAND = {"term": {"author.is_brand": True}}
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def day_start(day: date) -> datetime:
