@@ -1,19 +1,21 @@
 """The `ecoute` command: the single entry point of Écoute.
 
-Heavy libraries (Spark, Airflow, Great Expectations, models) are imported inside the commands,
-so `ecoute --help` stays fast. Each stage registers its commands in its own section below.
+This root holds the platform's own commands (stack, config, erase, retention, …) and composes the
+stages' commands without importing them: every package that declares an ``ecoute.commands`` entry
+point (pyproject.toml) gets ``register(app)`` called at start. Heavy libraries (Spark, Airflow,
+Great Expectations, models) are imported inside the commands, so `ecoute --help` stays fast.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from ecoute.console import console, fail, out
 
 app = typer.Typer(
     name="ecoute",
@@ -22,15 +24,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
-console = Console(stderr=True)
-out = Console()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more (DEBUG).")] = False,
@@ -687,26 +680,27 @@ def retention(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# demo
-# ---------------------------------------------------------------------------------------------
-@app.command("demo")
-def demo(
-    sample: Annotated[
-        Path | None, typer.Option(help="Import file (Écoute import format); default: the bundled sample month.")
-    ] = None,
-) -> None:
-    """Run the whole pipeline on the embedded stack with the bundled sample month, then summarise."""
-    from ecoute.demo import SAMPLE, print_summary, run_demo
-    from ecoute.settings import get_settings
-    from ecoute.stack import StackError
+def add_stage_commands(root: typer.Typer) -> list[str]:
+    """Let each installed stage add its commands (entry points ``ecoute.commands``); returns their names.
 
-    settings = get_settings()
-    try:
-        summary = run_demo(settings, console, sample or SAMPLE)
-    except StackError as exc:
-        raise fail(str(exc)) from None
-    print_summary(summary, settings, out)
+    A stage whose package is absent (the demo lives in a checkout, not in the wheel) is skipped.
+    """
+    from importlib.metadata import entry_points
+
+    added = []
+    for entry in sorted(entry_points(group="ecoute.commands"), key=lambda e: e.name):
+        try:
+            register = entry.load()
+        except ModuleNotFoundError as exc:
+            if exc.name and entry.value.startswith(exc.name.split(".")[0]):
+                continue
+            raise
+        register(root)
+        added.append(entry.name)
+    return added
+
+
+add_stage_commands(app)
 
 
 def run() -> None:

@@ -1,5 +1,9 @@
 """`ecoute demo`: the whole pipeline on the embedded stack with the bundled sample month.
 
+The demo lives beside its data (a checkout's infra/demo/) and sits on top of the house: it runs the
+connectors' import, the jobs and the views in turn. It registers its command through the
+``ecoute.commands`` entry point ``demo``; an installed wheel has no demo (and no sample month).
+
 stack up → file import into Kafka → Spark enrichment (available-now) with the GX gate → Elasticsearch
 → daily rollups → criticism spike watch replayed over the month (alert email to the outbox) → report.
 Every stage is the real one; re-running the demo is safe (checkpoints and idempotent upserts).
@@ -13,14 +17,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from ecoute.settings import PROJECT_ROOT, Settings
+if TYPE_CHECKING:
+    from ecoute.settings import Settings
 
-SAMPLE = PROJECT_ROOT / "infra" / "demo" / "ecoute-demo-2026-10.jsonl.gz"
+SAMPLE = Path(__file__).resolve().parent / "ecoute-demo-2026-10.jsonl.gz"
 MONTH_START = date(2026, 10, 1)
 MONTH_END = date(2026, 10, 31)
 
@@ -151,3 +157,25 @@ def print_summary(summary: DemoSummary, settings: Settings, console: Console) ->
         f"  curl -s '{es_url}/{settings.indices.rollups_daily}/_search?q=topic:_all&sort=day:asc&size=31'\n"
         f"  curl -s '{es_url}/{settings.indices.alerts}/_search?pretty'"
     )
+
+
+def demo(
+    sample: Annotated[
+        Path | None, typer.Option(help="Import file (Écoute import format); default: the bundled sample month.")
+    ] = None,
+) -> None:
+    """Run the whole pipeline on the embedded stack with the bundled sample month, then summarise."""
+    from ecoute.console import console, fail, out
+    from ecoute.settings import get_settings
+    from ecoute.stack import StackError
+
+    settings = get_settings()
+    try:
+        summary = run_demo(settings, console, sample or SAMPLE)
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    print_summary(summary, settings, out)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
