@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time as clock
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ SCAN_FIELDS = [
 ]  # fmt: skip
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
 TOP_N = 5
+COMPLAINT_TEXTS = 2000  # enough to name a month's complaints; bounds the clustering's cost
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ReportData:
     alerts: list[dict[str, Any]]
     posts: dict[str, dict[str, Any]]
     timings: dict[str, float]
+    # What people complained about: clusters of the period's criticism (jobs.labeller.emerging).
+    complaints: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load_data(settings: Settings, start: date, end: date, channel: str | None) -> ReportData:
@@ -91,7 +94,35 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
     if missing:
         posts.update(fetch_by_ids(client, settings.indices.mentions, missing, POST_FIELDS))
     timings["posts"] = round(clock.perf_counter() - t0, 2)
-    return ReportData(frame, alerts, posts, timings)
+
+    t0 = clock.perf_counter()
+    complaints = load_complaints(client, settings, start, end, channel)
+    timings["complaints"] = round(clock.perf_counter() - t0, 2)
+    return ReportData(frame, alerts, posts, timings, complaints)
+
+
+def load_complaints(
+    client: Any, settings: Settings, start: date, end: date, channel: str | None, limit: int = COMPLAINT_TEXTS
+) -> list[dict[str, Any]]:
+    """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first."""
+    from jobs.labeller.emerging import emerging_topics
+
+    query = {
+        "bool": {
+            "filter": [{"term": {"criticism": True}}, *period_filters(start, end, channel)],
+            "must_not": [NOT_BRAND],
+        }
+    }
+    try:
+        response = client.search(
+            index=settings.indices.mentions, query=query, size=limit, _source=["text"], sort=[{"created_at": "desc"}]
+        )
+    except ApiError as exc:
+        if exc.meta.status in (400, 404):
+            return []
+        raise
+    texts = [str(hit["_source"].get("text") or "") for hit in response["hits"]["hits"]]
+    return emerging_topics(texts, max_topics=6)
 
 
 def load_posts(

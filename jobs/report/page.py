@@ -113,4 +113,8 @@ def render(data: ReportData, start: date, end: date, lang: str, channel: str | N
         top_critical=_posts_table(data, data.frame["criticism"], words["count_critical"], words),
         top_positive=_posts_table(data, data.frame["sentiment"] == "positive", words["count_positive"], words),
         alerts=_alerts(data),
+        complaints=[
+            {"label": c["label"], "size": c["size"], "share": f"{c['share'] * 100:.0f} %", "examples": [_excerpt(e, 160) for e in c["examples"]]}
+            for c in data.complaints
+        ],
     )

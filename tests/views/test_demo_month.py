@@ -38,6 +38,10 @@ def test_views_on_the_demo_month(demo_settings, tmp_path: Path) -> None:
     answer = answer_queue(demo_settings, limit=20)
     assert answer[0]["constructive"] and answer[0]["post"] is not None
     assert welcome_queue(demo_settings, day=date(2026, 10, 17))
+    # The month's biggest complaint, named from its own words, is the carrier's lost parcels.
+    assert data.complaints and data.complaints[0]["topic"] == "delivery"
+    assert data.complaints[0]["size"] >= truth["critical_comments_by_day"]["2026-10-17"] // 2
     ARTIFACTS.mkdir(exist_ok=True)
     out = build_report(demo_settings, date(2026, 10, 1), date(2026, 10, 31), ARTIFACTS / "report-demo.html")
     assert out.stat().st_size > 50_000
+    assert "De quoi se plaint-on ?" in out.read_text(encoding="utf-8")
