@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ecoute.console import console, fail, out
+from ecoute import cli_support
+from ecoute.cli_support import console, fail, optional_day, out, run_view
 
 app = typer.Typer(
     name="ecoute",
@@ -100,381 +101,12 @@ def show_config() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# connectors (connectors/)
-# ---------------------------------------------------------------------------------------------
-connect_app = typer.Typer(
-    help="Run a connector: sources → Kafka ecoute.raw.v1 (bad records → ecoute.dlq.v1), resuming from checkpoints.",
-    no_args_is_help=True,
-)
-app.add_typer(connect_app, name="connect")
-
-
-def _print_run_stats(name: str, stats: object) -> None:
-    out.print(
-        f"[green]✔[/] {name}: {stats.produced} produced, {stats.dead_lettered} dead-lettered, "  # type: ignore[attr-defined]
-        f"{stats.skipped} skipped (already checkpointed) in {stats.duration_s:.1f}s"  # type: ignore[attr-defined]
-    )
-
-
-@connect_app.command("import")
-def connect_import(
-    path: Annotated[str, typer.Argument(help="CSV, TSV or JSONL file (optionally .gz) in the Écoute import format.")],
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option("--mapping", "-m", help="Rename a column: 'THEIR COLUMN=field' (repeatable)."),
-    ] = None,
-    source: Annotated[str | None, typer.Option(help="Source of rows without one (default 'import').")] = None,
-    channel: Annotated[str | None, typer.Option(help="Channel of rows without one.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Records per acknowledged batch (and checkpoint).")] = 1000,
-    restart: Annotated[bool, typer.Option("--restart", help="Forget this file's checkpoint and send it all again.")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
-    workers: Annotated[
-        int | None, typer.Option(help="Mapping processes (default: 1 for big files when a CPU is idle, else 0).")
-    ] = None,
-) -> None:
-    """Import a CSV/JSONL export; re-running the same file sends only what was not acknowledged."""
-    from pathlib import Path
-
-    from kafka.errors import KafkaError
-
-    from connectors.base import ConnectorError
-    from connectors.file_import import import_file, parse_mapping
-    from ecoute.kafka import DeliveryError
-    from ecoute.settings import get_settings
-
-    try:
-        stats = import_file(
-            Path(path), get_settings(), mapping=parse_mapping(mapping), source=source, channel=channel,
-            batch_size=batch_size, progress=progress, restart=restart, workers=workers,
-        )  # fmt: skip
-    except ConnectorError as exc:
-        raise fail(str(exc)) from None
-    except (KafkaError, DeliveryError) as exc:
-        raise fail(f"Kafka did not acknowledge ({exc}); run the same command again to resume") from None
-    _print_run_stats(f"import {path}", stats)
-
-
-def _register_polled_connector(name: str) -> None:
-    def command(
-        follow: Annotated[
-            bool, typer.Option("--follow/--once", help="Poll every poll_interval_s until Ctrl-C, or one sweep (default).")
-        ] = False,
-    ) -> None:
-        import signal
-        import threading
-
-        from kafka.errors import KafkaError
-
-        from connectors import run_connector
-        from connectors.base import ConnectorError
-        from ecoute.kafka import DeliveryError
-        from ecoute.settings import get_settings
-
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stats = run_connector(name, get_settings(), once=not follow, stop=stop)
-        except ConnectorError as exc:
-            raise fail(str(exc)) from None
-        except (KafkaError, DeliveryError) as exc:
-            raise fail(f"{name}: Kafka did not acknowledge ({exc}); the next run resumes from the checkpoint") from None
-        except KeyboardInterrupt:
-            raise fail(f"{name}: interrupted; the next run resumes from the last checkpoint", 130) from None
-        _print_run_stats(name, stats)
-
-    command.__doc__ = f"Poll {name} from its checkpoint (credentials from ECOUTE_{name.upper()}__* or Airflow connection ecoute_{name})."
-    connect_app.command(name)(command)
-
-
-for _connector_name in ("facebook", "instagram", "youtube", "reddit", "x", "rss"):
-    _register_polled_connector(_connector_name)
-
-
-@connect_app.command("webhook")
-def connect_webhook(
-    host: Annotated[str | None, typer.Option(help="Listen address (default ECOUTE_WEBHOOK__HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (default ECOUTE_WEBHOOK__PORT).")] = None,
-) -> None:
-    """Receive Facebook/Instagram webhooks (hub.challenge handshake, X-Hub-Signature-256 check) → Kafka."""
-    from connectors.base import ConnectorError
-    from connectors.webhooks import serve
-    from ecoute.settings import get_settings
-
-    try:
-        serve(get_settings(), host=host, port=port)
-    except ConnectorError as exc:
-        raise fail(str(exc)) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# labeller (jobs/labeller/)
-# ---------------------------------------------------------------------------------------------
-@app.command("label")
-def label_command(
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Texts labelled per batch.")] = 2000,
-    check_taxonomy: Annotated[
-        bool, typer.Option("--check-taxonomy", help="Only validate schemas/taxonomy.yaml and exit.")
-    ] = False,
-) -> None:
-    """Label JSON Lines from stdin (needs `id` and `text`) → JSON Lines on stdout, one per input line, in order.
-
-    A malformed line yields {"id": …, "error": …} on stdout and a message on stderr; the run goes on.
-    """
-    from jobs.labeller.cli import check_taxonomy_file, run_label
-
-    if check_taxonomy:
-        raise typer.Exit(check_taxonomy_file(console))
-    raise typer.Exit(run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size))
-
-
-models_app = typer.Typer(help="Build the labeller's trained artefacts from installed packages (no downloads).")
-app.add_typer(models_app, name="models")
-
-
-@models_app.command("build")
-def models_build(
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the artefacts are up to date.")] = False,
-) -> None:
-    """Train the labeller's models reproducibly from the corpora shipped in installed packages."""
-    from jobs.labeller.models import build_all
-
-    for line in build_all(force=force, log=console.print):
-        console.print(f"[green]✔[/] {line}")
-
-
-
-# ---------------------------------------------------------------------------------------------
-# enrichment job (jobs/enrich)
-# ---------------------------------------------------------------------------------------------
-@app.command("enrich")
-def enrich_command(
-    available_now: Annotated[
-        bool, typer.Option("--available-now", help="Process what the raw topic holds now, then stop (default).")
-    ] = False,
-    follow: Annotated[bool, typer.Option("--follow", help="Keep running: low-latency continuous enrichment.")] = False,
-    max_offsets_per_trigger: Annotated[
-        int | None, typer.Option("--max-offsets-per-trigger", min=1, help="Cap on records per micro-batch.")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", min=0, help="Stop after this many seconds (default: never).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
-    checkpoint: Annotated[
-        str, typer.Option(help="Checkpoint name under <state_dir>/checkpoints; a new name starts a replay.")
-    ] = "enrich",
-    starting_offsets: Annotated[
-        str,
-        typer.Option(help='For a new checkpoint: earliest, latest, or JSON {"ecoute.raw.v1": {"0": 1200}}.'),
-    ] = "earliest",
-) -> None:
-    """Enrich ecoute.raw.v1 into Elasticsearch (labeller → Great Expectations gate → upsert), resumably.
-
-    Rejected records go to the quarantine index and the DLQ topic with their reason; per-batch
-    figures go to the job-metrics index. The checkpoint lives under <state_dir>/checkpoints/enrich.
-    """
-    if available_now and follow:
-        raise fail("choose one of --available-now and --follow", code=2)
-    from ecoute.settings import get_settings
-    from jobs.enrich import EnrichError, run_enrichment
-
-    mode = "follow" if follow else "available-now"
-    try:
-        stats = run_enrichment(
-            get_settings(),
-            mode=mode,
-            max_offsets_per_trigger=max_offsets_per_trigger,
-            timeout_s=timeout,
-            checkpoint_name=checkpoint,
-            starting_offsets=starting_offsets,
-        )
-    except EnrichError as exc:
-        raise fail(f"{exc}\nRe-run the same command to resume from the checkpoint.") from None
-    if as_json:
-        out.print_json(json.dumps(stats.as_dict()))
-        return
-    console.print(
-        f"[green]✔[/] enrichment ({mode}): {stats.rows_in} read, {stats.rows_out} stored, "
-        f"{stats.quarantined} quarantined, {stats.batches} batches in {stats.duration_s:.1f}s"
-    )
-
-
-@app.command("enrich-data-docs")
-def enrich_data_docs(
-    sample: Annotated[int, typer.Option("--sample", min=1, help="How many stored mentions to validate.")] = 5000,
-) -> None:
-    """Validate a sample of stored mentions with the GX suite and build Great Expectations Data Docs."""
-    from ecoute.settings import get_settings
-    from jobs.validation import build_data_docs
-
-    index = build_data_docs(get_settings(), sample_size=sample)
-    console.print(f"[green]✔[/] Data Docs: {index}")
-
-
-# ---------------------------------------------------------------------------------------------
-# rollups, spikes, alerts, digests (jobs/ + dags/)
-# ---------------------------------------------------------------------------------------------
-spikes_app = typer.Typer(help="The criticism spike detector (jobs/spikes.py).")
-app.add_typer(spikes_app, name="spikes")
-
-
-@spikes_app.command("detect")
-def spikes_detect(
-    file: Annotated[str, typer.Argument(help="CSV with header 'timestamp,value' ('-' reads stdin).")],
-    verbose: Annotated[bool, typer.Option("--details", help="Also print ratio, expected and severity.")] = False,
-) -> None:
-    """Print the timestamp of each bucket at which an alert fires (one line per alert episode)."""
-    from jobs.spikes import SeriesFormatError, read_series_csv, run_detector
-
-    try:
-        if file == "-":
-            timestamps, values, bucket = read_series_csv(sys.stdin, "<stdin>")
-        else:
-            with open(file, encoding="utf-8", newline="") as handle:
-                timestamps, values, bucket = read_series_csv(handle, file)
-    except SeriesFormatError as exc:
-        raise fail(str(exc), code=2) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {file}: {exc}", code=2) from None
-    for decision in run_detector(timestamps, values, bucket):
-        if decision.alert:
-            line = decision.timestamp.strftime("%Y-%m-%d %H:%M:%S")
-            if verbose:
-                line += (
-                    f"  observed/expected={decision.ratio:.1f} window={decision.window_minutes}min "
-                    f"severity={decision.severity} p={decision.p_value:.1e}"
-                )
-            print(line)
-
-
-def _parse_day(value: str, option: str):  # -> date (imported lazily)
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}", code=2) from None
-
-
-def _parse_time(value: str, option: str):  # -> datetime
-    from datetime import UTC, datetime
-
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(f"{option}: expected a time like 2026-10-20T15:00, got {value!r}", code=2) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@app.command("rollups")
-def rollups_command(
-    day_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, UTC).")],
-    day_to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive (default: --from).")] = None,
-) -> None:
-    """Recompute the daily rollups of a range of days (safe to re-run: rows are overwritten)."""
-    from ecoute.settings import get_settings
-    from jobs.rollups import compute_daily_rollups
-
-    first = _parse_day(day_from, "--from")
-    last = _parse_day(day_to, "--to") if day_to else first
-    if last < first:
-        raise fail("--to is before --from", code=2)
-    rows = compute_daily_rollups(get_settings(), first, last)
-    console.print(f"[green]✔[/] {rows} rollup rows written for {first} → {last}")
-
-
-alerts_app = typer.Typer(help="The criticism spike watch: alerts in Elasticsearch, Kafka and by email.")
-app.add_typer(alerts_app, name="alerts")
-
-
-@alerts_app.command("watch")
-def alerts_watch(
-    now: Annotated[str | None, typer.Option(help="Run as if at this time (default: now).")] = None,
-    no_email: Annotated[bool, typer.Option("--no-email", help="Record alerts but send no email.")] = False,
-) -> None:
-    """One run of the spike watch (what the 15-minute DAG does)."""
-    from ecoute.settings import get_settings
-    from jobs.alerts import run_criticism_watch
-
-    at = _parse_time(now, "--now") if now else None
-    alerts = run_criticism_watch(get_settings(), now=at, send_email=not no_email)
-    for alert in alerts:
-        sent = f"emailed {alert['email_sent_at']}" if alert.get("email_sent_at") else "not emailed"
-        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})", markup=False, highlight=False)
-    console.print(f"[green]✔[/] {len(alerts)} alert(s) opened or emailed")
-
-
-@alerts_app.command("replay")
-def alerts_replay(
-    start: Annotated[str, typer.Option("--from", help="Start time (e.g. 2026-10-01).")],
-    end: Annotated[str, typer.Option("--to", help="End time, exclusive.")],
-    no_email: Annotated[bool, typer.Option("--no-email", help="Record alerts but send no email.")] = False,
-) -> None:
-    """Replay the spike watch over a past period in one pass (as hourly runs would have)."""
-    from ecoute.settings import get_settings
-    from jobs.alerts import replay_criticism_watch
-
-    alerts = replay_criticism_watch(
-        get_settings(), _parse_time(start, "--from"), _parse_time(end, "--to"), send_email=not no_email
-    )
-    for alert in alerts:
-        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}", markup=False, highlight=False)
-    console.print(f"[green]✔[/] {len(alerts)} alert episode(s)")
-
-
-@app.command("digest")
-def digest_command(
-    day: Annotated[str | None, typer.Option(help="Last day covered (default: yesterday, UTC).")] = None,
-    weekly: Annotated[bool, typer.Option("--weekly", help="The 7 days ending with --day, vs the 7 before.")] = False,
-    no_email: Annotated[bool, typer.Option("--no-email", help="Only write the HTML preview.")] = False,
-) -> None:
-    """Build the team digest (figures vs the previous period, chart, topics, criticism) and email it."""
-    from datetime import UTC, datetime, timedelta
-
-    from ecoute.settings import get_settings
-    from jobs.digest import run_digest
-
-    last = _parse_day(day, "--day") if day else (datetime.now(UTC) - timedelta(days=1)).date()
-    result = run_digest(get_settings(), last, period="weekly" if weekly else "daily", send_email=not no_email)
-    console.print(f"[green]✔[/] digest {result['subject']!r}: preview {result['preview']}, sent={result['sent']}")
-
-
-
-# ---------------------------------------------------------------------------------------------
 # views: queues, report, kibana (issue 8)
 # ---------------------------------------------------------------------------------------------
 queue_app = typer.Typer(help="The community manager's queues: moderate, answer, welcome; mark items done.")
 app.add_typer(queue_app, name="queue")
 kibana_app = typer.Typer(help="Kibana saved objects (data views, dashboard, queue searches).")
 app.add_typer(kibana_app, name="kibana")
-
-
-def _views_day(value: str | None, option: str):  # -> date | None (datetime imported lazily)
-    from datetime import date
-
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: expected a date YYYY-MM-DD, got {value!r}", code=2) from None
-
-
-def _views_settings():  # -> Settings
-    from ecoute.settings import get_settings
-
-    return get_settings()
-
-
-def _views_run(action, *args, **kwargs):  # -> whatever the view returns
-    """Run a view; an unreachable or failing Elasticsearch becomes one clear line, not a traceback."""
-    from elasticsearch import ApiError, TransportError
-
-    try:
-        return action(*args, **kwargs)
-    except TransportError as exc:
-        raise fail(f"cannot reach Elasticsearch at {_views_settings().es.url} ({type(exc).__name__})") from None
-    except ApiError as exc:
-        raise fail(f"Elasticsearch refused the request ({exc.meta.status}): {exc.message}") from None
 
 
 def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tuple[str, str]]) -> None:
@@ -517,7 +149,7 @@ def queue_moderate(
     """Toxic or shocking comments not handled yet, newest first."""
     from ecoute.views.queues import moderate_queue, queue_since
 
-    rows = _views_run(moderate_queue, _views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    rows = run_view(moderate_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
     columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
                ("score", "score"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "to moderate", as_json, columns)
@@ -533,7 +165,7 @@ def queue_answer(
     """Criticism without a brand reply: constructive first, then oldest first, with the thread context."""
     from ecoute.views.queues import answer_queue, queue_since
 
-    rows = _views_run(answer_queue, _views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    rows = run_view(answer_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
     columns = [("id", "id"), ("constructive", "constructive"), ("when (UTC)", "created_at"), ("author", "author"),
                ("text", "text"), ("context", "context"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "to answer", as_json, columns)
@@ -548,7 +180,7 @@ def queue_welcome(
     """First-time commenters of the day, so they can be welcomed."""
     from ecoute.views.queues import welcome_queue
 
-    rows = _views_run(welcome_queue, _views_settings(), day=_views_day(day, "--day"), channel=channel)
+    rows = run_view(welcome_queue, cli_support.views_settings(), day=optional_day(day, "--day"), channel=channel)
     columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("items today", "items_today"),
                ("text", "text"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "new members", as_json, columns)
@@ -563,38 +195,11 @@ def queue_done(
     from ecoute.views.queues import UnknownItems, mark_handled
 
     try:
-        done = _views_run(mark_handled, _views_settings(), ids, handled=not undo)
+        done = run_view(mark_handled, cli_support.views_settings(), ids, handled=not undo)
     except UnknownItems as exc:
         raise fail(str(exc)) from None
     for event_id in done:
         console.print(f"[green]✔[/] {event_id} {'back in its queue' if undo else 'handled'}")
-
-
-@app.command("report")
-def report(
-    out_file: Annotated[str, typer.Option("--out", help="Where to write the HTML report.")] = "report.html",
-    day_from: Annotated[
-        str | None, typer.Option("--from", help="First UTC day (default: 29 days before --to).")
-    ] = None,
-    day_to: Annotated[str | None, typer.Option("--to", help="Last UTC day, inclusive (default: today).")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
-    lang: Annotated[str, typer.Option(help="Report language: fr or en.")] = "fr",
-) -> None:
-    """Build a self-contained HTML report (opens offline) from Elasticsearch."""
-    from datetime import UTC, datetime, timedelta
-    from pathlib import Path
-
-    from jobs.report import build_report
-
-    if lang not in ("fr", "en"):
-        raise fail(f"--lang must be fr or en, not {lang!r}", code=2)
-    end = _views_day(day_to, "--to") or datetime.now(UTC).date()
-    start = _views_day(day_from, "--from") or end - timedelta(days=29)
-    if end < start:
-        raise fail(f"--to ({end}) is before --from ({start})", code=2)
-    with console.status("building the report…"):
-        path = _views_run(build_report, _views_settings(), start, end, Path(out_file), lang=lang, channel=channel)
-    console.print(f"[green]✔[/] report {start} → {end} written to {path}")
 
 
 @kibana_app.command("import")
@@ -614,7 +219,7 @@ def kibana_import(
 
     ndjson = Path(file).read_text(encoding="utf-8") if file else None
     try:
-        answer = import_saved_objects(_views_settings(), ndjson=ndjson, url=url, space=space)
+        answer = import_saved_objects(cli_support.views_settings(), ndjson=ndjson, url=url, space=space)
     except KibanaImportError as exc:
         raise fail(str(exc)) from None
     console.print(f"[green]✔[/] Kibana imported {answer.get('successCount', 0)} saved objects")
@@ -629,7 +234,7 @@ def kibana_export(
 
     from ecoute.views.kibana import DEFAULT_FILE, export_saved_objects
 
-    path = export_saved_objects(_views_settings(), Path(out_file) if out_file else DEFAULT_FILE)
+    path = export_saved_objects(cli_support.views_settings(), Path(out_file) if out_file else DEFAULT_FILE)
     console.print(f"[green]✔[/] saved objects written to {path}")
 
 

@@ -165,7 +165,7 @@ def demo(
     ] = None,
 ) -> None:
     """Run the whole pipeline on the embedded stack with the bundled sample month, then summarise."""
-    from ecoute.console import console, fail, out
+    from ecoute.cli_support import console, fail, out
     from ecoute.settings import get_settings
     from ecoute.stack import StackError
 

@@ -125,7 +125,7 @@ def test_import_errors_are_clear(httpserver: HTTPServer, monkeypatch: pytest.Mon
 
 
 def test_cli_kibana_import(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ecoute.cli._views_settings", default_settings)
+    monkeypatch.setattr("ecoute.cli_support.views_settings", default_settings)
     httpserver.expect_oneshot_request("/api/saved_objects/_import", method="POST").respond_with_json(
         {"success": True, "successCount": 16}
     )

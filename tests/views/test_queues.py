@@ -64,7 +64,7 @@ def test_welcome_lists_first_time_authors_of_the_day_once(seeded) -> None:
 
 
 def test_cli_queues_json_and_done(seeded, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ecoute.cli._views_settings", lambda: seeded.settings)
+    monkeypatch.setattr("ecoute.cli_support.views_settings", lambda: seeded.settings)
     runner = CliRunner()
     result = runner.invoke(app, ["queue", "answer", "--json", "--limit", "2"])
     assert result.exit_code == 0, result.output
@@ -83,7 +83,7 @@ def test_cli_says_clearly_when_elasticsearch_is_down(tmp_path, monkeypatch: pyte
     from ecoute.settings import Settings
 
     down = Settings(state_dir=tmp_path, es={"url": "http://127.0.0.1:9", "request_timeout_s": 2})
-    monkeypatch.setattr("ecoute.cli._views_settings", lambda: down)
+    monkeypatch.setattr("ecoute.cli_support.views_settings", lambda: down)
     result = CliRunner().invoke(app, ["queue", "answer"])
     assert result.exit_code == 1
     # The last line says what is wrong (the client library may log its retries above it).

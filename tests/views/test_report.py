@@ -62,7 +62,7 @@ def test_empty_period_still_builds(seeded, tmp_path: Path) -> None:
 
 
 def test_cli_report(seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ecoute.cli._views_settings", lambda: seeded.settings)
+    monkeypatch.setattr("ecoute.cli_support.views_settings", lambda: seeded.settings)
     out = tmp_path / "cli.html"
     result = CliRunner().invoke(
         app, ["report", "--from", "2026-10-01", "--to", "2026-10-31", "--out", str(out), "--lang", "en"]

@@ -1,4 +1,4 @@
-"""What every `ecoute` command shares: the two consoles, the one-line failure, date/time options.
+"""What every `ecoute` command shares: the two consoles, the one-line failure, date/time options, ES views.
 
 Stage commands (``connectors/cli.py``, ``jobs/cli.py``, …) import these; the root command
 (``ecoute/cli.py``) composes the stages' commands through the ``ecoute.commands`` entry points.
@@ -7,9 +7,13 @@ Stage commands (``connectors/cli.py``, ``jobs/cli.py``, …) import these; the r
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from ecoute.settings import Settings
 
 console = Console(stderr=True)  # messages, progress, errors
 out = Console()  # the command's result (tables, JSON)
@@ -37,3 +41,26 @@ def parse_time(value: str, option: str) -> datetime:
     except ValueError:
         raise fail(f"{option}: expected a time like 2026-10-20T15:00, got {value!r}", code=2) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def optional_day(value: str | None, option: str) -> date | None:
+    return None if value is None else parse_day(value, option)
+
+
+def views_settings() -> Settings:
+    """The settings the commands that read Elasticsearch use (tests point it at their server)."""
+    from ecoute.settings import get_settings
+
+    return get_settings()
+
+
+def run_view(action: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run something that reads Elasticsearch; an unreachable or refusing server becomes one clear line."""
+    from elasticsearch import ApiError, TransportError
+
+    try:
+        return action(*args, **kwargs)
+    except TransportError as exc:
+        raise fail(f"cannot reach Elasticsearch at {views_settings().es.url} ({type(exc).__name__})") from None
+    except ApiError as exc:
+        raise fail(f"Elasticsearch refused the request ({exc.meta.status}): {exc.message}") from None

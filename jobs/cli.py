@@ -1,0 +1,261 @@
+"""The jobs' commands: label, models, enrich, spikes, rollups, alerts, digest, report.
+
+Added to the root command through the ``ecoute.commands`` entry point ``jobs``; Spark, Great
+Expectations, models and pandas are imported inside the commands so `ecoute --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from ecoute import cli_support
+from ecoute.cli_support import console, fail, optional_day, out, parse_day, parse_time, run_view
+
+
+# ---------------------------------------------------------------------------------------------
+# labeller (jobs/labeller/)
+# ---------------------------------------------------------------------------------------------
+def label_command(
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Texts labelled per batch.")] = 2000,
+    check_taxonomy: Annotated[
+        bool, typer.Option("--check-taxonomy", help="Only validate schemas/taxonomy.yaml and exit.")
+    ] = False,
+) -> None:
+    """Label JSON Lines from stdin (needs `id` and `text`) → JSON Lines on stdout, one per input line, in order.
+
+    A malformed line yields {"id": …, "error": …} on stdout and a message on stderr; the run goes on.
+    """
+    from jobs.labeller.cli import check_taxonomy_file, run_label
+
+    if check_taxonomy:
+        raise typer.Exit(check_taxonomy_file(console))
+    raise typer.Exit(run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size))
+
+
+models_app = typer.Typer(help="Build the labeller's trained artefacts from installed packages (no downloads).")
+
+
+@models_app.command("build")
+def models_build(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the artefacts are up to date.")] = False,
+) -> None:
+    """Train the labeller's models reproducibly from the corpora shipped in installed packages."""
+    from jobs.labeller.models import build_all
+
+    for line in build_all(force=force, log=console.print):
+        console.print(f"[green]✔[/] {line}")
+
+
+
+# ---------------------------------------------------------------------------------------------
+# enrichment job (jobs/enrich)
+# ---------------------------------------------------------------------------------------------
+def enrich_command(
+    available_now: Annotated[
+        bool, typer.Option("--available-now", help="Process what the raw topic holds now, then stop (default).")
+    ] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep running: low-latency continuous enrichment.")] = False,
+    max_offsets_per_trigger: Annotated[
+        int | None, typer.Option("--max-offsets-per-trigger", min=1, help="Cap on records per micro-batch.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0, help="Stop after this many seconds (default: never).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's figures as JSON.")] = False,
+    checkpoint: Annotated[
+        str, typer.Option(help="Checkpoint name under <state_dir>/checkpoints; a new name starts a replay.")
+    ] = "enrich",
+    starting_offsets: Annotated[
+        str,
+        typer.Option(help='For a new checkpoint: earliest, latest, or JSON {"ecoute.raw.v1": {"0": 1200}}.'),
+    ] = "earliest",
+) -> None:
+    """Enrich ecoute.raw.v1 into Elasticsearch (labeller → Great Expectations gate → upsert), resumably.
+
+    Rejected records go to the quarantine index and the DLQ topic with their reason; per-batch
+    figures go to the job-metrics index. The checkpoint lives under <state_dir>/checkpoints/enrich.
+    """
+    if available_now and follow:
+        raise fail("choose one of --available-now and --follow", code=2)
+    from ecoute.settings import get_settings
+    from jobs.enrich import EnrichError, run_enrichment
+
+    mode = "follow" if follow else "available-now"
+    try:
+        stats = run_enrichment(
+            get_settings(),
+            mode=mode,
+            max_offsets_per_trigger=max_offsets_per_trigger,
+            timeout_s=timeout,
+            checkpoint_name=checkpoint,
+            starting_offsets=starting_offsets,
+        )
+    except EnrichError as exc:
+        raise fail(f"{exc}\nRe-run the same command to resume from the checkpoint.") from None
+    if as_json:
+        out.print_json(json.dumps(stats.as_dict()))
+        return
+    console.print(
+        f"[green]✔[/] enrichment ({mode}): {stats.rows_in} read, {stats.rows_out} stored, "
+        f"{stats.quarantined} quarantined, {stats.batches} batches in {stats.duration_s:.1f}s"
+    )
+
+
+def enrich_data_docs(
+    sample: Annotated[int, typer.Option("--sample", min=1, help="How many stored mentions to validate.")] = 5000,
+) -> None:
+    """Validate a sample of stored mentions with the GX suite and build Great Expectations Data Docs."""
+    from ecoute.settings import get_settings
+    from jobs.validation import build_data_docs
+
+    index = build_data_docs(get_settings(), sample_size=sample)
+    console.print(f"[green]✔[/] Data Docs: {index}")
+
+
+# ---------------------------------------------------------------------------------------------
+# rollups, spikes, alerts, digests (jobs/ + dags/)
+# ---------------------------------------------------------------------------------------------
+spikes_app = typer.Typer(help="The criticism spike detector (jobs/spikes.py).")
+
+
+@spikes_app.command("detect")
+def spikes_detect(
+    file: Annotated[str, typer.Argument(help="CSV with header 'timestamp,value' ('-' reads stdin).")],
+    verbose: Annotated[bool, typer.Option("--details", help="Also print ratio, expected and severity.")] = False,
+) -> None:
+    """Print the timestamp of each bucket at which an alert fires (one line per alert episode)."""
+    from jobs.spikes import SeriesFormatError, read_series_csv, run_detector
+
+    try:
+        if file == "-":
+            timestamps, values, bucket = read_series_csv(sys.stdin, "<stdin>")
+        else:
+            with open(file, encoding="utf-8", newline="") as handle:
+                timestamps, values, bucket = read_series_csv(handle, file)
+    except SeriesFormatError as exc:
+        raise fail(str(exc), code=2) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}", code=2) from None
+    for decision in run_detector(timestamps, values, bucket):
+        if decision.alert:
+            line = decision.timestamp.strftime("%Y-%m-%d %H:%M:%S")
+            if verbose:
+                line += (
+                    f"  observed/expected={decision.ratio:.1f} window={decision.window_minutes}min "
+                    f"severity={decision.severity} p={decision.p_value:.1e}"
+                )
+            print(line)
+
+
+def rollups_command(
+    day_from: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, UTC).")],
+    day_to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive (default: --from).")] = None,
+) -> None:
+    """Recompute the daily rollups of a range of days (safe to re-run: rows are overwritten)."""
+    from ecoute.settings import get_settings
+    from jobs.rollups import compute_daily_rollups
+
+    first = parse_day(day_from, "--from")
+    last = parse_day(day_to, "--to") if day_to else first
+    if last < first:
+        raise fail("--to is before --from", code=2)
+    rows = compute_daily_rollups(get_settings(), first, last)
+    console.print(f"[green]✔[/] {rows} rollup rows written for {first} → {last}")
+
+
+alerts_app = typer.Typer(help="The criticism spike watch: alerts in Elasticsearch, Kafka and by email.")
+
+
+@alerts_app.command("watch")
+def alerts_watch(
+    now: Annotated[str | None, typer.Option(help="Run as if at this time (default: now).")] = None,
+    no_email: Annotated[bool, typer.Option("--no-email", help="Record alerts but send no email.")] = False,
+) -> None:
+    """One run of the spike watch (what the 15-minute DAG does)."""
+    from ecoute.settings import get_settings
+    from jobs.alerts import run_criticism_watch
+
+    at = parse_time(now, "--now") if now else None
+    alerts = run_criticism_watch(get_settings(), now=at, send_email=not no_email)
+    for alert in alerts:
+        sent = f"emailed {alert['email_sent_at']}" if alert.get("email_sent_at") else "not emailed"
+        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})", markup=False, highlight=False)
+    console.print(f"[green]✔[/] {len(alerts)} alert(s) opened or emailed")
+
+
+@alerts_app.command("replay")
+def alerts_replay(
+    start: Annotated[str, typer.Option("--from", help="Start time (e.g. 2026-10-01).")],
+    end: Annotated[str, typer.Option("--to", help="End time, exclusive.")],
+    no_email: Annotated[bool, typer.Option("--no-email", help="Record alerts but send no email.")] = False,
+) -> None:
+    """Replay the spike watch over a past period in one pass (as hourly runs would have)."""
+    from ecoute.settings import get_settings
+    from jobs.alerts import replay_criticism_watch
+
+    alerts = replay_criticism_watch(
+        get_settings(), parse_time(start, "--from"), parse_time(end, "--to"), send_email=not no_email
+    )
+    for alert in alerts:
+        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}", markup=False, highlight=False)
+    console.print(f"[green]✔[/] {len(alerts)} alert episode(s)")
+
+
+def digest_command(
+    day: Annotated[str | None, typer.Option(help="Last day covered (default: yesterday, UTC).")] = None,
+    weekly: Annotated[bool, typer.Option("--weekly", help="The 7 days ending with --day, vs the 7 before.")] = False,
+    no_email: Annotated[bool, typer.Option("--no-email", help="Only write the HTML preview.")] = False,
+) -> None:
+    """Build the team digest (figures vs the previous period, chart, topics, criticism) and email it."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecoute.settings import get_settings
+    from jobs.digest import run_digest
+
+    last = parse_day(day, "--day") if day else (datetime.now(UTC) - timedelta(days=1)).date()
+    result = run_digest(get_settings(), last, period="weekly" if weekly else "daily", send_email=not no_email)
+    console.print(f"[green]✔[/] digest {result['subject']!r}: preview {result['preview']}, sent={result['sent']}")
+
+
+
+
+def report(
+    out_file: Annotated[str, typer.Option("--out", help="Where to write the HTML report.")] = "report.html",
+    day_from: Annotated[
+        str | None, typer.Option("--from", help="First UTC day (default: 29 days before --to).")
+    ] = None,
+    day_to: Annotated[str | None, typer.Option("--to", help="Last UTC day, inclusive (default: today).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    lang: Annotated[str, typer.Option(help="Report language: fr or en.")] = "fr",
+) -> None:
+    """Build a self-contained HTML report (opens offline) from Elasticsearch."""
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    from jobs.report import build_report
+
+    if lang not in ("fr", "en"):
+        raise fail(f"--lang must be fr or en, not {lang!r}", code=2)
+    end = optional_day(day_to, "--to") or datetime.now(UTC).date()
+    start = optional_day(day_from, "--from") or end - timedelta(days=29)
+    if end < start:
+        raise fail(f"--to ({end}) is before --from ({start})", code=2)
+    with console.status("building the report…"):
+        path = run_view(build_report, cli_support.views_settings(), start, end, Path(out_file), lang=lang, channel=channel)
+    console.print(f"[green]✔[/] report {start} → {end} written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("label")(label_command)
+    app.command("enrich")(enrich_command)
+    app.command("enrich-data-docs")(enrich_data_docs)
+    app.command("rollups")(rollups_command)
+    app.command("digest")(digest_command)
+    app.command("report")(report)
+    app.add_typer(models_app, name="models")
+    app.add_typer(spikes_app, name="spikes")
+    app.add_typer(alerts_app, name="alerts")
