@@ -84,6 +84,7 @@ def map_comment(record: dict[str, Any], settings: Settings, post_id: str, page_i
 class FacebookComments(GraphListing, ChildListing):
     """A post's comments and replies (flat with ``filter=stream``), from its saved ``after`` cursor."""
 
+    config: FacebookSettings
     path = "{parent_id}/comments"
 
     def params(self, info: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +111,7 @@ class FacebookComments(GraphListing, ChildListing):
 class FacebookPageStream(GraphListing, PolledStream):
     """One page: its feed over a since/until window, then the comments of each watched post."""
 
+    config: FacebookSettings
     watches = "posts"
     watch_fields = ("after",)
 

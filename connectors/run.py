@@ -19,7 +19,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,12 +48,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Fetched:
-    """One answer of a listing: the records to send, the next page's token, the oldest listing time."""
+    """One answer of a child listing: the body, the records to send, the next page's token."""
 
     body: Any
     records: list[Mapped]
     token: Any
-    oldest: int | None
 
 
 def _mapped(listing: Listing, item: Item) -> Mapped:
@@ -76,7 +75,7 @@ def _keep_new(mapped: Mapped, seen: SeenFilter | None) -> bool:
     return True
 
 
-def _listing(stream: PolledStream, sweep: Sweep) -> Iterator[Page]:
+def _listing(stream: PolledStream, sweep: Sweep) -> Generator[Page, None, bool]:
     """The stream's own listing; returns False when it was unreadable (nothing else to read)."""
     state = sweep.state
     first, token = stream.start(sweep)
@@ -135,7 +134,7 @@ def _child_answers(
             elif _keep_new(mapped, seen):
                 records.append(mapped)
         token = child.paginator.next_token(body)
-        yield Fetched(body, records, token, None)
+        yield Fetched(body, records, token)
         if token is None:
             return
 
