@@ -11,31 +11,39 @@ Public API:
 from __future__ import annotations
 
 import importlib
-import logging
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from connectors.base import ConnectorError, RunStats
 
 if TYPE_CHECKING:
     from connectors.config import ConnectorSettings
+    from connectors.source import Source, SourceFactory
     from ecoute.settings import Settings
 
-log = logging.getLogger(__name__)
 
-# Polled sources: name → module with ``streams(settings, connector_settings) -> list[Stream]``.
-POLLED = {
-    "facebook": "connectors.facebook",
-    "instagram": "connectors.instagram",
-    "youtube": "connectors.youtube",
-    "reddit": "connectors.reddit",
-    "x": "connectors.x",
-    "rss": "connectors.rss",
+def _lazy(module: str, source_class: str) -> SourceFactory:
+    """A factory importing its module only when a run needs it (``ecoute --help`` stays fast)."""
+
+    def factory() -> Source:
+        return getattr(importlib.import_module(module), source_class)()
+
+    factory.__qualname__ = f"{module}.{source_class}"
+    return factory
+
+
+# Polled sources: name → factory of a connectors.source.Source.
+POLLED: dict[str, SourceFactory] = {
+    "facebook": _lazy("connectors.facebook", "FacebookSource"),
+    "instagram": _lazy("connectors.instagram", "InstagramSource"),
+    "youtube": _lazy("connectors.youtube", "YouTubeSource"),
+    "reddit": _lazy("connectors.reddit", "RedditSource"),
+    "x": _lazy("connectors.x", "XSource"),
+    "rss": _lazy("connectors.rss", "RssSource"),
 }
 CONNECTORS = (*POLLED, "webhook", "import")
 
-__all__ = ["CONNECTORS", "ConnectorError", "RunStats", "run_connector"]
+__all__ = ["CONNECTORS", "POLLED", "ConnectorError", "RunStats", "run_connector"]
 
 
 def run_connector(
@@ -52,46 +60,12 @@ def run_connector(
 
     Raises ConnectorError for what a person must fix (missing or expired credentials...).
     """
-    from connectors.base import EventSink, run_streams
-    from connectors.config import load_connector_settings
-    from connectors.http import RetriesExhausted
-    from ecoute.kafka import DeliveryError
-
     if name not in POLLED:
         hint = " (use import_file / `ecoute connect import FILE`)" if name == "import" else ""
         hint = " (use `ecoute connect webhook`, it serves HTTP)" if name == "webhook" else hint
         raise ConnectorError(f"{name!r} is not a polled connector; expected one of {', '.join(POLLED)}{hint}")
-    module = importlib.import_module(POLLED[name])
-    csettings = connector_settings or load_connector_settings(name)
-    source_settings = getattr(csettings, name)
-    stop = stop or threading.Event()
-    total = RunStats(connector=name)
-    streams = module.streams(settings, csettings)  # checks the configuration before touching Kafka
-    sink = EventSink(settings, name)
-    runs = 0
-    try:
-        while True:
-            started = time.perf_counter()
-            try:
-                stats = run_streams(name, streams, settings, sink=sink)
-            except (RetriesExhausted, DeliveryError) as exc:
-                if once:
-                    raise
-                # Checkpoints hold: the next sweep resumes where this one stopped.
-                log.error("%s sweep failed (%s); retrying in %.0fs", name, exc, source_settings.poll_interval_s)
-                stats = RunStats(connector=name)
-            total.add(stats)
-            runs += 1
-            log.info(
-                "%s sweep %d: %d produced, %d dead-lettered in %.1fs",
-                name, runs, stats.produced, stats.dead_lettered, time.perf_counter() - started,
-            )  # fmt: skip
-            if once or stop.is_set() or (max_runs is not None and runs >= max_runs):
-                break
-            if stop.wait(source_settings.poll_interval_s):
-                break
-            streams = module.streams(settings, csettings)
-    finally:
-        sink.close()
-    return total
+    from connectors.config import load_connector_settings
+    from connectors.run import run_polled
 
+    csettings = connector_settings or load_connector_settings(name)
+    return run_polled(name, POLLED[name], settings, once, csettings, stop or threading.Event(), max_runs)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -505,47 +505,6 @@ def run_pages(
         sys.setswitchinterval(switch_interval)
     stats.duration_s = time.perf_counter() - started
     return stats
-
-
-@dataclass
-class Stream:
-    """A stream of one connector: ``pages(state)`` yields pages from the saved state onwards."""
-
-    key: str
-    pages: Callable[[dict[str, Any] | None], Iterator[Page]]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def run_streams(
-    connector: str,
-    streams: Iterable[Stream],
-    settings: Settings,
-    sink: EventSink | None = None,
-) -> RunStats:
-    """Run every stream once from its checkpoint; the checkpoint of a stream is ``<connector>.<key>``."""
-    checkpoints = CheckpointStore(settings.checkpoints_dir)
-    own_sink = sink is None
-    sink = sink or EventSink(settings, connector)
-    total = RunStats(connector=connector)
-    started = time.perf_counter()
-    streams = list(streams)
-    try:
-        for stream in streams:
-            key = f"{connector}.{stream.key}"
-            stats = run_pages(stream.pages(checkpoints.load(key)), sink, checkpoints, key)
-            log.info(
-                "%s: %d produced, %d dead-lettered, %d pages", key, stats.produced, stats.dead_lettered, stats.pages
-            )
-            total.add(stats)
-    finally:
-        for stream in streams:
-            close = stream.extra.get("close")
-            if close is not None:
-                close()
-        if own_sink:
-            sink.close()
-    total.duration_s = time.perf_counter() - started
-    return total
 
 
 # ---------------------------------------------------------------------------------------------

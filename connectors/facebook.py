@@ -14,23 +14,13 @@ per watched post its creation time and comment cursor. It is saved after each ac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import (
-    ConnectorError,
-    Mapped,
-    Page,
-    Stream,
-    build_raw_event,
-    copy_state,
-    epoch_now,
-    epoch_of,
-    map_record,
-)
+from connectors.base import ConnectorError, build_raw_event, epoch_of
 from connectors.config import ConnectorSettings, FacebookSettings
-from connectors.graph import make_graph_client, paginate
-from connectors.http import ApiClient, SkipResource
+from connectors.graph import GraphListing, make_graph_client
+from connectors.http import ApiClient
+from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep, dig
 from ecoute.settings import Settings
 
 POST_FIELDS = (
@@ -91,100 +81,86 @@ def map_comment(record: dict[str, Any], settings: Settings, post_id: str, page_i
     )
 
 
-class FacebookPageStream:
-    """One page: its feed window, then the comments of each watched post."""
+class FacebookComments(GraphListing, ChildListing):
+    """A post's comments and replies (flat with ``filter=stream``), from its saved ``after`` cursor."""
+
+    config: FacebookSettings
+    path = "{parent_id}/comments"
+
+    def params(self, info: dict[str, Any]) -> dict[str, Any]:
+        params = {
+            "filter": "stream",
+            "order": "chronological",
+            "fields": COMMENT_FIELDS,
+            "limit": self.config.page_size,
+        }
+        if info.get("after"):
+            params["after"] = info["after"]
+        return params
+
+    def advance(self, info: dict[str, Any], body: Any, token: Any) -> None:
+        after = dig(body, "paging.cursors.after")
+        if body.get("data") and after:
+            info["after"] = after
+
+    def map(self, record: dict[str, Any], parent_id: str) -> dict[str, Any]:
+        page_id = self.config.page_id or ""
+        return map_comment(record, self.settings, parent_id, page_id, page_id)
+
+
+class FacebookPageStream(GraphListing, PolledStream):
+    """One page: its feed over a since/until window, then the comments of each watched post."""
+
+    config: FacebookSettings
+    watches = "posts"
+    watch_fields = ("after",)
 
     def __init__(self, settings: Settings, config: FacebookSettings, client: ApiClient | None = None):
-        if not config.page_id:
-            raise ConnectorError("facebook: no page id; set ECOUTE_FACEBOOK__PAGE_ID")
-        self.settings = settings
-        self.config = config
-        self.page_id = config.page_id
-        self.client = client or make_graph_client(
-            "facebook", config, config.page_token.get_secret_value() if config.page_token else None, TOKEN_SETTING
-        )
-        self.channel = config.page_id
+        super().__init__(settings, config, client)
+        self.page_id = config.page_id or ""
+        self.key = f"page.{self.page_id}"
+        self.path = f"{self.page_id}/feed"
+        self.children = FacebookComments(settings, config, client)
 
-    def stream(self) -> Stream:
-        return Stream(f"page.{self.page_id}", self.pages)
-
-    def pages(self, saved: dict[str, Any] | None) -> Iterator[Page]:
-        state: dict[str, Any] = copy_state(saved) if saved else {}
-        state.setdefault("posts", {})
-        now = epoch_now()
-        try:
-            yield from self._feed(state, now)
-            yield from self._comments(state, now)
-        finally:
-            self.client.close()
-
-    def _feed(self, state: dict[str, Any], now: int) -> Iterator[Page]:
+    def start(self, sweep: Sweep) -> tuple[dict[str, Any], Any]:
+        state = sweep.state
         window = state.get("window")
         if not window:
-            since = state.get("since") or int(now - self.config.lookback_days * 86400)
-            window = {"since": int(since), "until": now}
+            since = state.get("since") or int(sweep.now - self.config.lookback_days * 86400)
+            window = {"since": int(since), "until": sweep.now}
             state["window"], state["feed_next"] = window, None
-        params = state.get("feed_next") or {
+        first = {
             "fields": POST_FIELDS,
             "since": window["since"],
             "until": window["until"],
             "limit": self.config.page_size,
         }
-        for data, _paging, following in paginate(self.client, f"{self.page_id}/feed", params, self.config.max_pages):
-            records: list[Mapped] = []
-            for post in data:
-                mapped = map_record(
-                    post, lambda p=post: map_post(p, self.settings, self.page_id, self.channel), post.get("id")
-                )
-                records.append(mapped)
-                if mapped.event is not None:
-                    created = epoch_of(post["created_time"])
-                    state["posts"].setdefault(post["id"], {"created": created, "after": None})
-            state["feed_next"] = following
-            if following is None:  # window done: the next sweep starts where this one ended
-                state["since"], state["window"] = window["until"], None
-            yield Page(records, copy_state(state))
-        # If max_pages stopped the loop, feed_next is kept: the next run continues this window.
+        return first, state.get("feed_next")
 
-    def _comments(self, state: dict[str, Any], now: int) -> Iterator[Page]:
-        horizon = now - self.config.lookback_days * 86400
-        for post_id in [p for p, info in state["posts"].items() if info["created"] < horizon]:
-            del state["posts"][post_id]  # old posts are no longer polled for comments
-        for post_id in sorted(state["posts"]):
-            info = state["posts"][post_id]
-            params = {
-                "filter": "stream",
-                "order": "chronological",
-                "fields": COMMENT_FIELDS,
-                "limit": self.config.page_size,
-            }
-            if info.get("after"):
-                params["after"] = info["after"]
-            try:
-                for data, paging, _following in paginate(
-                    self.client, f"{post_id}/comments", params, self.config.max_pages
-                ):
-                    records = [
-                        map_record(
-                            c,
-                            lambda c=c, post_id=post_id: map_comment(
-                                c, self.settings, post_id, self.page_id, self.channel
-                            ),
-                            c.get("id"),
-                        )
-                        for c in data
-                    ]
-                    after = (paging.get("cursors") or {}).get("after")
-                    if data and after:
-                        info["after"] = after
-                    yield Page(records, copy_state(state))
-            except SkipResource:
-                del state["posts"][post_id]  # deleted post: stop polling it
-                yield Page([], copy_state(state))
+    def accept(self, item: Item, event: dict[str, Any], sweep: Sweep) -> bool:
+        sweep.watch(item.record["id"], epoch_of(event["created_at"]))
+        return True
+
+    def advance(self, sweep: Sweep, body: Any, token: Any, done: bool) -> None:
+        # If max_pages stops the sweep, feed_next is kept: the next run continues this window.
+        sweep.state["feed_next"] = token
+        if token is None:  # window done: the next sweep starts where this one ended
+            sweep.state["since"], sweep.state["window"] = sweep.state["window"]["until"], None
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+        return map_post(record, self.settings, self.page_id, self.page_id)
 
 
-def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[Stream]:
-    return [FacebookPageStream(settings, connector_settings.facebook).stream()]
+class FacebookSource(HttpSource):
+    name = "facebook"
+
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = connector_settings.facebook
+        if not config.page_id:
+            raise ConnectorError("facebook: no page id; set ECOUTE_FACEBOOK__PAGE_ID")
+        token = config.page_token.get_secret_value() if config.page_token else None
+        client = self.client(make_graph_client("facebook", config, token, TOKEN_SETTING))
+        return [FacebookPageStream(settings, config, client)]
 
 
-__all__ = ["FacebookPageStream", "map_comment", "map_post", "streams"]
+__all__ = ["FacebookPageStream", "FacebookSource", "map_comment", "map_post"]

@@ -14,13 +14,13 @@ Usage headers (``X-App-Usage``, ``X-Page-Usage``, ``X-Business-Use-Case-Usage``)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from connectors.base import ConnectorError
-from connectors.http import ApiClient, Decision, default_classify, next_params
+from connectors.http import ApiClient, Decision, default_classify
+from connectors.source import Item, Listing, NextLinkPaginator
 
 THROTTLE_CODES = {4, 17, 32, 613, *range(80001, 80015)}
 TRANSIENT_CODES = {1, 2}
@@ -111,19 +111,14 @@ def make_graph_client(name: str, config: Any, token: str | None, token_setting: 
     return ApiClient(name, config, make_classifier(token_setting), params={"access_token": token}, after_response=pace)
 
 
-def paginate(
-    client: ApiClient, path: str, params: dict[str, Any], max_pages: int
-) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any], dict[str, str] | None]]:
-    """(data, paging, params of the next page or None) for each page of a Graph edge."""
-    current: dict[str, Any] | None = params
-    pages = 0
-    while current is not None and pages < max_pages:
-        body = client.get_json(path, current)
-        pages += 1
+class GraphListing(Listing):
+    """A Graph edge: records in ``data`` (an answer without that list stops the run), next pages by link."""
+
+    paginator = NextLinkPaginator()
+
+    def items(self, body: Any, **context: Any) -> list[Item]:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
-            raise ConnectorError(f"{client.name}: {path} answered without a data list")
-        paging = body.get("paging") or {}
-        following = next_params(paging.get("next"))
-        yield data, paging, following
-        current = following
+            name = self.client.name if self.client is not None else "graph"
+            raise ConnectorError(f"{name}: {self.path.format(**context)} answered without a data list")
+        return [Item(record, dict(context)) for record in data]

@@ -11,24 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import (
-    ConnectorError,
-    Mapped,
-    Page,
-    SeenFilter,
-    Stream,
-    build_raw_event,
-    copy_state,
-    epoch_now,
-    epoch_of,
-    map_record,
-)
+from connectors.base import ConnectorError, build_raw_event, epoch_of
 from connectors.config import ConnectorSettings, InstagramSettings
-from connectors.graph import make_graph_client, paginate
-from connectors.http import ApiClient, SkipResource
+from connectors.graph import GraphListing, make_graph_client
+from connectors.http import ApiClient
+from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep
 from ecoute.settings import Settings
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,username,like_count,comments_count"
@@ -36,138 +25,120 @@ COMMENT_FIELDS = "id,text,timestamp,username,from,like_count,replies{id,text,tim
 TOKEN_SETTING = "ECOUTE_INSTAGRAM__ACCESS_TOKEN"
 
 
-class InstagramAccountStream:
+def is_brand(record: dict[str, Any], config: InstagramSettings) -> bool:
+    author = record.get("from") or {}
+    username = author.get("username") or record.get("username")
+    return author.get("id") == config.user_id or bool(config.username and username == config.username)
+
+
+def map_media(media: dict[str, Any], settings: Settings, config: InstagramSettings) -> dict[str, Any]:
+    return build_raw_event(
+        settings,
+        source="instagram",
+        native_id=media["id"],
+        kind="post",
+        channel=config.username or config.user_id,
+        author_native_id=config.user_id,
+        author_name=media.get("username"),
+        author_is_brand=True,
+        text=media.get("caption") or "",
+        url=media.get("permalink"),
+        created_at=media.get("timestamp"),
+        likes=media.get("like_count"),
+        replies=media.get("comments_count"),
+        raw=media,
+    )
+
+
+def map_comment(
+    comment: dict[str, Any], settings: Settings, config: InstagramSettings, media_id: str, parent: str | None
+) -> dict[str, Any]:
+    author = comment.get("from") or {}
+    return build_raw_event(
+        settings,
+        source="instagram",
+        native_id=comment["id"],
+        kind="reply" if parent else "comment",
+        channel=config.username or config.user_id,
+        author_native_id=author.get("id") or comment.get("username"),
+        author_name=author.get("username") or comment.get("username"),
+        author_is_brand=is_brand(comment, config),
+        parent_native_id=parent or media_id,
+        thread_native_id=media_id,
+        text=comment.get("text") or "",
+        created_at=comment.get("timestamp"),
+        likes=comment.get("like_count"),
+        replies=len((comment.get("replies") or {}).get("data") or []) if not parent else None,
+        raw={k: v for k, v in comment.items() if k != "replies"},
+    )
+
+
+class InstagramComments(GraphListing, ChildListing):
+    """A media's comments with their replies nested; re-read when its comments_count changed (or it
+    was not listed), all of one media in one batch; only comments newer than the last seen are sent."""
+
+    config: InstagramSettings
+    path = "{parent_id}/comments"
+    newest_first = True
+    count_field = "comments_count"
+    one_page = True
+
+    def params(self, info: dict[str, Any]) -> dict[str, Any]:
+        return {"fields": COMMENT_FIELDS, "limit": self.config.page_size}
+
+    def records(self, body: Any, parent_id: str) -> list[Item]:
+        records = []
+        for item in self.items(body):
+            comment = item.record
+            records.append(Item(comment, {"media_id": parent_id, "parent": None}))
+            for reply in (comment.get("replies") or {}).get("data") or []:
+                records.append(Item(reply, {"media_id": parent_id, "parent": comment.get("id")}))
+        return records
+
+    def map(self, record: dict[str, Any], media_id: str, parent: str | None) -> dict[str, Any]:
+        return map_comment(record, self.settings, self.config, media_id, parent)
+
+
+class InstagramAccountStream(GraphListing, PolledStream):
+    """The account's media, newest first, down to ``lookback_days``: the ones not seen before are sent."""
+
+    config: InstagramSettings
+    watches = "media"
+    watch_fields = ("comments_count", "seen")
+
     def __init__(self, settings: Settings, config: InstagramSettings, client: ApiClient | None = None):
+        super().__init__(settings, config, client)
+        self.key = f"account.{config.user_id}"
+        self.path = f"{config.user_id}/media"
+        self.children = InstagramComments(settings, config, client)
+
+    def start(self, sweep: Sweep) -> tuple[dict[str, Any], Any]:
+        first = {"fields": MEDIA_FIELDS, "limit": self.config.page_size}
+        if sweep.state.get("media_after"):
+            first["after"] = sweep.state["media_after"]
+        return first, None
+
+    def accept(self, item: Item, event: dict[str, Any], sweep: Sweep) -> bool:
+        created = epoch_of(event["created_at"])
+        if created < sweep.horizon:
+            sweep.stop = True  # older media are no longer watched: the listing ends here
+            return False
+        return sweep.watch(item.record["id"], created, item.record.get("comments_count"))
+
+    def advance(self, sweep: Sweep, body: Any, token: Any, done: bool) -> None:
+        sweep.state["media_after"] = None if done else ((body.get("paging") or {}).get("cursors") or {}).get("after")
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+        return map_media(record, self.settings, self.config)
+
+
+class InstagramSource(HttpSource):
+    name = "instagram"
+
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = connector_settings.instagram
         if not config.user_id:
             raise ConnectorError("instagram: no business account id; set ECOUTE_INSTAGRAM__USER_ID")
-        self.settings = settings
-        self.config = config
-        self.user_id = config.user_id
-        self.client = client or make_graph_client(
-            "instagram", config, config.access_token.get_secret_value() if config.access_token else None, TOKEN_SETTING
-        )
-        self.channel = config.username or config.user_id
-
-    def stream(self) -> Stream:
-        return Stream(f"account.{self.user_id}", self.pages)
-
-    def is_brand(self, record: dict[str, Any]) -> bool:
-        author = record.get("from") or {}
-        username = author.get("username") or record.get("username")
-        return author.get("id") == self.user_id or bool(self.config.username and username == self.config.username)
-
-    def map_media(self, media: dict[str, Any]) -> dict[str, Any]:
-        return build_raw_event(
-            self.settings,
-            source="instagram",
-            native_id=media["id"],
-            kind="post",
-            channel=self.channel,
-            author_native_id=self.user_id,
-            author_name=media.get("username"),
-            author_is_brand=True,
-            text=media.get("caption") or "",
-            url=media.get("permalink"),
-            created_at=media.get("timestamp"),
-            likes=media.get("like_count"),
-            replies=media.get("comments_count"),
-            raw=media,
-        )
-
-    def map_comment(self, comment: dict[str, Any], media_id: str, parent: str | None) -> dict[str, Any]:
-        author = comment.get("from") or {}
-        return build_raw_event(
-            self.settings,
-            source="instagram",
-            native_id=comment["id"],
-            kind="reply" if parent else "comment",
-            channel=self.channel,
-            author_native_id=author.get("id") or comment.get("username"),
-            author_name=author.get("username") or comment.get("username"),
-            author_is_brand=self.is_brand(comment),
-            parent_native_id=parent or media_id,
-            thread_native_id=media_id,
-            text=comment.get("text") or "",
-            created_at=comment.get("timestamp"),
-            likes=comment.get("like_count"),
-            replies=len((comment.get("replies") or {}).get("data") or []) if not parent else None,
-            raw={k: v for k, v in comment.items() if k != "replies"},
-        )
-
-    def pages(self, saved: dict[str, Any] | None) -> Iterator[Page]:
-        state: dict[str, Any] = copy_state(saved) if saved else {}
-        state.setdefault("media", {})
-        horizon = epoch_now() - self.config.lookback_days * 86400
-        try:
-            counts: dict[str, int | None] = {}
-            yield from self._media(state, horizon, counts)
-            yield from self._comments(state, horizon, counts)
-        finally:
-            self.client.close()
-
-    def _media(self, state: dict[str, Any], horizon: float, counts: dict[str, int | None]) -> Iterator[Page]:
-        params = {"fields": MEDIA_FIELDS, "limit": self.config.page_size}
-        if state.get("media_after"):
-            params["after"] = state["media_after"]
-        for data, paging, following in paginate(self.client, f"{self.user_id}/media", params, self.config.max_pages):
-            records: list[Mapped] = []
-            reached_horizon = False
-            for media in data:
-                mapped = map_record(media, lambda m=media: self.map_media(m), media.get("id"))
-                if mapped.event is None:
-                    records.append(mapped)
-                    continue
-                created = epoch_of(mapped.event["created_at"])
-                if created < horizon:
-                    reached_horizon = True
-                    continue
-                counts[media["id"]] = media.get("comments_count")
-                if media["id"] not in state["media"]:
-                    state["media"][media["id"]] = {"created": created, "comments_count": None, "seen": None}
-                    records.append(mapped)
-            done = reached_horizon or following is None
-            state["media_after"] = None if done else (paging.get("cursors") or {}).get("after")
-            yield Page(records, copy_state(state))
-            if done:
-                break
-
-    def _comments(self, state: dict[str, Any], horizon: float, counts: dict[str, int | None]) -> Iterator[Page]:
-        for media_id in [m for m, info in state["media"].items() if info["created"] < horizon]:
-            del state["media"][media_id]
-        for media_id in sorted(state["media"]):
-            info = state["media"][media_id]
-            count = counts.get(media_id)
-            if count is not None and count == info.get("comments_count"):
-                continue  # nothing new on this media
-            seen = SeenFilter(info.get("seen"))
-            records: list[Mapped] = []
-            try:
-                params = {"fields": COMMENT_FIELDS, "limit": self.config.page_size}
-                for data, _paging, _following in paginate(
-                    self.client, f"{media_id}/comments", params, self.config.max_pages
-                ):
-                    for comment in data:
-                        records += self._new(comment, media_id, None, seen)
-                        for reply in (comment.get("replies") or {}).get("data") or []:
-                            records += self._new(reply, media_id, comment.get("id"), seen)
-            except SkipResource:
-                del state["media"][media_id]
-                yield Page([], copy_state(state))
-                continue
-            info["seen"] = seen.state(commit=True)
-            info["comments_count"] = count
-            yield Page(records, copy_state(state))
-
-    def _new(self, comment: dict[str, Any], media_id: str, parent: str | None, seen: SeenFilter) -> list[Mapped]:
-        mapped = map_record(comment, lambda: self.map_comment(comment, media_id, parent), comment.get("id"))
-        if mapped.event is None:
-            return [mapped] if seen.first_failure(mapped.native_id) else []
-        timestamp, item_id = mapped.event["created_at"], mapped.event["id"]
-        if not seen.is_new(timestamp, item_id):
-            return []
-        seen.observe(timestamp, item_id)
-        return [mapped]
-
-
-def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[Stream]:
-    return [InstagramAccountStream(settings, connector_settings.instagram).stream()]
+        token = config.access_token.get_secret_value() if config.access_token else None
+        client = self.client(make_graph_client("instagram", config, token, TOKEN_SETTING))
+        return [InstagramAccountStream(settings, config, client)]

@@ -19,20 +19,10 @@ from typing import Any
 
 import httpx
 
-from connectors.base import (
-    ConnectorError,
-    Mapped,
-    Page,
-    SeenFilter,
-    Stream,
-    build_raw_event,
-    copy_state,
-    epoch_now,
-    epoch_of,
-    map_record,
-)
+from connectors.base import ConnectorError, build_raw_event, epoch_of
 from connectors.config import ConnectorSettings, RedditSettings
 from connectors.http import ApiClient, Decision, SkipResource, default_classify, short_body
+from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep, TokenPaginator
 from ecoute.settings import Settings
 
 SECRET_SETTINGS = "ECOUTE_REDDIT__CLIENT_ID / ECOUTE_REDDIT__CLIENT_SECRET"
@@ -102,159 +92,135 @@ def _author(data: dict[str, Any]) -> tuple[str | None, str | None]:
     return data.get("author_fullname") or name, name
 
 
-class RedditListingStream:
-    def __init__(
-        self, settings: Settings, config: RedditSettings, client: ApiClient, key: str, path: str, params: dict[str, Any]
-    ):
-        self.settings = settings
-        self.config = config
-        self.client = client
-        self.key = key
-        self.path = path
-        self.params = params
-        self.brand = {name.lower() for name in config.brand_usernames}
+def _is_brand(name: str | None, config: RedditSettings) -> bool:
+    return bool(name and name.lower() in {brand.lower() for brand in config.brand_usernames})
 
-    def stream(self) -> Stream:
-        return Stream(self.key, self.pages)
 
-    def map_post(self, data: dict[str, Any]) -> dict[str, Any]:
-        author_id, author_name = _author(data)
-        text = data.get("title") or ""
-        if data.get("selftext"):
-            text = f"{text}\n\n{data['selftext']}"
-        return build_raw_event(
-            self.settings,
-            source="reddit",
-            native_id=data["name"],
-            kind="post",
-            channel=data.get("subreddit_name_prefixed") or self.config.channel,
-            author_native_id=author_id,
-            author_name=author_name,
-            author_is_brand=bool(author_name and author_name.lower() in self.brand),
-            text=text,
-            url=f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else data.get("url"),
-            created_at=data.get("created_utc"),
-            likes=max(0, int(data.get("score") or 0)),
-            replies=data.get("num_comments"),
-            raw=data,
-        )
+def map_post(data: dict[str, Any], settings: Settings, config: RedditSettings) -> dict[str, Any]:
+    author_id, author_name = _author(data)
+    text = data.get("title") or ""
+    if data.get("selftext"):
+        text = f"{text}\n\n{data['selftext']}"
+    return build_raw_event(
+        settings,
+        source="reddit",
+        native_id=data["name"],
+        kind="post",
+        channel=data.get("subreddit_name_prefixed") or config.channel,
+        author_native_id=author_id,
+        author_name=author_name,
+        author_is_brand=_is_brand(author_name, config),
+        text=text,
+        url=f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else data.get("url"),
+        created_at=data.get("created_utc"),
+        likes=max(0, int(data.get("score") or 0)),
+        replies=data.get("num_comments"),
+        raw=data,
+    )
 
-    def map_comment(self, data: dict[str, Any]) -> dict[str, Any]:
-        author_id, author_name = _author(data)
-        parent = data.get("parent_id") or data.get("link_id")
-        return build_raw_event(
-            self.settings,
-            source="reddit",
-            native_id=data["name"],
-            kind="comment" if str(parent).startswith("t3_") else "reply",
-            channel=data.get("subreddit_name_prefixed")
-            or (f"r/{data['subreddit']}" if data.get("subreddit") else self.config.channel),
-            author_native_id=author_id,
-            author_name=author_name,
-            author_is_brand=bool(author_name and author_name.lower() in self.brand),
-            parent_native_id=parent,
-            thread_native_id=data.get("link_id"),
-            text=data.get("body") or "",
-            url=f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else None,
-            created_at=data.get("created_utc"),
-            likes=max(0, int(data.get("score") or 0)),
-            raw={k: v for k, v in data.items() if k != "replies"},
-        )
 
-    def pages(self, saved: dict[str, Any] | None) -> Iterator[Page]:
-        state: dict[str, Any] = copy_state(saved) if saved else {}
-        state.setdefault("posts", {})
-        seen = SeenFilter(state.get("seen"))
-        now = epoch_now()
-        cutoff = (
-            epoch_of(seen.high_water) - self.config.revisit_days * 86400
-            if seen.high_water
-            else now - self.config.lookback_days * 86400
-        )
-        counts: dict[str, int] = {}
-        after = (state.get("sweep") or {}).get("after")
-        for _ in range(self.config.max_pages):
-            params = {**self.params, "limit": min(100, self.config.page_size), "raw_json": 1}
-            if after:
-                params["after"] = after
-            try:
-                body = self.client.get_json(self.path, params)
-            except SkipResource as exc:
-                raise ConnectorError(f"reddit: {self.path} is not readable ({exc})") from None
-            listing = body.get("data") or {} if isinstance(body, dict) else {}
-            records: list[Mapped] = []
-            oldest: float | None = None
-            for child in listing.get("children") or []:
-                data = child.get("data") or {}
-                mapped = map_record(data, lambda d=data: self.map_post(d), data.get("name"))
-                if mapped.event is None:
-                    if seen.first_failure(mapped.native_id):
-                        records.append(mapped)
-                    continue
-                created = epoch_of(mapped.event["created_at"])
-                oldest = created if oldest is None else min(oldest, created)
-                if created >= now - self.config.lookback_days * 86400:
-                    counts[data["name"]] = int(data.get("num_comments") or 0)
-                    state["posts"].setdefault(data["name"], {"created": created, "num_comments": None, "seen": None})
-                if seen.is_new(mapped.event["created_at"], mapped.event["id"]):
-                    seen.observe(mapped.event["created_at"], mapped.event["id"])
-                    records.append(mapped)
-            after = listing.get("after")
-            done = not after or (oldest is not None and oldest < cutoff)
-            state["seen"], state["sweep"] = (
-                (seen.state(commit=True), None) if done else (seen.state(), {"after": after})
-            )
-            yield Page(records, copy_state(state))
-            if done:
-                break
-        if self.config.comments_for_posts:
-            yield from self._comments(state, now, counts)
+def map_comment(data: dict[str, Any], settings: Settings, config: RedditSettings) -> dict[str, Any]:
+    author_id, author_name = _author(data)
+    parent = data.get("parent_id") or data.get("link_id")
+    return build_raw_event(
+        settings,
+        source="reddit",
+        native_id=data["name"],
+        kind="comment" if str(parent).startswith("t3_") else "reply",
+        channel=data.get("subreddit_name_prefixed")
+        or (f"r/{data['subreddit']}" if data.get("subreddit") else config.channel),
+        author_native_id=author_id,
+        author_name=author_name,
+        author_is_brand=_is_brand(author_name, config),
+        parent_native_id=parent,
+        thread_native_id=data.get("link_id"),
+        text=data.get("body") or "",
+        url=f"https://www.reddit.com{data['permalink']}" if data.get("permalink") else None,
+        created_at=data.get("created_utc"),
+        likes=max(0, int(data.get("score") or 0)),
+        raw={k: v for k, v in data.items() if k != "replies"},
+    )
 
-    def _comments(self, state: dict[str, Any], now: int, counts: dict[str, int]) -> Iterator[Page]:
-        horizon = now - self.config.lookback_days * 86400
-        for name in [n for n, info in state["posts"].items() if info["created"] < horizon]:
-            del state["posts"][name]
-        for name in sorted(state["posts"]):
-            info = state["posts"][name]
-            count = counts.get(name)
-            if count is None or count == info.get("num_comments"):
-                continue
-            seen = SeenFilter(info.get("seen"))
-            try:
-                comments = list(self._tree(name))
-            except SkipResource:
-                del state["posts"][name]
-                yield Page([], copy_state(state))
-                continue
-            records: list[Mapped] = []
-            for data in comments:
-                mapped = map_record(data, lambda d=data: self.map_comment(d), data.get("name"))
-                if mapped.event is None:
-                    if seen.first_failure(mapped.native_id):
-                        records.append(mapped)
-                elif seen.is_new(mapped.event["created_at"], mapped.event["id"]):
-                    seen.observe(mapped.event["created_at"], mapped.event["id"])
-                    records.append(mapped)
-            info["seen"], info["num_comments"] = seen.state(commit=True), count
-            yield Page(records, copy_state(state))
+
+class RedditComments(ChildListing):
+    """A post's whole comment tree (``more`` stubs expanded), re-read when its num_comments changed."""
+
+    config: RedditSettings
+    newest_first = True
+    count_field = "num_comments"
+    read_unlisted = False
+    one_page = True
+
+    def fetch(self, parent_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(self._tree(parent_id))
+
+    def records(self, body: Any, parent_id: str) -> list[Item]:
+        return [Item(comment) for comment in body]
+
+    def native_id(self, record: Any) -> Any:
+        return record.get("name")
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+        return map_comment(record, self.settings, self.config)
 
     def _tree(self, post_name: str) -> Iterator[dict[str, Any]]:
         """Every comment of a post, depth first, with ``more`` stubs expanded."""
-        body = self.client.get_json(
-            f"comments/{post_name.removeprefix('t3_')}", {"sort": "new", "limit": 500, "raw_json": 1}
-        )
+        body = self.get(f"comments/{post_name.removeprefix('t3_')}", {"sort": "new", "limit": 500, "raw_json": 1})
         if not isinstance(body, list) or len(body) < 2:
             raise ConnectorError(f"reddit: unexpected comments answer for {post_name}")
         more: list[str] = []
         yield from _walk((body[1].get("data") or {}).get("children") or [], more)
         while more:
             batch, more = more[:100], more[100:]
-            answer = self.client.get_json(
+            answer = self.get(
                 "api/morechildren",
                 {"api_type": "json", "link_id": post_name, "children": ",".join(batch), "raw_json": 1},
             )
             things = ((answer.get("json") or {}).get("data") or {}).get("things") or []
             yield from _walk(things, more, flat=True)
+
+
+class RedditListingStream(PolledStream):
+    """A subreddit's or a search's posts, newest first, with ``after`` fullnames; then their comments."""
+
+    config: RedditSettings
+    paginator = TokenPaginator("data.after", "after")
+    newest_first = True
+    sweep_token = "after"
+    watches = "posts"
+    watch_fields = ("num_comments", "seen")
+
+    def __init__(
+        self, settings: Settings, config: RedditSettings, client: ApiClient, key: str, path: str, params: dict[str, Any]
+    ):
+        super().__init__(settings, config, client)
+        self.key, self.path, self.listing_params = key, path, params
+        self.children = RedditComments(settings, config, client) if config.comments_for_posts else None
+
+    def params(self) -> dict[str, Any]:
+        return {**self.listing_params, "limit": min(100, self.config.page_size), "raw_json": 1}
+
+    def fetch(self, params: dict[str, Any], sweep: Sweep) -> Any:
+        try:
+            return self.get(self.path, params)
+        except SkipResource as exc:
+            raise ConnectorError(f"reddit: {self.path} is not readable ({exc})") from None
+
+    def records(self, body: Any, sweep: Sweep) -> list[Item]:
+        listing = body.get("data") or {} if isinstance(body, dict) else {}
+        return [Item(child.get("data") or {}) for child in listing.get("children") or []]
+
+    def native_id(self, record: Any) -> Any:
+        return record.get("name")
+
+    def accept(self, item: Item, event: dict[str, Any], sweep: Sweep) -> bool:
+        created = epoch_of(event["created_at"])
+        if created >= sweep.horizon:  # watched for new comments while younger than lookback_days
+            sweep.watch(item.record["name"], created, int(item.record.get("num_comments") or 0))
+        return True
+
+    def map(self, record: dict[str, Any]) -> dict[str, Any]:
+        return map_post(record, self.settings, self.config)
 
 
 def _walk(children: list[dict[str, Any]], more: list[str], flat: bool = False) -> Iterator[dict[str, Any]]:
@@ -269,25 +235,28 @@ def _walk(children: list[dict[str, Any]], more: list[str], flat: bool = False) -
                 yield from _walk((replies.get("data") or {}).get("children") or [], more)
 
 
-def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[Stream]:
-    config = connector_settings.reddit
-    if not config.subreddits and not config.query:
-        raise ConnectorError(
-            "reddit: nothing to watch; set ECOUTE_REDDIT__SUBREDDITS (JSON list) or ECOUTE_REDDIT__QUERY"
-        )
-    token = fetch_token(config)
-    client = ApiClient(
-        "reddit", config, classify, headers={"Authorization": f"bearer {token}", "User-Agent": config.user_agent},
-        after_response=pace,
-    )  # fmt: skip
-    result = [
-        RedditListingStream(settings, config, client, f"r.{sub.lower()}", f"r/{sub}/new", {}).stream()
-        for sub in config.subreddits
-    ]
-    if config.query:
-        digest = hashlib.sha256(config.query.encode()).hexdigest()[:12]
-        params = {"q": config.query, "sort": "new", "type": "link"}
-        result.append(RedditListingStream(settings, config, client, f"search.{digest}", "search", params).stream())
-    if result:
-        result[-1].extra["close"] = client.close  # the streams share one client
-    return result
+class RedditSource(HttpSource):
+    name = "reddit"
+
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = connector_settings.reddit
+        if not config.subreddits and not config.query:
+            raise ConnectorError(
+                "reddit: nothing to watch; set ECOUTE_REDDIT__SUBREDDITS (JSON list) or ECOUTE_REDDIT__QUERY"
+            )
+        token = fetch_token(config)
+        client = self.client(  # one client (one token) for every stream of the sweep
+            ApiClient(
+                "reddit", config, classify,
+                headers={"Authorization": f"bearer {token}", "User-Agent": config.user_agent}, after_response=pace,
+            )
+        )  # fmt: skip
+        result: list[PolledStream] = [
+            RedditListingStream(settings, config, client, f"r.{sub.lower()}", f"r/{sub}/new", {})
+            for sub in config.subreddits
+        ]
+        if config.query:
+            digest = hashlib.sha256(config.query.encode()).hexdigest()[:12]
+            params = {"q": config.query, "sort": "new", "type": "link"}
+            result.append(RedditListingStream(settings, config, client, f"search.{digest}", "search", params))
+        return result

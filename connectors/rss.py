@@ -14,25 +14,18 @@ import hashlib
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+import httpx
 
-from connectors.base import (
-    ConnectorError,
-    Mapped,
-    MappingError,
-    Page,
-    Stream,
-    build_raw_event,
-    copy_state,
-    epoch_now,
-    map_record,
-)
+from connectors.base import ConnectorError, MappingError, build_raw_event
 from connectors.config import ConnectorSettings, RssSettings
 from connectors.http import ApiClient, SkipResource
+from connectors.source import HttpSource, Item, PolledStream, Sweep, Unreadable
 from ecoute import events
 from ecoute.settings import Settings
 
@@ -61,17 +54,84 @@ def _entry_time(entry: Any) -> str | None:
     return None
 
 
-class FeedStream:
+@dataclass
+class Feed:
+    response: httpx.Response
+    parsed: Any
+
+    def title(self) -> str | None:
+        return plain_text(self.parsed.feed.get("title")) or None
+
+
+class FeedStream(PolledStream):
+    """One feed, one conditional GET (a 304 costs nothing); its new entries become posts. The
+    checkpoint keeps the validators and the entry ids seen (pruned after ``lookback_days``)."""
+
+    config: RssSettings
+
     def __init__(self, settings: Settings, config: RssSettings, url: str):
-        self.settings = settings
-        self.config = config
+        super().__init__(settings, config)
         self.url = url
+        self.key = f"feed.{hashlib.sha256(url.encode()).hexdigest()[:16]}"
         self.keywords = [word.lower() for word in config.keywords]
 
-    def stream(self) -> Stream:
-        return Stream(f"feed.{hashlib.sha256(self.url.encode()).hexdigest()[:16]}", self.pages)
+    def start(self, sweep: Sweep) -> tuple[dict[str, Any], Any]:
+        sweep.state.setdefault("seen", {})
+        return {}, None
 
-    def map_entry(self, entry: Any, feed_title: str | None) -> dict[str, Any]:
+    def fetch(self, params: dict[str, Any], sweep: Sweep) -> Feed | None:
+        state = sweep.state
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
+        if state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if state.get("modified"):
+            headers["If-Modified-Since"] = state["modified"]
+        with ApiClient("rss", self.config, base_url="") as client:
+            try:
+                response = client.request("GET", self.url, headers=headers)
+            except SkipResource as exc:
+                raise Unreadable(self.url, f"feed not found: {exc}") from None
+        if response.status_code == 304:
+            return None
+        parsed = feedparser.parse(
+            response.content, response_headers={k.lower(): v for k, v in response.headers.items()}
+        )
+        if parsed.bozo and not parsed.entries:
+            reason = f"parse: feed unreadable ({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})"
+            raise Unreadable(response.content, reason[:1000])
+        return Feed(response, parsed)
+
+    def records(self, body: Feed | None, sweep: Sweep) -> Iterator[Item]:
+        """The entries not seen before (that name a keyword, when keywords are set), noted as seen."""
+        if body is None:
+            return
+        seen: dict[str, int] = sweep.state["seen"]
+        feed_title = body.title()
+        for entry in body.parsed.entries:
+            key = entry_key(entry)
+            if key and key in seen:
+                continue
+            text = f"{entry.get('title', '')} {entry.get('summary', '')}".lower()
+            if self.keywords and not any(word in text for word in self.keywords):
+                continue
+            if key:
+                seen[key] = sweep.now
+            yield Item(entry, {"feed_title": feed_title}, original=dict(entry))
+
+    def native_id(self, record: Any) -> Any:
+        return entry_key(record)
+
+    def advance(self, sweep: Sweep, body: Feed | None, token: Any, done: bool) -> None:
+        if body is None:  # 304 Not Modified: validators and ids stay
+            return
+        state = sweep.state
+        current = {key for key in map(entry_key, body.parsed.entries) if key}
+        horizon = sweep.now - self.config.lookback_days * 86400
+        state["seen"] = {k: t for k, t in state["seen"].items() if t >= horizon or k in current}
+        state["etag"] = body.response.headers.get("etag")
+        state["modified"] = body.response.headers.get("last-modified")
+
+    def map(self, entry: Any, feed_title: str | None) -> dict[str, Any]:
         key = entry_key(entry)
         if key is None:
             raise MappingError("entry without id, link or title")
@@ -100,56 +160,12 @@ class FeedStream:
             },
         )
 
-    def pages(self, saved: dict[str, Any] | None) -> Iterator[Page]:
-        state: dict[str, Any] = copy_state(saved) if saved else {}
-        seen: dict[str, int] = state.setdefault("seen", {})
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
-        if state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if state.get("modified"):
-            headers["If-Modified-Since"] = state["modified"]
-        with ApiClient("rss", self.config, base_url="") as client:
-            try:
-                response = client.request("GET", self.url, headers=headers)
-            except SkipResource as exc:
-                yield Page([Mapped(self.url, reason=f"feed not found: {exc}")], None)
-                return
-        if response.status_code == 304:
-            yield Page([], copy_state(state))
-            return
-        parsed = feedparser.parse(
-            response.content, response_headers={k.lower(): v for k, v in response.headers.items()}
-        )
-        if parsed.bozo and not parsed.entries:
-            reason = f"parse: feed unreadable ({type(parsed.bozo_exception).__name__}: {parsed.bozo_exception})"
-            yield Page([Mapped(response.content, reason=reason[:1000])], None)
-            return
-        feed_title = plain_text(parsed.feed.get("title")) or None
-        records: list[Mapped] = []
-        now = epoch_now()
-        current = set()
-        for entry in parsed.entries:
-            key = entry_key(entry)
-            if key:
-                current.add(key)
-            if key and key in seen:
-                continue
-            text = f"{entry.get('title', '')} {entry.get('summary', '')}".lower()
-            if self.keywords and not any(word in text for word in self.keywords):
-                continue
-            mapped = map_record(dict(entry), lambda e=entry: self.map_entry(e, feed_title), key)
-            records.append(mapped)
-            if key:
-                seen[key] = now
-        horizon = now - self.config.lookback_days * 86400
-        state["seen"] = {k: t for k, t in seen.items() if t >= horizon or k in current}
-        state["etag"] = response.headers.get("etag")
-        state["modified"] = response.headers.get("last-modified")
-        yield Page(records, copy_state(state))
 
+class RssSource(HttpSource):
+    name = "rss"
 
-def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[Stream]:
-    config = connector_settings.rss
-    if not config.feeds:
-        raise ConnectorError("rss: no feeds; set ECOUTE_RSS__FEEDS to a JSON list of feed URLs")
-    return [FeedStream(settings, config, url).stream() for url in config.feeds]
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = connector_settings.rss
+        if not config.feeds:
+            raise ConnectorError("rss: no feeds; set ECOUTE_RSS__FEEDS to a JSON list of feed URLs")
+        return [FeedStream(settings, config, url) for url in config.feeds]

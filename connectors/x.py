@@ -11,16 +11,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from connectors.base import ConnectorError, Page, Stream, build_raw_event, copy_state, map_record
+from connectors.base import ConnectorError, build_raw_event
 from connectors.config import ConnectorSettings, XSettings
 from connectors.http import ApiClient, Decision, default_classify, short_body
+from connectors.source import HttpSource, Item, PolledStream, Sweep, TokenPaginator, dig
 from ecoute import events
 from ecoute.settings import Settings
 
@@ -50,26 +51,42 @@ def snowflake_time(tweet_id: str) -> float:
     return ((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000
 
 
-class XSearchStream:
+class XSearchStream(PolledStream):
+    """Recent search, newest first; a sweep's parameters are frozen in the checkpoint until it ends."""
+
+    config: XSettings
+    path = "tweets/search/recent"
+    paginator = TokenPaginator("meta.next_token", "next_token")
+
     def __init__(self, settings: Settings, config: XSettings, client: ApiClient | None = None):
-        if not config.query:
-            raise ConnectorError("x: no search query; set ECOUTE_X__QUERY (e.g. '\"MaMarque\" -is:retweet')")
-        if not config.bearer_token and client is None:
-            raise ConnectorError(f"x: no bearer token; set {TOKEN_SETTING}")
-        self.settings = settings
-        self.config = config
+        super().__init__(settings, config, client)
         self.brand = set(config.brand_user_ids)
-        self.client = client or ApiClient(
-            "x", config, classify,
-            headers={"Authorization": f"Bearer {config.bearer_token.get_secret_value()}"} if config.bearer_token else None,
-        )  # fmt: skip
+        self.key = f"search.{hashlib.sha256((config.query or '').encode()).hexdigest()[:12]}"
 
-    def stream(self) -> Stream:
-        import hashlib
+    def start(self, sweep: Sweep) -> tuple[dict[str, Any], Any]:
+        state = sweep.state
+        state["sweep"] = state.get("sweep") or {
+            "params": self._sweep_params(state.get("since_id")),
+            "next_token": None,
+            "newest_id": None,
+        }
+        return state["sweep"]["params"], state["sweep"]["next_token"]
 
-        return Stream(f"search.{hashlib.sha256((self.config.query or '').encode()).hexdigest()[:12]}", self.pages)
+    def records(self, body: Any, sweep: Sweep) -> list[Item]:
+        users = {u["id"]: u for u in (body.get("includes") or {}).get("users") or [] if "id" in u}
+        return self.items(body, users=users)
 
-    def map_tweet(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def advance(self, sweep: Sweep, body: Any, token: Any, done: bool) -> None:
+        state, sweep_state = sweep.state, sweep.state["sweep"]
+        newest = dig(body, "meta.newest_id")
+        if newest and not sweep_state["newest_id"]:
+            sweep_state["newest_id"] = newest  # the first page holds the newest tweet
+        sweep_state["next_token"] = token
+        if done:
+            state["since_id"] = sweep_state["newest_id"] or state.get("since_id")
+            state["sweep"] = None
+
+    def map(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> dict[str, Any]:
         author = users.get(tweet.get("author_id") or "", {})
         replied_to = next(
             (r["id"] for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
@@ -114,36 +131,15 @@ class XSearchStream:
             params["start_time"] = events.to_rfc3339(datetime.fromtimestamp(start, UTC))
         return params
 
-    def pages(self, saved: dict[str, Any] | None) -> Iterator[Page]:
-        state: dict[str, Any] = copy_state(saved) if saved else {}
-        sweep = state.get("sweep") or {
-            "params": self._sweep_params(state.get("since_id")),
-            "next_token": None,
-            "newest_id": None,
-        }
-        state["sweep"] = sweep
-        try:
-            for _ in range(self.config.max_pages):
-                params = {**sweep["params"], **({"next_token": sweep["next_token"]} if sweep["next_token"] else {})}
-                body = self.client.get_json("tweets/search/recent", params)
-                users = {u["id"]: u for u in (body.get("includes") or {}).get("users") or [] if "id" in u}
-                records = [
-                    map_record(tweet, lambda t=tweet, u=users: self.map_tweet(t, u), tweet.get("id"))
-                    for tweet in body.get("data") or []
-                ]
-                meta = body.get("meta") or {}
-                if meta.get("newest_id") and not sweep["newest_id"]:
-                    sweep["newest_id"] = meta["newest_id"]  # the first page holds the newest tweet
-                sweep["next_token"] = meta.get("next_token")
-                if not sweep["next_token"]:
-                    state["since_id"] = sweep["newest_id"] or state.get("since_id")
-                    state["sweep"] = None
-                yield Page(records, copy_state(state))
-                if state["sweep"] is None:
-                    break
-        finally:
-            self.client.close()
 
+class XSource(HttpSource):
+    name = "x"
 
-def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[Stream]:
-    return [XSearchStream(settings, connector_settings.x).stream()]
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = connector_settings.x
+        if not config.query:
+            raise ConnectorError("x: no search query; set ECOUTE_X__QUERY (e.g. '\"MaMarque\" -is:retweet')")
+        if not config.bearer_token:
+            raise ConnectorError(f"x: no bearer token; set {TOKEN_SETTING}")
+        headers = {"Authorization": f"Bearer {config.bearer_token.get_secret_value()}"}
+        return [XSearchStream(settings, config, self.client(ApiClient("x", config, classify, headers=headers)))]

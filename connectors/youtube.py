@@ -21,20 +21,10 @@ from typing import Any
 
 import httpx
 
-from connectors.base import (
-    ConnectorError,
-    Mapped,
-    Page,
-    SeenFilter,
-    Stream,
-    build_raw_event,
-    copy_state,
-    epoch_now,
-    epoch_of,
-    map_record,
-)
+from connectors.base import ConnectorError, build_raw_event
 from connectors.config import ConnectorSettings, YouTubeSettings
 from connectors.http import ApiClient, Decision, SkipResource, default_classify
+from connectors.source import HttpSource, Item, PolledStream, Sweep, TokenPaginator, dig
 from ecoute.settings import Settings
 
 KEY_SETTING = "ECOUTE_YOUTUBE__API_KEY"
@@ -74,25 +64,57 @@ def classify(response: httpx.Response) -> Decision:
     return Decision("fatal", message)
 
 
-class YouTubeChannelStream:
+class YouTubeChannelStream(PolledStream):
+    """Comment threads on the channel's videos, newest first, with all their replies."""
+
+    config: YouTubeSettings
+    path = "commentThreads"
+    paginator = TokenPaginator("nextPageToken", "pageToken")
+    newest_first = True
+    sweep_token = "page_token"
+    replies_paginator = TokenPaginator("nextPageToken", "pageToken")
+
     def __init__(self, settings: Settings, config: YouTubeSettings, client: ApiClient | None = None):
-        if not config.channel_id:
-            raise ConnectorError("youtube: no channel id; set ECOUTE_YOUTUBE__CHANNEL_ID")
-        if not config.api_key and client is None:
-            raise ConnectorError(f"youtube: no API key; set {KEY_SETTING}")
-        self.settings = settings
-        self.config = config
-        self.channel_id = config.channel_id
-        # The key goes in a header (Google accepts X-Goog-Api-Key), not in URLs that proxies log.
-        self.client = client or ApiClient(
-            "youtube", config, classify,
-            headers={"X-Goog-Api-Key": config.api_key.get_secret_value()} if config.api_key else None,
-        )  # fmt: skip
+        super().__init__(settings, config, client)
+        self.channel_id = config.channel_id or ""
+        self.key = f"channel.{self.channel_id}"
 
-    def stream(self) -> Stream:
-        return Stream(f"channel.{self.channel_id}", self.pages)
+    def params(self) -> dict[str, Any]:
+        return {
+            "part": "snippet,replies",
+            "allThreadsRelatedToChannelId": self.channel_id,
+            "order": "time",
+            "textFormat": "plainText",
+            "maxResults": min(100, self.config.page_size),
+        }
 
-    def map_comment(self, comment: dict[str, Any], video_id: str, kind: str, replies: Any = None) -> dict[str, Any]:
+    def records(self, body: Any, sweep: Sweep) -> Iterator[Item]:
+        """Each thread's top comment, then its replies (all of them when the thread holds only the first 5)."""
+        for thread in body.get("items") or []:
+            snippet = thread.get("snippet") or {}
+            video_id = snippet.get("videoId")
+            top = snippet.get("topLevelComment") or {}
+            total = snippet.get("totalReplyCount")
+            yield Item(top, {"video_id": video_id, "kind": "comment", "replies": total}, original=thread)
+            replies = (thread.get("replies") or {}).get("comments") or []
+            if isinstance(total, int) and total > len(replies):
+                with contextlib.suppress(SkipResource):
+                    replies = list(self._all_replies(thread.get("id") or top.get("id")))
+            for reply in replies:
+                yield Item(reply, {"video_id": video_id, "kind": "reply"})
+
+    def _all_replies(self, parent_id: str) -> Iterator[dict[str, Any]]:
+        params = {"part": "snippet", "parentId": parent_id, "maxResults": 100, "textFormat": "plainText"}
+        for body in self.answers("comments", params, self.replies_paginator):
+            yield from body.get("items") or []
+
+    def listed_at(self, item: Item, event: dict[str, Any] | None) -> Any:
+        # Threads are listed by their top comment's time (replies do not move them).
+        if item.context["kind"] != "comment":
+            return None
+        return dig(item.original, "snippet.topLevelComment.snippet.publishedAt")
+
+    def map(self, comment: dict[str, Any], video_id: str, kind: str, replies: Any = None) -> dict[str, Any]:
         snippet = comment["snippet"]
         author = (snippet.get("authorChannelId") or {}).get("value")
         parent = snippet.get("parentId") if kind == "reply" else video_id
@@ -115,90 +137,21 @@ class YouTubeChannelStream:
             raw=comment,
         )
 
-    def pages(self, saved: dict[str, Any] | None) -> Iterator[Page]:
-        state: dict[str, Any] = copy_state(saved) if saved else {}
-        sweep = state.get("sweep") or {"page_token": None}
-        seen = SeenFilter(state.get("seen"))
-        if seen.high_water:
-            cutoff = epoch_of(seen.high_water) - self.config.revisit_days * 86400
-        else:
-            cutoff = epoch_now() - self.config.lookback_days * 86400
-        params: dict[str, Any] = {
-            "part": "snippet,replies",
-            "allThreadsRelatedToChannelId": self.channel_id,
-            "order": "time",
-            "textFormat": "plainText",
-            "maxResults": min(100, self.config.page_size),
-        }
-        page_token = sweep.get("page_token")
-        try:
-            for _ in range(self.config.max_pages):
-                body = self.client.get_json(
-                    "commentThreads", {**params, **({"pageToken": page_token} if page_token else {})}
-                )
-                records: list[Mapped] = []
-                oldest: int | None = None
-                for thread in body.get("items") or []:
-                    records += self._thread(thread, seen)
-                    published = (
-                        ((thread.get("snippet") or {}).get("topLevelComment") or {})
-                        .get("snippet", {})
-                        .get("publishedAt")
-                    )
-                    if published:
-                        with contextlib.suppress(ValueError):
-                            oldest = min(oldest or 2**62, epoch_of(published))
-                page_token = body.get("nextPageToken")
-                done = page_token is None or (oldest is not None and oldest < cutoff)
-                if done:
-                    state["seen"], state["sweep"] = seen.state(commit=True), None
-                else:
-                    state["seen"], state["sweep"] = seen.state(), {"page_token": page_token}
-                yield Page(records, copy_state(state))
-                if done:
-                    break
-        finally:
-            self.client.close()
 
-    def _new(self, mapped: Mapped, seen: SeenFilter) -> list[Mapped]:
-        if mapped.event is None:
-            return [mapped] if seen.first_failure(mapped.native_id) else []
-        if not seen.is_new(mapped.event["created_at"], mapped.event["id"]):
-            return []
-        seen.observe(mapped.event["created_at"], mapped.event["id"])
-        return [mapped]
+class YouTubeSource(HttpSource):
+    name = "youtube"
 
-    def _thread(self, thread: dict[str, Any], seen: SeenFilter) -> list[Mapped]:
-        snippet = thread.get("snippet") or {}
-        video_id = snippet.get("videoId")
-        top = snippet.get("topLevelComment") or {}
-        total = snippet.get("totalReplyCount")
-        records = self._new(
-            map_record(thread, lambda: self.map_comment(top, video_id, "comment", total), top.get("id")), seen
-        )
-        replies = (thread.get("replies") or {}).get("comments") or []
-        if isinstance(total, int) and total > len(replies):
-            with contextlib.suppress(SkipResource):
-                replies = list(self._all_replies(thread.get("id") or top.get("id")))
-        for reply in replies:
-            records += self._new(
-                map_record(reply, lambda r=reply: self.map_comment(r, video_id, "reply"), reply.get("id")), seen
-            )
-        return records
-
-    def _all_replies(self, parent_id: str) -> Iterator[dict[str, Any]]:
-        token = None
-        for _ in range(self.config.max_pages):
-            params = {"part": "snippet", "parentId": parent_id, "maxResults": 100, "textFormat": "plainText"}
-            body = self.client.get_json("comments", {**params, **({"pageToken": token} if token else {})})
-            yield from body.get("items") or []
-            token = body.get("nextPageToken")
-            if not token:
-                return
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = connector_settings.youtube
+        if not config.channel_id:
+            raise ConnectorError("youtube: no channel id; set ECOUTE_YOUTUBE__CHANNEL_ID")
+        if not config.api_key:
+            raise ConnectorError(f"youtube: no API key; set {KEY_SETTING}")
+        # The key goes in a header (Google accepts X-Goog-Api-Key), not in URLs that proxies log.
+        headers = {"X-Goog-Api-Key": config.api_key.get_secret_value()}
+        return [
+            YouTubeChannelStream(settings, config, self.client(ApiClient("youtube", config, classify, headers=headers)))
+        ]
 
 
-def streams(settings: Settings, connector_settings: ConnectorSettings) -> list[Stream]:
-    return [YouTubeChannelStream(settings, connector_settings.youtube).stream()]
-
-
-__all__ = ["YouTubeChannelStream", "classify", "streams"]
+__all__ = ["YouTubeChannelStream", "YouTubeSource", "classify"]

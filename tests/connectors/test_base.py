@@ -14,6 +14,7 @@ from connectors.base import (
     SeenFilter,
     build_raw_event,
     contract_errors,
+    epoch_of,
     parse_bool,
     parse_count,
     parse_time,
@@ -204,3 +205,80 @@ def test_prefetch_keeps_order_propagates_errors_and_closes_the_source():
     assert next(stream).state["n"] == 0
     stream.close()  # the consumer stops early (crash, Ctrl-C): the reader stops and closes the source
     assert closed == [True, True, True]
+
+
+def test_a_declared_stream_is_paged_bookmarked_deduped_by_the_run_loop(httpserver):
+    """The README's declarative stream, over real HTTP (no broker): the run loop pages, bookmarks
+    mid-sweep, keeps newest-first items new only once, and dead-letters a bad record only once."""
+    from typing import Any
+
+    from connectors.config import HttpSourceSettings
+    from connectors.http import ApiClient
+    from connectors.run import stream_pages
+    from connectors.source import ChildListing, PolledStream, Sweep, TokenPaginator
+
+    page1 = {
+        "items": [
+            {"id": "1", "created_at": "2026-12-01T10:00:00Z", "replies": 2},
+            {"id": "2", "created_at": "2026-11-30T10:00:00Z", "replies": 0},
+        ],
+        "meta": {"next": "p2"},
+    }
+    page2 = {"items": [{"id": "3", "created_at": "2026-11-29T10:00:00Z", "replies": 0}, {"id": "bad"}]}
+    replies = {"data": [{"id": "1r", "created_at": "2026-12-01T11:00:00Z"}]}
+    httpserver.expect_request(
+        "/threads", query_string={"order": "newest", "limit": "2", "cursor": "p2"}
+    ).respond_with_json(page2)
+    httpserver.expect_request("/threads").respond_with_json(page1)
+    httpserver.expect_request("/threads/1/replies").respond_with_json(replies)
+    httpserver.expect_request("/threads/2/replies").respond_with_json({"data": []})
+    httpserver.expect_request("/threads/3/replies").respond_with_json({"data": []})
+
+    class Replies(ChildListing):
+        path = "threads/{parent_id}/replies"
+        count_field = "replies"
+        newest_first = True
+        one_page = True
+
+        def map(self, record: dict[str, Any], parent_id: str) -> dict[str, Any]:
+            return build_raw_event(SETTINGS, source="import", native_id=record["id"], kind="comment",
+                                   parent_native_id=parent_id, channel="c", author_native_id=None, text="",
+                                   created_at=record.get("created_at"))  # fmt: skip
+
+    class Threads(PolledStream):
+        key = "threads"
+        path = "threads"
+        paginator = TokenPaginator("meta.next", "cursor")
+        records_path = "items"
+        newest_first = True
+        watches = "threads"
+        watch_fields = ("replies", "seen")
+
+        def params(self) -> dict[str, Any]:
+            return {"order": "newest", "limit": self.config.page_size}
+
+        def accept(self, item: Any, event: dict[str, Any], sweep: Sweep) -> bool:
+            sweep.watch(item.record["id"], epoch_of(event["created_at"]), item.record.get("replies"))
+            return True
+
+        def map(self, record: dict[str, Any]) -> dict[str, Any]:
+            return build_raw_event(SETTINGS, source="import", native_id=record["id"], kind="post", channel="c",
+                                   author_native_id=None, text="", created_at=record.get("created_at"))  # fmt: skip
+
+    config = HttpSourceSettings(
+        base_url=httpserver.url_for("/"), page_size=2, lookback_days=36500, max_retries=0, backoff_base_s=0.01
+    )
+    with ApiClient("forum", config) as client:
+        stream = Threads(SETTINGS, config, client)
+        stream.children = Replies(SETTINGS, config, client)
+        first = list(stream_pages(stream, None))
+        sent = [[record.event["id"] if record.event else record.reason for record in page.records] for page in first]
+        assert sent[:2] == [["import:1", "import:2"], ["import:3", "mapping: created_at is missing"]]
+        assert first[0].state["sweep"] == {"page_token": "p2"} and first[1].state["sweep"] is None
+        assert first[1].state["seen"]["high_water"] == "2026-12-01T10:00:00Z"
+        assert sent[2:] == [["import:1r"], [], []]  # each watched thread's replies, one batch per thread
+        assert first[-1].state["threads"]["1"]["replies"] == 2
+        requests = len(httpserver.log)
+        again = list(stream_pages(stream, first[-1].state))
+    assert [record for page in again for record in page.records] == []  # nothing new, the bad record not re-sent
+    assert [request.path for request, _ in httpserver.log[requests:]] == ["/threads", "/threads"]  # counts unchanged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 
@@ -239,3 +240,29 @@ def test_token_never_reaches_our_logs(settings, fake_api, fast_http, caplog):
     ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]  # werkzeug = the fake Graph server
     assert any(r.name.startswith("connectors") for r in ours)
     assert not [r.getMessage() for r in ours if TOKEN in r.getMessage()]
+
+
+def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
+    # The exact file the connector wrote mid-window (after feed page 1) before the framework refactor.
+    legacy = {
+        "posts": {P1: {"created": 1714636800, "after": CURSOR_811_1}, P2: {"created": 1714588200, "after": None}},
+        "window": {"since": 1714000000, "until": 1714700000},
+        "feed_next": {"fields": "id,message", "limit": "2", "since": "1714000000", "until": "1714700000",
+                      "after": "QVFIUkZAHU0F6dWZAB"},
+        "saved_at": "2024-05-03T10:00:00Z",
+    }  # fmt: skip
+    settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    (settings.checkpoints_dir / f"facebook.page.{PAGE}.json").write_text(json.dumps(legacy))
+    serve_page(fake_api)
+    stats = run_connector("facebook", settings, connector_settings=fb_config(fake_api, fast_http))
+    feed_calls = [call[1] for call in fake_api.calls if call[0] == f"/v21.0/{PAGE}/feed"]
+    assert [call.get("after") for call in feed_calls] == ["QVFIUkZAHU0F6dWZAB"]  # page 2 only
+    assert feed_calls[0]["fields"] == "id,message" and feed_calls[0]["since"] == "1714000000"
+    first_811 = next(call[1] for call in fake_api.calls if call[0] == f"/v21.0/{P1}/comments")
+    assert first_811.get("after") == CURSOR_811_1  # the saved comment cursor, not the first page again
+    assert (stats.produced, stats.dead_lettered) == (3, 2)
+    ids = {event["id"] for event in raw_events(settings)}
+    assert f"facebook:{P1}" not in ids and f"facebook:{P3}" in ids
+    state = CheckpointStore(settings.checkpoints_dir).load(f"facebook.page.{PAGE}")
+    assert state["window"] is None and state["since"] == 1714700000 and state["feed_next"] is None
+    assert state["posts"][P1]["after"] == CURSOR_811_LAST and set(state["posts"]) == {P1, P2, P3}

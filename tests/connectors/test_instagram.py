@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from connectors import run_connector
-from connectors.base import ConnectorError
+from connectors.base import CheckpointStore, ConnectorError
 from connectors.config import ConnectorSettings, InstagramSettings
 from ecoute import events
 from tests.connectors.conftest import dead_letters, raw_events
@@ -92,3 +93,27 @@ def test_expired_token(settings, fake_api, fast_http):
     fake_api.add(f"/v21.0/{USER}/media", "facebook/error_expired_token.json")
     with pytest.raises(ConnectorError, match="ECOUTE_INSTAGRAM__ACCESS_TOKEN"):
         run_connector("instagram", settings, connector_settings=ig_config(fake_api, fast_http))
+
+
+def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
+    # Mid-sweep file of the pre-refactor connector: media page 1 acknowledged, its cursor saved.
+    legacy = {
+        "media": {
+            M1: {"created": 1714726800, "comments_count": None, "seen": None},
+            M2: {"created": 1714669200, "comments_count": None, "seen": None},
+        },
+        "media_after": "QVFIUjBfUHhm",
+        "saved_at": "2024-05-03T13:00:00Z",
+    }
+    settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    (settings.checkpoints_dir / f"instagram.account.{USER}.json").write_text(json.dumps(legacy))
+    serve(fake_api)
+    stats = run_connector("instagram", settings, connector_settings=ig_config(fake_api, fast_http))
+    media_calls = [call[1] for call in fake_api.calls if call[0] == f"/v21.0/{USER}/media"]
+    assert [call.get("after") for call in media_calls] == ["QVFIUjBfUHhm"]
+    assert "comments_count" in media_calls[0]["fields"]  # our fields, with the saved cursor
+    assert f"instagram:{M1}" not in {event["id"] for event in raw_events(settings)}
+    assert fake_api.count(f"/v21.0/{M1}/comments") == 1 and stats.produced == 2
+    state = CheckpointStore(settings.checkpoints_dir).load(f"instagram.account.{USER}")
+    assert state["media_after"] is None and state["media"][M1]["comments_count"] is None
+    assert state["media"][M1]["seen"]["high_water"] is not None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 
 import pytest
 from pydantic import SecretStr
 
 from connectors import run_connector
-from connectors.base import ConnectorError
+from connectors.base import CheckpointStore, ConnectorError
 from connectors.config import ConnectorSettings, RedditSettings
 from ecoute import events
 from tests.connectors.conftest import dead_letters, raw_events
@@ -103,3 +104,30 @@ def test_search_listing_for_brand_mentions(settings, fake_api, fast_http):
     search = next(call for call in fake_api.calls if call[0] == "/search")[1]
     assert (search["q"], search["sort"], search["type"], search["limit"]) == ("MaMarque", "new", "link", "100")
     assert [event["id"] for event in raw_events(settings)] == ["reddit:t3_1cxa999"]
+
+
+def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
+    # Mid-sweep file of the pre-refactor connector: listing page 1 acknowledged, its posts watched.
+    seen = {"high_water": None, "ids_at_high_water": [], "pending_high_water": "2024-05-03T08:00:00Z",
+            "pending_ids": ["reddit:t3_1cxb001"], "dead": []}  # fmt: skip
+    legacy = {
+        "posts": {
+            "t3_1cxb001": {"created": 1714723200, "num_comments": None, "seen": None},
+            "t3_1cxb002": {"created": 1714636800, "num_comments": None, "seen": None},
+        },
+        "seen": seen,
+        "sweep": {"after": "t3_1cxb002"},
+        "saved_at": "2024-05-03T13:00:00Z",
+    }
+    settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    (settings.checkpoints_dir / "reddit.r.france.json").write_text(json.dumps(legacy))
+    serve(fake_api)
+    stats = run_connector("reddit", settings, connector_settings=rd_config(fake_api, fast_http))
+    listing = [call[1] for call in fake_api.calls if call[0] == "/r/france/new"]
+    assert [call.get("after") for call in listing] == ["t3_1cxb002"]
+    # Posts of page 1 were not listed again this sweep: their comments wait for the next full sweep.
+    assert fake_api.count("/comments/1cxb001") == 0 and fake_api.count("/comments/1cxa999") == 1
+    assert [event["id"] for event in raw_events(settings)] == ["reddit:t3_1cxa999"] and stats.produced == 1
+    state = CheckpointStore(settings.checkpoints_dir).load("reddit.r.france")
+    assert state["sweep"] is None and state["seen"]["high_water"] == "2024-05-03T08:00:00Z"
+    assert state["posts"]["t3_1cxa999"]["num_comments"] == 0 and state["posts"]["t3_1cxb001"]["seen"] is None

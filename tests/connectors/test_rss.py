@@ -102,3 +102,27 @@ def test_cli_connect_rss_once_reads_credentials_and_feeds_from_environment(setti
     assert run.returncode == 0, run.stderr[-2000:]
     assert "rss: 3 produced, 0 dead-lettered" in run.stdout
     assert len(raw_events(settings)) == 3
+
+
+def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
+    import hashlib
+    import json
+    import time
+
+    from connectors.base import CheckpointStore
+
+    url = fake_api.url("/economie/rss.xml")
+    known = "ae13639e703031de80f2c184c8663b77"  # the recall article, already sent before the refactor
+    legacy = {"seen": {known: int(time.time()) - 3600, "f" * 32: 1}, "etag": '"old-etag"', "modified": None,
+              "saved_at": "2024-05-03T13:00:00Z"}  # fmt: skip
+    name = f"rss.feed.{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+    settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    (settings.checkpoints_dir / f"{name}.json").write_text(json.dumps(legacy))
+    serve(fake_api)
+    stats = run_connector("rss", settings, connector_settings=rss_config(fake_api, fast_http, ["/economie/rss.xml"]))
+    headers = fake_api.calls[0][2]
+    assert headers["If-None-Match"] == '"old-etag"' and "If-Modified-Since" not in headers
+    assert stats.produced == 2
+    assert all("rappel" not in event["raw"]["link"] for event in raw_events(settings))
+    state = CheckpointStore(settings.checkpoints_dir).load(name)
+    assert known in state["seen"] and "f" * 32 not in state["seen"] and state["etag"] == '"5f3a-61b2c"'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 
@@ -88,3 +90,30 @@ def test_refused_token(settings, fake_api, fast_http):
     with pytest.raises(ConnectorError, match="ECOUTE_X__BEARER_TOKEN") as failure:
         run_connector("x", settings, connector_settings=x_config(fake_api, fast_http))
     assert BEARER not in str(failure.value)
+
+
+def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
+    # Mid-sweep file of the pre-refactor connector: the frozen sweep parameters and the next page's token.
+    legacy = {
+        "since_id": None,
+        "sweep": {
+            "params": {"query": '"MaMarque" OR @MaMarque -is:retweet', "max_results": 100,
+                       "tweet.fields": "created_at,author_id", "expansions": "author_id",
+                       "user.fields": "username,name", "start_time": "2024-05-01T00:00:00Z"},
+            "next_token": NEXT,
+            "newest_id": "1786100000000000003",
+        },
+        "saved_at": "2024-05-03T13:00:00Z",
+    }  # fmt: skip
+    settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(b'"MaMarque" OR @MaMarque -is:retweet').hexdigest()[:12]
+    (settings.checkpoints_dir / f"x.search.{digest}.json").write_text(json.dumps(legacy))
+    serve(fake_api)
+    stats = run_connector("x", settings, connector_settings=x_config(fake_api, fast_http))
+    assert len(fake_api.calls) == 1
+    call = fake_api.calls[0][1]
+    assert call["next_token"] == NEXT and call["start_time"] == "2024-05-01T00:00:00Z"
+    assert call["tweet.fields"] == "created_at,author_id"  # the saved parameters, not today's
+    assert stats.produced + stats.dead_lettered == 2
+    state = CheckpointStore(settings.checkpoints_dir).load(f"x.search.{digest}")
+    assert state["since_id"] == "1786100000000000003" and state["sweep"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import SecretStr
 
@@ -88,3 +90,22 @@ def test_invalid_key(settings, fake_api, fast_http):
     fake_api.add("/youtube/v3/commentThreads", "youtube/error_key_invalid.json")
     with pytest.raises(ConnectorError, match="ECOUTE_YOUTUBE__API_KEY"):
         run_connector("youtube", settings, connector_settings=yt_config(fake_api, fast_http))
+
+
+def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
+    # Mid-sweep file of the pre-refactor connector: page 1 acknowledged, its SeenFilter still pending.
+    legacy = {
+        "sweep": {"page_token": PAGE2},
+        "seen": {"high_water": None, "ids_at_high_water": [], "pending_high_water": "2024-05-03T12:30:00Z",
+                 "pending_ids": ["youtube:UgzA1threadAAAAAAAAAaABAg.9zReplyBrand01"], "dead": []},
+        "saved_at": "2024-05-03T13:00:00Z",
+    }  # fmt: skip
+    settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    (settings.checkpoints_dir / f"youtube.channel.{CHANNEL}.json").write_text(json.dumps(legacy))
+    serve(fake_api)
+    stats = run_connector("youtube", settings, connector_settings=yt_config(fake_api, fast_http))
+    calls = [call[1] for call in fake_api.calls if call[0] == "/youtube/v3/commentThreads"]
+    assert [call.get("pageToken") for call in calls] == [PAGE2]
+    assert (stats.produced, stats.dead_lettered) == (1, 1)
+    state = CheckpointStore(settings.checkpoints_dir).load(f"youtube.channel.{CHANNEL}")
+    assert state["sweep"] is None and state["seen"]["high_water"] == "2024-05-03T12:30:00Z"
