@@ -185,7 +185,7 @@ def _item(doc: dict[str, Any], settings: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def mood(items: list[dict[str, Any]], buckets: int = 24, width: int = 640, height: int = 120) -> dict[str, Any]:
+def mood(items: list[dict[str, Any]], buckets: int = 18, width: int = 308, height: int = 130) -> dict[str, Any]:
     """The thread's mood over time as SVG shapes: bars of volume (toxic and negative in colour) and a
     line of mean sentiment. A pile-on shows as a tall red bar; a thread turning sour as a falling line."""
     people = [d for d in items if not (d.get("author") or {}).get("is_brand") and d.get("kind") != "post"]
