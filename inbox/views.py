@@ -24,7 +24,9 @@ QUEUES = ("moderate", "answer", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
 DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "constructive_score", "brand_answered_at", "labeller_version"]
-FETCH_LIMIT = 300  # rows read from the queue before ranking; the page shows the first `limit`
+# Rows read from a queue before ranking (the page shows the first `limit`): enough to rank a busy
+# day's backlog, small enough for the embedded server to answer in a second or two.
+FETCH_LIMIT = 120
 
 
 @dataclass
@@ -60,13 +62,14 @@ def queue(services: Services, name: str, filters: Filters, limit: int = 50) -> l
     """One queue's rows, enriched with their labels, toxic categories and inbox work state."""
     settings, client = services.settings, services.store.client
     extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
+    fetch = max(FETCH_LIMIT, limit)
     if name == "moderate":
         rows = moderate_queue(
-            settings, limit=FETCH_LIMIT, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
+            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
         )
     elif name == "answer":
         rows = answer_queue(
-            settings, limit=FETCH_LIMIT, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
+            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
         )
     elif name == "welcome":
         day = filters.day or latest_day(services) or datetime.now(UTC).date()
