@@ -27,6 +27,7 @@ DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "constructive_score", "brand_
 # Rows read from a queue before ranking (the page shows the first `limit`): enough to rank a busy
 # day's backlog, small enough for the embedded server to answer in a second or two.
 FETCH_LIMIT = 120
+CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
 
 
 @dataclass
@@ -164,9 +165,11 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
     post = by_id.get(thread_id)
     parent = by_id.get(focus.get("parent_id") or "") if focus.get("parent_id") != thread_id else None
     comments = [_item(d, settings) for d in items if d["id"] != thread_id]
+    at = next((i for i, c in enumerate(comments) if c["id"] == mention_id), 0)
+    nearby = comments[max(0, at - CONTEXT_AROUND) : at + CONTEXT_AROUND + 1]
     return {
         "focus": _item(focus, settings), "post": _item(post, settings) if post else None,
-        "parent": _item(parent, settings) if parent else None, "items": comments,
+        "parent": _item(parent, settings) if parent else None, "items": comments, "nearby": nearby,
         "mood": mood(items), "author_ids": sorted({(d.get("author") or {}).get("id") for d in items} - {None}),
         "work": services.store.item(mention_id),
     }  # fmt: skip

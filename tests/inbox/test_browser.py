@@ -4,38 +4,12 @@ a rule's dry run. Screenshots go to tests/artifacts/inbox-*.png."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
-
 from ecoute.feedback import iter_corrections
 from inbox.app import create_app
 from inbox.store import Store
-from tests.inbox.conftest import FB_CRITIC, FB_THREAT, PASSWORD, LiveServer
+from tests.inbox.conftest import FB_CRITIC, FB_THREAT, PASSWORD, LiveServer, shot
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not executable:
-        pytest.skip("no Chromium: infra/setup.sh --browser installs it")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"inbox-{name}.png"), full_page=True)
 
 
 def log_in(page, base: str, username: str) -> None:

@@ -21,7 +21,7 @@ from inbox.app import create_app
 from inbox.auth import verify_password
 from inbox.store import Store
 from tests.conftest import free_port
-from tests.inbox.conftest import PASSWORD, add_user, inbox_settings_for
+from tests.inbox.conftest import PASSWORD, add_user, inbox_settings_for, shot
 from tests.views.demo_enriched import DEMO, demo_enriched
 from tests.views.synthetic import index_mentions
 
@@ -61,7 +61,7 @@ def demo_settings(settings):
     return seeded
 
 
-def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path) -> None:
+def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path, request) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
@@ -93,9 +93,35 @@ def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path) -> None:
             assert thread.status_code == 200 and "<svg class=\"mood\"" in thread.text
             stats = client.get("/api/stats/response-times", params={"start": "2026-10-01", "end": "2026-10-31"}).json()
             assert stats["headline"]["items"] > 0 and stats["headline"]["answered"] > 0
+        screenshots_of_the_demo(request, base, answer[0]["id"])
     finally:
         server.terminate()
         server.wait(10)
+
+
+def screenshots_of_the_demo(request, base: str, first_answer: str) -> None:
+    """What the CM sees after `make demo` (skipped without Chromium; the API checks above still ran)."""
+    try:
+        browser = request.getfixturevalue("browser")
+    except pytest.skip.Exception:
+        return
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(30_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "cm")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/queues/answer")
+    page.goto(f"{base}/queues/answer?start=2026-10-17&end=2026-10-17")
+    assert page.locator("article.item").count() > 0
+    shot(page, "demo-answer-crisis-day")
+    page.goto(f"{base}/queues/moderate")
+    shot(page, "demo-moderate")
+    page.goto(f"{base}/threads/{first_answer}")
+    shot(page, "demo-thread")
+    page.goto(f"{base}/stats?start=2026-10-01&end=2026-10-31")
+    shot(page, "demo-stats")
+    page.close()
 
 
 def test_alert_feedback_link_without_the_recorder_answers_503(inbox_settings) -> None:
