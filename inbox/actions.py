@@ -160,4 +160,4 @@ def log_access(services: Services, user: dict[str, Any], path: str, author_ids: 
     services.store.audit({
         "kind": "access", "action": "view", "status": "done", "who": user["username"], "role": user.get("role"),
         "path": path, "author_ids": sorted(set(author_ids))[:1000], "at": now_iso(),
-    })  # fmt: skip
+    }, wait=False)  # fmt: skip

@@ -44,8 +44,8 @@ class Store:
         except NotFoundError:
             return None
 
-    def put(self, index: str, doc_id: str, doc: dict[str, Any]) -> None:
-        self.client.index(index=index, id=doc_id, document=doc, refresh="wait_for")
+    def put(self, index: str, doc_id: str, doc: dict[str, Any], *, wait: bool = True) -> None:
+        self.client.index(index=index, id=doc_id, document=doc, refresh="wait_for" if wait else False)
 
     def update(self, index: str, doc_id: str, fields: dict[str, Any]) -> None:
         self.client.update(index=index, id=doc_id, doc=fields, refresh="wait_for")
@@ -83,10 +83,11 @@ class Store:
         return sorted(u["username"] for u in self.search(self.names.inbox_users, size=500) if not u.get("disabled"))
 
     # -- audit --------------------------------------------------------------------------------
-    def audit(self, record: dict[str, Any]) -> dict[str, Any]:
+    def audit(self, record: dict[str, Any], *, wait: bool = True) -> dict[str, Any]:
+        """Write one audit record; ``wait=False`` (access logs) skips waiting for it to be searchable."""
         record = {"id": record.get("id") or uuid.uuid4().hex, "at": now_iso(), **record}
         record["updated_at"] = now_iso()
-        self.put(self.names.inbox_audit, record["id"], record)
+        self.put(self.names.inbox_audit, record["id"], record, wait=wait)
         return record
 
     def audit_update(self, record_id: str, fields: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ecoute.feedback import iter_corrections
 from inbox.app import create_app
 from inbox.store import Store
-from tests.inbox.conftest import FB_CRITIC, FB_THREAT, PASSWORD, LiveServer, shot
+from tests.inbox.conftest import FB_CRITIC, FB_THREAT, IG_COMMENT, PASSWORD, LiveServer, shot
 
 TIMEOUT_MS = 15_000
 
@@ -99,6 +99,14 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         page.wait_for_selector("[data-dry-run]")
         assert page.locator("[data-dry-matched]").get_attribute("data-dry-matched") == "2"
         shot(page, "rule-dry-run")
+        # Delete asks first (htmx confirm), then goes to the platform.
+        platforms.add("DELETE", f"/v21.0/{IG_COMMENT.split(':', 1)[1]}", "instagram/success.json")
+        page.goto(f"{server.url}/threads/{IG_COMMENT}")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("button[data-action=delete]")
+        page.wait_for_selector(".flash.ok")
+        assert len(platforms.calls_to("DELETE", f"/v21.0/{IG_COMMENT.split(':', 1)[1]}")) == 1
+
         page.goto(f"{server.url}/stats")
         shot(page, "stats")
         page.goto(f"{server.url}/activity?lang=en")
@@ -115,4 +123,4 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         assert page.locator("button[data-action=hide]").count() == 0
         assert page.locator("button[data-label]").count() == 0
         viewer.close()
-    assert len(platforms.calls) == 3  # reply, hide, unhide: nothing else reached a platform
+    assert len(platforms.calls) == 4  # reply, hide, unhide, delete: nothing else reached a platform

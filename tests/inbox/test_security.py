@@ -141,7 +141,9 @@ def test_author_data_access_is_logged_and_names_follow_the_setting(app, inbox_se
     rows = client.get("/api/queues/answer").json()["items"]
     critic = next(r for r in rows if r["id"] == FB_CRITIC)
     assert critic["author"] == "a_anna"  # ECOUTE_STORE_AUTHOR_NAMES is false: the pseudonym only
-    access = Store(inbox_settings).audit_records({"term": {"kind": "access"}})
+    store = Store(inbox_settings)
+    store.client.indices.refresh(index=inbox_settings.indices.inbox_audit)
+    access = store.audit_records({"term": {"kind": "access"}})
     assert access and access[0]["who"] == "mo" and "a_anna" in access[0]["author_ids"]
 
     named = inbox_settings.model_copy(update={"store_author_names": True})
