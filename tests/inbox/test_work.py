@@ -161,3 +161,29 @@ def test_response_times_per_class(services) -> None:
         update={"business_hours": BusinessHours(weekdays=[0, 1, 2, 3, 4, 5, 6])})})  # fmt: skip
     seven_days = metrics.response_times(Services(weekdays, services.store, services.connectors), date(2026, 10, 1), date(2026, 10, 31))
     assert seven_days["classes"]["criticism"]["median_hours"] == pytest.approx(1.33, abs=0.05)  # 11:40 → 13:00 Paris
+
+
+def test_threats_come_first_once_the_labeller_stores_toxic_categories(settings, platforms) -> None:
+    """The labeller's toxic_categories (another stage adds it to the mapping) drive the moderation order."""
+    from ecoute import es
+    from ecoute.events import month_index
+    from tests.inbox.conftest import inbox_settings_for, seed_docs
+    from tests.views.synthetic import index_mentions
+
+    seeded = inbox_settings_for(settings)
+    client = es.make_client(seeded)
+    es.apply_templates(client, seeded)
+    client.indices.create(index=month_index(seeded.indices.mentions, "2026-10-17T00:00:00Z"),
+                          mappings={"properties": {"toxic_categories": {"type": "keyword"}}})  # fmt: skip
+    docs = seed_docs()
+    categories = {FB_THREAT: ["threat"], "facebook:811111111111111_900000000000003": ["insult"], YT_COMMENT: ["insult"]}
+    for doc in docs:
+        if doc["id"] in categories:
+            doc["toxic_categories"] = categories[doc["id"]]
+            doc["toxic_score"] = 0.99 if doc["id"] == YT_COMMENT else 0.5  # the threat is not the highest score
+    index_mentions(seeded, docs)
+    store = Store(seeded)
+    store.ensure()
+    rows = views.queue(Services(seeded, store, platforms.connector_settings()), "moderate", views.Filters())
+    assert [r["id"] for r in rows][:2] == [FB_THREAT, YT_COMMENT]
+    assert rows[0]["toxic_categories"] == ["threat"]
