@@ -34,6 +34,7 @@ from inbox.strings import LANGUAGES, translator
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 LABEL_FIELDS = ("sentiment", "criticism", "constructive", "toxic", "topics")
+PAGE_SIZE = 50
 
 
 class NotLoggedIn(Exception):
@@ -190,11 +191,12 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         if name not in views.QUEUES:
             raise HTTPException(404, f"no queue {name}")
         filters = views.Filters.parse(request.query_params)
-        rows = views.queue(services, name, filters)
+        rows = views.queue(services, name, filters, limit=PAGE_SIZE + 1)
+        more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
         return page(
-            request, "queue.html", queue=name, rows=rows, filters=filters, facets=views.facets(services),
+            request, "queue.html", queue=name, rows=rows, more=more, filters=filters, facets=views.facets(services),
             query=urlencode(filters.as_query()), welcome_day=welcome_day, saved=services.store.saved_replies(),
             teammates=services.store.usernames(),
         )  # fmt: skip
@@ -308,6 +310,8 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
             raise HTTPException(400, str(exc)) from None
         except ActionRefused as exc:
             raise HTTPException(404, str(exc)) from None
+        if form.get("done") == "1":  # "not toxic" from the moderation queue: corrected, and out of the queue
+            mark_handled(settings, [mention_id], handled=True, client=services.store.client)
         flash(request, "ok", t("label_saved", field=t(f"label_{field}")))
         return back(request)
 

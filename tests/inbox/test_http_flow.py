@@ -87,3 +87,17 @@ def test_a_rule_applied_hides_tags_and_notifies(inbox_settings, users, platforms
     assert f'data-rule="{rule["id"]}"' in rules_page
     audit = [r for r in client.get("/api/audit").json()["records"] if r.get("rule_id") == rule["id"]]
     assert {r["action"] for r in audit} == {"hide", "apply", "dry_run"}
+
+
+def test_not_toxic_from_the_queue_corrects_and_takes_it_out(app, inbox_settings) -> None:
+    from ecoute.feedback import iter_corrections
+
+    client = TestClient(app)
+    token = login(client, "mo")
+    page = client.get("/queues/moderate").text
+    assert 'data-label="toxic-false"' in page and '<span class="count">3</span>' in page
+    client.post(f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "toxic", "value": "false", "done": "1"})
+    assert [(c["mention_id"], c["labels"]) for c in iter_corrections(inbox_settings)] == [(FB_THREAT, {"toxic": False})]
+    assert FB_THREAT not in {r["id"] for r in client.get("/api/queues/moderate").json()["items"]}
+    assert client.post(f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "sentiment",
+                                                              "value": "furious"}).status_code == 400  # fmt: skip
