@@ -687,24 +687,13 @@ def retention(
     )
 
 
-# inbox: the community manager's web workspace (issue 20); imported only when the command runs
-from typer.main import get_command as _get_command  # noqa: E402
+# inbox: the community manager's web workspace (issue 20), imported only when the command runs
+@app.command("inbox", add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def inbox(ctx: typer.Context) -> None:
+    """The community manager's web inbox: `ecoute inbox serve`, `ecoute inbox user add NAME --role …`."""
+    from inbox.cli import app as inbox_app
 
-
-class _LazyInbox(typer.core.TyperGroup):
-    def _real(self):
-        from inbox.cli import app as inbox_app
-
-        return _get_command(inbox_app)
-
-    def list_commands(self, ctx):
-        return self._real().list_commands(ctx)
-
-    def get_command(self, ctx, name):
-        return self._real().get_command(ctx, name)
-
-
-app.add_typer(typer.Typer(cls=_LazyInbox), name="inbox", help="The community manager's web inbox (serve, users).")
+    inbox_app(ctx.args, prog_name="ecoute inbox")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="The community manager's web inbox: queues, threads, actions on the platforms.", no_args_is_help=True)
+app = typer.Typer(
+    help="The community manager's web inbox: queues, threads, actions on the platforms.", no_args_is_help=True,
+    add_completion=False,
+)
 user_app = typer.Typer(help="People who may log in to the inbox.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 console = Console(stderr=True)
