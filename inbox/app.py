@@ -61,6 +61,22 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         same_site="lax", https_only=inbox_settings.secure_cookies,
     )  # fmt: skip
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        # No framing (one-click actions must not be clickjacked), no MIME sniffing, scripts from here only.
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")  # pages carry personal data
+        return response
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["when"] = _when
     app.state.services = services

@@ -151,3 +151,11 @@ def test_author_data_access_is_logged_and_names_follow_the_setting(app, inbox_se
     login(client, "mo")
     rows = client.get("/api/queues/answer").json()["items"]
     assert next(r for r in rows if r["id"] == FB_CRITIC)["author"] == "Anna Martin"
+
+
+def test_pages_cannot_be_framed_nor_cached(app) -> None:
+    client = TestClient(app)
+    for response in (client.get("/login"), client.get("/api/queues/answer")):
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["cache-control"] == "no-store" and response.headers["x-content-type-options"] == "nosniff"
