@@ -61,12 +61,14 @@ def mention_class(doc: dict[str, Any]) -> str:
 
 def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
     """Per class: items, answered by the brand, share answered, median and 90th-percentile business
-    hours to the first brand reply (computed here: the embedded server has no percentiles)."""
+    hours to the first brand reply, and the median in clock hours (computed here: the embedded server
+    has no percentiles)."""
     settings = services.settings
     query = {"bool": {"filter": [*period_filters(start, end), {"terms": {"kind": ["comment", "reply"]}}],
                       "must_not": [NOT_BRAND]}}  # fmt: skip
     fields = ["created_at", "criticism", "constructive", "toxic", "answered_by_brand", "brand_answered_at"]
     waits: dict[str, list[float]] = {name: [] for name in CLASSES}
+    wall: dict[str, list[float]] = {name: [] for name in CLASSES}
     counts = dict.fromkeys(CLASSES, 0)
     try:
         docs = list(scan_docs(services.store.client, settings.indices.mentions, query, fields))
@@ -81,6 +83,7 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
             created = datetime.fromisoformat(doc["created_at"].replace("Z", "+00:00"))
             answered = datetime.fromisoformat(doc["brand_answered_at"].replace("Z", "+00:00"))
             waits[name].append(business_seconds(created, answered, settings.inbox.business_hours) / 3600)
+            wall[name].append(max(0.0, (answered - created).total_seconds()) / 3600)
     classes = {}
     for name in CLASSES:
         answered = waits[name]
@@ -89,6 +92,8 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
             "answered_share": round(len(answered) / counts[name], 3) if counts[name] else None,
             "median_hours": round(statistics.median(answered), 1) if answered else None,
             "p90_hours": round(statistics.quantiles(answered, n=10)[-1], 1) if len(answered) >= 2 else None,
+            # Beside it, clock hours: a reply at 20:40 to a comment of 20:00 took 0 business hours.
+            "median_clock_hours": round(statistics.median(wall[name]), 1) if wall[name] else None,
         }  # fmt: skip
     return {
         "start": start.isoformat(), "end": end.isoformat(), "headline": classes["constructive"], "classes": classes,
