@@ -92,7 +92,10 @@ def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path, request) ->
             thread = client.get(f"/threads/{answer[0]['id']}")
             assert thread.status_code == 200 and "<svg class=\"mood\"" in thread.text
             stats = client.get("/api/stats/response-times", params={"start": "2026-10-01", "end": "2026-10-31"}).json()
-            assert stats["headline"]["items"] > 0 and stats["headline"]["answered"] > 0
+            classes = stats["classes"]  # against the demo's ground truth, written by its generator
+            assert stats["headline"]["items"] == truth["constructive"]
+            assert classes["constructive"]["items"] + classes["criticism"]["items"] == truth["critical_total"]
+            assert classes["constructive"]["answered"] + classes["criticism"]["answered"] == truth["critical_answered_by_brand"]
         screenshots_of_the_demo(request, base, answer[0]["id"])
     finally:
         server.terminate()
