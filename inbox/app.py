@@ -400,7 +400,7 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         rule = services.store.get(settings.indices.inbox_rules, rule_id)
         if not rule:
             raise HTTPException(404, f"no rule {rule_id}")
-        result = rules.dry_run(services, rule)
+        result = rules.dry_run(services, rule, who=user["username"])
         actions.log_access(services, user, request.url.path, [m["author_id"] for m in result["sample"] if m.get("author_id")])
         listed = services.store.rules()
         return page(request, "rules.html", rules=listed, counts=rules.rule_counts(services, [r["id"] for r in listed]),
@@ -482,7 +482,12 @@ def _flash_outcome(request: Request, t: Any, record: dict[str, Any]) -> None:
     message = t(f"action_{record['status']}", action=t(f"act_{record['action']}"))
     if record["status"] != "done":
         message += f" — {record.get('error')}"
-    request.session.setdefault("flash", []).append({"kind": kind, "text": message, "record": record["id"]})
+    undoable = record["status"] == "done" and record["action"] in ("hide", "reply")
+    retryable = record["status"] in ("failed", "pending")
+    if undoable or retryable:
+        request.session.setdefault("flash", []).append({"kind": kind, "text": message, "record": record["id"]})
+    else:
+        request.session.setdefault("flash", []).append({"kind": kind, "text": message})
 
 
 def _without_author_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

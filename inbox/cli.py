@@ -35,6 +35,21 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 
 
+@app.command("rules-run")
+def rules_run(
+    hours: Annotated[int, typer.Option(min=1, help="Look at mentions of the last HOURS not handled yet.")] = 1,
+) -> None:
+    """Apply every enabled moderation rule now (schedule it, e.g. every 15 minutes)."""
+    from ecoute.settings import get_settings
+    from inbox import rules
+    from inbox.actions import Services
+
+    services = Services.create(get_settings())
+    services.store.ensure()
+    for rule_id, result in rules.run_enabled(services, hours=hours).items():
+        console.print(f"[green]✔[/] rule {rule_id}: {result['matched']} matched, {result['failed']} failed")
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")

@@ -133,7 +133,7 @@ def _data_end(services: Any) -> datetime:
     return min(now, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC))
 
 
-def dry_run(services: Any, rule: dict[str, Any], days: int = 30) -> dict[str, Any]:
+def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "system") -> dict[str, Any]:
     """What the rule would have done on the last ``days`` days of data (ending at the newest mention)."""
     end = _data_end(services)
     start = end - timedelta(days=days)
@@ -153,7 +153,7 @@ def dry_run(services: Any, rule: dict[str, Any], days: int = 30) -> dict[str, An
     }  # fmt: skip
     services.store.audit({
         "kind": "rule", "action": "dry_run", "status": "done", "dry_run": True, "rule_id": rule["id"],
-        "who": "dry-run", "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
+        "who": who, "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
     })  # fmt: skip
     return result
 
@@ -184,6 +184,16 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
         "who": user["username"], "text": f"{len(hits)} matched, {failed} failed",
     })  # fmt: skip
     return {"matched": len(hits), "failed": failed}
+
+
+def run_enabled(services: Any, hours: int = 1, who: str = "scheduler") -> dict[str, dict[str, int]]:
+    """Apply every enabled rule to the last ``hours`` (`ecoute inbox rules-run`, e.g. every 15 minutes
+    with --hours 1: items already handled are skipped, so overlapping windows do not act twice)."""
+    return {
+        rule["id"]: apply(services, rule, {"username": who, "role": "admin"}, hours=hours)
+        for rule in services.store.rules()
+        if rule.get("enabled")
+    }
 
 
 def _notify(services: Any, rule: dict[str, Any], hits: list[dict[str, Any]]) -> bool:

@@ -101,3 +101,23 @@ def test_not_toxic_from_the_queue_corrects_and_takes_it_out(app, inbox_settings)
     assert FB_THREAT not in {r["id"] for r in client.get("/api/queues/moderate").json()["items"]}
     assert client.post(f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "sentiment",
                                                               "value": "furious"}).status_code == 400  # fmt: skip
+
+
+def test_enabled_rules_run_on_schedule_and_skip_what_is_handled(inbox_settings, users, platforms) -> None:
+    from inbox import rules
+    from inbox.actions import Services
+
+    fresh = "facebook:811111111111111_900000000000043"
+    index_mentions(inbox_settings, [mention(fresh, datetime.now(UTC) - timedelta(minutes=2), author_id="a_x",
+                                            text="escrocs !", parent_id="facebook:p1", thread_id="facebook:p1")])  # fmt: skip
+    platforms.add("POST", f"/v21.0/{fresh.split(':', 1)[1]}", "facebook/success.json")
+    services = Services(inbox_settings, Store(inbox_settings), platforms.connector_settings())
+    services.store.ensure()
+    enabled = {"id": "on", "name": "on", "enabled": True, "conditions": {"keywords": ["escrocs"]}, "actions": ["hide"],
+               "created_at": "2026-12-01T00:00:00Z"}  # fmt: skip
+    disabled = {**enabled, "id": "off", "name": "off", "enabled": False, "actions": ["tag"], "tag": "x"}
+    for rule in (enabled, disabled):
+        services.store.put(inbox_settings.indices.inbox_rules, rule["id"], rule)
+    assert rules.run_enabled(services, hours=1) == {"on": {"matched": 1, "failed": 0}}
+    assert rules.run_enabled(services, hours=1) == {"on": {"matched": 0, "failed": 0}}  # handled: not twice
+    assert len(platforms.calls) == 1 and Store(inbox_settings).item(fresh).get("tags", []) == []
