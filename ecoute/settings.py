@@ -91,6 +91,12 @@ class IndexNames(BaseModel):
     job_metrics: str = "ecoute-job-metrics"
     erasures: str = "ecoute-erasures"
     feedback: str = "ecoute-feedback"
+    # The community manager's inbox (inbox/): its users, its audit trail of actions, its work state.
+    inbox_users: str = "ecoute-inbox-users"
+    inbox_audit: str = "ecoute-inbox-audit"
+    inbox_items: str = "ecoute-inbox-items"
+    inbox_replies: str = "ecoute-inbox-replies"
+    inbox_rules: str = "ecoute-inbox-rules"
 
 
 class SmtpSettings(BaseModel):
@@ -119,6 +125,36 @@ class KibanaSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     space: str | None = None
+class BusinessHours(BaseModel):
+    """Hours the team answers in (local time of ``timezone``); response times count only these."""
+
+    timezone: str = "Europe/Paris"
+    start: str = "09:00"
+    end: str = "18:00"
+    weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
+    holidays: list[str] = Field(default_factory=list)  # ISO dates, e.g. ["2026-11-11", "2026-12-25"]
+
+
+class InboxSettings(BaseModel):
+    """The community manager's web inbox (`ecoute inbox serve`)."""
+
+    url: str = "http://127.0.0.1:8765"  # where it runs: alert emails and the report link to it
+    # Signs the session cookies; set ECOUTE_INBOX__SESSION_SECRET in production (a random one per
+    # start otherwise, so sessions end when the server restarts).
+    session_secret: SecretStr | None = None
+    secure_cookies: bool = False  # true behind HTTPS
+    session_max_age_s: int = 12 * 3600
+    language: str = "fr"
+    login_max_failures: int = 5  # per user name and per client address, within login_window_s
+    login_window_s: int = 300
+    # Platform calls: attempts (tenacity) before an action is recorded as failed and offered for retry.
+    platform_attempts: int = 3
+    platform_backoff_s: float = 1.0
+    platform_timeout_s: float = 20.0
+    # Write access the read-only connector credentials do not give (OAuth user tokens).
+    youtube_oauth_token: SecretStr | None = None
+    reddit_refresh_token: SecretStr | None = None
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
 
 
 class Settings(BaseSettings):
@@ -139,6 +175,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr("ecoute-local-development-key")
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.

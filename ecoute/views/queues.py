@@ -69,12 +69,13 @@ def moderate_queue(
     channel: str | None = None,
     since: date | datetime | None = None,
     client: Any = None,
+    extra_filters: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Toxic items by people, not handled yet, newest first; ``score`` is the toxicity score."""
     client = client or make_client(settings)
     query = {
         "bool": {
-            "filter": [{"term": {"toxic": True}}, *period_filters(since, None, channel)],
+            "filter": [{"term": {"toxic": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
             "must_not": [{"term": {"handled": True}}, NOT_BRAND],
         }
     }
@@ -92,6 +93,7 @@ def answer_queue(
     channel: str | None = None,
     since: date | datetime | None = None,
     client: Any = None,
+    extra_filters: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Criticism by people without a brand reply and not handled: constructive first, then oldest first.
 
@@ -101,7 +103,7 @@ def answer_queue(
     client = client or make_client(settings)
     query = {
         "bool": {
-            "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel)],
+            "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
             "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
         }
     }
@@ -150,6 +152,7 @@ def welcome_queue(
     channel: str | None = None,
     limit: int = 200,
     client: Any = None,
+    extra_filters: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """First-time commenters of ``day`` (UTC; default today): their first item, oldest first.
 
@@ -158,7 +161,7 @@ def welcome_queue(
     """
     client = client or make_client(settings)
     day = day or datetime.now(UTC).date()
-    query = {"bool": {"filter": period_filters(day, day, channel), "must_not": [NOT_BRAND]}}
+    query = {"bool": {"filter": [*period_filters(day, day, channel), *(extra_filters or [])], "must_not": [NOT_BRAND]}}
     try:  # a busy page can have more than one search page of items a day: scan them all
         docs = sorted(
             scan_docs(client, settings.indices.mentions, query, ITEM_FIELDS), key=lambda d: d.get("created_at") or ""
@@ -229,3 +232,45 @@ def mark_handled(settings: Settings, ids: list[str], *, handled: bool = True, cl
 
 def queue_since(days: int | None) -> datetime | None:
     return None if days is None else datetime.now(UTC) - timedelta(days=days)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters and ranking used by the web inbox (inbox/); the CLI queues above are unchanged by them.
+# ---------------------------------------------------------------------------------------------
+def facet_filters(
+    *, source: str | None = None, lang: str | None = None, topic: str | None = None, until: date | datetime | None = None
+) -> list[dict[str, Any]]:
+    """Extra filters for the queues: network (source), language, topic, and an end of period (exclusive
+    for a datetime, inclusive for a date)."""
+    filters: list[dict[str, Any]] = []
+    if source:
+        filters.append({"term": {"source": source}})
+    if lang:
+        filters.append({"term": {"lang": lang}})
+    if topic:
+        filters.append({"term": {"topics": topic}})
+    if until is not None:
+        filters.extend(period_filters(None, until, None))
+    return filters
+
+
+def answer_priority(row: dict[str, Any], *, now: datetime | None = None) -> float:
+    """Constructiveness × reach × time unanswered, for ordering the answer queue.
+
+    Constructiveness is the labeller's constructive score when present, else 1 for constructive
+    criticism and 0.3 for the rest; reach grows with the log of likes and replies (a comment 100
+    people liked is seen, not 100 times more urgent); time unanswered grows with the square root of
+    hours waited, so an old complaint climbs without burying today's.
+    """
+    import math
+
+    score = row.get("constructive_score")
+    constructiveness = float(score) if score is not None else (1.0 if row.get("constructive") else 0.3)
+    reach = math.log2(2 + int(row.get("likes") or 0) + int(row.get("replies") or 0))
+    created = row.get("created_at")
+    if created:
+        moment = now or datetime.now(UTC)
+        hours = max(0.0, (moment - datetime.fromisoformat(str(created).replace("Z", "+00:00"))).total_seconds() / 3600)
+    else:
+        hours = 0.0
+    return round(constructiveness * reach * math.sqrt(1 + hours), 4)

@@ -1,0 +1,238 @@
+"""Automated moderation rules: conditions on a mention → actions (hide, assign, tag, notify).
+
+Conditions (all must hold; at least one is required): toxic categories (any of), a minimum toxic
+score, keywords (any, whole words, case and accents ignored), contains a link, first-time author,
+language (any of), page (any of). A dry run replays a rule over the last 30 days of data and says
+what it would have done; nothing is changed. Per-rule counts and the reversal rate (how often a
+person undid what the rule did) come from the audit index.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import unicodedata
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from elasticsearch import ApiError
+
+from ecoute.es import scan_docs
+from ecoute.feedback import TOXIC_CATEGORIES
+from ecoute.views.common import NOT_BRAND, author_label, iso
+from ecoute.views.queues import authors_seen_before
+from inbox import actions
+from inbox.store import now_iso
+
+CATEGORIES = TOXIC_CATEGORIES
+RULE_ACTIONS = ("hide", "assign", "tag", "notify")
+LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
+FIELDS = ["id", "source", "kind", "channel", "author", "text", "created_at", "lang", "toxic", "toxic_score",
+          "toxic_categories", "handled"]  # fmt: skip
+SAMPLE_SIZE = 50
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def _split(value: Any) -> list[str]:
+    return [part.strip() for part in re.split(r"[,\n]", str(value or "")) if part.strip()]
+
+
+def rule_from_form(form: Any, who: str) -> dict[str, Any]:
+    """A rule from the rules page's form; ValueError says what is missing."""
+    name = str(form.get("name") or "").strip()
+    if not name:
+        raise ValueError("a rule needs a name")
+    score = str(form.get("min_toxic_score") or "").strip()
+    conditions = {
+        "toxic_categories": [c for c in form.getlist("toxic_categories") if c in CATEGORIES],
+        "min_toxic_score": float(score) if score else None,
+        "keywords": _split(form.get("keywords")),
+        "has_link": form.get("has_link") == "on" or None,
+        "first_time": form.get("first_time") == "on" or None,
+        "lang": _split(form.get("lang")),
+        "channel": _split(form.get("channel")),
+    }
+    conditions = {k: v for k, v in conditions.items() if v not in (None, [])}
+    if not conditions:
+        raise ValueError("a rule needs at least one condition")
+    chosen = [a for a in form.getlist("actions") if a in RULE_ACTIONS]
+    if not chosen:
+        raise ValueError("a rule needs at least one action")
+    rule = {
+        "id": uuid.uuid4().hex[:12], "name": name, "enabled": True, "created_by": who, "created_at": now_iso(),
+        "conditions": conditions, "actions": chosen, "assign_to": str(form.get("assign_to") or "").strip() or None,
+        "tag": str(form.get("tag") or "").strip() or None, "notify": str(form.get("notify") or "").strip() or None,
+    }  # fmt: skip
+    for action, field in (("assign", "assign_to"), ("tag", "tag"), ("notify", "notify")):
+        if action in chosen and not rule[field]:
+            raise ValueError(f"the {action} action needs {field}")
+    return rule
+
+
+def matches(rule: dict[str, Any], doc: dict[str, Any], first_time: bool) -> bool:
+    conditions = rule.get("conditions") or {}
+    if not conditions:
+        return False
+    categories = conditions.get("toxic_categories")
+    if categories and not set(categories) & set(doc.get("toxic_categories") or []):
+        return False
+    minimum = conditions.get("min_toxic_score")
+    if minimum is not None and float(doc.get("toxic_score") or 0.0) < float(minimum):
+        return False
+    text = _fold(doc.get("text") or "")
+    keywords = conditions.get("keywords")
+    if keywords and not any(re.search(rf"\b{re.escape(_fold(k))}\b", text) for k in keywords):
+        return False
+    if conditions.get("has_link") and not LINK.search(doc.get("text") or ""):
+        return False
+    if conditions.get("first_time") and not first_time:
+        return False
+    if conditions.get("lang") and doc.get("lang") not in conditions["lang"]:
+        return False
+    return not (conditions.get("channel") and doc.get("channel") not in conditions["channel"])
+
+
+def _candidates(services: Any, start: datetime, end: datetime, unhandled_only: bool) -> tuple[list[dict], set[str]]:
+    """People's items in [start, end), oldest first, and the ids that are their author's first item ever."""
+    settings, client = services.settings, services.store.client
+    must_not: list[dict[str, Any]] = [NOT_BRAND]
+    if unhandled_only:
+        must_not.append({"term": {"handled": True}})
+    query = {"bool": {"filter": [{"range": {"created_at": {"gte": iso(start), "lt": iso(end)}}}], "must_not": must_not}}
+    try:
+        docs = sorted(scan_docs(client, settings.indices.mentions, query, FIELDS), key=lambda d: d.get("created_at") or "")
+    except ApiError as exc:
+        if exc.meta.status != 404:
+            raise
+        return [], set()
+    authors = {(d.get("author") or {}).get("id") for d in docs} - {None}
+    returning = authors_seen_before(client, settings, sorted(authors), start)
+    first_ids: set[str] = set()
+    seen: set[str] = set(returning)
+    for doc in docs:
+        author = (doc.get("author") or {}).get("id")
+        if author and author not in seen:
+            seen.add(author)
+            first_ids.add(doc["id"])
+    return docs, first_ids
+
+
+def _data_end(services: Any) -> datetime:
+    from inbox.views import latest_day
+
+    now = datetime.now(UTC)
+    day = latest_day(services)
+    if day is None:
+        return now
+    return min(now, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC))
+
+
+def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "system") -> dict[str, Any]:
+    """What the rule would have done on the last ``days`` days of data (ending at the newest mention)."""
+    end = _data_end(services)
+    start = end - timedelta(days=days)
+    docs, first_ids = _candidates(services, start, end, unhandled_only=False)
+    hits = [doc for doc in docs if matches(rule, doc, doc["id"] in first_ids)]
+    per_day = Counter(doc["created_at"][:10] for doc in hits)
+    sample = [
+        {"id": d["id"], "created_at": d.get("created_at"), "text": d.get("text") or "", "channel": d.get("channel"),
+         "author": author_label(d, services.settings), "author_id": (d.get("author") or {}).get("id"),
+         "toxic_categories": d.get("toxic_categories") or [], "toxic_score": d.get("toxic_score")}
+        for d in reversed(hits[-SAMPLE_SIZE:])
+    ]  # fmt: skip
+    result = {
+        "rule_id": rule["id"], "start": iso(start), "end": iso(end), "scanned": len(docs), "matched": len(hits),
+        "actions": {action: len(hits) for action in rule.get("actions") or []},
+        "per_day": sorted(per_day.items()), "sample": sample,
+    }  # fmt: skip
+    services.store.audit({
+        "kind": "rule", "action": "dry_run", "status": "done", "dry_run": True, "rule_id": rule["id"],
+        "who": who, "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
+    })  # fmt: skip
+    return result
+
+
+def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int = 24) -> dict[str, Any]:
+    """Run the rule for real on the last ``hours`` of not-yet-handled mentions."""
+    end = datetime.now(UTC)
+    docs, first_ids = _candidates(services, end - timedelta(hours=hours), end, unhandled_only=True)
+    hits = [doc for doc in docs if matches(rule, doc, doc["id"] in first_ids)]
+    failed = 0
+    actor = {"username": f"rule:{rule['id']}", "role": "moderator"}
+    for doc in hits:
+        if "hide" in rule["actions"]:
+            record = actions.act(services, actor, doc["id"], "hide", reason=f"rule {rule['name']} ({user['username']})",
+                                 rule_id=rule["id"])  # fmt: skip
+            failed += record["status"] != "done"
+        if "assign" in rule["actions"] or "tag" in rule["actions"]:
+            item = services.store.item(doc["id"])
+            if "assign" in rule["actions"]:
+                item.update({"assigned_to": rule["assign_to"], "assigned_by": actor["username"], "assigned_at": now_iso()})
+            if "tag" in rule["actions"] and rule["tag"] not in item.setdefault("tags", []):
+                item["tags"].append(rule["tag"])
+            services.store.save_item(item)
+    if hits and "notify" in rule["actions"]:
+        failed += not _notify(services, rule, hits)
+    services.store.audit({
+        "kind": "rule", "action": "apply", "status": "done" if not failed else "failed", "rule_id": rule["id"],
+        "who": user["username"], "text": f"{len(hits)} matched, {failed} failed",
+    })  # fmt: skip
+    return {"matched": len(hits), "failed": failed}
+
+
+def run_enabled(services: Any, hours: int = 1, who: str = "scheduler") -> dict[str, dict[str, int]]:
+    """Apply every enabled rule to the last ``hours`` (`ecoute inbox rules-run`, e.g. every 15 minutes
+    with --hours 1: items already handled are skipped, so overlapping windows do not act twice)."""
+    return {
+        rule["id"]: apply(services, rule, {"username": who, "role": "admin"}, hours=hours)
+        for rule in services.store.rules()
+        if rule.get("enabled")
+    }
+
+
+def _notify(services: Any, rule: dict[str, Any], hits: list[dict[str, Any]]) -> bool:
+    smtp = services.settings.smtp
+    message = EmailMessage()
+    message["Subject"] = f"Écoute — {rule['name']}: {len(hits)}"
+    message["From"] = smtp.sender
+    message["To"] = rule["notify"]
+    base = services.settings.inbox.url.rstrip("/")
+    message.set_content("\n".join(f"{base}/threads/{doc['id']}" for doc in hits[:100]))
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=30) as client:
+            if smtp.starttls:
+                client.starttls()
+            if smtp.username and smtp.password:
+                client.login(smtp.username, smtp.password.get_secret_value())
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        return False
+    return True
+
+
+def rule_counts(services: Any, rule_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per rule: actions done, undone by a person, reversal rate, dry runs."""
+    counts = {rid: {"done": 0, "undone": 0, "failed": 0, "dry_runs": 0, "reversal_rate": None} for rid in rule_ids}
+    if not rule_ids:
+        return counts
+    for record in services.store.audit_records({"terms": {"rule_id": rule_ids}}, size=10_000):
+        entry = counts.get(record.get("rule_id"))
+        if entry is None:
+            continue
+        if record.get("kind") == "rule":
+            entry["dry_runs"] += record.get("action") == "dry_run"
+        elif record.get("status") in ("done", "undone"):
+            entry["done"] += 1
+            entry["undone"] += record["status"] == "undone"
+        elif record.get("status") == "failed":
+            entry["failed"] += 1
+    for entry in counts.values():
+        if entry["done"]:
+            entry["reversal_rate"] = round(entry["undone"] / entry["done"], 3)
+    return counts

@@ -1,0 +1,120 @@
+"""What the inbox keeps in Elasticsearch, through the one ES wrapper: users, audit trail, work state,
+saved replies and moderation rules. Index templates live in schemas/elasticsearch/ecoute-inbox-*.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ApiError, NotFoundError
+
+from ecoute import es
+from ecoute.events import to_rfc3339
+from ecoute.settings import Settings
+
+ROLES = ("viewer", "moderator", "admin")
+
+
+def now_iso() -> str:
+    return to_rfc3339(datetime.now(UTC))
+
+
+class Store:
+    def __init__(self, settings: Settings, client: Any = None):
+        self.settings = settings
+        self.client = client or es.make_client(settings)
+        self.names = settings.indices
+
+    def ensure(self) -> None:
+        """Apply every template of schemas/ (idempotent) and create the inbox's indices."""
+        es.apply_templates(self.client, self.settings)
+        for index in (
+            self.names.inbox_users, self.names.inbox_audit, self.names.inbox_items, self.names.inbox_replies,
+            self.names.inbox_rules,
+        ):  # fmt: skip
+            if not self.client.indices.exists(index=index):
+                self.client.options(ignore_status=400).indices.create(index=index)
+
+    # -- generic ------------------------------------------------------------------------------
+    def get(self, index: str, doc_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.client.get(index=index, id=doc_id)["_source"])
+        except NotFoundError:
+            return None
+
+    def put(self, index: str, doc_id: str, doc: dict[str, Any], *, wait: bool = True) -> None:
+        self.client.index(index=index, id=doc_id, document=doc, refresh="wait_for" if wait else False)
+
+    def update(self, index: str, doc_id: str, fields: dict[str, Any]) -> None:
+        self.client.update(index=index, id=doc_id, doc=fields, refresh="wait_for")
+
+    def search(
+        self, index: str, query: dict[str, Any] | None = None, *, size: int = 100, sort: Any = None
+    ) -> list[dict[str, Any]]:
+        try:
+            response = self.client.search(index=index, query=query or {"match_all": {}}, size=size, sort=sort)
+        except ApiError as exc:
+            if exc.meta.status == 404:
+                return []
+            raise
+        return [dict(hit["_source"]) for hit in response["hits"]["hits"]]
+
+    # -- users --------------------------------------------------------------------------------
+    def user(self, username: str) -> dict[str, Any] | None:
+        user = self.get(self.names.inbox_users, username)
+        return None if not user or user.get("disabled") else user
+
+    def put_user(self, username: str, role: str, password_hash: str) -> bool:
+        """Create or update a user; True when created."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        existing = self.get(self.names.inbox_users, username)
+        stamp = now_iso()
+        doc = {
+            "username": username, "role": role, "password_hash": password_hash, "disabled": False,
+            "created_at": (existing or {}).get("created_at", stamp), "updated_at": stamp,
+        }  # fmt: skip
+        self.put(self.names.inbox_users, username, doc)
+        return existing is None
+
+    def usernames(self) -> list[str]:
+        return sorted(u["username"] for u in self.search(self.names.inbox_users, size=500) if not u.get("disabled"))
+
+    # -- audit --------------------------------------------------------------------------------
+    def audit(self, record: dict[str, Any], *, wait: bool = True) -> dict[str, Any]:
+        """Write one audit record; ``wait=False`` (access logs) skips waiting for it to be searchable."""
+        record = {"id": record.get("id") or uuid.uuid4().hex, "at": now_iso(), **record}
+        record["updated_at"] = now_iso()
+        self.put(self.names.inbox_audit, record["id"], record, wait=wait)
+        return record
+
+    def audit_update(self, record_id: str, fields: dict[str, Any]) -> None:
+        self.update(self.names.inbox_audit, record_id, {**fields, "updated_at": now_iso()})
+
+    def audit_records(self, *filters: dict[str, Any], size: int = 100) -> list[dict[str, Any]]:
+        query = {"bool": {"filter": list(filters)}} if filters else None
+        return self.search(self.names.inbox_audit, query, size=size, sort=[{"at": {"order": "desc"}}])
+
+    # -- work state (assignment, tags, notes) -----------------------------------------------
+    def item(self, mention_id: str) -> dict[str, Any]:
+        return self.get(self.names.inbox_items, mention_id) or {"id": mention_id, "tags": [], "notes": []}
+
+    def items(self, mention_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not mention_ids:
+            return {}
+        found = self.search(self.names.inbox_items, {"terms": {"id": mention_ids}}, size=len(mention_ids))
+        return {doc["id"]: doc for doc in found}
+
+    def save_item(self, item: dict[str, Any]) -> None:
+        item["updated_at"] = now_iso()
+        self.put(self.names.inbox_items, item["id"], item)
+
+    # -- saved replies and rules ----------------------------------------------------------------
+    def saved_replies(self, lang: str | None = None) -> list[dict[str, Any]]:
+        query = {"term": {"lang": lang}} if lang else None
+        return self.search(self.names.inbox_replies, query, size=200, sort=[{"title": {"order": "asc"}}])
+
+    def rules(self) -> list[dict[str, Any]]:
+        return self.search(self.names.inbox_rules, size=200, sort=[{"created_at": {"order": "asc"}}])
