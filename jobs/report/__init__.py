@@ -36,7 +36,7 @@ def build_report(
         raise ValueError(f"end ({end}) is before start ({start})")
     began = clock.perf_counter()
     data = load_data(settings, start, end, channel)
-    page = render(data, start, end, lang, channel)
+    page = render(data, start, end, lang, channel, inbox_url=settings.inbox.url)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

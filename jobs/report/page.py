@@ -69,7 +69,9 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", " ")
 
 
-def render(data: ReportData, start: date, end: date, lang: str, channel: str | None) -> str:
+def render(
+    data: ReportData, start: date, end: date, lang: str, channel: str | None, inbox_url: str | None = None
+) -> str:
     words = WORDS[lang]
     t0 = clock.perf_counter()
     _, bucket_word = _bucket(start, end)
@@ -113,6 +115,7 @@ def render(data: ReportData, start: date, end: date, lang: str, channel: str | N
         top_critical=_posts_table(data, data.frame["criticism"], words["count_critical"], words),
         top_positive=_posts_table(data, data.frame["sentiment"] == "positive", words["count_positive"], words),
         alerts=_alerts(data),
+        inbox_url=_safe_url(inbox_url.rstrip("/")) if inbox_url else None,
         complaints=[
             {"label": c["label"], "size": c["size"], "share": f"{c['share'] * 100:.0f} %", "examples": [_excerpt(e, 160) for e in c["examples"]]}
             for c in data.complaints

@@ -46,6 +46,7 @@ def test_report_is_self_contained_and_escapes_user_text(seeded, tmp_path: Path) 
     # Nothing is loaded from outside: no external src/stylesheet, and the CSP forbids it anyway.
     assert not re.search(r"""(src|href)=["']?(https?:)?//(?!example\.test)""", page.replace("<a href=", ""))
     assert "default-src 'none'" in page
+    assert f"href='{seeded.settings.inbox.url}/queues/answer'" in page  # the queues open in the inbox
     # User text (and alert summaries) is escaped, never interpreted.
     assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
     assert "<i>42</i>" not in page and "&lt;i&gt;42&lt;/i&gt;" in page
