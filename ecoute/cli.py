@@ -138,6 +138,7 @@ def connect_import(
     workers: Annotated[
         int | None, typer.Option(help="Mapping processes (default: 1 for big files when a CPU is idle, else 0).")
     ] = None,
+    encoding: Annotated[str, typer.Option(help="The file's text encoding, e.g. latin-1 or cp1252.")] = "utf-8",
 ) -> None:
     """Import a CSV/JSONL export; re-running the same file sends only what was not acknowledged."""
     from pathlib import Path
@@ -152,7 +153,7 @@ def connect_import(
     try:
         stats = import_file(
             Path(path), get_settings(), mapping=parse_mapping(mapping), source=source, channel=channel,
-            batch_size=batch_size, progress=progress, restart=restart, workers=workers,
+            batch_size=batch_size, progress=progress, restart=restart, workers=workers, encoding=encoding,
         )  # fmt: skip
     except ConnectorError as exc:
         raise fail(str(exc)) from None
