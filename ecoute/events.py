@@ -131,7 +131,10 @@ def dead_letter(
     elif isinstance(original, str):
         text = original
     else:
-        text = orjson.dumps(original, default=str).decode()
+        try:
+            text = orjson.dumps(original, default=str).decode()
+        except TypeError:  # an integer over 64 bits, a circular structure...: keep what repr shows
+            text = repr(original)
     return {
         "event_id": event_id,
         "source": source,
