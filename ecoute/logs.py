@@ -27,16 +27,43 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def configure_logging(level: str | None = None) -> None:
+# Loggers of our own code; everything else is a library.
+OWN_LOGGERS = ("ecoute", "connectors", "jobs", "dags", "inbox", "__main__")
+# Libraries that log a traceback on every retry of a connection, and Great Expectations, which logs
+# ~200 INFO lines per validation run (the demo's noise).
+NOISY_LOGGERS = ("kafka", "elastic_transport", "elasticsearch", "py4j", "urllib3", "great_expectations", "tenacity")
+
+
+class LibraryTracebackFilter(logging.Filter):
+    """Keeps a library's log line but drops its traceback (retries print one per attempt);
+    ``ecoute -v`` shows them again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(OWN_LOGGERS) and (record.exc_info or record.stack_info):
+            summary = ""
+            if record.exc_info and record.exc_info[1] is not None:
+                summary = f" ({type(record.exc_info[1]).__name__}: {str(record.exc_info[1])[:200]})"
+            record.msg = f"{record.getMessage()}{summary}"
+            record.args = None
+            record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+def configure_logging(level: str | None = None, quiet_libraries: bool = False) -> None:
+    """One redacting handler on the root logger. ``quiet_libraries`` (the CLI without -v): library
+    log lines keep their message but not their traceback."""
     level = level or os.environ.get("ECOUTE_LOG_LEVEL", "INFO")
     root = logging.getLogger()
-    if any(getattr(h, "_ecoute", False) for h in root.handlers):
-        root.setLevel(level)
-        return
-    handler = logging.StreamHandler()
-    handler._ecoute = True  # type: ignore[attr-defined]
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
-    root.addHandler(handler)
+    handler = next((h for h in root.handlers if getattr(h, "_ecoute", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler()
+        handler._ecoute = True  # type: ignore[attr-defined]
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+        root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("kafka", "elastic_transport", "py4j", "urllib3"):
+    for existing in [f for f in handler.filters if isinstance(f, LibraryTracebackFilter)]:
+        handler.removeFilter(existing)
+    if quiet_libraries:
+        handler.addFilter(LibraryTracebackFilter())
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
