@@ -54,6 +54,7 @@ _verbose = False
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more (DEBUG), and tracebacks on errors.")] = False,
 ) -> None:
     """Écoute — listen to everything said on a brand's pages, label it, alert on criticism spikes."""
@@ -64,6 +65,7 @@ def main(
     _verbose = verbose
     configure_logging("DEBUG" if verbose else None, quiet_libraries=not verbose)
     preflight.set_fail_fast(True)  # `stack up` and `demo` turn it off: they wait for what they start
+    ctx.call_on_close(lambda: preflight.set_fail_fast(False))  # in-process callers (tests) get the default back
 
 
 # ---------------------------------------------------------------------------------------------

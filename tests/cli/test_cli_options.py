@@ -27,3 +27,10 @@ def test_no_flag_in_any_help_shows_a_bool_value():
 def test_negative_counts_are_usage_errors(argv):
     result = runner.invoke(app, argv, env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "Invalid value" in result.output, result.output
+
+
+def test_fail_fast_is_only_on_while_a_command_runs():
+    from ecoute import preflight
+
+    assert runner.invoke(app, ["config"]).exit_code == 0
+    assert not preflight.fail_fast()
