@@ -45,7 +45,10 @@ _flags_take_no_value()
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    # One line, never wrapped, and the message (often from the input or an exception) is not markup.
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -66,6 +69,22 @@ def main(
     configure_logging("DEBUG" if verbose else None, quiet_libraries=not verbose)
     preflight.set_fail_fast(True)  # `stack up` and `demo` turn it off: they wait for what they start
     ctx.call_on_close(lambda: preflight.set_fail_fast(False))  # in-process callers (tests) get the default back
+    _check_pseudonym_key(ctx.invoked_subcommand)
+
+
+# Commands that pseudonymise authors' ids as they go: they refuse the public default key off the embedded stack.
+_PSEUDONYMISING = ("connect",)
+
+
+def _check_pseudonym_key(command: str | None) -> None:
+    from ecoute.settings import get_settings
+
+    problem = get_settings().pseudonym_key_problem()
+    if problem is None:
+        return
+    if command in _PSEUDONYMISING:
+        raise fail(f"{problem}; `ecoute {command}` refuses to start with it", code=2)
+    console.print(f"[bold yellow]warning:[/] {problem}", soft_wrap=True, highlight=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,7 +528,10 @@ def _views_run(action, *args, **kwargs):  # -> whatever the view returns
     try:
         return action(*args, **kwargs)
     except TransportError as exc:
-        raise fail(f"cannot reach Elasticsearch at {_views_settings().es.url} ({type(exc).__name__})") from None
+        from ecoute.preflight import mask_userinfo
+
+        url = mask_userinfo(_views_settings().es.url)
+        raise fail(f"cannot reach Elasticsearch at {url} ({type(exc).__name__})") from None
     except ApiError as exc:
         raise fail(f"Elasticsearch refused the request ({exc.meta.status}): {exc.message}") from None
 

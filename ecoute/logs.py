@@ -13,6 +13,7 @@ import re
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(access_token|api_key|apikey|token|secret|password|authorization)([=:]\s*|\"\s*:\s*\")([^&\s\"',]+)"),
     re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._\-]+)"),
+    re.compile(r"(?i)(://[^/@:\s]*:)([^/@\s]+)(?=@)"),  # credentials in a URL: https://user:secret@host
 ]
 
 
@@ -32,6 +33,9 @@ OWN_LOGGERS = ("ecoute", "connectors", "jobs", "dags", "inbox", "__main__")
 # Libraries that log a traceback on every retry of a connection, and Great Expectations, which logs
 # ~200 INFO lines per validation run (the demo's noise).
 NOISY_LOGGERS = ("kafka", "elastic_transport", "elasticsearch", "py4j", "urllib3", "great_expectations", "tenacity")
+
+
+RETRY_LOGGERS = ("kafka", "elastic_transport", "urllib3.connectionpool")
 
 
 class LibraryTracebackFilter(logging.Filter):
@@ -67,3 +71,10 @@ def configure_logging(level: str | None = None, quiet_libraries: bool = False) -
         handler.addFilter(LibraryTracebackFilter())
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if quiet_libraries:
+        # Client libraries log every failed attempt (kafka-python ~50 lines while it bootstraps for 30 s);
+        # the command reports the outcome in one line. `ecoute -v` shows the attempts.
+        for retrying in RETRY_LOGGERS:
+            logging.getLogger(retrying).setLevel(logging.CRITICAL)
+    else:
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.NOTSET)
