@@ -53,6 +53,14 @@ class LibraryTracebackFilter(logging.Filter):
         return True
 
 
+class ChattyLibraryFilter(logging.Filter):
+    """Drops INFO/DEBUG lines of libraries that set their own loggers' levels when imported (Great
+    Expectations does, after configure_logging ran): a level on their logger would not hold."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not record.name.startswith(NOISY_LOGGERS)
+
+
 def configure_logging(level: str | None = None, quiet_libraries: bool = False) -> None:
     """One redacting handler on the root logger. ``quiet_libraries`` (the CLI without -v): library
     log lines keep their message but not their traceback."""
@@ -65,10 +73,13 @@ def configure_logging(level: str | None = None, quiet_libraries: bool = False) -
         handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
         root.addHandler(handler)
     root.setLevel(level)
-    for existing in [f for f in handler.filters if isinstance(f, LibraryTracebackFilter)]:
+    for existing in [f for f in handler.filters if isinstance(f, LibraryTracebackFilter | ChattyLibraryFilter)]:
         handler.removeFilter(existing)
     if quiet_libraries:
         handler.addFilter(LibraryTracebackFilter())
+    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    if numeric != logging.DEBUG:
+        handler.addFilter(ChattyLibraryFilter())
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if quiet_libraries:
