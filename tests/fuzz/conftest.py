@@ -31,7 +31,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
         lines.append(f"{name:<34} {row['tried']:>12} {row['enriched']:>9} {row['quarantined']:>11} "
                      f"{row['dead-lettered']:>13} {row['rejected']:>8} {row['lost']:>8}")  # fmt: skip
     lines.append("* enriched: labelled rows for the executor and `ecoute label`; accepted into the raw topic "
-                 "for the import and the webhook. rejected: refused at the door (HTTP 4xx).")  # fmt: skip
+                 "for the import and the webhook. rejected: refused at the door with a reason (HTTP 4xx, an error line).")  # fmt: skip
     terminalreporter.write_sep("=", "fuzz accounting")
     for line in lines:
         terminalreporter.write_line(line)
