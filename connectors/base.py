@@ -19,6 +19,7 @@ the new state, never half of one.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -27,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,15 @@ def parse_time(value: Any) -> str:
         raise MappingError("created_at is missing")
     if isinstance(value, datetime):
         return events.to_rfc3339(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return events.to_rfc3339(datetime.fromtimestamp(float(value), UTC))
-    text = str(value).strip()
+    if isinstance(value, bool):
+        raise MappingError(f"created_at {value!r} is not a date-time (RFC 3339 expected)")
+    if isinstance(value, int | float):
+        return _from_epoch(value)
+    if isinstance(value, date):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        raise MappingError(f"created_at is a {type(value).__name__}, not a date-time (RFC 3339 expected)")
+    text = value.strip()
     if _CANONICAL_UTC.match(text):  # already what we emit (most imports): only check it is a real date
         try:
             datetime.fromisoformat(text[:-1])
@@ -111,10 +118,23 @@ def parse_time(value: Any) -> str:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         try:
-            return events.to_rfc3339(datetime.fromtimestamp(float(text), UTC))
+            epoch = float(text)
         except ValueError:
             raise MappingError(f"created_at {text[:60]!r} is not a date-time (RFC 3339 expected)") from None
-    return events.to_rfc3339(parsed)
+        return _from_epoch(epoch, text)
+    try:
+        return events.to_rfc3339(parsed)
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00:00-05:00 is past year 9999 in UTC
+        raise MappingError(f"created_at {text[:60]!r} is out of range once in UTC") from None
+
+
+def _from_epoch(value: float, shown: Any = None) -> str:
+    # 1e20, inf and nan are numbers but no date: Python raises OverflowError/ValueError/OSError.
+    try:
+        return events.to_rfc3339(datetime.fromtimestamp(float(value), UTC))
+    except (OverflowError, ValueError, OSError):
+        shown = value if shown is None else shown
+        raise MappingError(f"created_at {str(shown)[:60]!r} is not a plausible epoch timestamp") from None
 
 
 def parse_bool(value: Any) -> bool:
@@ -130,28 +150,50 @@ def parse_bool(value: Any) -> bool:
     raise MappingError(f"author_is_brand {value!r} is not a boolean")
 
 
+def json_kind(value: Any) -> str:
+    """How a JSON user would name the type of ``value``, with its article: "a list", "an object"."""
+    kinds = {bool: "a boolean", list: "a list", tuple: "a list", dict: "an object", str: "a string"}
+    kind = kinds.get(type(value), "a number" if isinstance(value, int | float) else f"a {type(value).__name__}")
+    try:
+        shown = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    except (ValueError, RecursionError):  # circular or too deep
+        shown = "…"
+    return f"{kind} ({shown[:60]})"
+
+
+# Metrics are Elasticsearch longs; a bigger number is junk, not a count.
+MAX_COUNT = 2**63 - 1
+
+
+def _checked_count(name: str, number: int) -> int:
+    if number < 0:
+        raise MappingError(f"{name} {number!r} is negative")
+    if number > MAX_COUNT:
+        raise MappingError(f"{name} {str(number)[:40]} is over the largest count ({MAX_COUNT})")
+    return number
+
+
 def parse_count(name: str, value: Any) -> int | None:
-    if type(value) is int:  # the common case, and bool (a subclass) is not a count
-        if value < 0:
-            raise MappingError(f"{name} {value!r} is negative")
-        return value
+    """A metric: a whole number ≥ 0, or a string of one; booleans, lists and objects are rejected."""
+    if type(value) is int:  # the common case
+        return _checked_count(name, value)
     if value is None or value == "":
         return None
+    if isinstance(value, bool) or not isinstance(value, str | float | int):
+        raise MappingError(f"{name} is {json_kind(value)}, not a whole number")
     try:
         number = int(value) if not isinstance(value, float) else int(value) if value.is_integer() else None
         if number is None:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         try:
             as_float = float(str(value))
         except ValueError:
-            raise MappingError(f"{name} {value!r} is not a whole number") from None
-        if not as_float.is_integer():
-            raise MappingError(f"{name} {value!r} is not a whole number") from None
+            raise MappingError(f"{name} {str(value)[:60]!r} is not a whole number") from None
+        if not as_float.is_integer():  # also inf and nan
+            raise MappingError(f"{name} {str(value)[:60]!r} is not a whole number") from None
         number = int(as_float)
-    if number < 0:
-        raise MappingError(f"{name} {value!r} is negative")
-    return number
+    return _checked_count(name, number)
 
 
 def _prefixed(source: str, native: Any) -> str | None:
@@ -259,7 +301,7 @@ def map_record(original: Any, mapper: Callable[[], dict[str, Any]], native_id: A
         return Mapped(original, event=mapper())
     except MappingError as exc:
         return Mapped(original, reason=f"mapping: {exc}", native_id=None if native_id is None else str(native_id))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         return Mapped(
             original,
             reason=f"mapping: unexpected record shape ({type(exc).__name__}: {exc})",
@@ -359,11 +401,15 @@ def prepare(records: Iterable[Mapped], connector: str) -> Prepared:
         if record.event is not None:
             errors = contract_errors(record.event)
             if not errors:
-                payload = orjson.dumps(record.event)
-                if len(payload) <= MAX_EVENT_BYTES:
-                    good.append((record.event["id"], payload))
-                    continue
-                errors = [f"(event): {len(payload)} bytes once serialised, over the {MAX_EVENT_BYTES}-byte limit"]
+                try:
+                    payload = orjson.dumps(record.event)
+                except TypeError as exc:  # orjson.JSONEncodeError: e.g. an integer over 64 bits in raw
+                    errors = [f"(event): cannot be serialised as JSON ({exc})"]
+                else:
+                    if len(payload) <= MAX_EVENT_BYTES:
+                        good.append((record.event["id"], payload))
+                        continue
+                    errors = [f"(event): {len(payload)} bytes once serialised, over the {MAX_EVENT_BYTES}-byte limit"]
             reason = "validation: " + "; ".join(errors)[:2000]
             event_id = record.event.get("id")
             details: Any = errors

@@ -37,12 +37,13 @@ def connect_import(
     ] = None,
     source: Annotated[str | None, typer.Option(help="Source of rows without one (default 'import').")] = None,
     channel: Annotated[str | None, typer.Option(help="Channel of rows without one.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Records per acknowledged batch (and checkpoint).")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per acknowledged batch (and checkpoint).")] = 1000,
     restart: Annotated[bool, typer.Option("--restart", help="Forget this file's checkpoint and send it all again.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     workers: Annotated[
         int | None, typer.Option(help="Mapping processes (default: 1 for big files when a CPU is idle, else 0).")
     ] = None,
+    encoding: Annotated[str, typer.Option(help="The file's text encoding, e.g. latin-1 or cp1252.")] = "utf-8",
 ) -> None:
     """Import a CSV/JSONL export; re-running the same file sends only what was not acknowledged."""
     from pathlib import Path
@@ -57,7 +58,7 @@ def connect_import(
     try:
         stats = import_file(
             Path(path), get_settings(), mapping=parse_mapping(mapping), source=source, channel=channel,
-            batch_size=batch_size, progress=progress, restart=restart, workers=workers,
+            batch_size=batch_size, progress=progress, restart=restart, workers=workers, encoding=encoding,
         )  # fmt: skip
     except ConnectorError as exc:
         raise fail(str(exc)) from None

@@ -100,6 +100,14 @@ class WebhookSettings(BaseModel):
     app_secret: SecretStr | None = None  # Meta app secret: signs X-Hub-Signature-256
     verify_token: SecretStr | None = None  # the token typed in the Meta app dashboard
     max_body_bytes: int = 1024 * 1024
+    # Slow or stalled clients (slowloris): each socket read waits at most timeout_s, a whole body
+    # must arrive within body_timeout_s, and at most max_connections are served at once (more: 503).
+    timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=64, ge=1)
+    # Meta retries a delivery for up to 36 hours: one whose entries are all older than this is a
+    # replay and refused; a delivery already acknowledged (same signature) in the window is not produced again.
+    replay_window_s: float | None = Field(default=48 * 3600, gt=0)
     page_id: str | None = None  # comments from this page are brand replies
     instagram_user_id: str | None = None
     channel: str | None = None

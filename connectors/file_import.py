@@ -16,6 +16,7 @@ re-send what is already in Kafka. Bad rows go to the dead-letter topic with the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -38,6 +39,7 @@ from connectors.base import (
     Prepared,
     RunStats,
     build_raw_event,
+    json_kind,
     map_record,
     parse_bool,
     prepare,
@@ -107,6 +109,19 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+_TEXT_FIELDS = ("source", "native_id", "kind", "parent_native_id", "thread_native_id", "channel", "author_id",
+                "author_name", "text", "url")  # fmt: skip
+
+
+def _check_scalars(row: dict[str, Any]) -> None:
+    """A text field holding a list, an object or a boolean is junk: reject it rather than store its repr."""
+    for name in _TEXT_FIELDS:
+        value = row.get(name)
+        if value is None or isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+            continue
+        raise MappingError(f"{name} must be a string, not {json_kind(value)}")
+
+
 def row_to_event(
     row: dict[str, Any],
     settings: Settings,
@@ -116,6 +131,7 @@ def row_to_event(
     fetched_at: str | None = None,
 ) -> dict[str, Any]:
     """One import-format row → one raw event (MappingError when it cannot be)."""
+    _check_scalars(row)
     source = (str(row.get("source") or "").strip().lower()) or default_source
     if source not in events.SOURCES:
         raise MappingError(f"source {source!r} is not one of {', '.join(events.SOURCES)}")
@@ -159,38 +175,92 @@ def _rename(row: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     return renamed
 
 
-def _records(path: Path, fmt: str) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
-    """CSV/TSV: (the row as a CSV line, the row by column or None, the parse error or None)."""
+# A CSV field may be up to this big before the reader gives up on it; a record that big is
+# dead-lettered anyway (MAX_EVENT_BYTES), but the run goes on to the next rows.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+
+
+def _text_encoding(encoding: str) -> str:
+    # utf-8 files may start with a BOM (Excel exports): utf-8-sig reads both.
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def check_encoding(encoding: str) -> str:
+    import codecs
+
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ConnectorError(f"--encoding {encoding!r}: unknown encoding (try utf-8, latin-1 or cp1252)") from None
+
+
+def _has_undecodable(cells: list[str]) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell)
+
+
+def _records(
+    path: Path, fmt: str, encoding: str = "utf-8"
+) -> Iterator[tuple[str | bytes, dict[str, Any] | None, str | None]]:
+    """CSV/TSV: (the row's original lines, the row by column or None, the parse error or None).
+
+    Undecodable bytes are kept (surrogateescape): such a row is dead-lettered with its original
+    bytes and line number, and the rows after it are still imported.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     with _open_binary(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+        text = io.TextIOWrapper(raw, encoding=_text_encoding(encoding), errors="surrogateescape", newline="")
         delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
-        reader = csv.reader(text, delimiter=delimiter)
+        consumed: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for line in text:
+                consumed.append(line)
+                yield line
+
+        reader = csv.reader(lines(), delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
             return
+        except csv.Error as exc:
+            raise ConnectorError(f"{path.name} line {reader.line_num}: the header cannot be read ({exc})") from None
+        if _has_undecodable(header):
+            raise ConnectorError(
+                f"{path.name}: the header line is not valid {encoding}; "
+                "pass the file's encoding, e.g. --encoding latin-1 or --encoding cp1252"
+            )
         header = [column.strip() for column in header]
         while True:
+            consumed.clear()
             try:
                 cells = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                # The rest of the file cannot be read reliably: say where, and stop the run.
-                raise ConnectorError(f"{path.name} line {reader.line_num}: {exc}") from None
+            except csv.Error as exc:
+                original = "".join(consumed).rstrip("\r\n")
+                yield _original(original, encoding), None, f"parse: line {reader.line_num}: {exc}"
+                continue
             if not any(cell.strip() for cell in cells):
                 continue
-            original = _csv_line(header, cells, delimiter)
+            original = "".join(consumed).rstrip("\r\n")
+            if _has_undecodable(cells):
+                yield _original(original, encoding), None, f"parse: line {reader.line_num} is not valid {encoding}"
+                continue
             if len(cells) != len(header):
-                yield original, None, f"parse: {len(cells)} columns where the header has {len(header)}"
+                yield original, None, (
+                    f"parse: line {reader.line_num}: {len(cells)} columns where the header has {len(header)}"
+                )
                 continue
             yield original, dict(zip(header, cells, strict=True)), None
 
 
-def _csv_line(header: list[str], cells: list[str], delimiter: str) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter).writerow(cells)
-    return buffer.getvalue().rstrip("\r\n")
+def _original(text: str, encoding: str) -> str | bytes:
+    """The original bytes of a line with undecodable bytes (kept whole in the DLQ), else its text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode(encoding, errors="surrogateescape")
+    return text
 
 
 @dataclass
@@ -262,23 +332,35 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
-def _raw_items(path: Path, fmt: str) -> Iterator[Any]:
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _raw_items(path: Path, fmt: str, encoding: str = "utf-8") -> Iterator[Any]:
     """JSONL: the raw non-blank lines (parsed later, possibly in a worker); CSV: parsed rows."""
     if fmt == "jsonl":
+        recode = _text_encoding(encoding) != "utf-8-sig"
         with _open_binary(path) as handle:
-            for line in handle:
+            for number, line in enumerate(handle):
+                if number == 0 and line.startswith(UTF8_BOM):  # Windows tools write one; JSON does not allow it
+                    line = line[len(UTF8_BOM) :]
                 stripped = line.strip()
+                if stripped and recode:
+                    # Undecodable: kept as is, dead-lettered as not JSON with its original bytes.
+                    with contextlib.suppress(UnicodeDecodeError):
+                        stripped = stripped.decode(encoding).encode("utf-8")
                 if stripped:
                     yield stripped
         return
-    yield from _records(path, fmt)
+    yield from _records(path, fmt, encoding)
 
 
-def _chunks(path: Path, fmt: str, done: int, batch_size: int) -> Iterator[tuple[list[Any], int, int]]:
+def _chunks(
+    path: Path, fmt: str, done: int, batch_size: int, encoding: str = "utf-8"
+) -> Iterator[tuple[list[Any], int, int]]:
     """(items, position after the chunk, items skipped as already checkpointed)."""
     position = skipped = 0
     chunk: list[Any] = []
-    for item in _raw_items(path, fmt):
+    for item in _raw_items(path, fmt, encoding):
         position += 1
         if position <= done:
             skipped += 1
@@ -302,6 +384,7 @@ def import_pages(
     channel: str | None = None,
     batch_size: int = 1000,
     workers: int = 0,
+    encoding: str = "utf-8",
 ) -> Iterator[Page]:
     """Pages of the file after its checkpoint. With ``workers`` > 0, mapping, validation and
     serialisation run in worker processes (a few batches ahead); pages still come out in file
@@ -310,7 +393,7 @@ def import_pages(
     done = int(state.get("records", 0)) if state and state.get("fingerprint") == fingerprint else 0
     options = _MapOptions(settings, mapping or {}, source, channel, events.utc_now())
     if workers <= 0:
-        for chunk, position, skipped in _chunks(path, fmt, done, batch_size):
+        for chunk, position, skipped in _chunks(path, fmt, done, batch_size, encoding):
             yield Page(_map_items(chunk, fmt, options), _state(path, fingerprint, position), skipped)
         return
     import multiprocessing
@@ -324,7 +407,7 @@ def import_pages(
     ) as pool:
         pending: deque[tuple[Future[Prepared], int, int]] = deque()
         try:
-            for chunk, position, skipped in _chunks(path, fmt, done, batch_size):
+            for chunk, position, skipped in _chunks(path, fmt, done, batch_size, encoding):
                 pending.append((pool.submit(_prepare_chunk, chunk, fmt, options), position, skipped))
                 if len(pending) > workers + 1:
                     future, at, skip = pending.popleft()
@@ -361,6 +444,7 @@ def import_file(
     restart: bool = False,
     sink: EventSink | None = None,
     workers: int | None = None,
+    encoding: str = "utf-8",
 ) -> RunStats:
     """Import one CSV/TSV/JSONL file (optionally .gz) into ``settings.topics.raw``.
 
@@ -369,6 +453,7 @@ def import_file(
     (acks=all), then the checkpoint advances; a re-run skips what was acknowledged. ``restart``
     forgets the checkpoint first. Bad rows are dead-lettered with the reason and the original line.
     ``workers`` mapping processes (default: 1 for files of 16 MB or more when a CPU is idle, else 0).
+    ``encoding`` is the file's text encoding (default utf-8, with or without a BOM).
     """
     path = Path(path)
     if not path.is_file():
@@ -377,6 +462,7 @@ def import_file(
         raise ConnectorError(f"--source {source!r}: expected one of {', '.join(events.SOURCES)}")
     if batch_size < 1:
         raise ConnectorError("batch_size must be at least 1")
+    encoding = check_encoding(encoding)
     fingerprint = file_fingerprint(path)
     checkpoints = CheckpointStore(settings.checkpoints_dir)
     key = f"import.{fingerprint}"
@@ -388,7 +474,7 @@ def import_file(
     try:
         pages = import_pages(
             path, settings, state, fingerprint=fingerprint, mapping=mapping, source=source, channel=channel,
-            batch_size=batch_size, workers=auto_workers(path) if workers is None else workers,
+            batch_size=batch_size, workers=auto_workers(path) if workers is None else workers, encoding=encoding,
         )  # fmt: skip
         if not progress:
             return run_pages(pages, sink, checkpoints, key)

@@ -17,18 +17,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
+import math
 import signal
 import threading
+import time
+from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from connectors.base import ConnectorError, EventSink, Mapped, RunStats, build_raw_event, map_record
+from connectors.base import ConnectorError, EventSink, Mapped, RunStats, build_raw_event, json_kind, map_record
 from connectors.config import ConnectorSettings, WebhookSettings, load_connector_settings
 from ecoute.settings import Settings
 
@@ -63,8 +67,21 @@ class MetaWebhookMapper:
         records: list[Mapped] = []
         skipped = 0
         for entry in payload["entry"]:
-            for change in entry.get("changes") or [] if isinstance(entry, dict) else []:
+            if not isinstance(entry, dict):
+                records.append(Mapped(entry, reason=f"webhook: an entry is {json_kind(entry)}, not an object"))
+                continue
+            changes = entry.get("changes") or []
+            if not isinstance(changes, list):
+                records.append(Mapped(entry, reason=f"webhook: entry.changes is {json_kind(changes)}, not a list"))
+                continue
+            for change in changes:
+                if not isinstance(change, dict):
+                    records.append(Mapped(change, reason=f"webhook: a change is {json_kind(change)}, not an object"))
+                    continue
                 value = change.get("value") or {}
+                if not isinstance(value, dict):
+                    records.append(Mapped(change, reason=f"webhook: change.value is {json_kind(value)}, not an object"))
+                    continue
                 field = change.get("field")
                 if kind == "page" and field == "feed":
                     if value.get("verb") not in ("add", "edited", "edit") or (
@@ -141,8 +158,48 @@ class MetaWebhookMapper:
         )
 
 
+class DeliveryLog:
+    """Signatures of the deliveries acknowledged within the replay window (bounded, oldest dropped first)."""
+
+    def __init__(self, window_s: float | None, capacity: int = 100_000):
+        self.window_s = window_s
+        self.capacity = capacity
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _expire(self, now: float) -> None:
+        while self._seen and (len(self._seen) > self.capacity or (
+            self.window_s is not None and next(iter(self._seen.values())) < now - self.window_s
+        )):  # fmt: skip
+            self._seen.popitem(last=False)
+
+    def seen(self, signature: str) -> bool:
+        with self._lock:
+            self._expire(time.time())
+            return signature in self._seen
+
+    def record(self, signature: str) -> None:
+        with self._lock:
+            self._seen[signature] = time.time()
+            self._seen.move_to_end(signature)
+            self._expire(time.time())
+
+
+def delivery_age_s(payload: Any, now: float | None = None) -> float | None:
+    """Age of the newest entry of a delivery (entry.time, epoch seconds or ms), None when it has none."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        return None
+    times = [
+        t / 1000 if t > 10**12 else t
+        for entry in payload["entry"] if isinstance(entry, dict)
+        for t in [entry.get("time")] if isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
+    ]  # fmt: skip
+    return (time.time() if now is None else now) - max(times) if times else None
+
+
 class WebhookServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # listen backlog: bursts are accepted (then served or refused), not left in SYN retries
 
     def __init__(self, address: tuple[str, int], settings: Settings, config: WebhookSettings, sink: EventSink):
         if not config.app_secret:
@@ -154,15 +211,79 @@ class WebhookServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.stats = RunStats(connector="webhook")
         self.rejected = 0
+        self.replays = 0  # deliveries refused as stale or answered without producing again
+        self.busy = 0  # connections refused because max_connections were being served
+        self.timed_out = 0
+        self.deliveries = DeliveryLog(config.replay_window_s)
+        self._slots = threading.BoundedSemaphore(config.max_connections)
         super().__init__(address, WebhookHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # A thread per connection, but never more than max_connections: stalled clients cannot
+        # exhaust the process; the extra ones get a quick 503 (Meta retries later).
+        if not self._slots.acquire(blocking=False):
+            self.busy += 1
+            log.warning("webhook: %d connections already open; refusing %s", self.config.max_connections,
+                        client_address[0])  # fmt: skip
+            with contextlib.suppress(OSError):
+                request.settimeout(1)
+                request.sendall(BUSY_ANSWER)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+BUSY_ANSWER = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+    b"Retry-After: 5\r\nConnection: close\r\n\r\nbusy\n"
+)
+
+
+class BodyTimeout(Exception):
+    """The declared body did not arrive within body_timeout_s."""
 
 
 class WebhookHandler(BaseHTTPRequestHandler):
     server: WebhookServer
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        self.timeout = self.server.config.timeout_s  # every socket read and write (StreamRequestHandler)
+        super().setup()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+    def _read_body(self, length: int) -> bytes:
+        """Exactly ``length`` bytes, within body_timeout_s in all (a client trickling bytes is cut off)."""
+        deadline = time.monotonic() + self.server.config.body_timeout_s
+        parts: list[bytes] = []
+        remaining = length
+        while remaining > 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BodyTimeout
+            self.connection.settimeout(min(left, self.server.config.timeout_s))
+            try:
+                chunk = self.rfile.read1(min(remaining, 65536))
+            except TimeoutError:
+                raise BodyTimeout from None
+            if not chunk:
+                raise ConnectionResetError("client closed the connection mid-body")
+            parts.append(chunk)
+            remaining -= len(chunk)
+        self.connection.settimeout(self.server.config.timeout_s)
+        return b"".join(parts)
 
     def _answer(self, status: int, text: str = "", close: bool = False) -> None:
         body = text.encode()
@@ -197,12 +318,27 @@ class WebhookHandler(BaseHTTPRequestHandler):
         self._answer(403, "verification failed")
 
     def do_POST(self) -> None:
+        try:
+            self._post()
+        except (BodyTimeout, ConnectionError):
+            self.server.timed_out += 1
+            log.warning("webhook: %s did not send its body in time; connection closed", self.client_address[0])
+            with contextlib.suppress(OSError):
+                self._answer(408, "request timeout", close=True)
+            self.close_connection = True
+        except Exception:  # a bug must still get an answer (Meta would redeliver forever otherwise)
+            log.exception("webhook: unexpected error; answering 500")
+            with contextlib.suppress(OSError):
+                self._answer(500, "internal error", close=True)
+
+    def _post(self) -> None:
         server = self.server
         if urlsplit(self.path).path != PATH:
             self._answer(404, "not found", close=True)
             return
-        length_header = self.headers.get("Content-Length")
-        if length_header is None or not length_header.isdigit():
+        length_header = (self.headers.get("Content-Length") or "").strip()
+        # ASCII digits only: str.isdigit() accepts '²', which int() refuses.
+        if not length_header or not (length_header.isascii() and length_header.isdigit()):
             self._answer(411, "Content-Length required", close=True)
             return
         length = int(length_header)
@@ -216,21 +352,40 @@ class WebhookHandler(BaseHTTPRequestHandler):
             )
             self._answer(413, "body too large", close=True)
             return
-        body = self.rfile.read(length)
+        body = self._read_body(length)
         secret = server.config.app_secret.get_secret_value() if server.config.app_secret else ""
-        if not signature_ok(body, self.headers.get("X-Hub-Signature-256"), secret):
+        signature = self.headers.get("X-Hub-Signature-256")
+        if not signature_ok(body, signature, secret):
             server.rejected += 1
             log.warning(
                 "webhook: bad or missing X-Hub-Signature-256 from %s; %d bytes rejected", self.client_address[0], length
             )
             self._answer(401, "invalid signature")
             return
+        signature = signature.strip()  # type: ignore[union-attr]
+        if server.deliveries.seen(signature):
+            server.replays += 1
+            log.warning("webhook: delivery already acknowledged (replay from %s); not produced again",
+                        self.client_address[0])  # fmt: skip
+            self._answer(200, "EVENT_RECEIVED")
+            return
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             records, skipped, status = [Mapped(body, reason=f"parse: webhook body is not JSON ({exc})")], 0, 400
         else:
-            (records, skipped), status = server.mapper.records(payload, body), 200
+            age = delivery_age_s(payload)
+            window = server.config.replay_window_s
+            if window is not None and age is not None and age > window:
+                server.replays += 1
+                log.warning("webhook: refused a delivery from %s whose newest entry is %.0f s old (window %.0f s)",
+                            self.client_address[0], age, window)  # fmt: skip
+                self._answer(400, "stale delivery (replay window)")
+                return
+            try:
+                (records, skipped), status = server.mapper.records(payload, body), 200
+            except RecursionError:
+                records, skipped, status = [Mapped(body, reason="webhook: payload nested too deeply")], 0, 200
         try:
             with server.lock:
                 produced, dead = server.sink.emit(records)
@@ -241,6 +396,8 @@ class WebhookHandler(BaseHTTPRequestHandler):
             log.exception("webhook: Kafka did not acknowledge; answering 503 so Meta delivers again")
             self._answer(503, "try again later")
             return
+        if status == 200:
+            server.deliveries.record(signature)
         self._answer(status, "EVENT_RECEIVED" if status == 200 else "bad request")
 
 

@@ -27,12 +27,34 @@ app = typer.Typer(
 )
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more (DEBUG).")] = False,
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more (DEBUG), and tracebacks on errors.")] = False,
 ) -> None:
     """Écoute — listen to everything said on a brand's pages, label it, alert on criticism spikes."""
+    global _verbose
+    from ecoute import preflight
     from ecoute.logs import configure_logging
 
-    configure_logging("DEBUG" if verbose else None)
+    _verbose = verbose
+    configure_logging("DEBUG" if verbose else None, quiet_libraries=not verbose)
+    preflight.set_fail_fast(True)  # `stack up` and `demo` turn it off: they wait for what they start
+    ctx.call_on_close(lambda: preflight.set_fail_fast(False))  # in-process callers (tests) get the default back
+    _check_pseudonym_key(ctx.invoked_subcommand)
+
+
+# Commands that pseudonymise authors' ids as they go: they refuse the public default key off the embedded stack.
+_PSEUDONYMISING = ("connect",)
+
+
+def _check_pseudonym_key(command: str | None) -> None:
+    from ecoute.settings import get_settings
+
+    problem = get_settings().pseudonym_key_problem()
+    if problem is None:
+        return
+    if command in _PSEUDONYMISING:
+        raise fail(f"{problem}; `ecoute {command}` refuses to start with it", code=2)
+    console.print(f"[bold yellow]warning:[/] {problem}", soft_wrap=True, highlight=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,8 +67,10 @@ app.add_typer(stack_app, name="stack")
 @stack_app.command("up")
 def stack_up() -> None:
     """Start noida-db and the SMTP sink, create topics, apply index templates (idempotent)."""
+    from ecoute import preflight
     from ecoute.stack import EmbeddedStack, StackError
 
+    preflight.set_fail_fast(False)
     try:
         with console.status("starting the embedded stack…"):
             lines = EmbeddedStack().up()
@@ -141,9 +165,9 @@ def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tupl
 
 @queue_app.command("moderate")
 def queue_moderate(
-    limit: Annotated[int, typer.Option(help="How many items.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="How many items.")] = 50,
     channel: Annotated[str | None, typer.Option(help="Only this channel, e.g. facebook:maison-aurore.")] = None,
-    days: Annotated[int | None, typer.Option(help="Only items of the last N days.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Only items of the last N days.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
 ) -> None:
     """Toxic or shocking comments not handled yet, newest first."""
@@ -157,9 +181,9 @@ def queue_moderate(
 
 @queue_app.command("answer")
 def queue_answer(
-    limit: Annotated[int, typer.Option(help="How many items.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="How many items.")] = 50,
     channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
-    days: Annotated[int | None, typer.Option(help="Only items of the last N days.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Only items of the last N days.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
 ) -> None:
     """Criticism without a brand reply: constructive first, then oldest first, with the thread context."""
@@ -261,15 +285,16 @@ def erase(
     if not yes and not typer.confirm(f"Erase every document of author {author_id}?"):
         raise typer.Exit(1)
     result = erase_author(settings, author_id, reason=reason)
+    erased = result.mentions_deleted + result.quarantine_deleted
     console.print(
-        f"[green]✔[/] author {result.author_id}: {result.mentions_deleted} mentions and {result.quarantine_deleted} "
-        f"quarantined records deleted, {result.alerts_scrubbed} alerts scrubbed; tombstone written"
+        f"[green]✔[/] author {result.author_id}: {erased} document(s) erased ({result.mentions_deleted} mentions, "
+        f"{result.quarantine_deleted} quarantined records), {result.alerts_scrubbed} alerts scrubbed; tombstone written"
     )
 
 
 @app.command("retention")
 def retention(
-    days: Annotated[int | None, typer.Option(help="Keep this many days (default: ECOUTE_RETENTION_DAYS).")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Keep this many days (default: ECOUTE_RETENTION_DAYS).")] = None,
 ) -> None:
     """Delete mentions and quarantined records older than the retention period."""
     from ecoute.privacy import purge_older_than
@@ -308,14 +333,42 @@ def add_stage_commands(root: typer.Typer) -> list[str]:
 add_stage_commands(app)
 
 
+def _error_line(exc: BaseException) -> str:
+    """One line for an error no command handled: an unreachable service names itself and how to start it."""
+    from ecoute import preflight
+
+    try:
+        from ecoute.settings import get_settings
+
+        settings = get_settings()
+    except Exception:  # the settings themselves may be what is broken
+        settings = None
+    failure = preflight.describe(exc, settings)
+    if failure is not None:
+        return failure.line
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return (
+            f"{exc.strerror or exc}{where}; check the path and free space, "
+            "or point ECOUTE_STATE_DIR to a writable folder"
+        )
+    message = " ".join(str(exc).split())[:500] or "(no message)"
+    return f"{type(exc).__name__}: {message} (run `ecoute -v …` for the traceback)"
+
+
 def run() -> None:
-    """The `ecoute` entry point: environment problems end in one clear line, not a traceback."""
+    """The `ecoute` entry point: problems end in one clear line (the traceback only with -v)."""
     try:
         app()
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        console.print(f"[bold red]error:[/] {exc.strerror or exc}{where}")
-        console.print("Check the path and free space, or point ECOUTE_STATE_DIR to a writable folder.")
+    except KeyboardInterrupt:
+        console.print("[bold red]interrupted[/]")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence of every command
+        from rich.markup import escape
+
+        if _verbose:
+            console.print_exception(show_locals=False)
+        console.print(f"[bold red]error:[/] {escape(_error_line(exc))}", soft_wrap=True, highlight=False)
         sys.exit(1)
 
 

@@ -19,9 +19,30 @@ console = Console(stderr=True)  # messages, progress, errors
 out = Console()  # the command's result (tables, JSON)
 
 
+def _flags_take_no_value() -> None:
+    """Typer 0.29 prints `<bool>` after every flag in --help, so users type `--follow true`: print nothing."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_ecoute", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich._ecoute = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one clear error line and return the Exit to raise (``raise fail("…") from None``)."""
-    console.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    # One line, never wrapped, and the message (often from the input or an exception) is not markup.
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -61,6 +82,9 @@ def run_view(action: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return action(*args, **kwargs)
     except TransportError as exc:
-        raise fail(f"cannot reach Elasticsearch at {views_settings().es.url} ({type(exc).__name__})") from None
+        from ecoute.preflight import mask_userinfo
+
+        url = mask_userinfo(views_settings().es.url)
+        raise fail(f"cannot reach Elasticsearch at {url} ({type(exc).__name__})") from None
     except ApiError as exc:
         raise fail(f"Elasticsearch refused the request ({exc.meta.status}): {exc.message}") from None

@@ -21,6 +21,7 @@ from elasticsearch.helpers import scan, streaming_bulk
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 import schemas
+from ecoute import preflight
 from ecoute.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ RETRYABLE_STATUS = {429, 502, 503, 504}
 def make_client(settings: Settings | None = None) -> Elasticsearch:
     settings = settings or get_settings()
     es = settings.es
+    preflight.check("Elasticsearch", es.url, default_port=9200, hint=f"{preflight.START_HINT} or set ECOUTE_ES__URL")
     options: dict[str, Any] = {
         "request_timeout": es.request_timeout_s,
         "retry_on_timeout": True,

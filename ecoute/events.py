@@ -59,8 +59,11 @@ def _fast_raw_validator() -> Any:
 def raw_contract_errors(event: Any) -> list[str]:
     """Validation against schemas/raw_event.schema.json on the hot path: a Rust validator answers
     valid/invalid in microseconds, and the reference validator explains the rare invalid ones."""
-    if _fast_raw_validator().is_valid(event):
-        return []
+    try:
+        if _fast_raw_validator().is_valid(event):
+            return []
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. an integer over 64 bits: not JSON-able in Rust
+        return validation_errors(event, "raw_event.schema.json") or [f"(event): not valid JSON data ({exc})"]
     return validation_errors(event, "raw_event.schema.json") or ["rejected by the raw-event schema"]
 
 
@@ -113,7 +116,10 @@ def dead_letter(
     elif isinstance(original, str):
         text = original
     else:
-        text = orjson.dumps(original, default=str).decode()
+        try:
+            text = orjson.dumps(original, default=str).decode()
+        except TypeError:  # an integer over 64 bits, a circular structure...: keep what repr shows
+            text = repr(original)
     return {
         "event_id": event_id,
         "source": source,

@@ -23,6 +23,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 import schemas
+from ecoute import preflight
 from ecoute.settings import KafkaSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ class DeliveryError(RuntimeError):
 
 
 def _common(kafka: KafkaSettings) -> dict[str, Any]:
+    preflight.check(
+        "Kafka", kafka.bootstrap_servers, default_port=9092,
+        hint=f"{preflight.START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS",
+    )  # fmt: skip
     options: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
         "security_protocol": kafka.security_protocol,

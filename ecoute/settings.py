@@ -22,6 +22,9 @@ from pydantic_settings import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Public (it is in the source): fine on the embedded stack, never for real authors' ids.
+DEFAULT_PSEUDONYM_KEY = "ecoute-local-development-key"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def config_sources(
@@ -177,7 +180,7 @@ class Settings(BaseSettings):
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
-    pseudonym_key: SecretStr = SecretStr("ecoute-local-development-key")
+    pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.
     retention_days: int = 730
     # Commenters' display names are personal data: kept in Elasticsearch only when enabled.
@@ -205,8 +208,34 @@ class Settings(BaseSettings):
         return self.state_dir / "checkpoints"
 
     def redacted(self) -> dict[str, Any]:
-        """The settings as a dict safe to print (secrets masked by pydantic)."""
-        return self.model_dump(mode="json")
+        """The settings as a dict safe to print (secrets masked by pydantic, URL credentials by us)."""
+        from ecoute.preflight import mask_userinfo
+
+        def mask(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {key: mask(item) for key, item in value.items()}
+            if isinstance(value, list):
+                return [mask(item) for item in value]
+            return mask_userinfo(value) if isinstance(value, str) and "@" in value else value
+
+        return mask(self.model_dump(mode="json"))
+
+    def on_embedded_stack(self) -> bool:
+        """Kafka and Elasticsearch both on this machine (the embedded stack, a laptop, the tests)."""
+        from urllib.parse import urlsplit
+
+        hosts = [urlsplit(f"tcp://{server.strip()}").hostname for server in self.kafka.bootstrap_servers.split(",")]
+        hosts.append(urlsplit(self.es.url).hostname)
+        return all(host in _LOOPBACK for host in hosts)
+
+    def pseudonym_key_problem(self) -> str | None:
+        """Why the pseudonym key must not be used here, or None: the public default outside the embedded stack."""
+        if self.pseudonym_key.get_secret_value() != DEFAULT_PSEUDONYM_KEY or self.on_embedded_stack():
+            return None
+        return (
+            "ECOUTE_PSEUDONYM_KEY is the public default key, so anyone can link pseudonyms to authors; set a "
+            "secret one (python -c 'import secrets; print(secrets.token_urlsafe(32))') before pseudonymising"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import email
+import email.message
 import email.policy
 import re
 import signal
@@ -35,6 +36,20 @@ class OutboxHandler:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", subject).strip("-")[:60] or "message"
         return f"{stamp}-{n:04d}-{slug}"
 
+    def _with_images(self, message: email.message.EmailMessage, html: str, name: str) -> str:
+        """``cid:`` references only resolve inside the .eml: save each inline image beside the .html
+        and point the HTML at the file, so the saved page shows its chart."""
+        for part in message.walk():
+            content_id = str(part.get("Content-ID") or "").strip().strip("<>")
+            if not content_id or part.get_content_maintype() != "image":
+                continue
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "_", content_id)[:80]
+            extension = re.sub(r"[^a-z0-9]+", "", part.get_content_subtype().lower())[:8] or "bin"
+            image = f"{name}-{safe}.{extension}"
+            (self.outbox / image).write_bytes(part.get_payload(decode=True) or b"")
+            html = html.replace(f"cid:{content_id}", image)
+        return html
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -43,7 +58,8 @@ class OutboxHandler:
         tmp.write_bytes(raw)
         html = message.get_body(preferencelist=("html",))
         if html is not None:
-            (self.outbox / f"{name}.html").write_text(html.get_content(), encoding="utf-8")
+            (self.outbox / f"{name}.html").write_text(self._with_images(message, html.get_content(), name),
+                                                      encoding="utf-8")  # fmt: skip
         tmp.rename(self.outbox / f"{name}.eml")  # atomic: readers never see half a message
         return "250 Message accepted for delivery"
 

@@ -165,10 +165,12 @@ def demo(
     ] = None,
 ) -> None:
     """Run the whole pipeline on the embedded stack with the bundled sample month, then summarise."""
+    from ecoute import preflight
     from ecoute.cli_support import console, fail, out
     from ecoute.settings import get_settings
     from ecoute.stack import StackError
 
+    preflight.set_fail_fast(False)  # the demo waits for the stack it starts
     settings = get_settings()
     try:
         summary = run_demo(settings, console, sample or SAMPLE)

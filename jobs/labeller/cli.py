@@ -13,6 +13,8 @@ _ID_RE = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 def _parse(line: bytes) -> tuple[dict | None, Any, str | None]:
     """(record, id, error) for one input line."""
+    if not line.strip():
+        return None, None, "blank line"
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -38,9 +40,7 @@ def _parse(line: bytes) -> tuple[dict | None, Any, str | None]:
 def _batches(stream: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
     batch: list[tuple[int, bytes]] = []
     for lineno, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        batch.append((lineno, line))
+        batch.append((lineno, line))  # blank lines too: one output line per input line
         if len(batch) >= size:
             yield batch
             batch = []
@@ -50,6 +50,8 @@ def _batches(stream: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
 
 def run_label(stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int = 2000) -> int:
     """Label every line; return the exit code (0: malformed lines are reported, not fatal)."""
+    from rich.markup import escape
+
     from jobs.labeller import LABELLER_VERSION, get_labeller
 
     progress = None
@@ -72,7 +74,8 @@ def run_label(stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int
             for (_rec, ident, err), lineno in parsed:
                 if err is not None:
                     errors += 1
-                    console.print(f"[yellow]line {lineno}[/] (id={ident!r}): {err}", highlight=False)
+                    # Ids and messages come from the input: never let rich read them as markup.
+                    console.print(f"[yellow]line {lineno}[/] (id={escape(repr(ident))}): {escape(err)}", highlight=False)
                     obj: dict[str, Any] = {"id": ident, "error": err, "line": lineno}
                 else:
                     obj = next(rows)

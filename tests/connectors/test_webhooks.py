@@ -23,7 +23,10 @@ VERIFY = "verify-me-please"
 
 @pytest.fixture
 def receiver(settings):
-    config = WebhookSettings(app_secret=SecretStr(SECRET), verify_token=SecretStr(VERIFY), max_body_bytes=64 * 1024)
+    # The recorded deliveries are from 2024: no replay window for them.
+    config = WebhookSettings(
+        app_secret=SecretStr(SECRET), verify_token=SecretStr(VERIFY), max_body_bytes=64 * 1024, replay_window_s=None
+    )
     server = make_server(settings, config, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -127,7 +130,8 @@ def test_cli_connect_webhook_serves_until_sigterm(settings):
     from tests.connectors.conftest import cli_env
 
     port = free_port()
-    env = cli_env(settings, ECOUTE_WEBHOOK__APP_SECRET=SECRET, ECOUTE_WEBHOOK__VERIFY_TOKEN=VERIFY)
+    env = cli_env(settings, ECOUTE_WEBHOOK__APP_SECRET=SECRET, ECOUTE_WEBHOOK__VERIFY_TOKEN=VERIFY,
+                  ECOUTE_WEBHOOK__REPLAY_WINDOW_S=str(10**10))  # recorded 2024 deliveries  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "ecoute.cli", "connect", "webhook", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

@@ -30,11 +30,11 @@ def test_label_command_keeps_order_and_reports_bad_lines():
     )
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [o.get("id") for o in out] == ["fb:1", "fb:2", "fb:3", "fb:4", None, "fb:6", "fb:7"]
-    assert [("error" in o) for o in out] == [False, True, True, False, True, True, False]
+    assert [o.get("id") for o in out] == ["fb:1", "fb:2", "fb:3", "fb:4", None, "fb:6", None, "fb:7"]
+    assert [("error" in o) for o in out] == [False, True, True, False, True, True, True, False]
     assert out[0]["criticism"] is True and out[0]["sentiment"] == "negative"
     assert out[3]["sentiment"] == "positive"
-    assert out[6]["lang"] == "und"
+    assert out[7]["lang"] == "und"
     for key in (
         "lang",
         "lang_confidence",

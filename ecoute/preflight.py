@@ -1,0 +1,140 @@
+"""Fail fast when a service is not there at all, and name it in one line.
+
+A job that retries for minutes is right when a server blinks mid-run, and wrong when nothing
+listens at the address from the start (the stack was never started): the user waits, then reads
+hundreds of lines of traceback. Interactive commands (the CLI switches ``fail_fast`` on) check
+with a short TCP connect the first time a process uses a service; once a service answered, the
+normal retries apply for the rest of the run. Jobs under Airflow keep waiting (their default).
+
+``describe`` turns any exception raised by the Kafka, Elasticsearch, SMTP or HTTP clients into
+that one line, so the CLI prints it instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import traceback
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+START_HINT = "start the embedded stack with `ecoute stack up`"
+
+_fail_fast = False
+_reached: set[str] = set()
+
+
+class ServiceUnreachable(RuntimeError):
+    """Nothing answers at a service's address; ``hint`` says how to start it or where to point."""
+
+    def __init__(self, service: str, address: str, hint: str, detail: str = "connection refused"):
+        self.service, self.address, self.hint, self.detail = service, address, hint, detail
+        super().__init__(f"cannot reach {service} at {address} ({detail}); {hint}")
+
+
+def set_fail_fast(enabled: bool) -> None:
+    global _fail_fast
+    _fail_fast = enabled
+
+
+def fail_fast() -> bool:
+    return _fail_fast
+
+
+def mask_userinfo(url: str) -> str:
+    """``https://user:secret@host:9200`` → ``https://user:***@host:9200`` (credentials never printed)."""
+    return re.sub(r"(?<=://)([^/@:]*):([^/@]*)@", r"\1:***@", url)
+
+
+def _host_ports(addresses: str, default_port: int) -> list[tuple[str, int]]:
+    pairs = []
+    for address in addresses.split(","):
+        address = address.strip()
+        if not address:
+            continue
+        parsed = urlsplit(address if "://" in address else f"tcp://{address}")
+        try:
+            port = parsed.port
+        except ValueError:
+            port = None
+        pairs.append((parsed.hostname or "127.0.0.1", port or default_port))
+    return pairs
+
+
+def check(service: str, address: str, *, default_port: int, hint: str, timeout_s: float = 2.0) -> None:
+    """Raise :class:`ServiceUnreachable` when fail-fast is on and no address of ``address`` accepts
+    a TCP connection; a no-op when it is off or the service already answered in this process."""
+    if not _fail_fast or address in _reached:
+        return
+    errors = []
+    for host, port in _host_ports(address, default_port):
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                _reached.add(address)
+                return
+        except OSError as exc:
+            errors.append(exc.strerror or type(exc).__name__)
+    raise ServiceUnreachable(service, mask_userinfo(address), hint, (errors[0] if errors else "no address").lower())
+
+
+@dataclass
+class Failure:
+    """What to tell the user about an exception: one line, and whether it was a service being down."""
+
+    line: str
+    unreachable: bool
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(current)
+        last_attempt = getattr(current, "last_attempt", None)  # tenacity.RetryError
+        if last_attempt is not None and hasattr(last_attempt, "exception"):
+            with contextlib.suppress(Exception):  # a cancelled attempt has no exception
+                todo.append(last_attempt.exception())
+        todo += [current.__cause__, current.__context__]  # type: ignore[list-item]
+    return seen
+
+
+def _from_module(exc: BaseException, module: str) -> bool:
+    return any(frame.filename.endswith(f"/{module}.py") for frame in traceback.extract_tb(exc.__traceback__))
+
+
+def describe(exc: BaseException, settings: object | None = None) -> Failure | None:
+    """The one line for an exception caused by an unreachable service, or None when it is not one."""
+    chain = _chain(exc)
+    for current in chain:
+        if isinstance(current, ServiceUnreachable):
+            return Failure(f"{current}", True)
+    kafka = es = smtp = "?"
+    if settings is not None:
+        kafka = settings.kafka.bootstrap_servers  # type: ignore[attr-defined]
+        es = mask_userinfo(settings.es.url)  # type: ignore[attr-defined]
+        smtp = f"{settings.smtp.host}:{settings.smtp.port}"  # type: ignore[attr-defined]
+    for current in chain:
+        name = type(current).__name__
+        module = type(current).__module__
+        if module.startswith(("elastic_transport", "elasticsearch")) and name in (
+            "ConnectionError", "ConnectionTimeout", "TransportError", "TlsError", "SSLError",
+        ):  # fmt: skip
+            return Failure(f"cannot reach Elasticsearch at {es} ({name}); {START_HINT} or set ECOUTE_ES__URL", True)
+        if module.startswith("kafka") and name in (
+            "NoBrokersAvailable", "KafkaConnectionError", "KafkaTimeoutError", "NodeNotReadyError",
+            "RequestTimedOutError",
+        ):  # fmt: skip
+            return Failure(
+                f"cannot reach Kafka at {kafka} ({name}); {START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS", True
+            )
+        if module.startswith("smtplib") or (isinstance(current, OSError) and _from_module(current, "smtplib")):
+            return Failure(f"cannot reach the SMTP server at {smtp} ({name}); {START_HINT} or set ECOUTE_SMTP__*", True)
+        if module.startswith("httpx") and name in ("ConnectError", "ConnectTimeout"):
+            request = getattr(current, "_request", None)
+            where = mask_userinfo(str(request.url)) if request is not None else "its address"
+            return Failure(f"cannot reach {where} ({name}); is the service running?", True)
+    return None
