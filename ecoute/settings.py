@@ -84,6 +84,7 @@ class IndexNames(BaseModel):
     job_metrics: str = "ecoute-job-metrics"
     erasures: str = "ecoute-erasures"
     feedback: str = "ecoute-feedback"
+    alert_feedback: str = "ecoute-alert-feedback"
 
 
 class SmtpSettings(BaseModel):
@@ -102,6 +103,15 @@ class AlertSettings(BaseModel):
     language: str = "fr"
     bucket_minutes: int = 60
     kibana_url: str = "http://127.0.0.1:5601"
+    # Spike alerts (docs/alerts.md). The budget a manager accepts: at most this many false alert
+    # emails per page per 14 days; it sets which of the page's past daily peaks a rise must beat.
+    false_alerts_per_page_per_14d: float = 1.0
+    timezone: str = "Europe/Paris"  # the pages' clock: "same time yesterday", quiet hours
+    quiet_hours_start: int | None = None  # local hour (e.g. 22): alerts wait for the morning summary
+    quiet_hours_end: int | None = None  # local hour (e.g. 7) the morning summary goes out
+    feedback_base_url: str = "http://127.0.0.1:8765"  # where "useful / not useful" links point
+    # Key signing the feedback links; unset: a random key kept in <state_dir>/alert-feedback.key.
+    feedback_key: SecretStr | None = None
 
 
 class Settings(BaseSettings):
