@@ -67,6 +67,9 @@ def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox,
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Critiques observées" in text and "Niveau habituel" in text
+    # The explanation: distinct authors, the same time yesterday and last week, feedback links.
+    assert "auteurs distincts" in text and "Hier à la même heure" in text and "La semaine dernière" in text
+    assert html.count("/alerts/feedback?t=") == 2 and stored[0]["distinct_authors"] > 0
     assert "&lt;b&gt;honteux&lt;/b&gt; &amp; inadmissible" in html  # user text escaped
     assert "<b>honteux" not in html
     assert 'src="cid:chart"' in html
