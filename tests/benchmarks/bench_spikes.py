@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_spikes.py            # both parts (needs ../shared/eval)
     .venv/bin/python tests/benchmarks/bench_spikes.py --quick    # fewer injected crises
+    .venv/bin/python tests/benchmarks/bench_spikes.py --only A --loso   # + leave-one-series-out
 
 Data: the real tweet-volume series of ``../shared/eval/spikes-dev`` (NAB, mentions of five
 companies, 5-minute buckets, ~8 weeks each, events labelled by people outside this project). They
@@ -326,12 +327,37 @@ def part_b(
         print()
 
 
+def leave_one_series_out(dev: list[Series]) -> None:
+    """Overfitting check: choose the pseudo-count and the margin on four series (best F1), score
+    the fifth; the other parameters stay at their defaults."""
+    print("\n## Leave one series out (pseudo-count x margin chosen on the other four)\n")
+    grid = [(c, m) for c in (2.0, 3.0, 5.0, 10.0, 20.0) for m in (1.25, 1.5, 1.6, 1.75, 2.0)]
+    scores = {
+        (c, m): {s.name: score_labelled(s, ours(replace(SpikeParams(), pseudo_count_per_hour=c, margin=m))(s)) for s in dev}
+        for c, m in grid
+    }
+    pooled = [0, 0, 0]
+    for held in dev:
+        def f1_without(key: tuple[float, float], held: Series = held) -> tuple[float, float]:
+            total = [sum(scores[key][s.name][i] for s in dev if s is not held) for i in range(3)]
+            return prf(*total)[2], key[1]  # ties: the larger margin (fewer false alerts)
+
+        best = max(grid, key=f1_without)
+        tp, fp, fn = scores[best][held.name]
+        pooled = [pooled[0] + tp, pooled[1] + fp, pooled[2] + fn]
+        p, r, f = prf(tp, fp, fn)
+        print(f"held out {held.name[15:]:5s} chosen pseudo-count {best[0]:g} margin {best[1]:g}: TP {tp} FP {fp} FN {fn}  P {p:.2f} R {r:.2f} F1 {f:.2f}")
+    p, r, f = prf(*pooled)
+    print(f"pooled: TP {pooled[0]} FP {pooled[1]} FN {pooled[2]}  precision {p:.3f} recall {r:.3f} F1 {f:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=DEV, help="folder of the real labelled series")
     parser.add_argument("--quick", action="store_true", help="one injected crisis every 8 days instead of 4")
     parser.add_argument("--only", choices=["A", "B"], help="run one part")
     parser.add_argument("--all", action="store_true", help="part B on every multiplier x duration")
+    parser.add_argument("--loso", action="store_true", help="also the leave-one-series-out check (a few minutes)")
     args = parser.parse_args()
     if not (args.dev / "windows.json").exists():
         print(f"no real series at {args.dev}: nothing to measure (simulated series never rank detectors)")
@@ -345,6 +371,8 @@ def main() -> None:
         part_a(dev, detectors)
     if args.only in (None, "B"):
         part_b(dev, detectors, 8 if args.quick else 4, ALL_SHAPES if args.all else SHAPES)
+    if args.loso:
+        leave_one_series_out(dev)
 
 
 if __name__ == "__main__":
