@@ -1,8 +1,10 @@
-"""Criticism spike watch, every 15 minutes (jobs/alerts.py): counts critical mentions per bucket,
-asks the detector of jobs/spikes.py whether the newest buckets are a spike, and if so writes the
-alert to ecoute-alerts, produces it to ecoute.alerts.v1 and emails the managers through the
-``smtp_default`` connection. One alert per episode; an email that failed is retried by the next
-run and never sent twice (its state is on the alert document).
+"""Criticism spike watch, every 15 minutes (jobs/alerts.py): counts distinct critical voices per
+bucket, asks the detector of jobs/spikes.py whether the newest buckets beat the page's ordinary
+bursts, and if so writes the alert to ecoute-alerts, produces it to ecoute.alerts.v1 and emails the
+managers through the ``smtp_default`` connection. One email per episode (a second only when it
+grows by a severity step or reaches another page, a short one when it is over; quiet hours hold
+alerts for a morning summary); an email that failed is retried by the next run and never sent
+twice (its state is on the alert document). See docs/alerts.md.
 
 No catch-up and one run at a time (max_active_runs=1): a late run looks back a few hours itself.
 """

@@ -100,6 +100,7 @@ class IndexNames(BaseModel):
     inbox_items: str = "ecoute-inbox-items"
     inbox_replies: str = "ecoute-inbox-replies"
     inbox_rules: str = "ecoute-inbox-rules"
+    alert_feedback: str = "ecoute-alert-feedback"
 
 
 class SmtpSettings(BaseModel):
@@ -118,6 +119,14 @@ class AlertSettings(BaseModel):
     language: str = "fr"
     bucket_minutes: int = 60
     kibana_url: str = "http://127.0.0.1:5601"
+    # Spike alerts (docs/alerts.md). The budget a manager accepts: at most this many false alert
+    # emails per page per 14 days; it sets which of the page's past daily peaks a rise must beat.
+    false_alerts_per_page_per_14d: float = 1.0
+    timezone: str = "Europe/Paris"  # the pages' clock: "same time yesterday", quiet hours
+    quiet_hours_start: int | None = None  # local hour (e.g. 22): alerts wait for the morning summary
+    quiet_hours_end: int | None = None  # local hour (e.g. 7) the morning summary goes out
+    # Key signing the feedback links; unset: a random key kept in <state_dir>/alert-feedback.key.
+    feedback_key: SecretStr | None = None
 
 
 class KibanaSettings(BaseModel):
@@ -128,6 +137,8 @@ class KibanaSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     space: str | None = None
+
+
 class BusinessHours(BaseModel):
     """Hours the team answers in (local time of ``timezone``); response times count only these."""
 

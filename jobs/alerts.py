@@ -1,37 +1,43 @@
-"""Criticism spike watch: count critical mentions per bucket, detect spikes, record, publish, email.
+"""Criticism spike watch: count distinct critical voices per bucket, detect spikes, record, email.
 
 ``run_criticism_watch(settings, now)`` is what the 15-minute DAG calls; each run:
 
 1. counts critical community mentions (``criticism: true``, not written by the brand) per bucket of
    ``settings.alerts.bucket_minutes`` over the last ``HISTORY`` (overall, and per channel when there
-   is more than one), up to the last *complete* bucket before ``now``;
-2. runs the causal detector of ``jobs.spikes`` on each series; an alert the detector raised in the
-   last few buckets opens an episode document in ``ecoute-alerts`` (``_id = scope|episode start``),
-   unless an episode (of any scope) was recorded within the last hours (no alert storms: one alert
-   per episode, whatever the overlap of runs or scopes), and is produced to ``ecoute.alerts.v1``.
-   A channel's alert counts only when that channel's excess would lift the overall volume by the
-   detector's minimum ratio (a small channel's few extra comments are not a crisis);
-3. emails every alert whose ``email_sent_at`` is still empty (one email per run, grouping the
-   alerts), then stamps ``email_sent_at``. If SMTP is down the alert keeps ``email_error`` and is
-   sent by the next run; a stamped alert is never sent again;
-4. marks open episodes whose burst is over as ``ended``.
+   is more than one), up to the last *complete* bucket before ``now``. A mention counts only when
+   it adds a voice (``voice_weights``: an author or an identical text already counted within
+   ``REPEAT_WINDOW`` counts zero); messages and distinct authors are kept for the explanation;
+2. runs the causal detector of ``jobs.spikes`` on each series (parameters from the settings: the
+   alert budget, the pages' time zone; the margin moved by the managers' verdicts); an alert the
+   detector raised in the last few buckets opens an episode document in ``ecoute-alerts``
+   (``_id = scope|episode start``) with its explanation, unless an episode (of any scope) was
+   recorded within the last hours, and is produced to ``ecoute.alerts.v1``;
+3. re-alerts an announced open episode only when it grew by a severity step or a second page
+   joined it; otherwise the episode extends silently;
+4. marks open episodes whose burst is over as ``ended`` and says so in a short email;
+5. emails every alert whose ``email_sent_at`` is still empty (one email per run, grouping the
+   alerts; held during quiet hours and sent as one morning summary after them), then stamps
+   ``email_sent_at``. If SMTP is down the alert keeps ``email_error`` and is sent by the next run;
+   a stamped alert is never sent again.
 
 ``replay_criticism_watch(settings, start, end)`` does the same over a past period in one pass (the
-detector is causal, so one pass gives the decisions hourly runs would have taken).
+detector is causal, so one pass gives the decisions hourly runs would have taken). See
+docs/alerts.md.
 """
-
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from ecoute.settings import Settings
 from jobs.rollups import ensure_index_mapping
-from jobs.spikes import Decision, SpikeParams, run_detector
+from jobs.spikes import Decision, SpikeParams, run_detector, severity_of
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +45,18 @@ HISTORY = timedelta(days=28)  # the baseline learns daily and weekly rhythms fro
 LOOKBACK = timedelta(hours=3)  # alerts raised this recently are (re)considered: survives missed runs
 SAME_EPISODE = timedelta(hours=3)  # a stored alert of the scope this recent means "same episode"
 EMAIL_MAX_AGE = timedelta(hours=24)  # pending emails older than this are no longer worth sending
+RESOLVED_MAX_AGE = timedelta(hours=6)  # an end noticed later than this gets no "resolved" email
+SECOND_PAGE_SHARE = 0.3  # a page with this share of the excess "joins" an episode (escalation)
 OVERALL = "overall"
 # Alerts are raised on the overall series; per-channel series give the breakdown ("mostly on
 # facebook:…"). Per-channel alerts fired on small channels' handfuls of comments (measured on the
 # demo month: false alarms on Instagram and YouTube on calm days), so they are off unless asked for.
 CHANNEL_ALERTS = False
 CHART_HOURS = 48
+REPEAT_WINDOW = timedelta(hours=6)  # an author or a text counts once within this long
+MIN_REPEAT_WORDS = 4  # shorter texts are not treated as copies of each other
+MOSTLY_REPEATS = 0.5  # the alert says "mostly repeats" from this share of repeated messages
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -54,6 +66,8 @@ class ScopeSeries:
     times: list[datetime]
     counts: list[float]
     decisions: list[Decision]
+    messages: list[int] = field(default_factory=list)  # critical messages per bucket (counts: distinct voices)
+    authors: list[set[str]] = field(default_factory=list)  # authors per bucket
 
 
 def _iso(value: datetime) -> str:
@@ -86,48 +100,144 @@ def critical_query(start: datetime, end: datetime, channel: str | None = None) -
     return {"bool": {"filter": filters, "must_not": [{"term": {"author.is_brand": True}}]}}
 
 
-def load_critical_times(client: Any, settings: Settings, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """(created_at, channel) of every critical community mention in [start, end)."""
+@dataclass(frozen=True)
+class CriticalMention:
+    """What the watch needs of one critical community mention."""
+
+    created_at: datetime
+    channel: str
+    author: str | None  # pseudonymous author id
+    text_key: str | None  # normalised text, None when too short to be a copy-paste signature
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"[@#]\w+")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def text_key(text: str | None) -> str | None:
+    """The text as a bot or a copy-paste campaign repeats it: case, accents' case, links, handles
+    and punctuation ignored. Texts of fewer than ``MIN_REPEAT_WORDS`` words get no key: many people
+    write "honteux !" without copying anyone."""
+    if not text:
+        return None
+    words = _NON_WORD.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", text.casefold()))).split()
+    return " ".join(words) if len(words) >= MIN_REPEAT_WORDS else None
+
+
+def load_critical_times(client: Any, settings: Settings, start: datetime, end: datetime) -> list[CriticalMention]:
+    """Every critical community mention in [start, end), oldest first."""
     from elasticsearch import NotFoundError
 
     from ecoute.es import scan_docs
 
+    fields = ["created_at", "channel", "author.id", "text"]
     try:
-        docs = scan_docs(client, settings.indices.mentions, critical_query(start, end), ["created_at", "channel"])
-        return [(_parse(d["created_at"]), d.get("channel") or "unknown") for d in docs if d.get("created_at")]
+        docs = scan_docs(client, settings.indices.mentions, critical_query(start, end), fields)
+        found = [
+            CriticalMention(
+                _parse(d["created_at"]), d.get("channel") or "unknown", (d.get("author") or {}).get("id"), text_key(d.get("text"))
+            )
+            for d in docs
+            if d.get("created_at")
+        ]
     except NotFoundError:
         return []
+    return sorted(found, key=lambda m: m.created_at)
+
+
+def voice_weights(mentions: list[CriticalMention]) -> list[float]:
+    """1 for a mention that adds a voice, 0 for a repeat: an author already counted within
+    ``REPEAT_WINDOW``, or a text already counted within it (bots, copy-paste campaigns). Mentions
+    must be oldest first. A crisis is many people complaining, not one account posting a lot."""
+    authors: dict[str, datetime] = {}
+    texts: dict[str, datetime] = {}
+    weights = []
+    for m in mentions:
+        repeat = (m.author is not None and m.created_at - authors.get(m.author, _NEVER) < REPEAT_WINDOW) or (
+            m.text_key is not None and m.created_at - texts.get(m.text_key, _NEVER) < REPEAT_WINDOW
+        )
+        if not repeat:  # a repeat does not renew the window: a bot posting every hour stays one voice
+            if m.author is not None:
+                authors[m.author] = m.created_at
+            if m.text_key is not None:
+                texts[m.text_key] = m.created_at
+        weights.append(0.0 if repeat else 1.0)
+    return weights
+
+
+def detector_params(settings: Settings, client: Any = None) -> SpikeParams:
+    """The detector's parameters for the pages: the alert budget and the clock of the settings,
+    and the margin the managers' verdicts on past alerts moved (jobs/alert_feedback.py)."""
+    params = replace(
+        SpikeParams(),
+        false_alerts_per_14d=settings.alerts.false_alerts_per_page_per_14d,
+        timezone=settings.alerts.timezone,
+    )
+    if client is not None:
+        from jobs.alert_feedback import sensitivity_margin
+
+        params = replace(params, margin=sensitivity_margin(client, settings, params.margin))
+    return params
 
 
 def build_series(
-    mentions: list[tuple[datetime, str]], end: datetime, bucket_minutes: int, params: SpikeParams | None = None
+    mentions: list[CriticalMention], end: datetime, bucket_minutes: int, params: SpikeParams | None = None
 ) -> list[ScopeSeries]:
-    """Per-scope bucket counts from the first bucket with data up to ``end`` (exclusive), decided."""
+    """Per-scope bucket counts of distinct voices (see ``voice_weights``) from the first bucket with
+    data up to ``end`` (exclusive), decided. Raw message counts and the authors are kept too, for
+    the explanation ("120 messages from 35 authors, mostly repeats")."""
     if not mentions:
         return []
+    mentions = sorted(mentions, key=lambda m: m.created_at)
+    weights = voice_weights(mentions)
     step = timedelta(minutes=bucket_minutes)
-    first = floor_time(min(t for t, _ in mentions), bucket_minutes)
+    first = floor_time(mentions[0].created_at, bucket_minutes)
     n = int((end - first) / step)
     if n <= 0:
         return []
     times = [first + i * step for i in range(n)]
-    channels = sorted({c for _, c in mentions})
-    scopes: dict[str, list[float]] = {OVERALL: [0.0] * n}
-    if len(channels) > 1:  # with one channel the channel scope would repeat the overall one
-        scopes.update({f"channel:{c}": [0.0] * n for c in channels})
-    for created, channel in mentions:
-        i = int((created - first) / step)
-        if 0 <= i < n:
-            scopes[OVERALL][i] += 1
-            if len(channels) > 1:
-                scopes[f"channel:{channel}"][i] += 1
+    channels = sorted({m.channel for m in mentions})
+    scopes = [OVERALL] + ([f"channel:{c}" for c in channels] if len(channels) > 1 else [])
+    counts = {scope: [0.0] * n for scope in scopes}
+    messages = {scope: [0] * n for scope in scopes}
+    authors: dict[str, list[set[str]]] = {scope: [set() for _ in range(n)] for scope in scopes}
+    for mention, weight in zip(mentions, weights, strict=True):
+        i = int((mention.created_at - first) / step)
+        if not 0 <= i < n:
+            continue
+        for scope in (OVERALL, f"channel:{mention.channel}") if len(channels) > 1 else (OVERALL,):
+            counts[scope][i] += weight
+            messages[scope][i] += 1
+            authors[scope][i].add(mention.author or f"?{id(mention)}")
     naive = [t.replace(tzinfo=None) for t in times]
     result = []
-    for scope, counts in scopes.items():
-        decisions = run_detector(naive, counts, bucket_minutes, params)
+    for scope in scopes:
+        decisions = run_detector(naive, counts[scope], bucket_minutes, params)
         channel = scope.split(":", 1)[1] if scope.startswith("channel:") else None
-        result.append(ScopeSeries(scope, channel, times, counts, decisions))
+        result.append(ScopeSeries(scope, channel, times, counts[scope], decisions, messages[scope], authors[scope]))
     return result
+
+
+def voices(series: ScopeSeries, index: int, minutes: int) -> dict[str, Any]:
+    """Messages, distinct authors and the share of repeats over the ``minutes`` ending with bucket
+    ``index``; ``mostly_repeats`` when repeats are at least half of the messages."""
+    bucket = int(series_step(series).total_seconds() // 60)
+    start = series.times[index] - timedelta(minutes=max(minutes, bucket) - bucket)
+    messages, counted, authors = 0, 0.0, set()
+    for j in range(index, -1, -1):
+        if series.times[j] < start:
+            break
+        messages += series.messages[j]
+        counted += series.counts[j]
+        authors |= series.authors[j]
+    repeats = 1 - counted / messages if messages else 0.0
+    return {
+        "messages": messages,
+        "distinct_authors": len(authors),
+        "repeat_share": round(repeats, 3),
+        "mostly_repeats": repeats >= MOSTLY_REPEATS,
+    }
 
 
 def _window_sums(series: ScopeSeries, index: int, minutes: int, bucket_minutes: int) -> tuple[float, float]:
@@ -155,15 +265,38 @@ def channel_breakdown(series_list: list[ScopeSeries], index: int, window: int, b
     return sorted(((c, e / total) for c, e in excess.items()), key=lambda x: -x[1]) if total else []
 
 
+def explanation(series: ScopeSeries, index: int) -> dict[str, Any]:
+    """Why the detector decided what it did at bucket ``index``, in the words of the email."""
+    decision = series.decisions[index]
+    window = decision.window_minutes or int(series_step(series).total_seconds() // 60)
+    finite = decision.threshold if math.isfinite(decision.threshold) else None
+    return {
+        "window_minutes": window,
+        "observed": round(decision.observed, 3),  # distinct voices over the window
+        "baseline": round(decision.baseline, 3),  # median of the same window on the previous days
+        "ratio": round(decision.raw_ratio, 3),
+        "score": round(decision.ratio, 3),
+        "short_ratio": round(decision.short_ratio, 3),
+        "long_ratio": round(decision.long_ratio, 3),
+        "yesterday": decision.yesterday,
+        "last_week": decision.last_week,
+        "threshold": round(finite, 3) if finite is not None else None,
+        "usual_peak": round(decision.usual_peak, 3) if decision.usual_peak is not None else None,
+        **voices(series, index, window),
+    }
+
+
 def _alert_doc(
     settings: Settings, series: ScopeSeries, index: int, detected_at: datetime, breakdown: list[tuple[str, float]] | None = None
 ) -> dict[str, Any]:
     decision = series.decisions[index]
     bucket = settings.alerts.bucket_minutes
-    window = decision.window_minutes or bucket
-    observed, expected = _window_sums(series, index, window, bucket)
+    why = explanation(series, index)
+    window = why["window_minutes"]
+    observed, expected = why["observed"], why["baseline"]
     start = series.times[index]
     scope_words = f"channel {series.channel}" if series.channel else "all channels"
+    repeats = f"; {why['repeat_share']:.0%} repeats (mostly repeats)" if why["mostly_repeats"] else ""
     return {
         "id": f"{series.scope}|{_iso(start)}",
         "scope": series.scope,
@@ -175,14 +308,20 @@ def _alert_doc(
         "window_minutes": window,
         "episode_start": _iso(start),
         "observed": observed,
-        "expected": round(expected, 3),
-        "ratio": round(observed / expected, 3) if expected > 0 else None,
-        "score": round(-math.log10(max(decision.p_value, 1e-300)), 2),
+        "expected": expected,
+        "ratio": round(decision.raw_ratio, 3),
+        "peak_ratio": round(decision.raw_ratio, 3),
+        "score": round(decision.ratio, 3),
+        "messages": why["messages"],
+        "distinct_authors": why["distinct_authors"],
+        "repeat_share": why["repeat_share"],
+        "explanation": why,
         "top_mentions": [],
         "breakdown": [{"channel": c, "share": round(share, 3)} for c, share in (breakdown or [])],
         "summary": (
-            f"{int(observed)} critical mentions in {window} min on {scope_words} "
-            f"vs {expected:.1f} usually (x{observed / expected if expected else float('inf'):.1f})"
+            f"{why['messages']} critical messages from {why['distinct_authors']} authors in {window} min on "
+            f"{scope_words} vs {expected:.1f} usually (x{decision.raw_ratio:.1f}; yesterday {_count(why['yesterday'])}, "
+            f"last week {_count(why['last_week'])}){repeats}"
             + "".join(f"; {share:.0%} of the excess on {channel}" for channel, share in (breakdown or [])[:3])
         ),
         "detected_at": _iso(detected_at),
@@ -190,6 +329,10 @@ def _alert_doc(
         "email_recipients": [],
         "email_error": None,
     }
+
+
+def _count(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
 
 
 def _stored_alerts(client: Any, settings: Settings, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -247,8 +390,14 @@ def alert_email(
     series: ScopeSeries | None,
     posts: list[dict[str, Any]],
     now: datetime,
+    kind: str = "opened",
 ) -> Any:
-    """The Email (HTML + text + chart) announcing ``alerts`` (the first is the primary one)."""
+    """The Email (HTML + text + chart) announcing ``alerts`` (the first is the primary one).
+
+    ``kind``: "opened" (a new episode), "morning" (alerts held over the quiet hours), "escalated"
+    (an announced episode grew by a severity step or reached a second page), "resolved" (short:
+    the episode is over)."""
+    from jobs.alert_feedback import feedback_links
     from jobs.notify import Email, chart_png, language_of, render
     from jobs.notify.strings import STRINGS
 
@@ -272,6 +421,7 @@ def alert_email(
                 "breakdown": [
                     {"channel": b["channel"], "share": f"{b['share'] * 100:.0f} %"} for b in alert.get("breakdown") or []
                 ][:4],
+                **_explanation_view(alert),
             }
         )
     primary, others = views[0], views[1:]
@@ -302,7 +452,9 @@ def alert_email(
         for p in posts
     ]
     start = _parse(ordered[0]["episode_start"]) - timedelta(hours=24)
-    subject = words["alert_subject"].format(severity=primary["severity_label"], scope=primary["scope_label"])
+    subject = words[f"alert_subject_{kind}" if kind != "opened" else "alert_subject"].format(
+        severity=primary["severity_label"], scope=primary["scope_label"]
+    )
     html, text = render(
         "alert",
         language,
@@ -313,8 +465,38 @@ def alert_email(
         chart_cid=chart_cid,
         kibana_link=kibana_link(settings, start, now, ordered[0].get("channel")),
         es_query=es_query_text(settings, ordered[0].get("channel")),
+        feedback=feedback_links(settings, ordered[0]) if ordered[0].get("id") and kind != "resolved" else None,
+        kind=kind,
+        resolved=_resolved_view(ordered[0]) if kind == "resolved" else None,
     )
     return Email(subject=subject, html=html, text=text, recipients=list(settings.alerts.recipients), images=images)
+
+
+def _resolved_view(alert: dict[str, Any]) -> dict[str, Any]:
+    start = _parse(alert["episode_start"])
+    ended = _parse(alert["ended_at"]) if alert.get("ended_at") else start
+    return {
+        "ended": ended.strftime("%Y-%m-%d %H:%M UTC"),
+        "hours": f"{(ended - start).total_seconds() / 3600:.1f}",
+        "peak": f"{alert.get('peak_ratio') or alert.get('ratio') or 0:.1f}",
+    }
+
+
+def _explanation_view(alert: dict[str, Any]) -> dict[str, Any]:
+    """The explanation fields the templates show (alerts stored by older releases have none)."""
+    why = alert.get("explanation") or {}
+    threshold = why.get("usual_peak")
+    return {
+        "messages": alert.get("messages"),
+        "distinct_authors": alert.get("distinct_authors"),
+        "yesterday": why.get("yesterday"),
+        "last_week": why.get("last_week"),
+        "threshold": f"{threshold:.1f}" if threshold else None,
+        "score": f"{why.get('score') or 0:.1f}",
+        "history_days": SpikeParams().history_days,
+        "mostly_repeats": bool(why.get("mostly_repeats")),
+        "repeat_share": f"{(alert.get('repeat_share') or 0) * 100:.0f} %",
+    }
 
 
 def _window_minutes(alert: dict[str, Any]) -> int:
@@ -395,12 +577,19 @@ def send_pending_emails(
     )
     if not pending:
         return []
+    if in_quiet_hours(settings, now):
+        # Held, not lost: the first run after the quiet hours sends them all in one morning summary.
+        for alert in pending:
+            if not alert.get("held_for_morning"):
+                _update(client, settings, alert["id"], {"held_for_morning": True})
+        return []
     pending.sort(key=lambda a: a["id"])
     rank = {"critical": 0, "high": 1, "warning": 2}
     primary = min(pending, key=lambda a: (rank.get(a["severity"], 3), -(a.get("ratio") or 0)))
     start = _parse(primary["episode_start"])
     posts = top_mentions(client, settings, start - timedelta(hours=2), now, primary.get("channel"))
-    email = alert_email(settings, pending, series_by_scope.get(primary["scope"]), posts, now)
+    kind = "morning" if any(a.get("held_for_morning") for a in pending) else "opened"
+    email = alert_email(settings, pending, series_by_scope.get(primary["scope"]), posts, now, kind=kind)
     try:
         send_email(settings, email)
     except Exception as exc:
@@ -418,7 +607,79 @@ def send_pending_emails(
     return pending
 
 
-def _end_finished_episodes(client: Any, settings: Settings, series_by_scope: dict[str, ScopeSeries], upto: datetime) -> None:
+def in_quiet_hours(settings: Settings, now: datetime) -> bool:
+    """Whether ``now`` falls in the managers' quiet hours (local time; e.g. 22 → 7 spans midnight)."""
+    start, end = settings.alerts.quiet_hours_start, settings.alerts.quiet_hours_end
+    if start is None or end is None or start == end:
+        return False
+    hour = as_utc(now).astimezone(ZoneInfo(settings.alerts.timezone)).hour
+    return start <= hour < end if start < end else hour >= start or hour < end
+
+
+def _send_followup(
+    client: Any, settings: Settings, alert: dict[str, Any], series: ScopeSeries | None, now: datetime, kind: str
+) -> bool:
+    """One short email about an alert already announced ("escalated" or "resolved"); True if sent."""
+    from jobs.notify import send_email
+
+    start = _parse(alert["episode_start"])
+    posts = top_mentions(client, settings, start - timedelta(hours=2), now, alert.get("channel")) if kind != "resolved" else []
+    try:
+        send_email(settings, alert_email(settings, [alert], series, posts, now, kind=kind))
+    except Exception as exc:  # the state stays unstamped: the next run tries again
+        log.error("%s email for %s not sent (will retry next run): %s", kind, alert["id"], exc)
+        return False
+    return True
+
+
+def _escalate_open_episodes(
+    client: Any, settings: Settings, series_by_scope: dict[str, ScopeSeries], upto: datetime, now: datetime, send: bool
+) -> list[dict[str, Any]]:
+    """Re-alert an announced, open episode only when it grew by a severity step (the detector's
+    ``escalated``) or a second page joined it (a channel with SECOND_PAGE_SHARE of the excess
+    that was not in the first email). Everything else extends the episode silently."""
+    escalated = []
+    for alert in _stored_alerts(client, settings, {"term": {"status": "open"}}):
+        series = series_by_scope.get(alert["scope"])
+        if series is None or not alert.get("email_sent_at"):
+            continue
+        since = _parse(alert.get("escalated_at") or alert["detected_at"])
+        index = next((i for i in range(len(series.times) - 1, -1, -1) if series.times[i] <= upto), None)
+        if index is None:
+            continue
+        grew = [i for i, t in enumerate(series.times[: index + 1]) if t + series_step(series) > since and series.decisions[i].escalated]
+        window = alert.get("window_minutes") or settings.alerts.bucket_minutes
+        pages_before = {b["channel"] for b in alert.get("breakdown") or [] if b["share"] >= SECOND_PAGE_SHARE}
+        breakdown = channel_breakdown(list(series_by_scope.values()), index, window, settings.alerts.bucket_minutes) if series.scope == OVERALL else []
+        pages_now = {c for c, share in breakdown if share >= SECOND_PAGE_SHARE}
+        joined = bool(pages_before) and bool(pages_now - pages_before)
+        if not grew and not joined:
+            continue
+        peak = max([series.decisions[i].raw_ratio for i in grew] + [alert.get("peak_ratio") or alert.get("ratio") or 0.0])
+        fields = {
+            "peak_ratio": round(peak, 3),
+            "severity": severity_of(peak),
+            "escalated_at": _iso(now),
+            "breakdown": [{"channel": c, "share": round(share, 3)} for c, share in breakdown] or alert.get("breakdown") or [],
+        }
+        alert.update(fields)
+        if send and not _send_followup(client, settings, alert, series, now, "escalated"):
+            continue
+        _update(client, settings, alert["id"], fields)
+        escalated.append(alert)
+    return escalated
+
+
+def _end_finished_episodes(
+    client: Any,
+    settings: Settings,
+    series_by_scope: dict[str, ScopeSeries],
+    upto: datetime,
+    now: datetime | None = None,
+    send: bool = False,
+) -> None:
+    """Mark open episodes whose burst is over as ended; say so by email to those who got the alert
+    (a "resolved" email, only while the end is recent: a replay of last month sends none)."""
     for alert in _stored_alerts(client, settings, {"term": {"status": "open"}}):
         series = series_by_scope.get(alert["scope"])
         if series is None or not series.decisions or _parse(alert["episode_start"]) > upto:
@@ -434,7 +695,13 @@ def _end_finished_episodes(client: Any, settings: Settings, series_by_scope: dic
              if t > start and not d.in_episode),
             upto + series_step(series),
         )  # fmt: skip
-        _update(client, settings, alert["id"], {"status": "ended", "ended_at": _iso(ended)})
+        fields: dict[str, Any] = {"status": "ended", "ended_at": _iso(ended)}
+        recent = now is not None and now - ended <= RESOLVED_MAX_AGE
+        if send and recent and alert.get("email_sent_at") and not alert.get("resolved_email_sent_at"):
+            alert.update(fields)
+            if _send_followup(client, settings, alert, series, now, "resolved"):
+                fields["resolved_email_sent_at"] = _iso(datetime.now(UTC))
+        _update(client, settings, alert["id"], fields)
 
 
 def series_step(series: ScopeSeries) -> timedelta:
@@ -479,14 +746,17 @@ def run_criticism_watch(settings: Settings, now: datetime | None = None, send_em
     client = make_client(settings)
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, end - HISTORY, end)
-    series_list = build_series(mentions, end, bucket)
+    params = detector_params(settings, client)
+    series_list = build_series(mentions, end, bucket, params)
     by_scope = {s.scope: s for s in series_list}
     step = timedelta(minutes=bucket)
-    candidates = [(s, i, now) for s, i in _candidates(series_list, end - max(LOOKBACK, 2 * step), end)]
+    candidates = [(s, i, now) for s, i in _candidates(series_list, end - max(LOOKBACK, 2 * step), end, params)]
     opened = _open_alerts(client, settings, candidates, series_list)
-    _end_finished_episodes(client, settings, by_scope, end - step)
+    escalated = _escalate_open_episodes(client, settings, by_scope, end - step, now, send_email)
+    _end_finished_episodes(client, settings, by_scope, end - step, now, send_email)
     emailed = send_pending_emails(client, settings, now, by_scope) if send_email else []
     result = {a["id"]: a for a in opened}
+    result.update({a["id"]: a for a in escalated})
     result.update({a["id"]: a for a in emailed})
     for alert in opened:
         log.info("alert opened: %s (%s)", alert["id"], alert["summary"])
@@ -511,8 +781,9 @@ def replay_criticism_watch(
     client = make_client(settings)
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, start - HISTORY, end)
-    series_list = build_series(mentions, end, bucket)
-    candidates = _candidates(series_list, floor_time(start, bucket), end)
+    params = detector_params(settings, client)
+    series_list = build_series(mentions, end, bucket, params)
+    candidates = _candidates(series_list, floor_time(start, bucket), end, params)
     opened: list[dict[str, Any]] = []
     for series, index in candidates:
         detected_at = series.times[index] + step
@@ -539,4 +810,31 @@ def replay_criticism_watch(
 
 
 def _prefix(series: ScopeSeries, n: int) -> ScopeSeries:
-    return ScopeSeries(series.scope, series.channel, series.times[:n], series.counts[:n], series.decisions[:n])
+    return ScopeSeries(
+        series.scope, series.channel, series.times[:n], series.counts[:n], series.decisions[:n],
+        series.messages[:n], series.authors[:n],
+    )  # fmt: skip
+
+
+def short_bursts(client: Any, settings: Settings, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Short bursts of [start, end) (only the short window beat the page's ordinary peaks): not worth
+    an email, worth a line in the digest. One entry per burst (buckets within 1 h merge)."""
+    start, end = as_utc(start), as_utc(end)
+    bucket = settings.alerts.bucket_minutes
+    end = floor_time(end, bucket)
+    mentions = load_critical_times(client, settings, start - HISTORY, end)
+    params = detector_params(settings, client)
+    found: list[dict[str, Any]] = []
+    for series in build_series(mentions, end, bucket, params):
+        if series.scope != OVERALL:
+            continue
+        for i, (t, d) in enumerate(zip(series.times, series.decisions, strict=True)):
+            if t < start or not d.short_burst:
+                continue
+            if found and t - _parse(found[-1]["last"]) <= timedelta(hours=1):
+                found[-1]["last"] = _iso(t)
+                found[-1]["ratio"] = max(found[-1]["ratio"], round(d.short_ratio, 1))
+                continue
+            found.append({"start": _iso(t), "last": _iso(t), "ratio": round(d.short_ratio, 1), **voices(series, i, params.short_window_minutes)})
+    return found
+

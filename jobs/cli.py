@@ -146,7 +146,7 @@ def spikes_detect(
             if verbose:
                 line += (
                     f"  observed/expected={decision.ratio:.1f} window={decision.window_minutes}min "
-                    f"severity={decision.severity} p={decision.p_value:.1e}"
+                    f"severity={decision.severity} threshold={decision.threshold:.1f}"
                 )
             print(line)
 

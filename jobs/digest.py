@@ -236,8 +236,24 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
         unanswered_hours=unanswered_hours,
         chart_cid=chart_cid,
         kibana_link=kibana_link(settings, _start(first), end, None),
+        alerts=alert_summary(client, settings, _start(first), end),
     )
     return Email(subject=subject, html=html, text=text, recipients=list(settings.alerts.recipients), images=images)
+
+
+def alert_summary(client: Any, settings: Settings, start: datetime, end: datetime) -> dict[str, Any]:
+    """Alerts of the period with the managers' verdicts (precision) and the short bursts that got
+    no email (jobs/alerts.py, jobs/alert_feedback.py)."""
+    from jobs.alert_feedback import alert_precision
+    from jobs.alerts import short_bursts
+
+    summary = alert_precision(client, settings, start, end)
+    precision = summary["precision"]
+    summary["precision_text"] = f"{precision * 100:.0f} %" if precision is not None else "–"
+    summary["short_bursts"] = [
+        {**b, "start": b["start"][:16].replace("T", " ")} for b in short_bursts(client, settings, start, end)[:10]
+    ]
+    return summary
 
 
 def run_digest(

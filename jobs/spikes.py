@@ -1,98 +1,103 @@
-"""Criticism spike detector: decide, bucket by bucket, whether a count series is bursting.
+"""Criticism spike detector: is this rise bigger than anything the page does on an ordinary day?
 
 Small API (used by the spike-watch DAG, by ``ecoute spikes detect`` and by the benchmark)::
 
     detect_alerts(timestamps, values, bucket_minutes) -> list[timestamp]   # one per alert episode
-    SpikeDetector(bucket_minutes, **params).update(timestamp, value) -> Decision
+    SpikeDetector(bucket_minutes, params).update(timestamp, value) -> Decision
 
-How it works (every decision at bucket t uses only buckets up to t — it is causal, so running on a
-prefix of a series gives exactly the alerts of the full run on that prefix):
+Real social series burst all the time (retweet cascades, bots, giveaways): an hour at 3× its usual
+level happens most days. So the detector does not ask "is this unlikely under a Poisson?" but
+"is this bigger than the ordinary bursts this page had in the last ``history_days``?". At bucket t
+(every decision uses only buckets up to t, so it is causal and a prefix gives the same alerts):
 
-1. **Expected count** ``mu_t = level × daily[hour] × weekly[weekday] × bucket_minutes``: an
-   exponentially weighted level (per minute, half-life ``level_half_life_h``) follows slow audience
-   growth; hour-of-day and day-of-week factors (shrunk towards 1 while little is known, so low
-   counts do not invent a profile) capture daily and weekly seasonality. Values above the alarm
-   threshold are clipped before they update the baseline, so a burst is not learnt as "normal".
-2. **Evidence of a burst**: over windows of the last 30 min … 4 h, the observed sum is compared to
-   the expected sum with a negative-binomial tail (Poisson noise plus model error ``dispersion``).
-   The largest bucket of the window is left out of the test, so a single outlier never fires on
-   its own; only a sustained excess does. The excess must also be big in relative and absolute
-   terms (``min_ratio``, ``min_excess``) — managers hate false alarms.
-3. **Episodes**: the first firing bucket opens an episode and is reported; later firings within
-   ``episode_gap_minutes`` of the previous one extend it silently; a new episode cannot open during
-   ``cooldown_minutes`` after the last firing. Missing buckets (gaps) are simply unobserved: they
-   neither update the baseline nor count as zeros.
+1. **Seasonal baseline**: the counts of the last ``short`` and ``long`` windows (1 h and 2 h by
+   default) are compared with the median of the same windows at the same local clock time on each
+   of the previous ``baseline_days`` days (a median ignores one day's burst; "same clock time"
+   follows the page's time zone, DST included). The ratio ``(observed + c) / (baseline + c)``
+   carries a pseudo-count ``c`` (``pseudo_count_per_hour``): three comments instead of one are
+   not a crisis.
+2. **Persistence**: the score is the smaller of the two window ratios, so a short burst (only the
+   short window is high) never opens an email; it is flagged ``short_burst`` for the digest.
+3. **Calibration on the page's own burstiness**: each complete day keeps its largest score; the
+   threshold is the k-th largest of those daily maxima over the last ``history_days`` ordinary
+   days (days in an alert episode are left out, so a past crisis does not hide the next one),
+   times ``margin``, and at least ``min_ratio``. If days were exchangeable, a new day beats the
+   k-th largest of n previous ones with probability k / (n + 1): ``k`` follows from the alert
+   budget ``false_alerts_per_14d`` (``k = budget × (n + 1) / 14``), not from a nominal p-value.
+4. **Episodes**: the first firing bucket opens an episode and is reported; later firings extend
+   it silently; a new episode cannot open within ``cooldown_hours`` of the last alert. Inside an
+   episode, ``escalated`` marks the bucket where the score grew by ``severity_step`` × since the
+   alert (worth a second email). Missing buckets are unobserved, not zeros.
 
-Quality (``tests/benchmarks/bench_spikes.py``, alert episodes vs labelled bursts; parameters chosen
-on the tune set only): held-out set of 20 series, precision 0.92, recall 0.88, F1 0.90; on the
-demo month (infra/demo) one episode, on its crisis day, at 15- and 60-minute buckets.
+Each decision carries its explanation: observed and baseline counts of the deciding window, the
+ratio, the same window yesterday and last week, and the threshold the page's past bursts set.
+Parameters were chosen on real tweet-volume series (docs/alerts.md gives the figures and the
+leave-one-series-out check); simulated series are only unit tests.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from scipy.special import betainc
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
 class SpikeParams:
-    """Tunable knobs (defaults tuned on tests/benchmarks/spike_series/tune, see bench_spikes.py)."""
+    """The detector's few knobs (chosen on real series, see docs/alerts.md)."""
 
-    level_half_life_h: float = 48.0
-    daily_half_life_d: float = 7.0
-    weekly_half_life_d: float = 28.0
-    daily_prior: float = 8.0  # pseudo-counts pulling an hour-of-day factor towards 1
-    weekly_prior: float = 30.0
-    dispersion: float = 0.08  # prior negative-binomial alpha of hourly sums: var = mu + alpha * mu²
-    dispersion_floor: float = 0.02
-    dispersion_prior_weight: float = 50.0
-    dispersion_half_life_d: float = 14.0
-    windows_minutes: tuple[int, ...] = (30, 60, 120, 240)
-    # Significance per test = this / (tests a day): scanning 1-minute buckets makes 60× more tests
-    # than hourly ones, so each must be 60× stricter for the same false-alarm rate (Bonferroni).
-    false_alarms_per_day: float = 0.1
-    min_ratio: float = 2.2
-    min_excess: float = 6.0
-    warmup_hours: float = 24.0
-    episode_gap_minutes: float = 60.0
-    cooldown_minutes: float = 120.0
-    clip_sigmas: float = 3.0
+    short_window_minutes: int = 60
+    long_window_minutes: int = 120
+    baseline_days: int = 7  # same clock time on each of these previous days: their median
+    min_baseline_days: int = 3  # fewer known days: no baseline yet (warm-up)
+    pseudo_count_per_hour: float = 5.0  # added to observed and baseline counts (per hour of window)
+    history_days: int = 28  # ordinary days whose largest bursts set the threshold
+    min_history_days: int = 3
+    false_alerts_per_14d: float = 1.0  # the alert budget: sets the rank k of the threshold
+    margin: float = 1.6  # the rise must beat the page's past bursts by this factor
+    min_ratio: float = 2.0  # ...and be at least this many times its baseline
+    cooldown_hours: float = 24.0  # no new episode this soon after an alert
+    episode_gap_minutes: float = 60.0  # an episode ends after this long without firing
+    severity_step: float = 2.0  # escalate when the score grew this much since the last email
+    timezone: str = "UTC"  # the page's clock: what "same time yesterday" and "a day" mean
+
+    @property
+    def rank(self) -> int:
+        """k: the threshold is the k-th largest daily maximum of the history."""
+        return max(1, round(self.false_alerts_per_14d * (self.history_days + 1) / 14))
 
 
 @dataclass
 class Decision:
-    """What the detector concluded at one bucket."""
+    """What the detector concluded at one bucket, with what it compared."""
 
     timestamp: datetime
     value: float
-    expected: float
-    firing: bool = False  # the evidence of a burst holds at this bucket
+    expected: float  # usual count of one bucket at this time (baseline of the short window, per bucket)
+    firing: bool = False  # bigger than the page's ordinary bursts, on both windows
     alert: bool = False  # ...and it opens a new episode (what gets reported)
     in_episode: bool = False
-    ratio: float = 0.0  # observed / expected over the most significant window
-    p_value: float = 1.0
-    window_minutes: int = 0
+    escalated: bool = False  # the open episode grew by a severity step
+    short_burst: bool = False  # only the short window is high: for the digest, not an email
+    ratio: float = 0.0  # the score: the smaller of the two windows' ratios (with the pseudo-count)
+    raw_ratio: float = 0.0  # observed / baseline over the long window (what the email shows; severity)
+    window_minutes: int = 0  # the window the explanation describes (the long one)
+    observed: float = 0.0  # count over that window
+    baseline: float = 0.0  # median of the same window on the previous days
+    yesterday: float | None = None  # the same window, same clock time, yesterday
+    last_week: float | None = None  # ...and seven days ago
+    short_ratio: float = 0.0
+    long_ratio: float = 0.0
+    threshold: float = math.inf  # the score a rise had to beat (from the page's past bursts)
+    usual_peak: float | None = None  # the k-th largest daily peak score of the ordinary days
     severity: str | None = None
-
-
-def nb_sf(observed: float, mean: float, alpha: float) -> float:
-    """P(Y >= observed) for a negative binomial with this mean and var = mean + alpha·mean²."""
-    if observed <= 0:
-        return 1.0
-    mean = max(mean, 1e-9)
-    r = 1.0 / max(alpha, 1e-9)
-    p = r / (r + mean)  # success probability
-    k = math.ceil(observed) - 1  # P(Y > k)
-    # P(Y > k) = I_{1-p}(k+1, r) (regularised incomplete beta)
-    return float(betainc(k + 1, r, 1.0 - p))
 
 
 def severity_of(ratio: float) -> str:
@@ -103,11 +108,20 @@ def severity_of(ratio: float) -> str:
     return "warning"
 
 
-@dataclass
-class _Bucket:
-    t: datetime
-    x: float
-    mu: float
+class _Window:
+    """Running sum of the counts of the last ``minutes``."""
+
+    def __init__(self, minutes: int) -> None:
+        self.span = timedelta(minutes=minutes)
+        self.items: deque[tuple[datetime, float]] = deque()
+        self.total = 0.0
+
+    def add(self, t: datetime, x: float) -> float:
+        self.items.append((t, x))
+        self.total += x
+        while self.items and self.items[0][0] <= t - self.span:
+            self.total -= self.items.popleft()[1]
+        return max(self.total, 0.0)
 
 
 @dataclass
@@ -121,159 +135,66 @@ class SpikeDetector:
         if not 1 <= self.bucket_minutes <= 24 * 60:
             raise ValueError(f"bucket_minutes must be between 1 and 1440, got {self.bucket_minutes}")
         p = self.params
-        bm = self.bucket_minutes
-        self._a_level = 1 - 0.5 ** (bm / (p.level_half_life_h * 60))
-        self._a_daily = 1 - 0.5 ** (bm / (p.daily_half_life_d * 60))  # each hour slot: 60/bm updates a day
-        self._a_weekly = 1 - 0.5 ** (bm / (p.weekly_half_life_d * 24 * 60))
-        self._p_threshold = p.false_alarms_per_day / (24 * 60 / bm * len(p.windows_minutes))
-        self.level: float | None = None
-        self._level_obs = 0.0
-        self._level_exp = 0.0
-        self._seen = 0
-        self._first: datetime | None = None
+        # A window is at least one bucket (hourly buckets: the short window is the bucket itself).
+        short = max(p.short_window_minutes, self.bucket_minutes)
+        long = max(p.long_window_minutes, short)
+        self.short_minutes, self.long_minutes = short, long
+        self._short, self._long = _Window(short), _Window(long)
+        self._tz = None if p.timezone in ("UTC", "Z", "") else ZoneInfo(p.timezone)
+        self._sums: dict[int, tuple[float, float]] = {}  # bucket slot -> (short sum, long sum)
+        self._slots: deque[int] = deque()
         self._last: datetime | None = None
-        # Exponentially weighted observed / expected sums per hour-of-day and weekday.
-        self._d_obs = [0.0] * 24
-        self._d_exp = [0.0] * 24
-        self._w_obs = [0.0] * 7
-        self._w_exp = [0.0] * 7
-        self._history: deque[_Bucket] = deque()
-        # Over-dispersion is learnt on hourly sums, so it also covers the clustering of comments in
-        # threads (neighbouring buckets are not independent) which bucket-level noise would miss.
-        self._hour: datetime | None = None
-        self._hour_obs = 0.0
-        self._hour_exp = 0.0
-        self._disp_num = 0.0
-        self._disp_den = 0.0
-        self._a_disp = 1 - 0.5 ** (1 / (p.dispersion_half_life_d * 24))
+        self._day: date | None = None
+        self._day_max = 0.0
+        self._day_in_episode = False
+        self._daily: deque[tuple[date, float, bool]] = deque()  # (day, largest score, in an episode)
         self._last_fire: datetime | None = None
+        self._last_alert: datetime | None = None
+        self._alert_score = 0.0
         self._episode_start: datetime | None = None
 
-    # -- baseline ------------------------------------------------------------------------------
-    def _daily(self, hour: int) -> float:
-        prior = self.params.daily_prior
-        return (self._d_obs[hour] + prior) / (self._d_exp[hour] + prior)
+    # -- time -----------------------------------------------------------------------------------
+    def _slot(self, t: datetime) -> int:
+        return int(t.replace(tzinfo=UTC).timestamp()) // (self.bucket_minutes * 60)
 
-    def _weekly(self, day: int) -> float:
-        prior = self.params.weekly_prior
-        return (self._w_obs[day] + prior) / (self._w_exp[day] + prior)
+    def _local(self, t: datetime) -> datetime:
+        return t if self._tz is None else t.replace(tzinfo=UTC).astimezone(self._tz).replace(tzinfo=None)
 
-    def _factors(self, t: datetime) -> tuple[float, float]:
-        daily = [self._daily(h) for h in range(24)]
-        weekly = [self._weekly(d) for d in range(7)]
-        # Normalise so the level stays the mean rate.
-        return daily[t.hour] / (sum(daily) / 24), weekly[t.weekday()] / (sum(weekly) / 7)
+    def _days_before(self, t: datetime, days: int) -> datetime:
+        """The UTC time of the same local clock time ``days`` days earlier (23 or 25 h across DST)."""
+        if self._tz is None:
+            return t - timedelta(days=days)
+        local = self._local(t) - timedelta(days=days)
+        return local.replace(tzinfo=self._tz).astimezone(UTC).replace(tzinfo=None)
 
-    def expected(self, t: datetime) -> float:
-        """Expected count of the bucket starting at ``t`` (0 before any data)."""
-        if self.level is None:
-            return 0.0
-        daily, weekly = self._factors(t)
-        return max(self.level * daily * weekly * self.bucket_minutes, 1e-6)
+    # -- baseline and threshold -----------------------------------------------------------------
+    def _past(self, t: datetime, days: int) -> tuple[float, float] | None:
+        return self._sums.get(self._slot(self._days_before(t, days)))
 
-    @property
-    def dispersion(self) -> float:
-        """Current alpha of hourly sums (prior ``dispersion`` until data outweighs it)."""
+    def usual_peak(self) -> float | None:
+        """The k-th largest daily peak score of the ordinary days of the history (None: too few)."""
         p = self.params
-        weight = p.dispersion_prior_weight
-        estimate = (self._disp_num + p.dispersion * weight) / (self._disp_den + weight)
-        return max(p.dispersion_floor, estimate)
+        ordinary = sorted((m for _, m, episode in self._daily if not episode), reverse=True)
+        if len(ordinary) < p.min_history_days:
+            return None
+        return ordinary[min(p.rank, len(ordinary)) - 1]
 
-    def _learn_dispersion(self, t: datetime, x_c: float, mu: float) -> None:
-        hour = t.replace(minute=0, second=0, microsecond=0)
-        if self._hour is not None and hour != self._hour and self._hour_exp > 0:
-            keep = 1 - self._a_disp
-            m = self._hour_exp
-            self._disp_num = keep * self._disp_num + (self._hour_obs - m) ** 2 - m
-            self._disp_den = keep * self._disp_den + m * m
-            self._hour_obs = self._hour_exp = 0.0
-        self._hour = hour
-        self._hour_obs += x_c
-        self._hour_exp += mu
+    def threshold(self) -> float:
+        """The score a rise must beat now (inf while fewer than ``min_history_days`` are known)."""
+        peak = self.usual_peak()
+        return math.inf if peak is None else max(self.params.margin * peak, self.params.min_ratio)
 
-    def _learn(self, t: datetime, x: float, mu: float, in_episode: bool) -> None:
+    def _close_day(self, day: date) -> None:
         p = self.params
-        sd = math.sqrt(mu + self.dispersion * mu * mu)
-        # Clip only what would look alarming, so a wrong early baseline cannot lock itself in.
-        cap = mu + sd if in_episode else max(mu * p.min_ratio, mu + p.clip_sigmas * sd) + 2.0
-        warm = self._first is not None and t - self._first >= timedelta(hours=p.warmup_hours)
-        x_c = min(x, cap) if warm else x
-        if warm:
-            self._learn_dispersion(t, x_c, mu)
-        daily, weekly = self._factors(t)
-        # Ratio estimator (observed sum / seasonal-weight sum): unbiased at low counts, unlike an
-        # average of count / factor, which noisy small factors would skew.
-        keep = 1 - self._a_level
-        self._level_obs = keep * self._level_obs + x_c
-        self._level_exp = keep * self._level_exp + daily * weekly * self.bucket_minutes
-        self.level = self._level_obs / self._level_exp
-        base = max(self.level, 1e-9) * self.bucket_minutes
-        h, d = t.hour, t.weekday()
-        # Profiles are learnt against a settled level only: during a cold start the level is still
-        # moving, and the first day's error would pass for a weekday effect for weeks.
-        age = t - self._first if self._first else timedelta(0)
-        if age >= timedelta(hours=12):
-            self._d_obs[h] = (1 - self._a_daily) * self._d_obs[h] + x_c / weekly
-            self._d_exp[h] = (1 - self._a_daily) * self._d_exp[h] + base
-        if age >= timedelta(days=3):
-            self._w_obs[d] = (1 - self._a_weekly) * self._w_obs[d] + x_c / daily
-            self._w_exp[d] = (1 - self._a_weekly) * self._w_exp[d] + base
-        self._seen += 1
+        if self._day is not None and self._day != day:
+            if self._day_max > 0:  # a day with no baseline yet (warm-up) says nothing about bursts
+                self._daily.append((self._day, self._day_max, self._day_in_episode))
+            while self._daily and (day - self._daily[0][0]).days > p.history_days:
+                self._daily.popleft()
+            self._day_max, self._day_in_episode = 0.0, False
+        self._day = day
 
-    # -- decision ------------------------------------------------------------------------------
-    def _evidence(self, now: datetime) -> tuple[bool, float, float, int]:
-        p = self.params
-        best = (False, 0.0, 1.0, 0)
-        newest = self._history[-1]
-        if newest.x <= newest.mu:
-            return best  # the burst must still be going on at t
-        windows = sorted(p.windows_minutes)
-        starts = [now - timedelta(minutes=w - self.bucket_minutes) for w in windows]
-        obs = exp = 0.0
-        n = 0
-        worst: _Bucket | None = None
-        w_index = 0
-        # Walk back from the newest bucket, evaluating each (nested) window when its start is passed.
-        for bucket in reversed(self._history):
-            while w_index < len(windows) and bucket.t < starts[w_index]:
-                best = self._test(best, windows[w_index], obs, exp, n, worst)
-                w_index += 1
-            if w_index == len(windows):
-                break
-            obs += bucket.x
-            exp += bucket.mu
-            n += 1
-            if worst is None or bucket.x - bucket.mu > worst.x - worst.mu:
-                worst = bucket
-        while w_index < len(windows):
-            best = self._test(best, windows[w_index], obs, exp, n, worst)
-            w_index += 1
-        return best
-
-    def _test(
-        self,
-        best: tuple[bool, float, float, int],
-        window: int,
-        obs_all: float,
-        exp_all: float,
-        n: int,
-        worst: _Bucket | None,
-    ) -> tuple[bool, float, float, int]:
-        p = self.params
-        if n < 2 or worst is None:
-            return best
-        # Leave out the most surprising bucket: one outlier alone must not fire.
-        obs = obs_all - worst.x
-        exp = exp_all - worst.mu
-        if exp <= 0 or obs / exp < p.min_ratio or obs - exp < p.min_excess:
-            return best
-        # var(sum) = exp + alpha_hour · Σ(hourly expected)²  ≈ exp + alpha_hour · exp² / hours
-        alpha = self.dispersion / max(1.0, (window - self.bucket_minutes) / 60)
-        pv = nb_sf(obs, exp, alpha)
-        if pv < self._p_threshold and (not best[0] or pv < best[2]):
-            return (True, obs_all / max(exp_all, 1e-9), pv, window)
-        return best
-
+    # -- decision -------------------------------------------------------------------------------
     def update(self, timestamp: datetime, value: float) -> Decision:
         """Feed the bucket starting at ``timestamp`` (strictly after the previous one)."""
         if self._last is not None and timestamp <= self._last:
@@ -281,34 +202,55 @@ class SpikeDetector:
         if value < 0 or math.isnan(value):
             raise ValueError(f"bucket {timestamp}: count must be >= 0, got {value}")
         p = self.params
-        self._first = self._first or timestamp
         self._last = timestamp
-        mu = self.expected(timestamp)
-        decision = Decision(timestamp, value, mu)
-        self._history.append(_Bucket(timestamp, value, mu))
-        horizon = timestamp - timedelta(minutes=max(p.windows_minutes))
-        while self._history and self._history[0].t <= horizon:
-            self._history.popleft()
+        self._close_day(self._local(timestamp).date())
+        short_sum, long_sum = self._short.add(timestamp, value), self._long.add(timestamp, value)
+        slot = self._slot(timestamp)
+        self._sums[slot] = (short_sum, long_sum)
+        self._slots.append(slot)
+        keep = (p.baseline_days + 1) * 24 * 60 // self.bucket_minutes + 1
+        while len(self._slots) > keep:
+            self._sums.pop(self._slots.popleft(), None)
 
-        warm = self.level is not None and timestamp - self._first >= timedelta(hours=p.warmup_hours)
-        if warm:
-            firing, ratio, pv, window = self._evidence(timestamp)
-            decision.firing, decision.ratio, decision.p_value, decision.window_minutes = firing, ratio, pv, window
+        decision = Decision(timestamp, value, 0.0, window_minutes=self.long_minutes, observed=long_sum)
+        past = [s for s in (self._past(timestamp, k) for k in range(1, p.baseline_days + 1)) if s is not None]
+        if len(past) < p.min_baseline_days:
+            return decision
+        base_short = statistics.median(s for s, _ in past)
+        base_long = statistics.median(long for _, long in past)
+        c_short = p.pseudo_count_per_hour * self.short_minutes / 60
+        c_long = p.pseudo_count_per_hour * self.long_minutes / 60
+        decision.short_ratio = (short_sum + c_short) / (base_short + c_short)
+        decision.long_ratio = (long_sum + c_long) / (base_long + c_long)
+        decision.ratio = min(decision.short_ratio, decision.long_ratio)
+        decision.expected = base_short * self.bucket_minutes / self.short_minutes
+        decision.baseline = base_long
+        decision.raw_ratio = long_sum / max(base_long, 1.0)
+        yesterday, last_week = self._past(timestamp, 1), self._past(timestamp, 7)
+        decision.yesterday = yesterday[1] if yesterday else None
+        decision.last_week = last_week[1] if last_week else None
+        decision.usual_peak = self.usual_peak()
+        decision.threshold = self.threshold()
+        self._day_max = max(self._day_max, decision.ratio)
+
+        decision.firing = decision.ratio > decision.threshold
+        decision.short_burst = not decision.firing and decision.short_ratio > decision.threshold
+        gap = timedelta(minutes=p.episode_gap_minutes)
         if decision.firing:
-            gap = timedelta(minutes=p.episode_gap_minutes)
-            cooldown = timedelta(minutes=p.cooldown_minutes)
+            cooling = self._last_alert is not None and timestamp - self._last_alert < timedelta(hours=p.cooldown_hours)
             continuing = self._last_fire is not None and timestamp - self._last_fire <= gap
-            cooling = self._last_fire is not None and timestamp - self._last_fire <= cooldown
-            if not continuing and not cooling:
+            if not cooling and not continuing:
                 decision.alert = True
-                self._episode_start = timestamp
+                self._episode_start = self._last_alert = timestamp
+                self._alert_score = decision.ratio
+            elif decision.ratio >= p.severity_step * self._alert_score:
+                decision.escalated = True
+                self._alert_score = decision.ratio
             self._last_fire = timestamp
-            decision.severity = severity_of(decision.ratio)
-        in_episode = self._last_fire is not None and timestamp - self._last_fire <= timedelta(
-            minutes=p.episode_gap_minutes
-        )
-        decision.in_episode = in_episode
-        self._learn(timestamp, value, mu, in_episode)
+            decision.severity = severity_of(decision.raw_ratio)
+        decision.in_episode = self._last_fire is not None and timestamp - self._last_fire <= gap
+        if decision.in_episode:
+            self._day_in_episode = True
         return decision
 
     @property

@@ -148,6 +148,7 @@ def make_settings(tmp_path: Path, bootstrap: str, es_url: str, smtp_port: int = 
             "job_metrics": f"ecoute-job-metrics-t{suffix}",
             "erasures": f"ecoute-erasures-t{suffix}",
             "feedback": f"ecoute-feedback-t{suffix}",
+            "alert_feedback": f"ecoute-alert-feedback-t{suffix}",
         },
         smtp={"port": smtp_port},
     )

@@ -52,7 +52,9 @@ def mention(
         "thread_id": "facebook:post-1",
         "channel": channel,
         "author": {"id": author or f"a_{n:06d}", "name": None, "is_brand": is_brand},
-        "text": text or (CRISIS_TEXTS[n % 3] if critical else CALM_TEXTS[n % 3]),
+        # Each critic writes their own words (the watch counts repeated texts once, as bots'):
+        # the order number makes the three crisis texts distinct messages.
+        "text": text or (f"{CRISIS_TEXTS[n % 3]} (commande {n})" if critical else CALM_TEXTS[n % 3]),
         "url": f"https://facebook.com/maison-aurore/posts/{n}",
         "created_at": to_rfc3339(created),
         "fetched_at": to_rfc3339(created + timedelta(minutes=5)),
@@ -82,7 +84,7 @@ def month_with_crisis(
     channels: tuple[str, ...] = ("facebook:maison-aurore",),
     seed: int = 7,
 ) -> list[dict[str, Any]]:
-    """Mentions of ``days`` days; on ``crisis_day`` 14:00–18:00 criticism runs at ~8× its usual rate."""
+    """Mentions of ``days`` days; on ``crisis_day`` 14:00–18:00 criticism runs at ~10× its usual rate."""
     rng = random.Random(seed)
     docs = []
     n = 0
@@ -101,7 +103,9 @@ def month_with_crisis(
                 answered = timedelta(minutes=rng.randrange(5, 240)) if rng.random() < 0.6 else None
                 docs.append(mention(n, created, channel=rng.choice(channels), answered_after=answered))
         if crisis_day == day:
-            for _ in range(int(critical_per_day * 1.6)):  # ~48 extra critical mentions in 4 hours
+            # ~72 extra critical mentions in 4 hours (~18 an hour where ~2 are usual): well above
+            # the calm days' own peaks, which is what the detector asks of a crisis.
+            for _ in range(int(critical_per_day * 2.4)):
                 n += 1
                 created = start + timedelta(hours=14, seconds=rng.randrange(4 * 3600))
                 docs.append(mention(n, created, critical=True, channel=channels[0], likes=rng.randrange(20, 400)))

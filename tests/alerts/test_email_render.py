@@ -46,3 +46,33 @@ def test_alert_email_languages_and_escaping(tmp_path, language: str, words: str)
     message = build_message(settings, email)
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+
+
+EXPLAINED = {
+    **ALERT,
+    "messages": 40,
+    "distinct_authors": 12,
+    "repeat_share": 0.7,
+    "explanation": {"yesterday": 6.0, "last_week": 4.0, "usual_peak": 2.1, "score": 3.4, "mostly_repeats": True},
+}
+
+
+def test_alert_email_explains_voices_yesterday_last_week_and_carries_feedback_links(tmp_path) -> None:
+    settings = Settings(state_dir=tmp_path, alerts={"language": "fr"})
+    email = alert_email(settings, [EXPLAINED], None, [POST], datetime(2026, 10, 20, 16, tzinfo=UTC))
+    for part in (email.html, email.text):
+        assert "40 messages critiques de 12 auteurs distincts" in part
+        assert "Hier à la même heure" in part and "La semaine dernière à la même heure" in part
+        assert "surtout faite de répétitions : 70 %" in part
+        assert "indice 3.4 contre 2.1 au plus" in part
+        assert part.count("/alerts/feedback?t=") == 2
+    english = alert_email(Settings(state_dir=tmp_path, alerts={"language": "en"}), [EXPLAINED], None, [], datetime(2026, 10, 20, 16, tzinfo=UTC))
+    assert "40 critical messages from 12 distinct authors" in english.text and "mostly repeats" in english.text
+
+
+def test_resolved_email_is_short_and_says_it_is_over(tmp_path) -> None:
+    settings = Settings(state_dir=tmp_path, alerts={"language": "en"})
+    ended = {**EXPLAINED, "ended_at": "2026-10-20T19:00:00Z", "peak_ratio": 7.5}
+    email = alert_email(settings, [ended], None, [], datetime(2026, 10, 20, 20, tzinfo=UTC), kind="resolved")
+    assert "over" in email.subject and "back to its usual level at 2026-10-20 19:00 UTC (4.0 h episode, up to × 7.5)" in email.text
+    assert "/alerts/feedback" not in email.html and "Critical mentions" not in email.text

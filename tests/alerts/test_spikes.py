@@ -121,3 +121,79 @@ def test_reader_accepts_bom_crlf_and_gaps() -> None:
     assert bucket == 5 and values == [1, 2, 0] and len(times) == 3
     with pytest.raises(SeriesFormatError):
         read_series_csv(["timestamp,value", "2026-10-01 00:00:30,1", "2026-10-01 00:01:00,1"])
+
+
+def _with_daily_bursts(days: int = 21, bucket: int = 15, size: float = 12.0):
+    """The calm series plus an ordinary burst every day at 20:00 for 45 min (a scheduled poster)."""
+    times, values = calm_series(days=days, bucket=bucket)
+    for i, t in enumerate(times):
+        if t.hour == 20 and t.minute < 45:
+            values[i] += size
+    return times, values
+
+
+def test_a_rise_the_page_makes_every_day_is_not_an_alert_but_a_bigger_one_is() -> None:
+    times, values = _with_daily_bursts()
+    assert detect_alerts(times, values, 15) == []  # every day's 20:00 burst is ordinary for this page
+    crisis = list(values)
+    start = times.index(datetime(2026, 10, 18, 10, 0))
+    for i in range(start, start + 12):  # three hours at ~6x the usual level, at an unusual time
+        crisis[i] += 15
+    assert [t.date() for t in detect_alerts(times, crisis, 15)] == [datetime(2026, 10, 18).date()]
+
+
+def test_a_short_burst_goes_to_the_digest_not_to_an_email() -> None:
+    from jobs.spikes import run_detector
+
+    times, values = calm_series(days=14)
+    start = times.index(datetime(2026, 10, 11, 15, 0))
+    values[start] += 25  # 15 minutes at ~8x: the 1-hour window sees it, the 2-hour one does not agree
+    decisions = run_detector(times, values, 15)
+    assert not any(d.alert for d in decisions)
+    assert any(d.short_burst for d in decisions if d.timestamp.date() == datetime(2026, 10, 11).date())
+
+
+def test_each_decision_explains_itself() -> None:
+    from jobs.spikes import run_detector
+
+    times, values = calm_series(days=14)
+    start = times.index(datetime(2026, 10, 11, 15, 0))
+    for i in range(start, start + 16):
+        values[i] += 15
+    [alert] = [d for d in run_detector(times, values, 15) if d.alert]
+    assert alert.window_minutes == 120 and alert.observed > 2 * alert.baseline > 0
+    assert alert.yesterday is not None and alert.last_week is not None
+    assert alert.ratio > alert.threshold >= 2.0 and alert.usual_peak is not None
+    assert alert.severity in ("warning", "high", "critical")
+
+
+def test_cooldown_merges_a_second_wave_and_escalates_when_it_doubles() -> None:
+    from jobs.spikes import run_detector
+
+    times, values = calm_series(days=14)
+    first = times.index(datetime(2026, 10, 11, 15, 0))
+    for i in range(first, first + 8):
+        values[i] += 10
+    second = times.index(datetime(2026, 10, 11, 21, 0))  # six hours later, much bigger: same event
+    for i in range(second, second + 8):
+        values[i] += 60
+    decisions = run_detector(times, values, 15)
+    assert sum(d.alert for d in decisions) == 1
+    assert any(d.escalated for d in decisions if d.timestamp >= datetime(2026, 10, 11, 21, 0))
+
+
+def test_budget_sets_the_rank_of_the_threshold() -> None:
+    from jobs.spikes import SpikeParams
+
+    assert SpikeParams().rank == 2  # one false email per 14 days over 28 days of history
+    assert SpikeParams(false_alerts_per_14d=0.5).rank == 1
+    assert SpikeParams(false_alerts_per_14d=3.0).rank == 6
+
+
+def test_same_clock_time_yesterday_follows_the_page_timezone_across_dst() -> None:
+    from jobs.spikes import SpikeDetector, SpikeParams
+
+    paris = SpikeDetector(60, SpikeParams(timezone="Europe/Paris"))
+    # 2026-10-25 is the end of summer time in Paris: 12:00 local is 11:00 UTC, the day before 10:00 UTC.
+    assert paris._days_before(datetime(2026, 10, 25, 11, 0), 1) == datetime(2026, 10, 24, 10, 0)
+    assert SpikeDetector(60)._days_before(datetime(2026, 10, 25, 11, 0), 1) == datetime(2026, 10, 24, 11, 0)

@@ -67,6 +67,9 @@ def test_crisis_month_gives_one_episode_and_one_email(crisis_month, smtp_outbox,
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Critiques observées" in text and "Niveau habituel" in text
+    # The explanation: distinct authors, the same time yesterday and last week, feedback links.
+    assert "auteurs distincts" in text and "Hier à la même heure" in text and "La semaine dernière" in text
+    assert html.count("/alerts/feedback?t=") == 2 and stored[0]["distinct_authors"] > 0
     assert "&lt;b&gt;honteux&lt;/b&gt; &amp; inadmissible" in html  # user text escaped
     assert "<b>honteux" not in html
     assert 'src="cid:chart"' in html
@@ -130,3 +133,63 @@ def test_alert_index_from_an_older_release_gets_the_new_fields(crisis_month) -> 
     )
     alerts = replay_criticism_watch(settings, START, END, send_email=False)
     assert len(alerts) == 1 and alerts[0]["window_minutes"] and alerts[0]["status"] == "ended"
+
+
+def _subjects(outbox) -> list[str]:
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Subject"] for p in outbox.messages()]
+
+
+def test_copy_paste_campaign_is_not_a_crisis(settings, smtp_outbox, monkeypatch) -> None:
+    from tests.alerts.data import mention
+
+    _use_smtp(settings, monkeypatch, smtp_outbox.port)
+    docs = month_with_crisis(crisis_day=None, seed=11)
+    # 150 accounts post the same text within two hours: one voice, not 150.
+    start = datetime(2026, 10, 20, 14, tzinfo=UTC)
+    docs += [
+        mention(900_000 + i, start + timedelta(seconds=48 * i), critical=True, author=f"a_bot{i}",
+                text="Boycott Maison Aurore, partagez ce message partout !")
+        for i in range(150)
+    ]  # fmt: skip
+    index_mentions(settings, docs)
+    assert replay_criticism_watch(settings, START, END) == []
+
+
+def test_one_email_per_event_escalation_and_resolution(settings, smtp_outbox, monkeypatch) -> None:
+    from tests.alerts.data import mention
+
+    _use_smtp(settings, monkeypatch, smtp_outbox.port)
+    docs = month_with_crisis()
+    # The crisis grows: from 16:00 another ~60 critical mentions an hour for two hours.
+    grows = datetime(2026, 10, 20, 16, tzinfo=UTC)
+    docs += [mention(800_000 + i, grows + timedelta(seconds=30 * i), critical=True) for i in range(240)]
+    index_mentions(settings, docs)
+    now = datetime(2026, 10, 20, 12, tzinfo=UTC)
+    while now < datetime(2026, 10, 21, 2, tzinfo=UTC):
+        run_criticism_watch(settings, now=now)
+        now += timedelta(hours=1)
+    subjects = _subjects(smtp_outbox)
+    assert len(subjects) == 3, subjects
+    assert "Pic de critiques" in subjects[0] and "s'aggrave" in subjects[1] and "terminé" in subjects[2]
+    [stored] = _stored(settings)
+    assert stored["status"] == "ended" and stored["escalated_at"] and stored["resolved_email_sent_at"]
+    assert stored["peak_ratio"] > stored["ratio"]
+    resolved = email.message_from_bytes(smtp_outbox.messages()[2].read_bytes(), policy=email.policy.default)
+    assert "niveau habituel" in resolved.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_quiet_hours_hold_alerts_for_a_morning_summary(crisis_month, smtp_outbox, monkeypatch) -> None:
+    settings = crisis_month
+    _use_smtp(settings, monkeypatch, smtp_outbox.port)
+    settings.alerts.timezone = "UTC"
+    settings.alerts.quiet_hours_start, settings.alerts.quiet_hours_end = 12, 20
+    now = datetime(2026, 10, 20, 13, tzinfo=UTC)
+    while now < datetime(2026, 10, 20, 20, tzinfo=UTC):
+        run_criticism_watch(settings, now=now)
+        now += timedelta(hours=1)
+    assert smtp_outbox.messages() == []
+    [held] = _stored(settings)
+    assert held["held_for_morning"] and held["email_sent_at"] is None
+    run_criticism_watch(settings, now=now)  # 20:00: quiet hours over
+    [subject] = _subjects(smtp_outbox)
+    assert "Résumé du matin" in subject

@@ -1,7 +1,8 @@
-"""Build the labelled count series of the spike benchmark (deterministic: fixed seeds).
+"""Build simulated labelled count series (deterministic: fixed seeds) — unit-test material only.
 
-Two families, each split into a ``tune/`` set (used to choose SpikeParams) and a ``holdout/`` set
-(only reported on):
+They no longer choose or rank the detector: simulations lack real social data's heavy-tailed
+bursts, so parameters are chosen on real series (docs/alerts.md, bench_spikes.py). Both families
+("real_*" are simulations too, from a thread model) are split into ``tune/`` and ``holdout/``:
 
 - **synthetic**: Poisson/negative-binomial counts around a daily × weekly profile with slow
   audience growth, day-to-day swings, single outliers (unlabelled: one spammer, one bucket),
