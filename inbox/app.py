@@ -431,11 +431,9 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
     def alert_feedback(request: Request, t: str = "") -> HTMLResponse:
         """The "useful / not useful" link of alert emails. Managers who get alerts may have no inbox
         account, so the signed token is the credential; the page shows no data, only the outcome."""
+        from jobs.alert_feedback import record_verdict_from_link
+
         tr = translator(lang_of(request))
-        try:
-            from jobs.alert_feedback import record_verdict_from_link  # type: ignore[import-not-found]
-        except ImportError:
-            return page(request, "feedback.html", status_code=503, ok=False, message=tr("feedback_unavailable"))
         try:
             record_verdict_from_link(settings, t)
         except ValueError as exc:
