@@ -398,11 +398,12 @@ def alert_email(
     (an announced episode grew by a severity step or reached a second page), "resolved" (short:
     the episode is over)."""
     from jobs.alert_feedback import feedback_links
-    from jobs.notify import Email, chart_png, language_of, render
-    from jobs.notify.strings import STRINGS
+    from jobs.notify import Email, chart_png, language_of, load_strings, render
+
+    strings = load_strings("emails")
 
     language = language_of(settings)
-    words = STRINGS[language]
+    words = strings[language]
     rank = {"critical": 0, "high": 1, "warning": 2}
     ordered = sorted(alerts, key=lambda a: (rank.get(a["severity"], 3), -(a.get("ratio") or 0)))
     views = []

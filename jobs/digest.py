@@ -119,14 +119,15 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
     """The digest Email for the period ending with ``last_day`` (inclusive)."""
     from ecoute.es import make_client
     from jobs.alerts import kibana_link
-    from jobs.notify import Email, chart_png, language_of, render
-    from jobs.notify.strings import STRINGS
+    from jobs.notify import Email, chart_png, language_of, load_strings, render
+
+    strings = load_strings("emails")
     from jobs.rollups import read_rollups
 
     if period not in ("daily", "weekly"):
         raise ValueError(f"period must be 'daily' or 'weekly', got {period!r}")
     language = language_of(settings)
-    words = STRINGS[language]
+    words = strings[language]
     days = 1 if period == "daily" else 7
     first = last_day - timedelta(days=days - 1)
     prev_first, prev_last = first - timedelta(days=days), first - timedelta(days=1)

@@ -1,7 +1,7 @@
 """Emails of Écoute (criticism alerts, team digests): rendering, charts and delivery.
 
 - ``render(template, language, **context)``: Jinja2 templates in ``jobs/notify/templates`` with
-  French and English wording (``jobs/notify/strings.py``) and HTML autoescaping on, so user text
+  French and English wording (``jobs/notify/strings/emails.yaml``) and HTML autoescaping on, so user text
   (comments, author names) is always escaped. Each email has an HTML and a plain-text part.
 - ``chart_png(...)``: a small matplotlib chart (Agg backend) sent as an inline CID attachment.
 - ``send_email(settings, message)``: delivery through Airflow's SMTP hook and the ``smtp_default``
@@ -76,12 +76,12 @@ def _number(value: Any, digits: int = 0) -> str:
 def render(template: str, language: str, **context: Any) -> tuple[str, str]:
     """(html, text) of ``templates/<template>.html.j2`` / ``.txt.j2`` in French or English.
 
-    One layout per email; the words come from ``STRINGS[language]`` (``t`` in the templates).
+    One layout per email; the words come from ``strings[language]`` (``t`` in the templates).
     """
-    from jobs.notify.strings import STRINGS
+    strings = load_strings("emails")
 
     env = _environment()
-    words = STRINGS[language if language in STRINGS else "en"]
+    words = strings[language if language in strings else "en"]
     html = env.get_template(f"{template}.html.j2").render(t=words, lang=language, **context)
     text = env.get_template(f"{template}.txt.j2").render(t=words, lang=language, **context)
     return html, text
