@@ -398,7 +398,8 @@ def alert_email(
     (an announced episode grew by a severity step or reached a second page), "resolved" (short:
     the episode is over)."""
     from jobs.alert_feedback import feedback_links
-    from jobs.notify import Email, chart_png, language_of, load_strings, render
+    from jobs.notify import Email, language_of, load_strings, render
+    from jobs.notify.charts import chart_png
 
     strings = load_strings("emails")
 

@@ -119,7 +119,8 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
     """The digest Email for the period ending with ``last_day`` (inclusive)."""
     from ecoute.es import make_client
     from jobs.alerts import kibana_link
-    from jobs.notify import Email, chart_png, language_of, load_strings, render
+    from jobs.notify import Email, language_of, load_strings, render
+    from jobs.notify.charts import chart_png
 
     strings = load_strings("emails")
     from jobs.rollups import read_rollups

@@ -12,13 +12,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache
@@ -98,43 +95,6 @@ def load_strings(name: str) -> dict[str, dict[str, str]]:
     import yaml
 
     return yaml.safe_load((STRINGS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
-
-
-def chart_png(
-    times: Sequence[datetime],
-    observed: Sequence[float],
-    usual: Sequence[float] | None,
-    *,
-    title: str,
-    observed_label: str,
-    usual_label: str,
-    highlight_from: datetime | None = None,
-) -> bytes:
-    """A small bar + line chart as PNG bytes (matplotlib, Agg backend: no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 2.4), dpi=100)
-    try:
-        width = (times[1] - times[0]).total_seconds() / 86400 * 0.9 if len(times) > 1 else 0.03
-        colours = ["#c0392b" if highlight_from and t >= highlight_from else "#e08e79" for t in times]
-        ax.bar(times, observed, width=width, color=colours, label=observed_label, align="edge")
-        if usual is not None:
-            ax.step(times, usual, where="post", color="#2c3e50", linewidth=1.6, label=usual_label)
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8, loc="upper left", frameon=False)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m %Hh"))
-        ax.tick_params(labelsize=7)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
 
 
 def build_message(settings: Settings, email: Email) -> EmailMessage:
