@@ -36,6 +36,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from ecoute.settings import Settings
+from ecoute.views.common import KQL_COMMUNITY, community
 from jobs.rollups import ensure_index_mapping
 from jobs.spikes import Decision, SpikeParams, run_detector, severity_of
 
@@ -97,7 +98,7 @@ def critical_query(start: datetime, end: datetime, channel: str | None = None) -
     ]
     if channel:
         filters.append({"term": {"channel": channel}})
-    return {"bool": {"filter": filters, "must_not": [{"term": {"author.is_brand": True}}]}}
+    return community(*filters)
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ def _safe_url(url: Any) -> str | None:
 
 
 def kibana_link(settings: Settings, start: datetime, end: datetime, channel: str | None) -> str:
-    query = "criticism:true and not author.is_brand:true" + (f' and channel:"{channel}"' if channel else "")
+    query = f"criticism:true and {KQL_COMMUNITY}" + (f' and channel:"{channel}"' if channel else "")
     app_state = f"(query:(language:kuery,query:'{query}'))"
     global_state = f"(time:(from:'{_iso(start)}',to:'{_iso(end)}'))"
     return (

@@ -39,13 +39,9 @@ def _load(client: Any, settings: Settings, start: datetime, end: datetime, extra
     from elasticsearch import NotFoundError
 
     from ecoute.es import scan_docs
+    from ecoute.views.common import community
 
-    query = {
-        "bool": {
-            "filter": [{"range": {"created_at": {"gte": _iso(start), "lt": _iso(end)}}}, *(extra or [])],
-            "must_not": [{"term": {"author.is_brand": True}}],
-        }
-    }
+    query = community({"range": {"created_at": {"gte": _iso(start), "lt": _iso(end)}}}, *(extra or []))
     try:
         return list(scan_docs(client, settings.indices.mentions, query, FIELDS))
     except NotFoundError:

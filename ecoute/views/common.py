@@ -14,6 +14,12 @@ from ecoute.settings import Settings
 SEVERITY_COLOURS = {"critical": "#b2182b", "high": "#d6604d", "medium": "#f4a582", "low": "#fddbc7"}
 # Items written by the brand itself never enter a queue or a community figure.
 NOT_BRAND = {"term": {"author.is_brand": True}}
+KQL_COMMUNITY = "not author.is_brand:true"  # the same rule in Kibana's query language
+
+
+def community(*filters: dict[str, Any]) -> dict[str, Any]:
+    """The community's items (never the brand's own) matching every filter."""
+    return {"bool": {"filter": list(filters), "must_not": [NOT_BRAND]}}
 
 
 def day_start(day: date) -> datetime:

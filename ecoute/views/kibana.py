@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoute.settings import PROJECT_ROOT, KibanaSettings, Settings
-from ecoute.views.common import SEVERITY_COLOURS
+from ecoute.views.common import KQL_COMMUNITY, SEVERITY_COLOURS
 
 DEFAULT_FILE = PROJECT_ROOT / "infra" / "kibana" / "ecoute-saved-objects.ndjson"
 MIGRATION = {"coreMigrationVersion": "8.8.0"}
@@ -201,12 +201,12 @@ def saved_objects(settings: Settings) -> list[dict[str, Any]]:
         _data_view(alerts, indices.alerts, "Écoute alerts", "episode_start"),
         _saved_search(
             "ecoute-queue-moderate", "Écoute queue: moderate (toxic, not handled)", mentions,
-            "toxic:true and not handled:true and not author.is_brand:true",
+            f"toxic:true and not handled:true and {KQL_COMMUNITY}",
             ["text", "author.id", "channel", "toxic_score", "url"], [["created_at", "desc"]],
         ),
         _saved_search(
             "ecoute-queue-answer", "Écoute queue: answer (criticism without a brand reply)", mentions,
-            "criticism:true and not answered_by_brand:true and not handled:true and not author.is_brand:true",
+            f"criticism:true and not answered_by_brand:true and not handled:true and {KQL_COMMUNITY}",
             ["constructive", "text", "author.id", "channel", "thread_id", "topics", "url"],
             [["constructive", "desc"], ["created_at", "asc"]],
         ),
@@ -224,25 +224,25 @@ def saved_objects(settings: Settings) -> list[dict[str, Any]]:
             "ecoute-vis-criticism", "Écoute: criticism volume (constructive vs other)", "histogram",
             [count, _date_histogram("2", "created_at"),
              _agg("3", "terms", "group", field="constructive", size=2, order="desc", orderBy="1")],
-            _xy_params("histogram", "stacked", ["1"]), mentions, "criticism:true and not author.is_brand:true",
+            _xy_params("histogram", "stacked", ["1"]), mentions, f"criticism:true and {KQL_COMMUNITY}",
         ),
         _visualization(
             "ecoute-vis-topics", "Écoute: topics over time", "area",
             [count, _date_histogram("2", "created_at"),
              _agg("3", "terms", "group", field="topics", size=8, order="desc", orderBy="1")],
-            _xy_params("area", "stacked", ["1"]), mentions, "not author.is_brand:true",
+            _xy_params("area", "stacked", ["1"]), mentions, KQL_COMMUNITY,
         ),
         _visualization(
             "ecoute-vis-sources", "Écoute: sources", "pie",
             [count, _agg("2", "terms", "segment", field="source", size=10, order="desc", orderBy="1")],
             {"type": "pie", "addLegend": True, "legendPosition": "right", "isDonut": True}, mentions,
-            "not author.is_brand:true",
+            KQL_COMMUNITY,
         ),
         _visualization(
             "ecoute-vis-languages", "Écoute: languages", "pie",
             [count, _agg("2", "terms", "segment", field="lang", size=10, order="desc", orderBy="1")],
             {"type": "pie", "addLegend": True, "legendPosition": "right", "isDonut": True}, mentions,
-            "not author.is_brand:true",
+            KQL_COMMUNITY,
         ),
         _visualization(
             "ecoute-vis-response", "Écoute: brand response rate and median response time (daily rollups)", "line",
@@ -254,18 +254,18 @@ def saved_objects(settings: Settings) -> list[dict[str, Any]]:
             "ecoute-vis-top-critical", "Écoute: most criticised threads", "table",
             [count, _agg("2", "terms", "bucket", field="thread_id", size=10, order="desc", orderBy="1")],
             {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False}, mentions,
-            "criticism:true and not author.is_brand:true",
+            f"criticism:true and {KQL_COMMUNITY}",
         ),
         _visualization(
             "ecoute-vis-top-positive", "Écoute: most liked threads (positive items)", "table",
             [count, _agg("2", "terms", "bucket", field="thread_id", size=10, order="desc", orderBy="1")],
             {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False}, mentions,
-            "sentiment:positive and not author.is_brand:true",
+            f"sentiment:positive and {KQL_COMMUNITY}",
         ),
         _visualization(
             "ecoute-vis-unanswered", "Écoute: unanswered criticism (queue size)", "metric", [count],
             {"type": "metric", "metric": {"style": {"fontSize": 48}}}, mentions,
-            "criticism:true and not answered_by_brand:true and not handled:true and not author.is_brand:true",
+            f"criticism:true and not answered_by_brand:true and not handled:true and {KQL_COMMUNITY}",
         ),
     ]  # fmt: skip
     panels = [

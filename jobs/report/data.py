@@ -17,7 +17,7 @@ from elasticsearch import ApiError
 
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
-from ecoute.views.common import NOT_BRAND, day_start, fetch_by_ids, iso, period_filters
+from ecoute.views.common import community, day_start, fetch_by_ids, iso, period_filters
 
 SCAN_FIELDS = [
     "created_at", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
@@ -43,7 +43,7 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
 
     client = make_client(settings)
     timings: dict[str, float] = {}
-    query = {"bool": {"filter": period_filters(start, end, channel), "must_not": [NOT_BRAND]}}
+    query = community(*period_filters(start, end, channel))
 
     def scan() -> list[dict[str, Any]]:
         t0 = clock.perf_counter()
@@ -107,12 +107,7 @@ def load_complaints(
     """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first."""
     from jobs.labeller.emerging import emerging_topics
 
-    query = {
-        "bool": {
-            "filter": [{"term": {"criticism": True}}, *period_filters(start, end, channel)],
-            "must_not": [NOT_BRAND],
-        }
-    }
+    query = community({"term": {"criticism": True}}, *period_filters(start, end, channel))
     try:
         response = client.search(
             index=settings.indices.mentions, query=query, size=limit, _source=["text"], sort=[{"created_at": "desc"}]
