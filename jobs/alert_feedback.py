@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import orjson
 
+from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
 
 VERDICTS = ("useful", "not_useful")
@@ -140,8 +141,8 @@ def record_verdict_from_link(settings: Settings, token: str) -> dict[str, Any]:
         "channel": scope.split(":", 1)[1] if scope.startswith("channel:") else None,
         "episode_start": payload.get("e"),
         "verdict": payload["v"],
-        "link_issued_at": datetime.fromtimestamp(int(payload["t"]), UTC).isoformat().replace("+00:00", "Z"),
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "link_issued_at": to_rfc3339(datetime.fromtimestamp(int(payload["t"]), UTC)),
+        "recorded_at": to_rfc3339(datetime.now(UTC)),
     }
     result = bulk_write(client, upsert_actions(index, [doc]), refresh="wait_for")
     if result.failed:
@@ -158,9 +159,9 @@ def _verdicts(client: Any, settings: Settings, since: datetime, until: datetime 
     index = settings.indices.alert_feedback
     if not client.indices.exists(index=index):
         return []
-    bounds = {"gte": since.isoformat().replace("+00:00", "Z")}
+    bounds = {"gte": to_rfc3339(since)}
     if until is not None:
-        bounds["lt"] = until.isoformat().replace("+00:00", "Z")
+        bounds["lt"] = to_rfc3339(until)
     return list(scan_docs(client, index, {"range": {"episode_start": bounds}}))
 
 
@@ -184,7 +185,7 @@ def alert_precision(client: Any, settings: Settings, start: datetime, end: datet
 
     alerts = []
     if client.indices.exists(index=settings.indices.alerts):
-        bounds = {"gte": start.isoformat().replace("+00:00", "Z"), "lt": end.isoformat().replace("+00:00", "Z")}
+        bounds = {"gte": to_rfc3339(start), "lt": to_rfc3339(end)}
         alerts = list(scan_docs(client, settings.indices.alerts, {"range": {"episode_start": bounds}}, ["id"]))
     verdicts = {v["alert_id"]: v["verdict"] for v in _verdicts(client, settings, start, end)}
     judged = [verdicts[a["id"]] for a in alerts if a["id"] in verdicts]

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
 from ecoute.views.common import KQL_COMMUNITY, community
 from jobs.rollups import ensure_index_mapping
@@ -71,9 +72,6 @@ class ScopeSeries:
     authors: list[set[str]] = field(default_factory=list)  # authors per bucket
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
 
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
@@ -94,7 +92,7 @@ def floor_time(value: datetime, minutes: int) -> datetime:
 def critical_query(start: datetime, end: datetime, channel: str | None = None) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
         {"term": {"criticism": True}},
-        {"range": {"created_at": {"gte": _iso(start), "lt": _iso(end)}}},
+        {"range": {"created_at": {"gte": to_rfc3339(start), "lt": to_rfc3339(end)}}},
     ]
     if channel:
         filters.append({"term": {"channel": channel}})
@@ -299,15 +297,15 @@ def _alert_doc(
     scope_words = f"channel {series.channel}" if series.channel else "all channels"
     repeats = f"; {why['repeat_share']:.0%} repeats (mostly repeats)" if why["mostly_repeats"] else ""
     return {
-        "id": f"{series.scope}|{_iso(start)}",
+        "id": f"{series.scope}|{to_rfc3339(start)}",
         "scope": series.scope,
         "channel": series.channel,
         "severity": decision.severity or "warning",
         "status": "open",
-        "bucket_start": _iso(start),
+        "bucket_start": to_rfc3339(start),
         "bucket_minutes": bucket,
         "window_minutes": window,
-        "episode_start": _iso(start),
+        "episode_start": to_rfc3339(start),
         "observed": observed,
         "expected": expected,
         "ratio": round(decision.raw_ratio, 3),
@@ -325,7 +323,7 @@ def _alert_doc(
             f"last week {_count(why['last_week'])}){repeats}"
             + "".join(f"; {share:.0%} of the excess on {channel}" for channel, share in (breakdown or [])[:3])
         ),
-        "detected_at": _iso(detected_at),
+        "detected_at": to_rfc3339(detected_at),
         "email_sent_at": None,
         "email_recipients": [],
         "email_error": None,
@@ -368,7 +366,7 @@ def _safe_url(url: Any) -> str | None:
 def kibana_link(settings: Settings, start: datetime, end: datetime, channel: str | None) -> str:
     query = f"criticism:true and {KQL_COMMUNITY}" + (f' and channel:"{channel}"' if channel else "")
     app_state = f"(query:(language:kuery,query:'{query}'))"
-    global_state = f"(time:(from:'{_iso(start)}',to:'{_iso(end)}'))"
+    global_state = f"(time:(from:'{to_rfc3339(start)}',to:'{to_rfc3339(end)}'))"
     return (
         f"{settings.alerts.kibana_url.rstrip('/')}/app/discover#/?_g={quote(global_state, safe='():,')}"
         f"&_a={quote(app_state, safe='():,')}"
@@ -536,7 +534,7 @@ def _open_alerts(
             {
                 "bool": {
                     "filter": [
-                        {"range": {"episode_start": {"gte": _iso(start - SAME_EPISODE), "lte": _iso(start + SAME_EPISODE)}}},
+                        {"range": {"episode_start": {"gte": to_rfc3339(start - SAME_EPISODE), "lte": to_rfc3339(start + SAME_EPISODE)}}},
                     ]
                 }
             },
@@ -573,7 +571,7 @@ def send_pending_emails(
         settings,
         {
             "bool": {
-                "filter": [{"range": {"detected_at": {"gte": _iso(now - EMAIL_MAX_AGE), "lte": _iso(now)}}}],
+                "filter": [{"range": {"detected_at": {"gte": to_rfc3339(now - EMAIL_MAX_AGE), "lte": to_rfc3339(now)}}}],
                 "must_not": [{"exists": {"field": "email_sent_at"}}],
             }
         },
@@ -600,7 +598,7 @@ def send_pending_emails(
         for alert in pending:
             _update(client, settings, alert["id"], {"email_error": f"{type(exc).__name__}: {exc}"[:2000]})
         return []
-    sent_at = _iso(datetime.now(UTC))
+    sent_at = to_rfc3339(datetime.now(UTC))
     for alert in pending:
         _update(
             client, settings, alert["id"],
@@ -662,7 +660,7 @@ def _escalate_open_episodes(
         fields = {
             "peak_ratio": round(peak, 3),
             "severity": severity_of(peak),
-            "escalated_at": _iso(now),
+            "escalated_at": to_rfc3339(now),
             "breakdown": [{"channel": c, "share": round(share, 3)} for c, share in breakdown] or alert.get("breakdown") or [],
         }
         alert.update(fields)
@@ -698,12 +696,12 @@ def _end_finished_episodes(
              if t > start and not d.in_episode),
             upto + series_step(series),
         )  # fmt: skip
-        fields: dict[str, Any] = {"status": "ended", "ended_at": _iso(ended)}
+        fields: dict[str, Any] = {"status": "ended", "ended_at": to_rfc3339(ended)}
         recent = now is not None and now - ended <= RESOLVED_MAX_AGE
         if send and recent and alert.get("email_sent_at") and not alert.get("resolved_email_sent_at"):
             alert.update(fields)
             if _send_followup(client, settings, alert, series, now, "resolved"):
-                fields["resolved_email_sent_at"] = _iso(datetime.now(UTC))
+                fields["resolved_email_sent_at"] = to_rfc3339(datetime.now(UTC))
         _update(client, settings, alert["id"], fields)
 
 
@@ -804,7 +802,7 @@ def replay_criticism_watch(
     recorded = _stored_alerts(
         client,
         settings,
-        {"range": {"episode_start": {"gte": _iso(floor_time(start, bucket)), "lt": _iso(end)}}},
+        {"range": {"episode_start": {"gte": to_rfc3339(floor_time(start, bucket)), "lt": to_rfc3339(end)}}},
     )
     for alert in recorded:
         alert.pop("_id", None)
@@ -835,9 +833,9 @@ def short_bursts(client: Any, settings: Settings, start: datetime, end: datetime
             if t < start or not d.short_burst:
                 continue
             if found and t - _parse(found[-1]["last"]) <= timedelta(hours=1):
-                found[-1]["last"] = _iso(t)
+                found[-1]["last"] = to_rfc3339(t)
                 found[-1]["ratio"] = max(found[-1]["ratio"], round(d.short_ratio, 1))
                 continue
-            found.append({"start": _iso(t), "last": _iso(t), "ratio": round(d.short_ratio, 1), **voices(series, i, params.short_window_minutes)})
+            found.append({"start": to_rfc3339(t), "last": to_rfc3339(t), "ratio": round(d.short_ratio, 1), **voices(series, i, params.short_window_minutes)})
     return found
 

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,6 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
-
 
 def _load(client: Any, settings: Settings, start: datetime, end: datetime, extra: list | None = None) -> list[dict]:
     from elasticsearch import NotFoundError
@@ -41,7 +39,7 @@ def _load(client: Any, settings: Settings, start: datetime, end: datetime, extra
     from ecoute.es import scan_docs
     from ecoute.views.common import community
 
-    query = community({"range": {"created_at": {"gte": _iso(start), "lt": _iso(end)}}}, *(extra or []))
+    query = community({"range": {"created_at": {"gte": to_rfc3339(start), "lt": to_rfc3339(end)}}}, *(extra or []))
     try:
         return list(scan_docs(client, settings.indices.mentions, query, FIELDS))
     except NotFoundError:
