@@ -32,6 +32,8 @@ OFFLINE = {("config",), ("label",), ("spikes", "detect"), ("kibana", "export"), 
            ("stack", "status"), ("models", "build")}  # fmt: skip
 STACK_SERVICES = ("Kafka", "Elasticsearch", "SMTP")  # the embedded stack: the line says `ecoute stack up`
 TIMEOUT_S = 240
+# Commands that read a secret from stdin before they reach a service.
+STDIN = {("inbox", "user", "add"): "correct-horse-battery-staple\n"}
 
 pytestmark = pytest.mark.slow  # ~30 processes; about 3 minutes on 2 busy cores
 
@@ -72,6 +74,10 @@ def sample_args(command, tmp: Path) -> list[str]:
             value = "a_0123456789abcdef01234567"
         elif name == "ids":
             value = "facebook:1"
+        elif name == "name":  # a person's user name (inbox users)
+            value = "claire"
+        elif name == "role":
+            value = "viewer"
         else:
             pytest.fail(f"add a sample value for the required parameter {name!r} of {command.name!r}")
         opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
@@ -103,7 +109,7 @@ def down_env(tmp_path_factory) -> dict[str, str]:
         "ECOUTE_ES__URL": f"http://127.0.0.1:{free_port()}",
         "ECOUTE_SMTP__PORT": str(free_port()),
         "ECOUTE_ALERTS__KIBANA_URL": f"http://127.0.0.1:{free_port()}",
-        "ECOUTE_KIBANA_URL": f"http://127.0.0.1:{free_port()}",
+        "ECOUTE_KIBANA__URL": f"http://127.0.0.1:{free_port()}",
         "AIRFLOW_HOME": str(state / "airflow"),
         "ECOUTE_WEBHOOK__APP_SECRET": "s3cret-for-the-test",
         # A configured polled connector gets past its settings to Kafka (the others say what to set).
@@ -114,8 +120,9 @@ def down_env(tmp_path_factory) -> dict[str, str]:
 def run(path: tuple[str, ...], command, env: dict[str, str], tmp: Path, verbose: bool = False) -> dict:
     argv = [ECOUTE, *(["-v"] if verbose else []), *path, *sample_args(command, tmp)]
     started = time.monotonic()
-    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=TIMEOUT_S)  # fmt: skip
+    stdin = STDIN.get(path)
+    done = subprocess.run(argv, env=env, input=stdin, stdin=None if stdin else subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=TIMEOUT_S)  # fmt: skip
     return {"argv": argv[1:], "code": done.returncode, "stderr": done.stderr, "stdout": done.stdout,
             "seconds": time.monotonic() - started}  # fmt: skip
 
