@@ -235,3 +235,31 @@ def mget_found(
             response = client.mget(docs=list(docs))
             found = [d for d in response["docs"] if d.get("found")]
     return found
+
+
+def pit_pages(
+    client: Elasticsearch, index: str, query: dict[str, Any] | None = None, source: Any = True, size: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of matching documents (``_source`` with ``_id`` and ``_index``) over a point-in-time,
+    in ``_shard_doc`` order with ``search_after``: a consistent view, memory bounded by one page."""
+    try:
+        pit = client.open_point_in_time(index=index, keep_alive="2m")["id"]
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return
+        raise
+    try:
+        after = None
+        while True:
+            response = client.search(
+                pit={"id": pit, "keep_alive": "2m"}, query=query or {"match_all": {}}, source=source, size=size,
+                sort=[{"_shard_doc": "asc"}], **({"search_after": after} if after else {}),
+            )  # fmt: skip
+            hits = response["hits"]["hits"]
+            if not hits:
+                return
+            pit = response.get("pit_id", pit)
+            yield [{**hit.get("_source", {}), "_id": hit["_id"], "_index": hit["_index"]} for hit in hits]
+            after = hits[-1]["sort"]
+    finally:
+        client.options(ignore_status=404).close_point_in_time(id=pit)
