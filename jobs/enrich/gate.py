@@ -114,8 +114,8 @@ def gate_frame(rows: DataFrame) -> DataFrame:
 
 
 @cache
-def _gx_spark() -> tuple[Any, Any]:
-    """An ephemeral GX context with the suite and a Spark DataFrame batch definition (built once)."""
+def gx_spark() -> tuple[Any, Any, Any]:
+    """(context, Spark DataFrame batch definition, suite): an ephemeral GX context, built once."""
     import os
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -130,12 +130,14 @@ def _gx_spark() -> tuple[Any, Any]:
     suite = context.suites.add(
         ExpectationSuite(name=definition["name"], expectations=definition["expectations"], meta=definition.get("meta"))
     )
-    return batch.add_batch_definition_whole_dataframe("whole"), suite
+    return context, batch.add_batch_definition_whole_dataframe("whole"), suite
 
 
 def validate_with_gx(frame: DataFrame) -> dict[str, tuple[bool, int, int]]:
     """GX (Spark execution engine) on a gate frame: expectation → (success, element_count, unexpected_count)."""
-    definition, suite = _gx_spark()
+    _, definition, suite = gx_spark()
+    # The batch is validated directly, not through ValidationDefinition.run, which keeps every result
+    # in the context's in-memory store (unbounded if called per batch).
     result = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
         suite, result_format={"result_format": "BASIC"}
     )

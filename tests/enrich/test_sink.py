@@ -36,13 +36,6 @@ LABELS = {
 
 
 @pytest.fixture(scope="module")
-def gate():
-    from jobs.validation import BatchGate
-
-    return BatchGate()
-
-
-@pytest.fixture(scope="module")
 def spark():
     from ecoute.settings import Settings
     from jobs.enrich.source import spark_session
@@ -186,16 +179,17 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
     }
 
 
-def test_the_gate_keeps_nothing_per_batch(gate):
-    # A follow job validates a batch every second for weeks: GX's results store must not grow.
-    from jobs.validation import gate_frame
+def test_the_gate_keeps_nothing_per_batch(spark):
+    # GX on Spark may be run again and again (Data Docs, checks): its results store must not grow.
+    from jobs.enrich.gate import gate_frame, gx_spark, stage, validate_with_gx
 
-    docs = [enriched_doc(raw_event(n), LABELS, "test-1", utc_now(), False) for n in range(50)]
-    store = gate.context.validation_results_store.store_backend
+    good = stage(spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(50)])), [])
+    bad = stage(spark.createDataFrame(table([(raw_event(1), {**LABELS, "sentiment_score": 3.0})])), [])
+    store = gx_spark()[0].validation_results_store.store_backend
     before = len(store.list_keys())
-    for _ in range(5):
-        assert gate.validate(gate_frame(docs)).success
-    assert not gate.validate(gate_frame([{**docs[0], "sentiment_score": 3.0}, *docs[1:]])).success
+    for _ in range(3):
+        assert all(success for success, _, _ in validate_with_gx(gate_frame(good)).values())
+    assert not all(success for success, _, _ in validate_with_gx(gate_frame(bad)).values())
     assert len(store.list_keys()) == before
 
 
@@ -242,3 +236,31 @@ def test_data_docs_are_built_on_demand_from_stored_mentions(sink, settings):
     assert index.is_file() and index.is_relative_to(settings.state_dir / "gx")
     pages = "".join(p.read_text(errors="replace") for p in index.parent.rglob("*.html"))
     assert "enriched_mentions" in pages
+
+
+def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
+    """Row-level failures come from the suite compiled to Spark columns; GX's Spark engine, run on
+    the same frame, must count the same unexpected rows for every expectation."""
+    from pyspark.sql import functions as F
+
+    from jobs.enrich.gate import expectation_names, gate_frame, stage, validate_with_gx
+
+    rows = [(raw_event(n), LABELS) for n in range(40)]
+    rows += [
+        (raw_event(50), {**LABELS, "sentiment_score": 1.7, "lang": "french"}),
+        (raw_event(51, text=""), LABELS),
+        (raw_event(52, created_at=datetime(2099, 1, 1, tzinfo=UTC)), LABELS),
+        (raw_event(53), {**LABELS, "topic_scores": {"a": 1.5}}),
+        (b"not json", None),
+    ]
+    staged = stage(spark.createDataFrame(table(rows)), erased_authors=[]).cache()
+    compiled = {name: 0 for name in expectation_names()}
+    for row in staged.where("checked").select(F.explode("failed").alias("name")).groupBy("name").count().collect():
+        compiled[row["name"]] = row["count"]
+    assert sum(compiled.values()) >= 5 and compiled["expect_column_values_to_be_between(created_ahead_s)"] == 1
+    by_gx = validate_with_gx(gate_frame(staged))
+    assert set(by_gx) == set(compiled)
+    for name, (success, element_count, unexpected_count) in by_gx.items():
+        assert unexpected_count == compiled[name], name
+        assert success is (compiled[name] == 0), name
+        assert element_count == staged.where("checked").count()
