@@ -67,7 +67,10 @@ class BatchStep:
         from ecoute.es import write_retrying
 
         started = time.time()
-        staged = stage(rows, self.erasures.authors(), validate=self.validate)
+        for attempt in write_retrying(self.sink.retry_for_s, "reading the erasures"):
+            with attempt:
+                erased = self.erasures.authors()
+        staged = stage(rows, erased, validate=self.validate)
         counts, collected_bytes = self.write_partitions(staged)
         executors_done = time.time()
         ends = read_batch_offsets(self.spark, self.checkpoint, batch_id).get(self.settings.topics.raw, {})

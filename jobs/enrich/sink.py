@@ -265,7 +265,11 @@ class PartitionSink:
             log.warning("could not mark %s answered: %s", failure["action"]["_id"], failure.get("error"))
 
     def _mention_indices(self) -> list[str]:
-        response = self.es.options(ignore_status=404).indices.get_alias(name=self.settings.indices.mentions)
+        from ecoute.es import write_retrying
+
+        for attempt in write_retrying(self.config.retry_for_s, "listing the mention indices"):
+            with attempt:
+                response = self.es.options(ignore_status=404).indices.get_alias(name=self.settings.indices.mentions)
         body = response.body if hasattr(response, "body") else response
         return sorted(i for i in (body or {}) if isinstance(body.get(i), dict))
 
