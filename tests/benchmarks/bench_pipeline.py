@@ -239,7 +239,7 @@ def _label_chunk(chunk: tuple[list[str], list[str], list[bool]]) -> int:
     return len(texts)
 
 
-def _ready() -> bool:
+def _ready(_: int) -> bool:
     return _LABELLER is not None
 
 
@@ -272,7 +272,7 @@ def stop_spark() -> None:
     """Stop the benchmark's Spark session, so the next pass can start one with another master."""
     from pyspark.sql import SparkSession
 
-    session = SparkSession.getActiveSession()
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
     if session is not None:
         session.stop()
 

@@ -31,7 +31,7 @@ def test_kill_9_mid_stream_then_restart_stores_every_event_exactly_once(job_sett
         # Own session: kill -9 takes the driver and its JVM and Python workers down at once, like a crash.
         job = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 300, what="the first batch")
+        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 900, what="the first batch")
         assert job.poll() is None, log.read_text(errors="replace")[-3000:]
         produce_events(settings, events[1000:])
         # Kill while the backlog is being worked through.
@@ -65,7 +65,7 @@ def test_kill_9_with_a_hadoop_uri_checkpoint_and_two_writers_is_exactly_once(job
     with open(log, "wb") as out:
         job = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 300, what="the first batch")
+        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 900, what="the first batch")
         assert job.poll() is None, log.read_text(errors="replace")[-3000:]
         produce_events(settings, events[800:])
         wait_for(lambda: es_count(settings) >= 600, 300, what="a few batches")
