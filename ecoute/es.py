@@ -100,6 +100,12 @@ def apply_templates(client: Elasticsearch, settings: Settings | None = None) -> 
     return applied
 
 
+def brand_answers_index(settings: Settings) -> str:
+    """Where the enrichment records brand answers, keyed by the parent's id (``ecoute-brand-answers``;
+    named after the mentions index so a renamed deployment or a test keeps its own)."""
+    return settings.indices.mentions.replace("mentions", "brand-answers", 1)
+
+
 @dataclass
 class BulkResult:
     ok: int = 0

@@ -176,4 +176,6 @@ def purge_older_than(settings: Settings, days: int | None = None, now: datetime 
             dropped.append(index)
     mentions_deleted = _delete_by_query(client, settings.indices.mentions, {"range": {"created_at": {"lt": cutoff}}})
     quarantine_deleted = _delete_by_query(client, settings.indices.quarantine, {"range": {"rejected_at": {"lt": cutoff}}})
+    # Brand answers to parents older than the cutoff are of no use any more (no personal data in them).
+    _delete_by_query(client, es.brand_answers_index(settings), {"range": {"answered_at": {"lt": cutoff}}})
     return PurgeResult(cutoff, mentions_deleted, quarantine_deleted, dropped)

@@ -32,9 +32,8 @@ class EnrichError(RuntimeError):
 
 def preflight(settings: Settings) -> None:
     """Elasticsearch up (major versions match), templates and indices in place, topics created."""
-    from ecoute.es import apply_templates, make_client, wait_until_up
+    from ecoute.es import apply_templates, brand_answers_index, make_client, wait_until_up
     from ecoute.kafka import ensure_topics
-    from jobs.enrich.sink import brand_answers_index
 
     client = make_client(settings)
     try:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
+from ecoute.es import brand_answers_index
 from jobs.enrich.executor import ANSWER_FIELDS
 from jobs.enrich.rows import COUNTS_SCHEMA, Rejected, origin
 
@@ -47,11 +48,6 @@ MARK_ANSWERED = (
     "if (ctx._source.brand_answered_at == null || params.at < ctx._source.brand_answered_at)"
     " { ctx._source.brand_answered_at = params.at; } ctx._source.answered_by_brand = true;"
 )
-
-
-def brand_answers_index(settings: Settings) -> str:
-    """Where brand replies record their answer, keyed by parent id (beside the mentions index)."""
-    return settings.indices.mentions.replace("mentions", "brand-answers", 1)
 
 
 @dataclass(frozen=True)
