@@ -78,14 +78,21 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
 
 
 def _delete_by_query(client: Elasticsearch, index: str, query: dict[str, Any]) -> int:
-    """Delete every document of ``index`` (or alias) matching ``query`` on the server; returns how many."""
+    """Delete every document of ``index`` (or alias) matching ``query`` on the server; returns how many.
+
+    An alias is expanded to its concrete indices first: noida-db's delete_by_query on an alias over
+    several indices reaches only one of them (measured), Elasticsearch takes either."""
+    aliased = client.options(ignore_status=404).indices.get_alias(name=index)
+    body = aliased.body if hasattr(aliased, "body") else aliased
+    targets = sorted(i for i, v in (body or {}).items() if isinstance(v, dict) and "aliases" in v) or [index]
     response = client.options(ignore_status=404).delete_by_query(
-        index=index, query=query, refresh=True, conflicts="proceed", allow_no_indices=True, ignore_unavailable=True
-    )
-    body = response.body if hasattr(response, "body") else response
-    if body.get("failures"):
-        raise RuntimeError(f"deletion incomplete in {index}: {body['failures'][0]}")
-    return int(body.get("deleted") or 0)
+        index=",".join(targets), query=query, refresh=True, conflicts="proceed", allow_no_indices=True,
+        ignore_unavailable=True,
+    )  # fmt: skip
+    result = response.body if hasattr(response, "body") else response
+    if result.get("failures"):
+        raise RuntimeError(f"deletion incomplete in {index}: {result['failures'][0]}")
+    return int(result.get("deleted") or 0)
 
 
 def _erase_from_quarantine(client: Elasticsearch, settings: Settings, author_id: str) -> int:
