@@ -24,6 +24,8 @@ log = logging.getLogger("ecoute.enrich")
 
 Mode = Literal["available-now", "follow"]
 DEFAULT_MAX_OFFSETS_PER_TRIGGER = 20_000
+TRANSIENT_START_ERROR = "Python worker failed to connect back"
+TRANSIENT_RESTARTS = 3
 
 
 class EnrichError(RuntimeError):
@@ -97,9 +99,14 @@ def run_enrichment(
     else:
         writer = writer.trigger(processingTime=f"{int(trigger_interval_s * 1000)} milliseconds")
     log.info("enrichment %s starting (source %s, checkpoint %s, run %s)", mode, stats.source_format, checkpoint, run_id)
-    query = writer.start()
     try:
-        exception = _run_until_done(query, stop_event or threading.Event(), timeout_s)
+        for restart in range(TRANSIENT_RESTARTS + 1):
+            exception = _run_until_done(writer.start(), stop_event or threading.Event(), timeout_s)
+            if exception is None or TRANSIENT_START_ERROR not in str(exception) or restart == TRANSIENT_RESTARTS:
+                break
+            # A fresh Python worker missed Spark's fixed 10 s connect-back timeout (an overloaded host):
+            # the query resumes from its checkpoint, as a restarted job would.
+            log.warning("enrichment query stopped (%s); resuming from the checkpoint", TRANSIENT_START_ERROR)
     finally:
         step.close()
         stats.duration_s = time.monotonic() - begun
