@@ -2,8 +2,10 @@
 
 - Templates come from schemas/elasticsearch and are applied at start (``apply_templates``).
 - Every write is an idempotent upsert by ``_id`` (the event id), so replays never duplicate.
-- ``bulk_upsert`` retries transient failures with back-off and returns the items that still
-  failed, with their reasons, so the caller can quarantine them: nothing is dropped silently.
+- ``bulk_send`` is the one retry policy of writes: transient failures (server unreachable, 429 or
+  5xx on an item) are retried with back-off until ``retry_for_s``; items refused for good come back
+  with their reasons, so the caller can quarantine them: nothing is dropped silently. A client for it
+  is made with ``max_retries=0`` so retries never nest (``bulk_write`` keeps its old signature).
 - Queries stick to what both Elasticsearch 8/9 and the embedded noida-db answer (no percentiles,
   composite or time_zone on date_histogram): see DESIGN.md.
 """
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, TransportError
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch.helpers import scan, streaming_bulk
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -29,14 +31,15 @@ log = logging.getLogger(__name__)
 RETRYABLE_STATUS = {429, 502, 503, 504}
 
 
-def make_client(settings: Settings | None = None) -> Elasticsearch:
+def make_client(settings: Settings | None = None, *, max_retries: int = 3) -> Elasticsearch:
+    """A client of the configured server; ``max_retries=0`` for callers that own their retries (bulk_send)."""
     settings = settings or get_settings()
     es = settings.es
     preflight.check("Elasticsearch", es.url, default_port=9200, hint=f"{preflight.START_HINT} or set ECOUTE_ES__URL")
     options: dict[str, Any] = {
         "request_timeout": es.request_timeout_s,
-        "retry_on_timeout": True,
-        "max_retries": 3,
+        "retry_on_timeout": max_retries > 0,
+        "max_retries": max_retries,
     }
     try:  # orjson (a dependency) serialises bulk bodies ~5x faster than the standard library
         from elasticsearch.serializer import OrjsonSerializer
@@ -99,6 +102,12 @@ def apply_templates(client: Elasticsearch, settings: Settings | None = None) -> 
     return applied
 
 
+def brand_answers_index(settings: Settings) -> str:
+    """Where the enrichment records brand answers, keyed by the parent's id (``ecoute-brand-answers``;
+    named after the mentions index so a renamed deployment or a test keeps its own)."""
+    return settings.indices.mentions.replace("mentions", "brand-answers", 1)
+
+
 @dataclass
 class BulkResult:
     ok: int = 0
@@ -107,6 +116,72 @@ class BulkResult:
 
 def _is_retryable(item: dict[str, Any]) -> bool:
     return int(item.get("status", 500)) in RETRYABLE_STATUS
+
+
+class TransientWriteError(RuntimeError):
+    """Some bulk items failed transiently (429/5xx): the whole remainder is retried by the policy."""
+
+
+def write_retrying(retry_for_s: float, what: str = "Elasticsearch write") -> Retrying:
+    """THE retry policy of writes: exponential back-off on unreachable server or transient refusals."""
+    return Retrying(
+        stop=stop_after_delay(retry_for_s),
+        wait=wait_exponential(multiplier=0.5, max=10),
+        retry=retry_if_exception_type((ESConnectionError, ConnectionTimeout, TransientWriteError)),
+        before_sleep=lambda state: log.warning("%s: retrying (%s)", what, state.outcome.exception()),
+        reraise=True,
+    )
+
+
+def bulk_send(
+    client: Elasticsearch,
+    actions: Sequence[dict[str, Any]],
+    *,
+    refresh: bool | str = False,
+    chunk_size: int = 2000,
+    retry_for_s: float = 900.0,
+) -> BulkResult:
+    """Send bulk actions under the one retry policy; return what Elasticsearch refused for good.
+
+    Acknowledged items are never re-sent; what failed transiently (429/5xx, or unanswered because the
+    server went away) is re-sent after a back-off, until ``retry_for_s``. Then a connection error
+    raises (nothing is committed: the caller's batch is retried whole) and items still refused
+    transiently are returned as failed with their reason.
+    """
+    result = BulkResult()
+    pending = list(actions)
+    transient: list[dict[str, Any]] = []
+    try:
+        for attempt in write_retrying(retry_for_s):
+            with attempt:
+                transient, unreachable, still = [], None, []
+                for (success, item), action in zip(
+                    streaming_bulk(client, pending, chunk_size=chunk_size, raise_on_error=False,
+                                   raise_on_exception=False, refresh=refresh, max_retries=0),
+                    pending,
+                    strict=True,
+                ):  # fmt: skip
+                    if success:
+                        result.ok += 1
+                        continue
+                    info = next(iter(item.values()))
+                    entry = {"action": action, "status": info.get("status"), "error": info.get("error")}
+                    if isinstance(info.get("exception"), ESConnectionError | ConnectionTimeout):
+                        unreachable = info["exception"]
+                        still.append(action)
+                    elif _is_retryable(info):
+                        transient.append(entry)
+                        still.append(action)
+                    else:
+                        result.failed.append(entry)
+                pending = still
+                if unreachable is not None:
+                    raise unreachable
+                if transient:
+                    raise TransientWriteError(f"{len(transient)} items refused transiently: {transient[0]['error']}")
+    except TransientWriteError:
+        result.failed.extend(transient)
+    return result
 
 
 def bulk_write(
@@ -118,57 +193,10 @@ def bulk_write(
     chunk_size: int = 2000,
     retry_for_s: float = 300.0,
 ) -> BulkResult:
-    """Send bulk actions; retry what failed transiently; return what failed for good with reasons.
-
-    Connection errors (server down) are retried with back-off for up to ``retry_for_s`` seconds
-    before raising: the caller has not committed anything, so a raise means "try the batch again".
-    """
-    result = BulkResult()
-    pending = list(actions)
-    attempt = 0
-    while pending and attempt < max_attempts:
-        attempt += 1
-        retry_next: list[dict[str, Any]] = []
-        for run in Retrying(
-            stop=stop_after_delay(retry_for_s),
-            wait=wait_exponential(multiplier=0.5, max=10),
-            retry=retry_if_exception_type((ESConnectionError,)),
-            before_sleep=lambda state: log.warning(
-                "Elasticsearch unreachable, retrying: %s", state.outcome.exception()
-            ),
-            reraise=True,
-        ):
-            with run:
-                retry_next = []
-                ok_this_try = 0
-                permanent: list[dict[str, Any]] = []
-                for (success, item), action in zip(
-                    streaming_bulk(
-                        client,
-                        pending,
-                        chunk_size=chunk_size,
-                        raise_on_error=False,
-                        raise_on_exception=False,
-                        refresh=refresh,
-                        max_retries=0,
-                    ),
-                    pending,
-                    strict=True,
-                ):
-                    if success:
-                        ok_this_try += 1
-                        continue
-                    info = next(iter(item.values()))
-                    if isinstance(info.get("exception"), ESConnectionError):
-                        raise info["exception"]
-                    if _is_retryable(info) and attempt < max_attempts:
-                        retry_next.append(action)
-                    else:
-                        permanent.append({"action": action, "status": info.get("status"), "error": info.get("error")})
-        result.ok += ok_this_try
-        result.failed.extend(permanent)
-        pending = retry_next
-    return result
+    """``bulk_send`` with the historical default of 300 s (``max_attempts`` is kept for callers; the
+    retry policy is time-bounded)."""
+    del max_attempts
+    return bulk_send(client, actions, refresh=refresh, chunk_size=chunk_size, retry_for_s=retry_for_s)
 
 
 def upsert_actions(index: str | None, docs: Iterable[dict[str, Any]], *, index_of=None) -> list[dict[str, Any]]:
@@ -198,3 +226,48 @@ def count(client: Elasticsearch, index: str, query: dict[str, Any] | None = None
         if exc.meta.status == 404:
             return 0
         raise
+
+
+def mget_found(
+    client: Elasticsearch, docs: Sequence[dict[str, str]], *, retry_for_s: float = 900.0
+) -> list[dict[str, Any]]:
+    """Realtime multi-get (no refresh needed) of ``[{"_index", "_id"}]``; returns the hits found.
+
+    Missing indices count as not found. Retried under the same policy as writes.
+    """
+    if not docs:
+        return []
+    found: list[dict[str, Any]] = []
+    for attempt in write_retrying(retry_for_s, "Elasticsearch multi-get"):
+        with attempt:
+            response = client.mget(docs=list(docs))
+            found = [d for d in response["docs"] if d.get("found")]
+    return found
+
+
+def pit_pages(
+    client: Elasticsearch, index: str, query: dict[str, Any] | None = None, source: Any = True, size: int = 2000
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of matching documents (``_source`` with ``_id`` and ``_index``) over a point-in-time,
+    in ``_shard_doc`` order with ``search_after``: a consistent view, memory bounded by one page."""
+    try:
+        pit = client.open_point_in_time(index=index, keep_alive="2m")["id"]
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return
+        raise
+    try:
+        after = None
+        while True:
+            response = client.search(
+                pit={"id": pit, "keep_alive": "2m"}, query=query or {"match_all": {}}, source=source, size=size,
+                sort=[{"_shard_doc": "asc"}], **({"search_after": after} if after else {}),
+            )  # fmt: skip
+            hits = response["hits"]["hits"]
+            if not hits:
+                return
+            pit = response.get("pit_id", pit)
+            yield [{**hit.get("_source", {}), "_id": hit["_id"], "_index": hit["_index"]} for hit in hits]
+            after = hits[-1]["sort"]
+    finally:
+        client.options(ignore_status=404).close_point_in_time(id=pit)

@@ -2,9 +2,13 @@
 
 - ``erase_author`` deletes an author's documents from every index that holds them (mentions,
   quarantine), scrubs them from alert evidence, and writes a tombstone to the erasures index.
-- ``ErasureRegistry`` is what the enrichment job consults: events of a tombstoned author are
-  dropped before they are written anywhere, so a re-import or replay never brings them back.
+- ``ErasureRegistry`` is what the enrichment job consults, read again for every micro-batch: events
+  of a tombstoned author are dropped before they are written anywhere, so a re-import or replay
+  never brings them back.
 - ``purge_older_than`` applies the retention policy (``ECOUTE_RETENTION_DAYS``).
+
+Deletions are ``delete_by_query`` (the server finds and deletes; nothing is listed in Python), so
+they scale with the data; noida-db supports it too (tests/privacy).
 
 Authors are known by their pseudonymous id (keyed hash of the native id, see ``ecoute.events``);
 ``author_key`` turns a native id into it, so a request can name either.
@@ -58,12 +62,14 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
                   "reason": reason or None},
         refresh="wait_for",
     )
-    mention_ids = []
+    by_author = {"term": {"author.id": author_id}}
+    mention_ids: set[str] = set()
     if client.indices.exists_alias(name=settings.indices.mentions):
-        mention_ids = [d["_id"] for d in es.scan_docs(client, settings.indices.mentions, {"term": {"author.id": author_id}}, source=False)]
-    mentions_deleted = _delete_ids_in_alias(client, settings.indices.mentions, mention_ids)
+        # Alerts cite mentions by id: only this author's ids are listed (a person's items, not the index).
+        mention_ids = {d["_id"] for d in es.scan_docs(client, settings.indices.mentions, by_author, source=False)}
+    mentions_deleted = _delete_by_query(client, settings.indices.mentions, by_author)
     quarantine_deleted = _erase_from_quarantine(client, settings, author_id)
-    alerts_scrubbed = _scrub_alerts(client, settings, set(mention_ids))
+    alerts_scrubbed = _scrub_alerts(client, settings, mention_ids)
     client.update(index=settings.indices.erasures, id=author_id, doc={"documents_deleted": mentions_deleted + quarantine_deleted},
                   refresh="wait_for")
     log.info("erased author %s: %d mentions, %d quarantined, %d alerts scrubbed", author_id, mentions_deleted,
@@ -71,25 +77,33 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
     return ErasureResult(author_id, mentions_deleted, quarantine_deleted, alerts_scrubbed)
 
 
-def _delete_ids_in_alias(client: Elasticsearch, alias: str, ids: list[str]) -> int:
-    if not ids:
-        return 0
-    located = [(d["_index"], d["_id"]) for d in es.scan_docs(client, alias, {"ids": {"values": ids}}, source=False)]
-    actions = [{"_op_type": "delete", "_index": index, "_id": doc_id} for index, doc_id in located]
-    result = es.bulk_write(client, actions, refresh="wait_for")
-    if result.failed:
-        raise RuntimeError(f"erasure incomplete: {len(result.failed)} deletions failed: {result.failed[0]}")
-    return result.ok
+def _delete_by_query(client: Elasticsearch, index: str, query: dict[str, Any]) -> int:
+    """Delete every document of ``index`` (or alias) matching ``query`` on the server; returns how many.
+
+    An alias is expanded to its concrete indices first: noida-db's delete_by_query on an alias over
+    several indices reaches only one of them (measured), Elasticsearch takes either."""
+    aliased = client.options(ignore_status=404).indices.get_alias(name=index)
+    body = aliased.body if hasattr(aliased, "body") else aliased
+    targets = sorted(i for i, v in (body or {}).items() if isinstance(v, dict) and "aliases" in v) or [index]
+    response = client.options(ignore_status=404).delete_by_query(
+        index=",".join(targets), query=query, refresh=True, conflicts="proceed", allow_no_indices=True,
+        ignore_unavailable=True,
+    )  # fmt: skip
+    result = response.body if hasattr(response, "body") else response
+    if result.get("failures"):
+        raise RuntimeError(f"deletion incomplete in {index}: {result['failures'][0]}")
+    return int(result.get("deleted") or 0)
 
 
 def _erase_from_quarantine(client: Elasticsearch, settings: Settings, author_id: str) -> int:
-    """Quarantined records keep the original bytes: find the author's inside them."""
-    doomed = []
-    for doc in es.scan_docs(client, settings.indices.quarantine, source=["original"]):
-        if author_id in (doc.get("original") or ""):
-            doomed.append({"_op_type": "delete", "_index": doc["_index"], "_id": doc["_id"]})
-    result = es.bulk_write(client, doomed, refresh="wait_for")
-    return result.ok
+    """Quarantined records keep the original bytes (not indexed): the author's id is looked for inside
+    them, page by page over a point-in-time (memory bounded by a page), deleting each page's matches."""
+    deleted = 0
+    for page in es.pit_pages(client, settings.indices.quarantine, source=["original"]):
+        doomed = [{"_op_type": "delete", "_index": d["_index"], "_id": d["_id"]}
+                  for d in page if author_id in (d.get("original") or "")]  # fmt: skip
+        deleted += es.bulk_write(client, doomed, refresh="wait_for").ok if doomed else 0
+    return deleted
 
 
 def _scrub_alerts(client: Elasticsearch, settings: Settings, mention_ids: set[str]) -> int:
@@ -113,10 +127,15 @@ class ErasureRegistry:
         self._loaded_at = -1e9
 
     def authors(self) -> frozenset[str]:
-        if time.monotonic() - self._loaded_at > self.ttl_s:
+        """The erased authors (``ttl_s=0``: read again on every call, as the enrichment job does per batch)."""
+        if time.monotonic() - self._loaded_at >= self.ttl_s:
             client = es.make_client(self.settings)
-            if client.indices.exists(index=self.settings.indices.erasures):
-                self._authors = frozenset(d["_id"] for d in es.scan_docs(client, self.settings.indices.erasures, source=False))
+            try:
+                if client.indices.exists(index=self.settings.indices.erasures):
+                    index = self.settings.indices.erasures
+                    self._authors = frozenset(d["_id"] for d in es.scan_docs(client, index, source=False))
+            finally:
+                client.close()
             self._loaded_at = time.monotonic()
         return self._authors
 
@@ -162,11 +181,8 @@ def purge_older_than(settings: Settings, days: int | None = None, now: datetime 
         if next_month <= cutoff_dt:
             client.indices.delete(index=index)
             dropped.append(index)
-    old = {"range": {"created_at": {"lt": cutoff}}}
-    mention_ids = [d["_id"] for d in es.scan_docs(client, settings.indices.mentions, old, source=False)] if client.indices.exists_alias(name=settings.indices.mentions) else []
-    mentions_deleted = _delete_ids_in_alias(client, settings.indices.mentions, mention_ids)
-    quarantine_old = {"range": {"rejected_at": {"lt": cutoff}}}
-    q_actions = [{"_op_type": "delete", "_index": d["_index"], "_id": d["_id"]}
-                 for d in es.scan_docs(client, settings.indices.quarantine, quarantine_old, source=False)]
-    quarantine_deleted = es.bulk_write(client, q_actions, refresh="wait_for").ok
+    mentions_deleted = _delete_by_query(client, settings.indices.mentions, {"range": {"created_at": {"lt": cutoff}}})
+    quarantine_deleted = _delete_by_query(client, settings.indices.quarantine, {"range": {"rejected_at": {"lt": cutoff}}})
+    # Brand answers to parents older than the cutoff are of no use any more (no personal data in them).
+    _delete_by_query(client, es.brand_answers_index(settings), {"range": {"answered_at": {"lt": cutoff}}})
     return PurgeResult(cutoff, mentions_deleted, quarantine_deleted, dropped)

@@ -198,6 +198,14 @@ class Settings(BaseSettings):
     store_author_names: bool = False
     spark_master: str = "local[*]"
     log_level: str = "INFO"
+    # Enrichment at scale (README "Scale"): checkpoints on any Hadoop-compatible URI (s3a://, hdfs://,
+    # file://; default <state_dir>/checkpoints), memory of the driver, executors and Python workers,
+    # extra Maven packages (spark-sql-kafka in production).
+    checkpoints_uri: str | None = None
+    spark_driver_memory: str = "1g"
+    spark_executor_memory: str | None = None
+    spark_pyspark_memory: str | None = None
+    spark_packages: str | None = None
 
     @classmethod
     def settings_customise_sources(

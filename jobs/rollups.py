@@ -12,7 +12,9 @@ rate and median response time (minutes), unanswered critical items, new authors 
 day, across the whole history), and the brand's own items. ``topic = "_all"`` rows count each item
 once; per-topic rows count an item under each of its topics.
 
-Medians and first-seen are computed in Python (pandas) because noida-db lacks percentile and
+The day is read page by page over a point-in-time and folded into per-row counters (``DayRollup``):
+memory grows with the number of rows, authors and answered items of the day, never with a list of
+its documents. Medians and first-seen are computed here because noida-db lacks percentile and
 composite aggregations; the queries used here work on Elasticsearch and noida-db alike.
 """
 
@@ -45,16 +47,14 @@ def _range_query(field: str, gte: str | None = None, lt: str | None = None) -> d
     return {"range": {field: bounds}}
 
 
-def load_day(client: Any, settings: Settings, day: date) -> list[dict[str, Any]]:
-    from ecoute.es import scan_docs
+def day_pages(client: Any, settings: Settings, day: date) -> Iterable[list[dict[str, Any]]]:
+    """The day's mentions, a page at a time (point-in-time + search_after)."""
+    from ecoute.es import pit_pages
 
     start, end = day_bounds(day)
-    try:
-        return list(scan_docs(client, settings.indices.mentions, _range_query("created_at", start, end), SOURCE_FIELDS))
-    except Exception as exc:  # the alias does not exist yet: nothing was enriched
-        if getattr(getattr(exc, "meta", None), "status", None) == 404:
-            return []
-        raise
+    if not client.indices.exists_alias(name=settings.indices.mentions):
+        return  # nothing was enriched yet
+    yield from pit_pages(client, settings.indices.mentions, _range_query("created_at", start, end), SOURCE_FIELDS)
 
 
 def authors_seen_before(client: Any, settings: Settings, authors: Iterable[str], before: str) -> set[str]:
@@ -73,82 +73,127 @@ def authors_seen_before(client: Any, settings: Settings, authors: Iterable[str],
     return seen
 
 
-def rollup_rows(docs: list[dict[str, Any]], day: date, returning_authors: set[str]) -> list[dict[str, Any]]:
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class _Row:
+    """Counters of one rollup row (day × channel × source × lang × topic)."""
+
+    __slots__ = (
+        "answerable",
+        "answered",
+        "brand_items",
+        "comments",
+        "constructive",
+        "criticism",
+        "minutes",
+        "negative",
+        "neutral",
+        "new_authors",
+        "positive",
+        "posts",
+        "toxic",
+        "unanswered_critical",
+        "volume",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, 0)
+        self.minutes: list[float] = []
+
+
+class DayRollup:
+    """Folds one day's mentions, in any number of pages, into its rollup rows."""
+
+    def __init__(self, day: date):
+        self.day = day
+        self.rows: dict[tuple[str, str, str, str], _Row] = {}
+        # author -> (created_at, arrival, keys of that item, is_brand) of their earliest item today
+        self.first_item: dict[str, tuple[datetime, int, tuple, bool]] = {}
+        self.items = 0
+
+    def add(self, docs: Iterable[dict[str, Any]]) -> None:
+        for d in docs:
+            self.items += 1
+            author = d.get("author") or {}
+            is_brand = bool(author.get("is_brand"))
+            base = (d.get("channel") or "unknown", d.get("source") or "unknown", d.get("lang") or "und")
+            keys = tuple((*base, str(t)) for t in dict.fromkeys([ALL_TOPICS, *(d.get("topics") or [])]) if t is not None)
+            created, answered_at = _time(d.get("created_at")), _time(d.get("brand_answered_at"))
+            kind = d.get("kind") or "post"
+            answered = bool(d.get("answered_by_brand"))
+            criticism = bool(d.get("criticism"))
+            minutes = (answered_at - created).total_seconds() / 60 if answered and created and answered_at else None
+            for key in keys:
+                row = self.rows.get(key) or self.rows.setdefault(key, _Row())
+                if is_brand:
+                    row.brand_items += 1
+                    continue
+                row.volume += 1
+                row.posts += kind == "post"
+                row.comments += kind in ("comment", "reply")
+                sentiment = d.get("sentiment")
+                if sentiment in ("positive", "neutral", "negative"):
+                    setattr(row, sentiment, getattr(row, sentiment) + 1)
+                row.criticism += criticism
+                row.constructive += criticism and bool(d.get("constructive"))
+                row.toxic += bool(d.get("toxic"))
+                if kind in ("comment", "reply", "post"):
+                    row.answerable += 1
+                    if answered:
+                        row.answered += 1
+                        if minutes is not None and minutes >= 0:
+                            row.minutes.append(minutes)
+                row.unanswered_critical += criticism and not answered and not bool(d.get("handled"))
+            author_id = author.get("id")
+            if author_id and created is not None:
+                current = self.first_item.get(author_id)
+                if current is None or created < current[0]:
+                    self.first_item[author_id] = (created, self.items, keys, is_brand)
+
+    def authors(self) -> set[str]:
+        return set(self.first_item)
+
+    def result(self, returning_authors: set[str]) -> list[dict[str, Any]]:
+        """The rows, once every page was added; ``returning_authors`` were seen before the day."""
+        import statistics
+
+        for author, (_, _, keys, is_brand) in self.first_item.items():
+            if not is_brand and author not in returning_authors:
+                for key in keys:
+                    self.rows[key].new_authors += 1
+        computed_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        out = []
+        for (channel, source, lang, topic), row in sorted(self.rows.items()):
+            volume = row.volume
+            out.append({
+                "id": "|".join([self.day.isoformat(), channel, source, lang, topic]),
+                "day": self.day.isoformat(), "channel": channel, "source": source, "lang": lang, "topic": topic,
+                "volume": volume, "posts": row.posts, "comments": row.comments,
+                "positive": row.positive, "neutral": row.neutral, "negative": row.negative,
+                "mood_index": round((row.positive - row.negative) / volume, 4) if volume else 0.0,
+                "negative_share": round(row.negative / volume, 4) if volume else 0.0,
+                "criticism": row.criticism, "criticism_constructive": row.constructive, "toxic": row.toxic,
+                "brand_response_rate": round(row.answered / row.answerable, 4) if row.answerable else 0.0,
+                "median_response_minutes": round(float(statistics.median(row.minutes)), 2) if row.minutes else None,
+                "unanswered_critical": row.unanswered_critical, "new_authors": row.new_authors,
+                "brand_items": row.brand_items, "computed_at": computed_at,
+            })  # fmt: skip
+        return out
+
+
+def rollup_rows(docs: Iterable[dict[str, Any]], day: date, returning_authors: set[str]) -> list[dict[str, Any]]:
     """The rollup rows of one day from its enriched items (pure function: unit-tested)."""
-    import pandas as pd
-
-    if not docs:
-        return []
-    frame = pd.DataFrame(
-        {
-            "channel": [d.get("channel") or "unknown" for d in docs],
-            "source": [d.get("source") or "unknown" for d in docs],
-            "lang": [d.get("lang") or "und" for d in docs],
-            "kind": [d.get("kind") or "post" for d in docs],
-            "author": [(d.get("author") or {}).get("id") for d in docs],
-            "is_brand": [bool((d.get("author") or {}).get("is_brand")) for d in docs],
-            "sentiment": [d.get("sentiment") for d in docs],
-            "topics": [list(d.get("topics") or []) for d in docs],
-            "toxic": [bool(d.get("toxic")) for d in docs],
-            "criticism": [bool(d.get("criticism")) for d in docs],
-            "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
-            "answered": [bool(d.get("answered_by_brand")) for d in docs],
-            # Marked done in the community manager's queue (`ecoute queue done`): not "unanswered" any more.
-            "handled": [bool(d.get("handled")) for d in docs],
-            "created_at": pd.to_datetime([d.get("created_at") for d in docs], utc=True, format="ISO8601"),
-            "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
-        }
-    )
-    frame["response_minutes"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 60
-    frame.loc[~frame["answered"] | (frame["response_minutes"] < 0), "response_minutes"] = float("nan")
-    # A new author is one whose first item ever is on this day: count them on their first item only.
-    frame = frame.sort_values("created_at", kind="stable")
-    community = ~frame["is_brand"]
-    first_today = community & frame["author"].notna() & ~frame["author"].isin(returning_authors)
-    frame["new_author"] = first_today & ~frame.duplicated("author")
-
-    all_rows = frame.assign(topic=ALL_TOPICS)
-    per_topic = frame.explode("topics").dropna(subset=["topics"]).rename(columns={"topics": "topic"})
-    long = pd.concat([all_rows.drop(columns=["topics"]), per_topic], ignore_index=True)
-
-    rows = []
-    computed_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    for key, group in long.groupby(DIMENSIONS, sort=True):
-        people = group[~group["is_brand"]]
-        volume = len(people)
-        counts = people["sentiment"].value_counts()
-        positive, neutral, negative = (int(counts.get(s, 0)) for s in ("positive", "neutral", "negative"))
-        answerable = people[people["kind"].isin(["comment", "reply", "post"])]
-        answered = answerable[answerable["answered"]]
-        median = answered["response_minutes"].median()
-        channel, source, lang, topic = key
-        row = {
-            "id": "|".join([day.isoformat(), channel, source, lang, str(topic)]),
-            "day": day.isoformat(),
-            "channel": channel,
-            "source": source,
-            "lang": lang,
-            "topic": str(topic),
-            "volume": volume,
-            "posts": int((people["kind"] == "post").sum()),
-            "comments": int(people["kind"].isin(["comment", "reply"]).sum()),
-            "positive": positive,
-            "neutral": neutral,
-            "negative": negative,
-            "mood_index": round((positive - negative) / volume, 4) if volume else 0.0,
-            "negative_share": round(negative / volume, 4) if volume else 0.0,
-            "criticism": int(people["criticism"].sum()),
-            "criticism_constructive": int(people["constructive"].sum()),
-            "toxic": int(people["toxic"].sum()),
-            "brand_response_rate": round(len(answered) / len(answerable), 4) if len(answerable) else 0.0,
-            "median_response_minutes": None if median != median else round(float(median), 2),
-            "unanswered_critical": int((people["criticism"] & ~people["answered"] & ~people["handled"]).sum()),
-            "new_authors": int(people["new_author"].sum()),
-            "brand_items": int(group["is_brand"].sum()),
-            "computed_at": computed_at,
-        }
-        rows.append(row)
-    return rows
+    rollup = DayRollup(day)
+    rollup.add(docs)
+    return rollup.result(returning_authors)
 
 
 def ensure_index_mapping(client: Any, index: str, template_name: str) -> None:
@@ -177,11 +222,13 @@ def compute_daily_rollups(settings: Settings, day_from: date, day_to: date) -> i
     written = 0
     day = day_from
     while day <= day_to:
-        docs = load_day(client, settings, day)
+        rollup = DayRollup(day)
+        for page in day_pages(client, settings, day):
+            rollup.add(page)
         start, _ = day_bounds(day)
-        authors = {d["author"]["id"] for d in docs if (d.get("author") or {}).get("id")}
+        authors = rollup.authors()
         returning = authors_seen_before(client, settings, authors, start) if authors else set()
-        rows = rollup_rows(docs, day, returning)
+        rows = rollup.result(returning)
         fresh = {row["id"] for row in rows}
         existing = (
             {hit["_id"] for hit in scan_docs(client, index, {"term": {"day": day.isoformat()}}, False)}
@@ -195,7 +242,7 @@ def compute_daily_rollups(settings: Settings, day_from: date, day_to: date) -> i
             failed = [f for f in result.failed if f["status"] != 404]  # deleting a gone row is fine
             if failed:
                 raise RuntimeError(f"{len(failed)} rollup rows of {day} not written: {failed[0]['error']}")
-        log.info("rollups %s: %d rows from %d items (%d stale removed)", day, len(rows), len(docs), len(existing - fresh))
+        log.info("rollups %s: %d rows from %d items (%d stale removed)", day, len(rows), rollup.items, len(existing - fresh))
         written += len(rows)
         day += timedelta(days=1)
     return written

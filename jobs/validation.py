@@ -1,10 +1,10 @@
-"""The validation gate of the enrichment job: a Great Expectations 1.x suite run on every micro-batch.
+"""The validation gate's table and Data Docs: the Great Expectations 1.x suite of the enrichment job.
 
-The suite is data, not code: ``schemas/expectations/enriched_mentions.json``. ``gate_frame`` turns
-enriched events into the flat table the suite describes (derived columns for dates and topic
-scores); ``BatchGate.validate`` runs the suite and says, row by row, which expectations failed, so
-the job can quarantine exactly those rows and let the rest go on. ``build_data_docs`` renders GX Data
-Docs on demand from a sample of what is stored in Elasticsearch.
+The suite is data, not code: ``schemas/expectations/enriched_mentions.json``. ``gate_row`` turns an
+enriched event into the flat row the suite describes (derived columns for dates and topic scores);
+the executors compute it for every document and ``jobs.enrich.gate`` evaluates the suite on those
+rows in Spark, every micro-batch. ``build_data_docs`` renders GX Data Docs on demand from a sample
+of what is stored in Elasticsearch.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,100 +95,6 @@ def describe(expectation: dict[str, Any] | Any) -> str:
     kwargs = expectation.get("kwargs", {})
     column = kwargs.get("column")
     return f"{expectation['type']}({column})" if column else expectation["type"]
-
-
-@dataclass
-class ExpectationOutcome:
-    expectation: str
-    success: bool
-    element_count: int
-    unexpected_count: int
-
-
-@dataclass
-class GateResult:
-    """What the suite said about one batch."""
-
-    success: bool
-    evaluated: int
-    outcomes: list[ExpectationOutcome]
-    # row position -> names of the expectations it failed
-    failures: dict[int, list[str]] = field(default_factory=dict)
-
-    @property
-    def failed_expectations(self) -> list[str]:
-        return [o.expectation for o in self.outcomes if not o.success]
-
-    def as_metrics(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "expectation": o.expectation,
-                "success": o.success,
-                "element_count": o.element_count,
-                "unexpected_count": o.unexpected_count,
-            }
-            for o in self.outcomes
-        ]
-
-
-class BatchGate:
-    """The suite, compiled once into an ephemeral GX context, run on pandas frames."""
-
-    def __init__(self, suite: dict[str, Any] | None = None):
-        import great_expectations as gx
-        from great_expectations.core import ExpectationSuite
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        definition = dict(suite or suite_definition())
-        self.context = gx.get_context(mode="ephemeral")
-        self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        batch = (
-            self.context.data_sources.add_pandas("ecoute_enrich")
-            .add_dataframe_asset("micro_batch")
-            .add_batch_definition_whole_dataframe("whole_batch")
-        )
-        self.suite = self.context.suites.add(
-            ExpectationSuite(
-                name=definition["name"], expectations=definition["expectations"], meta=definition.get("meta")
-            )
-        )
-        self.definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{definition['name']}_gate", data=batch, suite=self.suite)
-        )
-
-    def validate(self, frame: pd.DataFrame) -> GateResult:
-        if frame.empty:
-            return GateResult(True, 0, [])
-        frame = frame.reset_index(drop=True)
-        # The batch is validated directly, not through ValidationDefinition.run: run() also keeps
-        # every result in the context's in-memory results store (~20 KB a batch, never released),
-        # which grows without bound in a follow job. Our counts go to the job-metrics index.
-        batch = self.definition.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        # Counts are all a passing batch needs; the failing rows' positions (COMPLETE, which costs
-        # twice as much) are asked for only when some expectation failed.
-        result = batch.validate(self.suite, result_format={"result_format": "BASIC"})
-        if not result.success:
-            result = batch.validate(self.suite, result_format={"result_format": "COMPLETE"})
-        outcomes: list[ExpectationOutcome] = []
-        failures: dict[int, list[str]] = {}
-        for item in result.results:
-            name = describe(item.expectation_config)
-            info = item.result or {}
-            if item.exception_info and item.exception_info.get("raised_exception"):
-                # A suite that cannot run is a bug, not bad data: fail the batch loudly (it is retried).
-                raise RuntimeError(f"expectation {name} could not run: {item.exception_info.get('exception_message')}")
-            outcomes.append(
-                ExpectationOutcome(
-                    name,
-                    bool(item.success),
-                    int(info.get("element_count") or 0),
-                    int(info.get("unexpected_count") or 0),
-                )
-            )
-            if not item.success:
-                for position in info.get("unexpected_index_list") or []:
-                    failures.setdefault(int(position), []).append(name)
-        return GateResult(bool(result.success), len(outcomes), outcomes, failures)
 
 
 def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:

@@ -31,7 +31,7 @@ def test_kill_9_mid_stream_then_restart_stores_every_event_exactly_once(job_sett
         # Own session: kill -9 takes the driver and its JVM and Python workers down at once, like a crash.
         job = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 300, what="the first batch")
+        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 900, what="the first batch")
         assert job.poll() is None, log.read_text(errors="replace")[-3000:]
         produce_events(settings, events[1000:])
         # Kill while the backlog is being worked through.
@@ -48,6 +48,42 @@ def test_kill_9_mid_stream_then_restart_stores_every_event_exactly_once(job_sett
     assert len(docs) == len(events)
     assert set(docs) == {e["id"] for e in events}
     assert es_count(settings) == len(events)  # counted through the alias, every monthly index
+    assert not stored(settings, settings.indices.quarantine)
+
+
+def test_kill_9_with_a_hadoop_uri_checkpoint_and_two_writers_is_exactly_once(job_settings, tmp_path: Path):
+    """The checkpoint lives behind a ``file://`` URI in its own folder (read and written through Hadoop's
+    FileSystem API, as ``s3a://`` or ``hdfs://`` would be), two partitions label and write at once."""
+    uri = (tmp_path / "elsewhere" / "checkpoints").as_uri()
+    settings = job_settings.model_copy(update={"checkpoints_uri": uri})
+    assert settings.spark_master == "local[2]"  # two writer partitions per batch
+    events = stream_of_events(2400)
+    produce_events(settings, events[:800])
+    log = tmp_path / "enrich.log"
+    env = {**os.environ, **settings_env(settings), "ECOUTE_CHECKPOINTS_URI": uri, "PYSPARK_PYTHON": sys.executable}
+    command = [sys.executable, "-m", "ecoute.cli", "enrich", "--follow", "--max-offsets-per-trigger", "300"]
+    with open(log, "wb") as out:
+        job = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: es_count(settings) > 0 or job.poll() is not None, 900, what="the first batch")
+        assert job.poll() is None, log.read_text(errors="replace")[-3000:]
+        produce_events(settings, events[800:])
+        wait_for(lambda: es_count(settings) >= 600, 300, what="a few batches")
+        assert es_count(settings) < len(events)
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait(30)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+    offsets = tmp_path / "elsewhere" / "checkpoints" / "enrich" / "offsets"
+    assert any(offsets.iterdir()), "the offsets log is under the URI's folder"
+    assert not (settings.checkpoints_dir / "enrich").exists()
+    stats = run_enrichment(settings, mode="available-now", max_offsets_per_trigger=2000, timeout_s=600)
+    assert stats.quarantined == 0
+    assert stats.driver_bytes_collected < 2000 * max(stats.batches, 1)  # counts, never documents
+    docs = stored(settings)
+    assert set(docs) == {e["id"] for e in events}
+    assert es_count(settings) == len(events)
     assert not stored(settings, settings.indices.quarantine)
 
 

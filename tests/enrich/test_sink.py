@@ -1,4 +1,5 @@
-"""The driver side of the job (gate, brand answers, upsert, quarantine, metrics) against noida-db, without Spark.
+"""The driver and sink side of the job (stage, gate, brand answers, upsert, quarantine, metrics) against
+noida-db, on a local Spark session but without Kafka or the labeller.
 
 The executor's output is built here from fixed labels, so these tests pin the sink's rules quickly;
 the labeller itself runs in the end-to-end tests.
@@ -6,6 +7,7 @@ the labeller itself runs in the end-to-end tests.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,12 @@ import pytest
 from ecoute.es import apply_templates, make_client
 from ecoute.events import utc_now
 from ecoute.kafka import ensure_topics
-from jobs.enrich import EnrichStats, MentionsSink, enriched_doc, label_errors, parse_raw, read_batch_offsets
+from jobs.enrich import EnrichStats, enriched_doc, label_errors, parse_raw, read_batch_offsets
+from jobs.enrich.batch import BatchStep
+from jobs.enrich.executor import set_doc_columns
+from jobs.enrich.job import preflight
+from jobs.enrich.rows import empty_columns, to_record_batch
+from jobs.enrich.sink import Counts, PartitionSink
 from tests.enrich.events import raw_event
 from tests.enrich.support import dead_letters, stored
 
@@ -29,42 +36,73 @@ LABELS = {
 
 
 @pytest.fixture(scope="module")
-def gate():
-    from jobs.validation import BatchGate
+def spark():
+    from ecoute.settings import Settings
+    from jobs.enrich.source import spark_session
 
-    return BatchGate()
+    return spark_session(Settings(spark_master="local[2]"), app_name="ecoute-test-sink")
+
+
+class InProcessStep(BatchStep):
+    """The job's driver step, with the partitions' sink run in this process (so tests can see its state)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.partition_sink = PartitionSink(self.sink)
+
+    def write_partitions(self, staged):
+        counts = Counts()
+        for batch in staged.toArrow().to_batches():
+            self.partition_sink.write(batch, counts)
+        return counts, len(counts.as_json())
+
+
+class Sink:
+    """The driver step of the job over hand-made executor rows (``process(table, batch_id)``)."""
+
+    def __init__(self, spark, settings, checkpoint: Path, run_id: str, validate: bool = True):
+        self.spark = spark
+        self.step = InProcessStep(spark, settings, str(checkpoint), EnrichStats(), run_id, validate=validate)
+
+    @property
+    def _producer(self) -> Any:
+        return self.step.partition_sink._producer
+
+    def process(self, table: pa.Table, batch_id: int) -> dict[str, Any]:
+        return self.step(self.spark.createDataFrame(table), batch_id)
+
+    def close(self) -> None:
+        self.step.partition_sink.close()
+        self.step.close()
 
 
 @pytest.fixture
-def sink(settings, gate, tmp_path: Path):
+def sink(settings, spark, tmp_path: Path):
     client = make_client(settings)
     apply_templates(client, settings)
     ensure_topics(settings)
-    sink = MentionsSink(settings, gate, tmp_path / "checkpoint", EnrichStats(), "test")
+    preflight(settings)
+    sink = Sink(spark, settings, tmp_path / "checkpoint", "test")
     yield sink
     sink.close()
 
 
 def table(rows: list[tuple[dict[str, Any] | bytes, dict[str, Any] | None]], first_offset: int = 0) -> pa.Table:
     """Executor output: (raw event or raw bytes, labels or None for a rejected record) per row."""
-    columns: dict[str, list[Any]] = {k: [] for k in
-                                     ("topic", "partition", "offset", "kafka_ts", "event_id", "source", "doc", "error",
-                                      "details", "original")}  # fmt: skip
+    columns = empty_columns(len(rows))
     for i, (raw, labels) in enumerate(rows):
         original = raw if isinstance(raw, bytes) else orjson.dumps(raw)
         event, reason, details = parse_raw(original)
-        doc = enriched_doc(event, labels, "test-1", utc_now(), False) if event and labels else None
-        columns["topic"].append("raw")
-        columns["partition"].append(0)
-        columns["offset"].append(first_offset + i)
-        columns["kafka_ts"].append(datetime.now(UTC))
-        columns["event_id"].append(event["id"] if event else None)
-        columns["source"].append(event["source"] if event else None)
-        columns["doc"].append(orjson.dumps(doc) if doc else None)
-        columns["error"].append(reason)
-        columns["details"].append(orjson.dumps(details) if details else None)
-        columns["original"].append(original)
-    return pa.table(columns)
+        columns["topic"][i], columns["partition"][i], columns["offset"][i] = "raw", 0, first_offset + i
+        columns["kafka_ts"][i] = datetime.now(UTC)
+        columns["event_id"][i] = event["id"] if event else None
+        columns["source"][i] = event["source"] if event else None
+        columns["error"][i] = reason
+        columns["details"][i] = orjson.dumps(details) if details else None
+        columns["original"][i] = original
+        if event and labels:
+            set_doc_columns(columns, i, enriched_doc(event, labels, "test-1", utc_now(), False), time.time())
+    return pa.Table.from_batches([to_record_batch(columns)])
 
 
 def test_brand_answers_reach_parents_in_the_same_an_earlier_or_a_later_batch(sink, settings):
@@ -88,7 +126,7 @@ def test_brand_answers_reach_parents_in_the_same_an_earlier_or_a_later_batch(sin
         "facebook:10": False, "facebook:11": False, "facebook:12": False,
     }  # fmt: skip
     assert docs["facebook:2"]["brand_answered_at"] == answers[0]["created_at"]
-    fresh = MentionsSink(settings, None, Path("/nonexistent"), EnrichStats(), "restart", validate=False)
+    fresh = Sink(sink.spark, settings, Path("/nonexistent"), "restart", validate=False)
     again = raw_event(5, kind="comment", parent="facebook:1")
     fresh.process(table([(again, LABELS), (raw_event(13, kind="reply", parent="facebook:5", brand=True), LABELS)]), 0)
     replay_of_late_parent = fresh.process(table([(late_parent, LABELS)], 6), 1)
@@ -141,16 +179,17 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
     }
 
 
-def test_the_gate_keeps_nothing_per_batch(gate):
-    # A follow job validates a batch every second for weeks: GX's results store must not grow.
-    from jobs.validation import gate_frame
+def test_the_gate_keeps_nothing_per_batch(spark):
+    # GX on Spark may be run again and again (Data Docs, checks): its results store must not grow.
+    from jobs.enrich.gate import gate_frame, gx_spark, stage, validate_with_gx
 
-    docs = [enriched_doc(raw_event(n), LABELS, "test-1", utc_now(), False) for n in range(50)]
-    store = gate.context.validation_results_store.store_backend
+    good = stage(spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(50)])), [])
+    bad = stage(spark.createDataFrame(table([(raw_event(1), {**LABELS, "sentiment_score": 3.0})])), [])
+    store = gx_spark()[0].validation_results_store.store_backend
     before = len(store.list_keys())
-    for _ in range(5):
-        assert gate.validate(gate_frame(docs)).success
-    assert not gate.validate(gate_frame([{**docs[0], "sentiment_score": 3.0}, *docs[1:]])).success
+    for _ in range(3):
+        assert all(success for success, _, _ in validate_with_gx(gate_frame(good)).values())
+    assert not all(success for success, _, _ in validate_with_gx(gate_frame(bad)).values())
     assert len(store.list_keys()) == before
 
 
@@ -175,15 +214,17 @@ def test_documents_elasticsearch_refuses_are_quarantined_not_dropped(sink, setti
     assert record["stage"] == "sink" and record["event_id"] == "facebook:30" and record["details"]["error"]
 
 
-def test_label_contract_and_offsets_log(tmp_path: Path):
+def test_label_contract_and_offsets_log(spark, tmp_path: Path):
     doc = enriched_doc(raw_event(1), {**LABELS, "topics": ["a", "a"]}, "v", utc_now(), False)
     assert any("non-unique" in e for e in label_errors(doc))
     assert not label_errors(enriched_doc(raw_event(1), LABELS, "v", utc_now(), False))
     offsets = tmp_path / "offsets"
     offsets.mkdir()
     (offsets / "4").write_text('v1\n{"batchWatermarkMs":0,"batchTimestampMs":1}\n{"raw": {"0": 12, "1": 7}}\n')
-    assert read_batch_offsets(tmp_path, 4) == {"raw": {"0": 12, "1": 7}}
-    assert read_batch_offsets(tmp_path, 5) == {}
+    assert read_batch_offsets(spark, str(tmp_path), 4) == {"raw": {"0": 12, "1": 7}}
+    assert read_batch_offsets(spark, str(tmp_path), 5) == {}
+    # Through Hadoop's FileSystem API: any URI Spark supports, not only a local path.
+    assert read_batch_offsets(spark, tmp_path.as_uri(), 4) == {"raw": {"0": 12, "1": 7}}
 
 
 def test_data_docs_are_built_on_demand_from_stored_mentions(sink, settings):
@@ -195,3 +236,31 @@ def test_data_docs_are_built_on_demand_from_stored_mentions(sink, settings):
     assert index.is_file() and index.is_relative_to(settings.state_dir / "gx")
     pages = "".join(p.read_text(errors="replace") for p in index.parent.rglob("*.html"))
     assert "enriched_mentions" in pages
+
+
+def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
+    """Row-level failures come from the suite compiled to Spark columns; GX's Spark engine, run on
+    the same frame, must count the same unexpected rows for every expectation."""
+    from pyspark.sql import functions as F
+
+    from jobs.enrich.gate import expectation_names, gate_frame, stage, validate_with_gx
+
+    rows = [(raw_event(n), LABELS) for n in range(40)]
+    rows += [
+        (raw_event(50), {**LABELS, "sentiment_score": 1.7, "lang": "french"}),
+        (raw_event(51, text=""), LABELS),
+        (raw_event(52, created_at=datetime(2099, 1, 1, tzinfo=UTC)), LABELS),
+        (raw_event(53), {**LABELS, "topic_scores": {"a": 1.5}}),
+        (b"not json", None),
+    ]
+    staged = stage(spark.createDataFrame(table(rows)), erased_authors=[]).cache()
+    compiled = {name: 0 for name in expectation_names()}
+    for row in staged.where("checked").select(F.explode("failed").alias("name")).groupBy("name").count().collect():
+        compiled[row["name"]] = row["count"]
+    assert sum(compiled.values()) >= 5 and compiled["expect_column_values_to_be_between(created_ahead_s)"] == 1
+    by_gx = validate_with_gx(gate_frame(staged))
+    assert set(by_gx) == set(compiled)
+    for name, (success, element_count, unexpected_count) in by_gx.items():
+        assert unexpected_count == compiled[name], name
+        assert success is (compiled[name] == 0), name
+        assert element_count == staged.where("checked").count()

@@ -1,0 +1,96 @@
+"""What the driver does with one micro-batch: plan it, let the executors run it, account for it.
+
+The driver never sees a document: it stages the batch (``gate.stage``: dedupe, erased authors,
+failed expectations — a Spark plan), runs the sink on every partition (``sink.write_partition``) and
+collects one small JSON of counts per partition. When ``foreachBatch`` returns, every partition's
+writes succeeded or their failures were quarantined, and Spark commits the batch's offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from jobs.enrich.gate import expectation_names, stage
+from jobs.enrich.metrics import EnrichStats, LagMeter, batch_document, read_batch_offsets
+from jobs.enrich.rows import COUNTS_DDL
+from jobs.enrich.sink import Counts, SinkConfig, write_partition
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from ecoute.settings import Settings
+
+log = logging.getLogger("ecoute.enrich")
+
+
+class BatchStep:
+    """The ``foreachBatch`` function of the query; holds what its batches share (a few small clients)."""
+
+    def __init__(
+        self, spark: SparkSession, settings: Settings, checkpoint: str, stats: EnrichStats, run_id: str, *,
+        validate: bool = True, refresh: bool | str = False, brand_answers: bool = True,
+    ):  # fmt: skip
+        from ecoute.es import make_client
+        from ecoute.privacy import ErasureRegistry
+
+        self.spark = spark
+        self.settings = settings
+        self.checkpoint = checkpoint
+        self.stats = stats
+        self.run_id = run_id
+        self.validate = validate
+        self.sink = SinkConfig(settings, refresh=refresh, brand_answers=brand_answers)
+        self.expectations = expectation_names() if validate else None
+        # GDPR tombstones, read again for every batch (one small query), never a process-wide set.
+        self.erasures = ErasureRegistry(settings, ttl_s=0)
+        self.lag = LagMeter(settings)
+        self.es = make_client(settings, max_retries=0)
+
+    def close(self) -> None:
+        self.lag.close()
+        self.es.close()
+
+    def write_partitions(self, staged: DataFrame) -> tuple[Counts, int]:
+        """Every partition writes itself on the executors; returns the summed counts and their size."""
+        counts, collected_bytes = Counts(), 0
+        for row in staged.mapInArrow(partial(write_partition, config=self.sink), COUNTS_DDL).collect():
+            collected_bytes += len(row["counts"])
+            counts.add(orjson.loads(row["counts"]))
+        return counts, collected_bytes
+
+    def __call__(self, rows: DataFrame, batch_id: int) -> dict[str, Any]:
+        from ecoute.es import write_retrying
+
+        started = time.time()
+        for attempt in write_retrying(self.sink.retry_for_s, "reading the erasures"):
+            with attempt:
+                erased = self.erasures.authors()
+        staged = stage(rows, erased, validate=self.validate)
+        counts, collected_bytes = self.write_partitions(staged)
+        executors_done = time.time()
+        ends = read_batch_offsets(self.spark, self.checkpoint, batch_id).get(self.settings.topics.raw, {})
+        lag = self.lag.lag(ends)
+        finished = time.time()
+        metrics = batch_document(
+            run_id=self.run_id, batch_id=batch_id, started=started, finished=finished, counts=counts, lag=lag,
+            source_format=self.stats.source_format, expectations=self.expectations,
+            timings={"enrich_ms": executors_done - started, "write_ms": counts.write_s},
+            collected_bytes=collected_bytes,
+        )  # fmt: skip
+        for attempt in write_retrying(self.sink.retry_for_s, "job metrics"):
+            with attempt:
+                self.es.index(index=self.settings.indices.job_metrics, id=metrics["id"], document=metrics)
+        self.stats.add(counts, lag, finished - started, collected_bytes)
+        log.info(
+            "batch %s: %d in, %d out, %d quarantined, %d duplicates, %d erased, lag %s, %.2fs "
+            "(executors %.2fs, of which writes %.2f executor-s), driver got %d bytes%s",
+            batch_id, counts.rows_in, counts.rows_out, counts.quarantined, counts.deduplicated, counts.erased,
+            lag, finished - started, executors_done - started, counts.write_s, collected_bytes,
+            f", failed: {', '.join(metrics['failed_expectations'])}" if metrics["failed_expectations"] else "",
+        )  # fmt: skip
+        return metrics

@@ -1,0 +1,163 @@
+"""What the job tells about itself: run totals (``EnrichStats``), one document per batch in the
+job-metrics index (rows in/out, quarantined, duplicates, lag, time split, results per expectation),
+and the lag read from the batch's offsets in the checkpoint (through Hadoop's FileSystem API, so a
+checkpoint on ``s3a://`` or ``hdfs://`` works as well as a local folder)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ecoute.settings import Settings
+    from jobs.enrich.sink import Counts
+
+log = logging.getLogger("ecoute.enrich")
+
+JOB_NAME = "enrich"
+
+
+@dataclass
+class EnrichStats:
+    rows_in: int = 0
+    rows_out: int = 0
+    quarantined: int = 0
+    batches: int = 0
+    duration_s: float = 0.0
+    deduplicated: int = 0
+    erased: int = 0  # events of authors erased under GDPR, dropped on purpose
+    source_format: str = ""
+    last_lag: int | None = None
+    driver_bytes_collected: int = 0  # what the executors sent the driver: counts, never documents
+    # The most recent batches only: a follow job runs for weeks.
+    batch_durations_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("batch_durations_s")
+        return data
+
+    def add(self, counts: Counts, lag: int | None, seconds: float, collected_bytes: int) -> None:
+        self.rows_in += counts.rows_in
+        self.rows_out += counts.rows_out
+        self.quarantined += counts.quarantined
+        self.deduplicated += counts.deduplicated
+        self.erased += counts.erased
+        self.batches += 1
+        self.last_lag = lag
+        self.driver_bytes_collected += collected_bytes
+        self.batch_durations_s.append(seconds)
+
+
+def read_batch_offsets(spark: SparkSession, checkpoint: str, batch_id: int) -> dict[str, dict[str, int]]:
+    """The end offsets Spark logged for ``batch_id`` (``{topic: {partition: offset}}``), or {}.
+
+    Read with Hadoop's FileSystem API, so any checkpoint URI Spark accepts works."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(f"{str(checkpoint).rstrip('/')}/offsets/{batch_id}")
+    try:
+        fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        if not fs.exists(path):
+            return {}
+        stream = fs.open(path)
+        try:
+            reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            lines = []
+            while (line := reader.readLine()) is not None:
+                lines.append(line)
+        finally:
+            stream.close()
+    except Exception as exc:  # the lag is informative: never fail a batch over it
+        log.debug("offsets of batch %s unreadable: %r", batch_id, exc)
+        return {}
+    for line in reversed(lines):
+        line = line.strip()
+        if line.startswith("{") and '"batchWatermarkMs"' not in line:
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return {t: {str(p): int(o) for p, o in parts.items()} for t, parts in value.items()}
+    return {}
+
+
+class LagMeter:
+    """Records behind the high watermark after a batch (one small consumer, kept for the run)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._consumer: Any = None
+
+    def lag(self, ends: dict[str, int]) -> int | None:
+        from ecoute.kafka import high_watermarks, make_consumer
+
+        if not ends:
+            return None
+        try:
+            if self._consumer is None:
+                self._consumer = make_consumer(self.settings, max_partition_fetch_bytes=1024, fetch_max_wait_ms=50)
+            latest = high_watermarks(self.settings.topics.raw, [int(p) for p in ends], timeout_s=5,
+                                     consumer=self._consumer)  # fmt: skip
+        except Exception as exc:  # lag is informative; never fail a batch over it
+            log.debug("lag unavailable: %r", exc)
+            return None
+        return sum(max(0, latest[int(p)] - o) for p, o in ends.items())
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                self._consumer.close()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def gate_outcomes(counts: Counts, names: list[str]) -> list[dict[str, Any]]:
+    """Per expectation: rows checked and rows failing, summed over the partitions."""
+    return [
+        {"expectation": name, "success": counts.unexpected.get(name, 0) == 0, "element_count": counts.checked,
+         "unexpected_count": counts.unexpected.get(name, 0)}
+        for name in names
+    ]  # fmt: skip
+
+
+def batch_document(
+    *, run_id: str, batch_id: int, started: float, finished: float, counts: Counts, lag: int | None,
+    source_format: str, expectations: list[str] | None, timings: dict[str, float], collected_bytes: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The job-metrics document of one batch."""
+    results = gate_outcomes(counts, expectations) if expectations and counts.checked else []
+    failed = [r["expectation"] for r in results if not r["success"]]
+    return {
+        "id": f"{JOB_NAME}:{run_id}:{batch_id}",
+        "job": JOB_NAME,
+        "batch_id": batch_id,
+        "run_id": run_id,
+        "started_at": _iso(started),
+        "finished_at": _iso(finished),
+        "duration_ms": round((finished - started) * 1000, 1),
+        # where the time went: the executors' read+label+gate+write stage, of which Elasticsearch writes
+        **{k: round(v * 1000, 1) for k, v in timings.items()},
+        "rows_in": counts.rows_in,
+        "rows_out": counts.rows_out,
+        "quarantined": counts.quarantined,
+        "deduplicated": counts.deduplicated,
+        "lag": lag,
+        "source_format": source_format,
+        "driver_bytes": collected_bytes,
+        "validation_success": (not failed) if results else None,
+        "expectations_evaluated": len(results),
+        "expectations_failed": len(failed),
+        "failed_expectations": failed,
+        "expectation_results": results,
+    }
