@@ -73,8 +73,10 @@ def _plain_words(entries: list[str]) -> set[str]:
 
 
 def _group_pattern(lists: dict[str, str], options: dict) -> str:
-    adj = f"(?:{lists['GROUP_HEAD']})\\s+(?:{lists['GROUP_ADJ']})" if options.get("adjective_after_head") else (
-        f"(?:{lists['GROUP_ADJ']})\\s+(?:{lists['GROUP_HEAD']})"
+    adj = (
+        f"(?:{lists['GROUP_HEAD']})\\s+(?:{lists['GROUP_ADJ']})"
+        if options.get("adjective_after_head")
+        else (f"(?:{lists['GROUP_ADJ']})\\s+(?:{lists['GROUP_HEAD']})")
     )
     nominal = f"(?:{adj})|(?:{lists['GROUP_NOUN']})"
     if options.get("group_needs_determiner"):
@@ -95,7 +97,9 @@ def lexicon(lang: str) -> Lexicon:
         regex = pattern
         for name in sorted(lists, key=len, reverse=True):
             regex = regex.replace("{" + name + "}", f"(?:{lists[name]})")
-        templates.append(Template(kind, tuple(categories.split(",")), float(score), re.compile(regex), "{GROUP" in pattern))
+        templates.append(
+            Template(kind, tuple(categories.split(",")), float(score), re.compile(regex), "{GROUP" in pattern)
+        )
     negation = frozenset(w for e in raw_lists["NEGATION"] for w in e.split("|"))
     vocabulary = set()
     for name in ("GROUP_NOUN", "GROUP_ADJ", "SLUR", "DEHUM", "EMOTION_VERB", "VIOLENCE"):
