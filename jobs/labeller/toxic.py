@@ -115,7 +115,7 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     if aimed:
         score = max(score, 0.8)
     # The French word list only speaks French ("sale" is "dirty" in French, a discount in English).
-    bad = toks & badwords() if lang != "en" else set()
+    bad = toks & badwords() if lang in ("fr", "und") else set()
     if bad:
         score = max(score, 0.72)
     if score < 0.5 and toks & lx.SWEARS:

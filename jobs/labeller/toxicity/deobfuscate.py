@@ -1,7 +1,8 @@
 """Undo the spelling tricks that hide abuse from word lists, before the hate lexicons are matched.
 
 "terr0ristes" → "terroristes", "m u s l i m s" → "muslims", "h8" → "hate", "femems" → "femmes",
-"noiirs" → "noirs", "womn" → "women". One-letter typos are corrected only towards the lexicons'
+"noiirs" → "noirs", "musluman" → "musulman". (A dropped letter is not undone: too many real words
+are a lexicon word minus one letter — "travel" / "travelo".) One-letter typos are corrected only towards the lexicons'
 own vocabulary (identity groups, slurs, dehumanising and violent words), and only when the word is
 long enough that a correction is unlikely to turn an innocent word into one of them.
 """
@@ -52,10 +53,6 @@ class Corrector:
             for d in sorted(_deletes(token)):
                 if d in self.vocabulary:
                     return d
-        # a dropped letter ("musulmns"): the token is a word (≥ 6 letters) minus one letter
-        dropped = sorted(w for w in self._by_delete.get(token, ()) if len(w) >= 6)
-        if dropped:
-            return dropped[0]
         # a swapped or replaced letter ("musluman"): only for long words, where collisions are rare
         if len(token) >= 7:
             found = sorted({w for d in _deletes(token) for w in self._by_delete.get(d, ()) if len(w) == len(token)})

@@ -167,7 +167,7 @@ def find_hate(folded: str, lang: str) -> HateFinding:
         for template in lex.templates:
             if template.needs_group and not names_group:
                 continue
-            if code != lang and not template.needs_group and available(lang):
+            if code != lang and template.kind == "slur" and available(lang):
                 continue  # another language's bare words ("retard" is a delay in French)
             for match in template.regex.finditer(text):
                 if template.score <= best.score:

@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     texts, y = read_insults(args.train_csv)
     keep = [i for i, t in enumerate(texts) if not held_out(t)]
     texts, y = [texts[i] for i in keep], y[keep]
-    print(f"{len(texts)} training texts ({int(y.sum())} insults); one in five held out for bench_labels", file=sys.stderr)
+    print(
+        f"{len(texts)} training texts ({int(y.sum())} insults); one in five held out for bench_labels", file=sys.stderr
+    )
     chunks = []
     # the insult is nearly always in a comment's first lines; shorter inputs make training affordable
     short = [t[:TRAIN_CHARS] for t in texts]
