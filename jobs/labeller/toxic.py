@@ -166,9 +166,9 @@ class ToxicityScorer:
         rule_patterns()
         category_cues()
         criticism_not_abuse()
-        for lang in ("fr", "en"):
+        for lang in hate.LANGS:  # compiled here (Spark's worker warm-up), not during the first batch
             hate.lexicon(lang)
-            hate.corrector(lang)
+        hate.corrector(("fr", "en"))
         self._head = load_head() if use_head else None
 
     def label_many(

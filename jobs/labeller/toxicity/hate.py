@@ -97,9 +97,8 @@ def lexicon(lang: str) -> Lexicon:
         regex = pattern
         for name in sorted(lists, key=len, reverse=True):
             regex = regex.replace("{" + name + "}", f"(?:{lists[name]})")
-        templates.append(
-            Template(kind, tuple(categories.split(",")), float(score), re.compile(regex), "{GROUP" in pattern)
-        )
+        needs_group = "{GROUP" in pattern or "{SLUR}" in pattern  # group_re also finds every slur
+        templates.append(Template(kind, tuple(categories.split(",")), float(score), re.compile(regex), needs_group))
     negation = frozenset(w for e in raw_lists["NEGATION"] for w in e.split("|"))
     vocabulary = set()
     for name in ("GROUP_NOUN", "GROUP_ADJ", "SLUR", "DEHUM", "EMOTION_VERB", "VIOLENCE"):
@@ -126,11 +125,14 @@ def available(lang: str) -> bool:
 
 
 @cache
-def corrector(lang: str) -> Corrector:
+def corrector(langs: tuple[str, ...]) -> Corrector:
+    """One typo corrector for the lexicons tried on a text (a word of any of them is never "corrected")."""
     from jobs.labeller.sentiment import load_lexicon
 
+    vocabulary = set().union(*(lexicon(code).vocabulary for code in langs))
     # words of the sentiment lexicons are real words too: never "corrected" into a lexicon word
-    return Corrector(lexicon(lang).vocabulary, lexicon(lang).known | set(load_lexicon()))
+    known = set().union(*(lexicon(code).known for code in langs)) | set(load_lexicon())
+    return Corrector(vocabulary, known)
 
 
 def _negated(lex: Lexicon, text: str, match: re.Match[str]) -> bool:
@@ -158,11 +160,11 @@ def _in_quotes(text: str, start: int, end: int) -> bool:
 def find_hate(folded: str, lang: str) -> HateFinding:
     """The strongest hate template matched in a folded text (`Prepared.folded`), in `lang`'s lexicon."""
     # Short texts are often mis-identified, and French and English group words are shared widely.
-    codes = list(dict.fromkeys([lang, "fr", "en"] if available(lang) else ["fr", "en"]))
+    codes = tuple(dict.fromkeys([lang, "fr", "en"] if available(lang) else ["fr", "en"]))
     best = HateFinding()
+    text = normalise(folded, corrector(codes))
     for code in codes:
         lex = lexicon(code)
-        text = normalise(folded, corrector(code))
         names_group = bool(lex.group_re.search(text))
         for template in lex.templates:
             if template.needs_group and not names_group:

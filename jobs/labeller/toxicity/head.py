@@ -17,10 +17,18 @@ import numpy as np
 from jobs.labeller.text import Prepared
 
 ARTEFACT = Path(__file__).resolve().parents[1] / "artefacts" / "toxicity_head.npz"
-SECOND_PERSON_RE = re.compile(r"\b(tu|toi|t'|te|ta|ton|tes|vous|you|your|u|ur|ya|yourself|t'es|vos)\b")
+# Words aiming a text at one person. Not "vous/votre": on a brand's page they address the brand, and
+# asking the encoder about every complaint would cost more than the rest of the labeller.
+SECOND_PERSON_RE = re.compile(r"\b(tu|toi|t'|te|ta|ton|tes|you|your|u|ur|ya|yourself|t'es|t'as)\b")
 # The head flags a text it is this sure of (calibrated probability), when the text is aimed.
 HEAD_THRESHOLD = 0.8
 UNAIMED_CAP = 0.45
+# Rule score from which a "you" text is worth encoding when the batch's embeddings are not given
+# (a swear word scores 0.35, a mild insult not aimed 0.3 or more).
+SUSPICIOUS = 0.3
+# What the stage encodes itself: the head was trained on comments' first 300 characters (train_head.py),
+# and the encoder's cost grows with length.
+HEAD_CHARS = 300
 
 
 class Head:
@@ -45,13 +53,16 @@ class Head:
         """Raise the scores of `indices` (texts the rules left undecided) where the head is sure, in place."""
         from jobs.labeller.toxicity.hate import available, lexicon
 
+        given = embeddings is not None and len(embeddings) == len(docs)
         aimed: dict[int, str] = {}
         for i in indices:
             lang = langs[i] if available(langs[i]) else "en"
             text = docs[i].folded
             if lexicon(lang).group_re.search(text):
                 aimed[i] = "hate"
-            elif SECOND_PERSON_RE.search(text):
+            elif SECOND_PERSON_RE.search(text) and (given or scores[i] >= SUSPICIOUS):
+                # without the batch's embeddings, encoding costs ~10x the rest of the stage per text:
+                # only texts where the rules already saw swearing or a mild insult are worth it
                 aimed[i] = "insult"
         if not aimed:
             return
@@ -77,11 +88,11 @@ def _vectors(docs: Sequence[Prepared], todo: list[int], embeddings: np.ndarray |
         missing = [todo[k] for k in np.flatnonzero(~ok)]
         from jobs.labeller.encoder import embed
 
-        rows[~ok] = embed([docs[i].clean for i in missing])
+        rows[~ok] = embed([docs[i].clean[:HEAD_CHARS] for i in missing])
         return rows
     from jobs.labeller.encoder import embed
 
-    return embed([docs[i].clean for i in todo])
+    return embed([docs[i].clean[:HEAD_CHARS] for i in todo])
 
 
 def load_head(path: Path = ARTEFACT) -> Head | None:
