@@ -157,6 +157,8 @@ def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tupl
                 cells.append(escape(str(value or ""))[:280])
             elif isinstance(value, bool):
                 cells.append("✔" if value else "")
+            elif isinstance(value, list):
+                cells.append(escape(", ".join(map(str, value))))
             else:
                 cells.append(escape("" if value is None else str(value)))
         table.add_row(*cells)
@@ -170,12 +172,12 @@ def queue_moderate(
     days: Annotated[int | None, typer.Option(min=1, help="Only items of the last N days.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
 ) -> None:
-    """Toxic or shocking comments not handled yet, newest first."""
+    """Toxic or shocking comments not handled yet: threats first, counter-speech to review last."""
     from ecoute.views.queues import moderate_queue, queue_since
 
     rows = run_view(moderate_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
     columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
-               ("score", "score"), ("link", "url")]  # fmt: skip
+               ("score", "score"), ("categories", "categories"), ("review", "review"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "to moderate", as_json, columns)
 
 

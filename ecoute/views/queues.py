@@ -1,6 +1,8 @@
 """The community manager's work queues, read from Elasticsearch.
 
-- **moderate**: toxic or shocking items not yet handled, newest first.
+- **moderate**: toxic or shocking items not yet handled: threats first, then the other toxic items,
+  then counter-speech and near-misses to review (``toxic_categories`` set, ``toxic`` false); newest
+  first within each.
 - **answer**: criticism the brand has not answered and nobody marked handled; constructive criticism
   first, then oldest first, each with its thread context (the post and the parent comment).
 - **welcome**: people whose first item ever was posted on a given day, so they can be welcomed.
@@ -22,7 +24,7 @@ from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids
 
 ITEM_FIELDS = [
     "id", "source", "kind", "channel", "author", "text", "url", "created_at", "parent_id", "thread_id", "lang",
-    "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "criticism", "constructive", "answered_by_brand", "handled",
+    "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "toxic_categories", "criticism", "constructive", "answered_by_brand", "handled",
     "metrics",
 ]  # fmt: skip
 
@@ -62,6 +64,15 @@ def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[s
     }
 
 
+# Moderation priority as constant scores (sorted on _score, then newest first): a threat outranks
+# any other toxic item, which outranks counter-speech or a near-miss kept for review.
+MODERATION_PRIORITY = [
+    {"constant_score": {"filter": {"term": {"toxic": True}}, "boost": 4.0}},
+    {"constant_score": {"filter": {"term": {"toxic_categories": "threat"}}, "boost": 2.0}},
+    {"constant_score": {"filter": {"exists": {"field": "toxic_categories"}}, "boost": 1.0}},
+]
+
+
 def moderate_queue(
     settings: Settings,
     *,
@@ -71,19 +82,33 @@ def moderate_queue(
     client: Any = None,
     extra_filters: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Toxic items by people, not handled yet, newest first; ``score`` is the toxicity score."""
+    """Items by people to moderate, not handled yet: threats, other toxic items, then items to review.
+
+    ``score`` is the toxicity score, ``categories`` what it is (insult, threat, hate, harassment,
+    sexual) and ``review`` is true for items not flagged toxic (counter-speech that quotes or
+    denounces hate): a person looks at them, nothing hides them.
+    """
     client = client or make_client(settings)
     query = {
         "bool": {
-            "filter": [{"term": {"toxic": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
+            "filter": [*period_filters(since, None, channel), *(extra_filters or [])],
+            "should": MODERATION_PRIORITY,
+            "minimum_should_match": 1,
             "must_not": [{"term": {"handled": True}}, NOT_BRAND],
         }
     }
     docs = _search(
-        client, settings.indices.mentions, query=query, size=limit, sort=[{"created_at": {"order": "desc"}}],
-        _source=ITEM_FIELDS,
+        client, settings.indices.mentions, query=query, size=limit,
+        sort=[{"_score": {"order": "desc"}}, {"created_at": {"order": "desc"}}], _source=ITEM_FIELDS,
     )  # fmt: skip
-    return [_row(doc, settings, doc.get("toxic_score")) for doc in docs]
+    rows = []
+    for doc in docs:
+        row = _row(doc, settings, doc.get("toxic_score"))
+        categories = doc.get("toxic_categories") or []
+        row["categories"] = [categories] if isinstance(categories, str) else list(categories)
+        row["review"] = not doc.get("toxic")
+        rows.append(row)
+    return rows
 
 
 def answer_queue(

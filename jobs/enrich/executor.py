@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from jobs.enrich.rows import empty_columns, to_record_batch
+from jobs.labeller import COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger("ecoute.enrich")
 
-LABEL_KEYS = (
-    "lang", "lang_confidence", "sentiment", "sentiment_score", "topics", "topic_scores", "toxic",
-    "toxic_score", "criticism", "constructive",
-)  # fmt: skip
+# The labels a document carries: exactly the labeller's columns (one source of truth).
+LABEL_KEYS = COLUMNS
 BRAND_REPLY_KINDS = ("reply", "comment")
 # Written only by brand replies (jobs.enrich.sink): the document's own upsert never carries them.
 ANSWER_FIELDS = ("answered_by_brand", "brand_answered_at")

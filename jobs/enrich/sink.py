@@ -162,10 +162,11 @@ class PartitionSink:
         counts.rejected_by_stage.update(r.stage for r in rejected)
 
     # -- writes ----------------------------------------------------------------------------------
-    def _send(self, actions: list[dict[str, Any]]) -> Any:
+    def _send(self, actions: list[dict[str, Any]], refresh: bool | str | None = None) -> Any:
         from ecoute.es import bulk_send
 
-        return bulk_send(self.es, actions, refresh=self.config.refresh, retry_for_s=self.config.retry_for_s)
+        refresh = self.config.refresh if refresh is None else refresh
+        return bulk_send(self.es, actions, refresh=refresh, retry_for_s=self.config.retry_for_s)
 
     def _ensure_index(self, index: str, alias: str | None) -> None:
         if index in self.known_indices:
@@ -277,7 +278,8 @@ class PartitionSink:
         records = [r.record() for r in rejected]
         self.producer.send_dead_letters([{k: v for k, v in r.items() if k != "id"} for r in records])
         self._ensure_index(self.settings.indices.quarantine, None)
-        result = self._send(upsert_actions(self.settings.indices.quarantine, records))
+        # Searchable at once: someone who was just told "3 quarantined" looks there next (rare writes).
+        result = self._send(upsert_actions(self.settings.indices.quarantine, records), refresh=True)
         if result.failed:
             # The DLQ topic already holds them; a quarantine index that refuses them is a bug to fix.
             raise RuntimeError(f"quarantine index refused {len(result.failed)} records: {result.failed[0]['error']}")

