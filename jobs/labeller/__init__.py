@@ -38,7 +38,9 @@ class Labeller:
 
     version = LABELLER_VERSION
 
-    def __init__(self, taxonomy_path: str | None = None, use_models: bool = True, model_path: str | None = None) -> None:
+    def __init__(
+        self, taxonomy_path: str | None = None, use_models: bool = True, model_path: str | None = None
+    ) -> None:
         import inspect
 
         from jobs.labeller import criticism, sentiment, topics

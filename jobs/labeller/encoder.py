@@ -99,9 +99,7 @@ class DiskCache:
         self._writes += len(rows)
         if self._writes >= 10_000:  # now and then, not every batch
             self._writes = 0
-            self._db.execute(
-                "DELETE FROM emb WHERE rowid <= (SELECT MAX(rowid) FROM emb) - ?", (DISK_CACHE_ROWS,)
-            )
+            self._db.execute("DELETE FROM emb WHERE rowid <= (SELECT MAX(rowid) FROM emb) - ?", (DISK_CACHE_ROWS,))
 
 
 DISK_CACHE_ROWS = 300_000  # ≈ 250 MB

@@ -135,7 +135,9 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
     try:
         corrections = list(iter_corrections(settings))
     except Exception as exc:  # the feedback index lives in Elasticsearch: say so plainly
-        console.print(f"[bold red]error:[/] cannot read the feedback index {settings.indices.feedback}: {escape(str(exc)[:300])}")
+        console.print(
+            f"[bold red]error:[/] cannot read the feedback index {settings.indices.feedback}: {escape(str(exc)[:300])}"
+        )
         return 1
     current = newest_model()
     if not corrections:
@@ -203,6 +205,7 @@ def backfill(console: Any, *, days: float, batch_size: int = 1000, settings: Any
         return 1
     console.print(
         f"[green]✔[/] {written:,} of {total:,} mention(s) since {since} relabelled with model "
-        f"{escape(labeller.model_version)} (labeller {LABELLER_VERSION})" + (f" · [red]{len(failed)} failed[/]" if failed else "")
+        f"{escape(labeller.model_version)} (labeller {LABELLER_VERSION})"
+        + (f" · [red]{len(failed)} failed[/]" if failed else "")
     )
     return 1 if failed else 0

@@ -371,7 +371,10 @@ def quality_by_lang(task: str, rows: Sequence[Row], pred: Sequence[Any]) -> dict
     out: dict[str, dict[str, float]] = {}
     for lang in sorted({r.lang for r in rows}):
         idx = [i for i, r in enumerate(rows) if r.lang == lang]
-        out[lang] = {"n": len(idx), "score": round(score(task, [_target(task, rows[i].labels) for i in idx], [pred[i] for i in idx]), 4)}
+        out[lang] = {
+            "n": len(idx),
+            "score": round(score(task, [_target(task, rows[i].labels) for i in idx], [pred[i] for i in idx]), 4),
+        }
     return out
 
 
@@ -510,7 +513,9 @@ def build_with_feedback(
         return False, ["no usable feedback (sentiment, criticism or constructive corrections): nothing to learn"], []
     shipped_inputs = [encoder_input(r.text) for r in shipped]
     x_emb = embed_rows(shipped_inputs, [TRAIN_EMBEDDINGS, out_dir / "e5-cache.npz"], out_dir / "e5-cache.npz", log)
-    fb_emb = embed_rows([encoder_input(r.text) for r in feedback], [out_dir / "e5-cache.npz"], out_dir / "e5-cache.npz", log)
+    fb_emb = embed_rows(
+        [encoder_input(r.text) for r in feedback], [out_dir / "e5-cache.npz"], out_dir / "e5-cache.npz", log
+    )
     means, counts = add_to_means(base.means, base.mean_counts, fb_emb, [r.lang for r in feedback])
     x_shipped = feature_matrix(shipped, x_emb, means)
     x_feedback = feature_matrix(feedback, fb_emb, means)
@@ -527,8 +532,16 @@ def build_with_feedback(
         for v in table
     ]
     if worse and not force:
-        return False, [*messages, "refused: the new model is worse than the current one on "
-                       + ", ".join(f"{v['task']} {v['lang']}" for v in worse) + " (--force ships it anyway)"], table
+        return (
+            False,
+            [
+                *messages,
+                "refused: the new model is worse than the current one on "
+                + ", ".join(f"{v['task']} {v['lang']}" for v in worse)
+                + " (--force ships it anyway)",
+            ],
+            table,
+        )
     rows = [*shipped, *feedback]
     heads = fit_heads(rows, np.vstack([x_shipped, x_feedback]), langs_with_feedback(rows))
     created = datetime.now(UTC)

