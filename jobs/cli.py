@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,13 +42,35 @@ models_app = typer.Typer(help="Build the labeller's trained artefacts from insta
 
 @models_app.command("build")
 def models_build(
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the artefacts are up to date.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Ship the new model even if it is worse.")] = False,
+    base: Annotated[bool, typer.Option("--base", help="Rebuild the packaged model from shipped corpora.")] = False,
 ) -> None:
-    """Train the labeller's models reproducibly from the corpora shipped in installed packages."""
-    from jobs.labeller.models import build_all
+    """Retrain the labeller's heads on the shipped corpora plus every correction of the feedback index."""
+    from jobs.labeller.feedback_cli import build_models
 
-    for line in build_all(force=force, log=console.print):
-        console.print(f"[green]✔[/] {line}")
+    raise typer.Exit(build_models(console, force=force, base=base))
+
+
+@models_app.command("backfill")
+def models_backfill(days: Annotated[float, typer.Option("--days", min=0, help="Mentions of the last N days.")] = 7) -> None:
+    """Relabel recent mentions in Elasticsearch with the newest model."""
+    from jobs.labeller.feedback_cli import backfill
+
+    raise typer.Exit(backfill(console, days=days))
+
+
+feedback_app = typer.Typer(help="Label corrections made by people: what `ecoute models build` learns from.")
+
+
+@feedback_app.command("import")
+def feedback_import(
+    file: Annotated[Path, typer.Argument(help='JSON Lines {"id","text","lang"?,"sentiment"?,…}; - for stdin.')],
+    who: Annotated[str | None, typer.Option("--who", help="Who made the corrections (default: login).")] = None,
+) -> None:
+    """Store corrections in bulk; a bad line is reported with its number and skipped."""
+    from jobs.labeller.feedback_cli import default_who, import_feedback
+
+    raise typer.Exit(import_feedback(file, console, who=who or default_who()))
 
 
 
@@ -259,3 +282,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
     app.add_typer(spikes_app, name="spikes")
     app.add_typer(alerts_app, name="alerts")
+    app.add_typer(feedback_app, name="feedback")

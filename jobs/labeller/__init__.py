@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-LABELLER_VERSION = "2026.11-1"
+LABELLER_VERSION = "2026.12-1"
 
 COLUMNS = (
     "lang",
@@ -35,11 +35,13 @@ _instance: Labeller | None = None
 
 
 class Labeller:
-    """Holds the loaded models; stateless per call, safe to reuse across batches."""
+    """Holds the loaded models; safe to reuse across batches (only the centring means evolve)."""
 
     version = LABELLER_VERSION
 
-    def __init__(self, taxonomy_path: str | None = None, use_models: bool = True) -> None:
+    def __init__(
+        self, taxonomy_path: str | None = None, use_models: bool = True, model_path: str | None = None
+    ) -> None:
         from jobs.labeller import criticism, sentiment, topics
         from jobs.labeller.lang import LanguageDetector
         from jobs.labeller.toxic import ToxicityScorer
@@ -52,14 +54,24 @@ class Labeller:
         sentiment.phrase_patterns()
         criticism.rule_patterns()
         topics.keyword_patterns(self.taxonomy)
-        self._heads = None
+        self.stage_seconds: dict[str, float] = {}  # CPU time per stage, summed over calls (bench_labels)
+        self.model = None
+        self._centring = None
         self._topic_embedder = None
         if use_models:
-            from jobs.labeller.models import encode, load_heads
+            from pathlib import Path
+
+            from jobs.labeller.encoder import embed
+            from jobs.labeller.heads import Centring, LabelModel, centring_state_path, newest_model
             from jobs.labeller.topics import TopicEmbedder
 
-            self._heads = load_heads()
-            self._topic_embedder = TopicEmbedder(self.taxonomy, encode)
+            self.model = LabelModel.load(Path(model_path)) if model_path else newest_model()
+            self._centring = Centring(self.model, _centring_path(centring_state_path, self.model))
+            self._topic_embedder = TopicEmbedder(self.taxonomy, embed)
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version if self.model is not None else "rules"
 
     def label_columns(
         self,
@@ -74,6 +86,7 @@ class Labeller:
         from jobs.labeller.topics import decide, keyword_scores
         from jobs.labeller.toxic import THRESHOLD
 
+        clock = _StageClock(self.stage_seconds)
         n = len(texts)
         if kinds is not None and len(kinds) != n:
             raise ValueError(f"kinds has {len(kinds)} items, texts has {n}")
@@ -81,36 +94,46 @@ class Labeller:
             raise ValueError(f"is_brand has {len(is_brand)} items, texts has {n}")
         brand = [_flag(b) for b in is_brand] if is_brand is not None else [False] * n
         docs = [prepare(t) for t in texts]
+        clock("prepare")
         langs, lang_conf = self._lang.detect_many(docs)
-
+        clock("lang")
         rules = [score_rules(d) for d in docs]
         sentiments: list[str] = []
         sent_scores: list[float] = []
-        for r in rules:
+        for r in rules:  # what the rules say: kept only for texts without words (emoji, tags)
             label, conf = label_from_compound(r.compound, r.question)
             sentiments.append(label)
             sent_scores.append(conf)
         kw = keyword_scores(self.taxonomy, [d.folded for d in docs])
-        crit_prob: dict[int, float] = {}
-        if self._heads is not None:
-            from jobs.labeller.cascade import refine
+        clock("rules")
+        emb = None
+        crit: list[bool] = [False] * n
+        cons: list[bool] = [False] * n
+        if self.model is not None:
+            from jobs.labeller.decide import decide_batch
 
-            crit_prob, encoded, emb = refine(self._heads, docs, langs, rules, sentiments, sent_scores)
-            if self._topic_embedder is not None and encoded:
-                # texts that went through the encoder also get embedding topics, for free
-                for i, emb_scores in zip(encoded, self._topic_embedder.scores(emb), strict=True):
-                    for tid, score in emb_scores.items():
-                        if score > kw[i].get(tid, 0.0):
-                            kw[i][tid] = score
+            emb, decided = decide_batch(self.model, self._centring, docs, langs, rules, brand, clock)
+            for i, (label, score, is_crit, is_cons) in decided.items():
+                sentiments[i], sent_scores[i], crit[i], cons[i] = label, score, is_crit, is_cons
+            if self._topic_embedder is not None and decided:
+                rows = sorted(decided)
+                for i, emb_scores in zip(rows, self._topic_embedder.scores(emb[rows]), strict=True):
+                    for tid, topic_score in emb_scores.items():
+                        if topic_score > kw[i].get(tid, 0.0):
+                            kw[i][tid] = topic_score
         topic_lists = [decide(self.taxonomy, s) for s in kw]
         topic_scores = [{t: round(float(v), 4) for t, v in s.items()} for s in kw]
+        clock("topics")
 
-        tox_scores, tox_categories = self._toxic.label_many(docs, langs)
+        # The batch's e5 embeddings (rows of zeros where a text was not encoded) feed the toxicity head too.
+        tox_scores, tox_categories = self._toxic.label_many(docs, langs, embeddings=emb)
         tox_scores = [0.0 if b else s for s, b in zip(tox_scores, brand, strict=True)]
         tox_categories = [[] if b else c for c, b in zip(tox_categories, brand, strict=True)]
         toxic = [s >= THRESHOLD for s in tox_scores]
+        clock("toxic")
 
-        crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand, crit_prob)
+        if self.model is None:  # rules only (use_models=False): the pattern-based criticism
+            crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand)
         return {
             "lang": langs,
             "lang_confidence": [float(c) for c in lang_conf],
@@ -138,6 +161,30 @@ class Labeller:
                 row[key] = cols[key][i]
             rows.append(row)
         return rows
+
+
+class _StageClock:
+    """Adds the process CPU time since the previous call to the named stage."""
+
+    def __init__(self, totals: dict[str, float]) -> None:
+        import time
+
+        self._now = time.process_time
+        self._totals = totals
+        self._last = self._now()
+
+    def __call__(self, stage: str) -> None:
+        now = self._now()
+        self._totals[stage] = self._totals.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+def _centring_path(state_path: Any, model: Any) -> Any:
+    """The shared centring state file, or None (in memory only) when its folder cannot be known."""
+    try:
+        return state_path(model)
+    except Exception:  # settings unreadable in this process: centring still works, per process
+        return None
 
 
 def _flag(value: Any) -> bool:

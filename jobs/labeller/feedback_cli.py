@@ -1,0 +1,211 @@
+"""The commands of the learning loop: `ecoute feedback import`, `ecoute models build`, `ecoute models backfill`.
+
+    ecoute feedback import corrections.jsonl   # {"id","text","lang"?,"sentiment"?,"criticism"?,…} a line
+    ecoute models build                        # retrain on shipped data + all feedback; refuses a worse model
+    ecoute models backfill --days 7            # relabel the last week's mentions with the newest model
+
+Docs for the community manager: docs/feedback.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from rich.markup import escape
+
+IMPORT_FIELDS = ("sentiment", "criticism", "constructive", "toxic", "topics", "toxic_categories")
+IMPORT_CHUNK = 500
+
+
+def default_who() -> str:
+    try:
+        return os.environ.get("ECOUTE_USER") or getpass.getuser()
+    except Exception:  # no login name in a container: still attributable to the command
+        return "cli"
+
+
+def parse_correction_line(line: bytes) -> Any:
+    """A Correction from one JSON Lines line; raises InvalidCorrection with a readable reason."""
+    from ecoute.feedback import Correction, InvalidCorrection
+
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidCorrection(f"invalid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise InvalidCorrection(f"expected a JSON object, got {type(obj).__name__}")
+    ident = obj.get("id")
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        ident = str(ident)
+    if not isinstance(ident, str) or not ident.strip():
+        raise InvalidCorrection("missing field 'id' (a non-empty string)")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidCorrection("missing field 'text' (a non-empty string)")
+    unknown = sorted(set(obj) - {"id", "text", "lang", *IMPORT_FIELDS})
+    if unknown:
+        raise InvalidCorrection(f"unknown field(s): {', '.join(unknown)}")
+    labels = {k: obj[k] for k in IMPORT_FIELDS if k in obj and obj[k] is not None}
+    lang = obj.get("lang") or None
+    if isinstance(lang, str):
+        lang = lang.strip().lower() or None
+    return Correction(mention_id=ident, text=text, labels=labels, lang=lang)
+
+
+def _chunks(stream: IO[bytes], console: Any) -> Iterator[tuple[list[Any], int, int]]:
+    """(valid corrections, lines read, bad lines) per chunk; each bad line reported as it is met."""
+    from ecoute.feedback import InvalidCorrection
+
+    chunk: list[Any] = []
+    read = bad = 0
+    for lineno, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        read += 1
+        try:
+            chunk.append(parse_correction_line(line))
+        except InvalidCorrection as exc:
+            bad += 1
+            console.print(f"[yellow]line {lineno}[/]: {escape(str(exc))}", highlight=False)
+        if len(chunk) >= IMPORT_CHUNK:
+            yield chunk, read, bad
+            chunk, read, bad = [], 0, 0
+    yield chunk, read, bad
+
+
+def import_feedback(path: Path, console: Any, *, who: str, source: str = "import", settings: Any = None) -> int:
+    """Store every valid line of `path` in the feedback index; bad lines are reported and counted."""
+    from ecoute import es
+    from ecoute.feedback import record_corrections
+    from ecoute.settings import get_settings
+
+    settings = settings or get_settings()
+    try:
+        stream = sys_stdin() if str(path) == "-" else path.open("rb")
+    except OSError as exc:
+        console.print(f"[bold red]error:[/] cannot read {escape(str(path))}: {escape(str(exc))}")
+        return 1
+    client = es.make_client(settings)
+    stored = failed = bad = read = 0
+    with stream:
+        for chunk, n_read, n_bad in _chunks(stream, console):
+            read += n_read
+            bad += n_bad
+            if not chunk:
+                continue
+            result = record_corrections(settings, chunk, who=who, source=source, client=client)
+            stored += result.ok
+            failed += len(result.failed)
+            for item in result.failed[:5]:
+                console.print(f"[red]not stored[/]: {escape(str(item.get('error'))[:300])}", highlight=False)
+    console.print(
+        f"[green]✔[/] {stored:,} correction(s) stored in {escape(settings.indices.feedback)}"
+        f" · {bad:,} bad line(s) of {read:,}" + (f" · [red]{failed:,} not stored[/]" if failed else "")
+    )
+    if stored and not failed:
+        console.print("next: [bold]ecoute models build[/] to learn from them")
+    return 1 if failed or (read and not stored) else 0
+
+
+def sys_stdin() -> IO[bytes]:
+    import sys
+
+    return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+
+
+def build_models(console: Any, *, force: bool = False, base: bool = False, settings: Any = None) -> int:
+    """`ecoute models build`: the packaged model (--base) or a new model learnt from the feedback index."""
+    from jobs.labeller import training
+    from jobs.labeller.heads import newest_model, user_model_dir
+
+    if base:
+        for line in training.build_base(log=console.print):
+            console.print(f"[green]✔[/] {escape(line)}")
+        return 0
+    from ecoute.feedback import iter_corrections
+    from ecoute.settings import get_settings
+
+    settings = settings or get_settings()
+    try:
+        corrections = list(iter_corrections(settings))
+    except Exception as exc:  # the feedback index lives in Elasticsearch: say so plainly
+        console.print(
+            f"[bold red]error:[/] cannot read the feedback index {settings.indices.feedback}: {escape(str(exc)[:300])}"
+        )
+        return 1
+    current = newest_model()
+    if not corrections:
+        console.print(
+            f"[green]✔[/] no corrections in {escape(settings.indices.feedback)}: nothing to learn; "
+            f"current model {escape(current.version)} is up to date"
+        )
+        return 0
+    console.print(f"{len(corrections):,} correction(s) found; current model {escape(current.version)}")
+    shipped, messages, _ = training.build_with_feedback(
+        corrections, current, user_model_dir(), force=force, log=console.print
+    )
+    for line in messages:
+        mark = "[green]✔[/]" if shipped or not line.startswith("refused") else "[bold red]✘[/]"
+        console.print(f"{mark} {escape(line)}")
+    if shipped:
+        console.print("next: [bold]ecoute models backfill --days 7[/] relabels the last week with it")
+    return 0 if shipped or not messages or not messages[-1].startswith("refused") else 2
+
+
+def backfill(console: Any, *, days: float, batch_size: int = 1000, settings: Any = None) -> int:
+    """Relabel the mentions created in the last `days` days with the newest model, in place."""
+    from ecoute import es
+    from ecoute.settings import get_settings
+    from jobs.labeller import COLUMNS, LABELLER_VERSION, Labeller, _is_brand
+
+    settings = settings or get_settings()
+    client = es.make_client(settings)
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    query = {"range": {"created_at": {"gte": since}}}
+    labeller = Labeller()  # a fresh one: the newest artefact, even if this process had loaded another
+    total = written = 0
+    failed: list[dict[str, Any]] = []
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal written
+        cols = labeller.label_columns([d.get("text") for d in batch], is_brand=[_is_brand(d) for d in batch])
+        docs = []
+        for i, doc in enumerate(batch):
+            for key in COLUMNS:
+                doc[key] = cols[key][i]
+            doc["labeller_version"] = LABELLER_VERSION
+            docs.append(doc)
+        indices = {d["id"]: d.pop("_index") for d in docs}
+        for d in docs:
+            d.pop("_id", None)
+        result = es.bulk_write(client, es.upsert_actions(None, docs, index_of=lambda d: indices[d["id"]]))
+        written += result.ok
+        failed.extend(result.failed)
+        batch.clear()
+
+    try:
+        for doc in es.scan_docs(client, settings.indices.mentions, query):
+            if not doc.get("id") or not isinstance(doc.get("text"), str):
+                continue
+            batch.append(doc)
+            total += 1
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+    except Exception as exc:
+        console.print(f"[bold red]error:[/] backfill stopped after {written:,} mention(s): {escape(str(exc)[:300])}")
+        return 1
+    console.print(
+        f"[green]✔[/] {written:,} of {total:,} mention(s) since {since} relabelled with model "
+        f"{escape(labeller.model_version)} (labeller {LABELLER_VERSION})"
+        + (f" · [red]{len(failed)} failed[/]" if failed else "")
+    )
+    return 1 if failed else 0

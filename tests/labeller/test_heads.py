@@ -1,0 +1,96 @@
+"""The learned heads: artefact selection, shared centring state, no scikit-learn at run time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from jobs.labeller.heads import (
+    ANY_LANG,
+    PACKAGED_ARTEFACT,
+    PRIOR_WEIGHT,
+    Centring,
+    LabelModel,
+    LinearHead,
+    newest_model,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_model(created_at: str, version: str) -> LabelModel:
+    rng = np.random.default_rng(0)
+    heads = {
+        ("sentiment", ANY_LANG): LinearHead(("negative", "neutral", "positive"), rng.normal(size=(3, 4)), np.zeros(3)),
+        ("criticism", ANY_LANG): LinearHead(("true",), rng.normal(size=(1, 4)), np.zeros(1)),
+        ("constructive", ANY_LANG): LinearHead(("true",), rng.normal(size=(1, 4)), np.zeros(1)),
+    }
+    means = {ANY_LANG: np.zeros(4, dtype=np.float32), "fr": np.full(4, 0.5, dtype=np.float32)}
+    return LabelModel({"version": version, "created_at": created_at}, means, {"fr": 10.0, ANY_LANG: 10.0}, heads)
+
+
+def test_packaged_artefact_loads_and_is_small() -> None:
+    model = LabelModel.load(PACKAGED_ARTEFACT)
+    assert PACKAGED_ARTEFACT.stat().st_size < 3_000_000
+    assert {"fr", "en", ANY_LANG} <= set(model.means)
+    x = np.zeros((2, model.head("sentiment", "fr").coef.shape[1]), dtype=np.float32)
+    p = model.head("sentiment", "xx").proba(x)
+    assert p.shape == (2, 3) and np.allclose(p.sum(axis=1), 1.0)
+    assert model.head("criticism", "fr").proba(x).shape == (2,)
+
+
+def test_newest_valid_artefact_wins_damaged_ones_are_skipped(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ECOUTE_LABELLER_DIR", str(tmp_path))
+    packaged = LabelModel.load(PACKAGED_ARTEFACT)
+    assert newest_model().version == packaged.version
+    models = tmp_path / "models"
+    tiny_model("2999-01-01T00:00:00+00:00", "newer").save(models / "e5-heads-newer.npz")
+    tiny_model("2000-01-01T00:00:00+00:00", "older").save(models / "e5-heads-older.npz")
+    (models / "e5-heads-zzz-damaged.npz").write_bytes(b"not a zip")
+    assert newest_model().version == "newer"
+    round_trip = LabelModel.load(models / "e5-heads-newer.npz")
+    assert round_trip.meta["version"] == "newer" and round_trip.mean_counts["fr"] == 10.0
+
+
+def test_centring_state_is_shared_between_processes_and_survives_restarts(tmp_path: Path) -> None:
+    model = tiny_model("2026-01-01T00:00:00+00:00", "t")
+    state = tmp_path / "centring.npz"
+    worker_a, worker_b = Centring(model, state), Centring(model, state)
+    assert np.allclose(worker_a.mean("fr"), 0.5) and np.allclose(worker_a.mean("de"), 0.0)  # unknown → fallback
+    batch = np.ones((1000, 4), dtype=np.float32)
+    worker_a.observe(batch, ["fr"] * 1000)
+    expected = (PRIOR_WEIGHT * 0.5 + 1000) / (PRIOR_WEIGHT + 1000)
+    assert np.allclose(worker_a.mean("fr"), expected)
+    worker_b.observe(np.zeros((0, 4), dtype=np.float32), [])  # any sync reads the others' sums
+    worker_b._sync()
+    assert np.allclose(worker_b.mean("fr"), expected)
+    restarted = Centring(model, state)
+    assert np.allclose(restarted.mean("fr"), expected)
+    restarted.observe(
+        batch, ["fr"] * 500 + ["und"] * 500, weights=np.r_[np.zeros(250), np.ones(750)].astype(np.float32)
+    )
+    assert restarted.counts["fr"] == 1250  # und never counts; weight 0 (duplicates) never counts
+    centred = restarted.centre(batch[:3], ["fr", "de", "fr"])
+    assert np.allclose(np.linalg.norm(centred, axis=1), 1.0)
+
+
+def test_damaged_centring_state_starts_again(tmp_path: Path) -> None:
+    state = tmp_path / "centring.npz"
+    state.write_bytes(b"garbage")
+    centring = Centring(tiny_model("2026-01-01T00:00:00+00:00", "t"), state)
+    centring.observe(np.ones((3, 4), dtype=np.float32), ["fr"] * 3)
+    assert Centring(centring.model, state).counts == {"fr": 3.0}
+
+
+def test_no_scikit_learn_or_scipy_in_the_decision_path() -> None:
+    code = (
+        "import sys, jobs.labeller.decide, jobs.labeller.heads, jobs.labeller.encoder, jobs.labeller.features;"
+        "bad = sorted(m for m in ('sklearn', 'scipy') if m in sys.modules); print(json.dumps(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == []
