@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecoute import events
-from jobs.enrich import enrich_record_batch
+from jobs.enrich.executor import enrich_record_batch
 from tests.fuzz.conftest import account
 from tests.fuzz.strategies import raw_event_bytes
 
