@@ -7,7 +7,7 @@
   with their reasons, so the caller can quarantine them: nothing is dropped silently. A client for it
   is made with ``max_retries=0`` so retries never nest (``bulk_write`` keeps its old signature).
 - Queries stick to what both Elasticsearch 8/9 and the embedded noida-db answer (no percentiles,
-  composite or time_zone on date_histogram): see DESIGN.md.
+  composite or time_zone on date_histogram): see docs/architecture.md.
 """
 
 from __future__ import annotations

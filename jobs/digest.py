@@ -17,6 +17,7 @@ from typing import Any
 
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
+from jobs.kpis import mood_index
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, float | None]:
     return {
         "volume": volume,
         "comments": sum(d.get("kind") in ("comment", "reply") for d in docs),
-        "mood_index": (sentiments["positive"] - sentiments["negative"]) / volume if volume else None,
+        "mood_index": mood_index(sentiments["positive"], sentiments["negative"], volume),
         "negative_share": sentiments["negative"] / volume if volume else None,
         "criticism": sum(bool(d.get("criticism")) for d in docs),
         "criticism_constructive": sum(bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs),

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ecoute.settings import Settings
+from jobs.kpis import mood_index
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class DayRollup:
                 "day": self.day.isoformat(), "channel": channel, "source": source, "lang": lang, "topic": topic,
                 "volume": volume, "posts": row.posts, "comments": row.comments,
                 "positive": row.positive, "neutral": row.neutral, "negative": row.negative,
-                "mood_index": round((row.positive - row.negative) / volume, 4) if volume else 0.0,
+                "mood_index": round(mood_index(row.positive, row.negative, volume) or 0.0, 4),
                 "negative_share": round(row.negative / volume, 4) if volume else 0.0,
                 "criticism": row.criticism, "criticism_constructive": row.constructive, "toxic": row.toxic,
                 "brand_response_rate": round(row.answered / row.answerable, 4) if row.answerable else 0.0,

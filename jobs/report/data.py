@@ -18,6 +18,7 @@ from elasticsearch import ApiError
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
 from ecoute.views.common import community, day_start, fetch_by_ids, iso, period_filters
+from jobs.kpis import mood_index
 
 SCAN_FIELDS = [
     "created_at", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
@@ -163,7 +164,7 @@ def kpis(data: ReportData) -> dict[str, Any]:
     response_hours = critical.loc[critical["answered"], "response_hours"].dropna()
     return {
         "items": n,
-        "mood": round((positives - negatives) / n, 3) if n else None,
+        "mood": None if (mood := mood_index(positives, negatives, n)) is None else round(mood, 3),
         "criticism": len(critical),
         "constructive": int(critical["constructive"].sum()),
         "toxic": int(frame["toxic"].sum()),
