@@ -526,7 +526,7 @@ def run_throughput(
             ensure_topics(bench_settings(base, "sub", subset))
             produce(bench_settings(base, "sub", subset), events[:speedup_events])
             drop_mentions(base)
-            wide = throughput(bench_settings(base, "fullN", subset), speedup_events, enrich=True, name="bench-full-N")
+            wide = throughput(bench_settings(base, "fulln", subset), speedup_events, enrich=True, name="bench-full-N")
             wide_rate = wide["docs_per_s_processing"]
         stop_spark()
         one = base.model_copy(update={"spark_master": "local[1]"})
