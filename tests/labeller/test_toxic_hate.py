@@ -150,3 +150,14 @@ def test_toxicity_stage_imports_no_sklearn_or_scipy_at_run_time() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_ordinary_words_one_edit_from_a_slur_are_not_corrected_into_it() -> None:
+    """Seen on the demo month: "plastic" was read as a slur and "Fnigers crossed" as another."""
+    from jobs.labeller.text import prepare
+    from jobs.labeller.toxicity.hate import find_hate
+
+    for text in ('Hi, so much plastic for a "green" brand', "Fnigers crossed 🍀", "The plastic spring in the pump breaks"):
+        assert find_hate(prepare(text).folded, "en").score < 0.5, text
+    # obfuscation that keeps the first letter is still undone
+    assert find_hate(prepare("Les musluman sont des rats").folded, "fr").score >= 0.5

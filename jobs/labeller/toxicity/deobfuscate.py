@@ -48,14 +48,18 @@ class Corrector:
     def correct(self, token: str) -> str:
         if token in self.known or len(token) < 4 or not token.isalpha():
             return token
+        # Both paths keep the first letter: obfuscation keeps it ("noiirs", "musluman"), while an
+        # ordinary word one edit from a slur usually differs there ("plastic", "fnigers" on the demo month).
         # an extra letter ("noiirs", "sinnges"): the token minus one letter is a word (≥ 5 letters)
         if len(token) >= 6:
             for d in sorted(_deletes(token)):
-                if d in self.vocabulary:
+                if d in self.vocabulary and d[0] == token[0]:
                     return d
         # a swapped or replaced letter ("musluman"): only for long words, where collisions are rare
         if len(token) >= 7:
-            found = sorted({w for d in _deletes(token) for w in self._by_delete.get(d, ()) if len(w) == len(token)})
+            found = sorted(
+                {w for d in _deletes(token) for w in self._by_delete.get(d, ()) if len(w) == len(token) and w[0] == token[0]}
+            )
             if found:
                 return found[0]
         return token
