@@ -79,8 +79,12 @@ def run_view(action: Any, *args: Any, **kwargs: Any) -> Any:
     """Run something that reads Elasticsearch; an unreachable or refusing server becomes one clear line."""
     from elasticsearch import ApiError, TransportError
 
+    from ecoute.preflight import ServiceUnreachable
+
     try:
         return action(*args, **kwargs)
+    except ServiceUnreachable as exc:  # found before any request (the CLI's fail-fast check)
+        raise fail(str(exc)) from None
     except TransportError as exc:
         from ecoute.preflight import mask_userinfo
 

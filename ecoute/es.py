@@ -249,7 +249,24 @@ def pit_pages(
     client: Elasticsearch, index: str, query: dict[str, Any] | None = None, source: Any = True, size: int = 2000
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of matching documents (``_source`` with ``_id`` and ``_index``) over a point-in-time,
-    in ``_shard_doc`` order with ``search_after``: a consistent view, memory bounded by one page."""
+    in ``_shard_doc`` order with ``search_after``: a consistent view, memory bounded by one page.
+
+    An alias is read index by index: noida-db's point-in-time on an alias over several indices
+    sees only one of them (as its delete_by_query does)."""
+    for concrete in concrete_indices(client, index):
+        yield from _pit_pages_of(client, concrete, query, source, size)
+
+
+def concrete_indices(client: Elasticsearch, index: str) -> list[str]:
+    """The indices behind an alias (sorted), or ``[index]`` itself when it is not an alias."""
+    aliased = client.options(ignore_status=404).indices.get_alias(name=index)
+    body = aliased.body if hasattr(aliased, "body") else aliased
+    return sorted(i for i, v in (body or {}).items() if isinstance(v, dict) and "aliases" in v) or [index]
+
+
+def _pit_pages_of(
+    client: Elasticsearch, index: str, query: dict[str, Any] | None, source: Any, size: int
+) -> Iterator[list[dict[str, Any]]]:
     try:
         pit = client.open_point_in_time(index=index, keep_alive="2m")["id"]
     except ApiError as exc:

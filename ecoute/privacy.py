@@ -82,9 +82,7 @@ def _delete_by_query(client: Elasticsearch, index: str, query: dict[str, Any]) -
 
     An alias is expanded to its concrete indices first: noida-db's delete_by_query on an alias over
     several indices reaches only one of them (measured), Elasticsearch takes either."""
-    aliased = client.options(ignore_status=404).indices.get_alias(name=index)
-    body = aliased.body if hasattr(aliased, "body") else aliased
-    targets = sorted(i for i, v in (body or {}).items() if isinstance(v, dict) and "aliases" in v) or [index]
+    targets = es.concrete_indices(client, index)
     response = client.options(ignore_status=404).delete_by_query(
         index=",".join(targets), query=query, refresh=True, conflicts="proceed", allow_no_indices=True,
         ignore_unavailable=True,

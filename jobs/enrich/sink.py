@@ -303,6 +303,8 @@ def write_partition(batches: Iterator[pa.RecordBatch], config: SinkConfig) -> It
     import pyarrow as pa
 
     sink = PartitionSink.for_process(config)
+    # Indices may be deleted between batches (the rebuild runbook does it): check them again per partition.
+    sink.known_indices.clear()
     counts = Counts()
     for batch in batches:
         if batch.num_rows:

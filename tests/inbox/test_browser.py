@@ -4,6 +4,10 @@ a rule's dry run. Screenshots go to tests/artifacts/inbox-*.png."""
 
 from __future__ import annotations
 
+import re
+
+from playwright.sync_api import expect
+
 from ecoute.feedback import iter_corrections
 from inbox.app import create_app
 from inbox.store import Store
@@ -61,7 +65,8 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         shot(page, "thread")
         page.click(".card.focus summary[data-action=open-reply]")
         page.select_option(".card.focus select[name=saved]", "fr:merci")
-        page.wait_for_function("document.querySelector('.card.focus textarea').value.includes('merci pour cette idée')")
+        # A locator assertion, not a page-evaluated string: the inbox's CSP forbids eval (script-src 'self').
+        expect(page.locator(".card.focus textarea")).to_have_value(re.compile("merci pour cette idée"))
         page.click(".card.focus button[data-action=send-reply]")
         page.wait_for_selector(".flash.ok")
         sent = platforms.calls_to("POST", f"/v21.0/{fb_critic}/comments")

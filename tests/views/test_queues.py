@@ -86,11 +86,9 @@ def test_cli_says_clearly_when_elasticsearch_is_down(tmp_path, monkeypatch: pyte
     monkeypatch.setattr("ecoute.cli_support.views_settings", lambda: down)
     result = CliRunner().invoke(app, ["queue", "answer"])
     assert result.exit_code == 1
-    # The last line says what is wrong (the client library may log its retries above it).
-    assert (
-        "error: cannot reach Elasticsearch at http://127.0.0.1:9 (ConnectionError)"
-        in result.output.strip().splitlines()[-1]
-    )
+    # One line says what is wrong and how to start it (issue 19: found before any retry).
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: cannot reach Elasticsearch at http://127.0.0.1:9") and "ecoute stack up" in line
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
