@@ -50,7 +50,7 @@ def connect_import(
 
     from kafka.errors import KafkaError
 
-    from connectors.base import ConnectorError
+    from connectors.errors import ConnectorError
     from connectors.file_import import import_file, parse_mapping
     from ecoute.kafka import DeliveryError
     from ecoute.settings import get_settings
@@ -79,7 +79,7 @@ def _register_polled_connector(name: str) -> None:
         from kafka.errors import KafkaError
 
         from connectors import run_connector
-        from connectors.base import ConnectorError
+        from connectors.errors import ConnectorError
         from ecoute.kafka import DeliveryError
         from ecoute.settings import get_settings
 
@@ -109,7 +109,7 @@ def connect_webhook(
     port: Annotated[int | None, typer.Option(help="Listen port (default ECOUTE_WEBHOOK__PORT).")] = None,
 ) -> None:
     """Receive Facebook/Instagram webhooks (hub.challenge handshake, X-Hub-Signature-256 check) → Kafka."""
-    from connectors.base import ConnectorError
+    from connectors.errors import ConnectorError
     from connectors.webhooks import serve
     from ecoute.settings import get_settings
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import ConnectorError, build_raw_event, epoch_of
 from connectors.config import ConnectorSettings, FacebookSettings
+from connectors.errors import ConnectorError
 from connectors.graph import GraphListing, make_graph_client
 from connectors.http import ApiClient
+from connectors.mapping import build_raw_event, epoch_of
 from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep, dig
 from ecoute.settings import Settings
 

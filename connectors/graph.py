@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import ConnectorError
+from connectors.errors import ConnectorError
 from connectors.http import ApiClient, Decision, default_classify
 from connectors.source import Item, Listing, NextLinkPaginator
 

@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from connectors.base import ConnectorError
 from connectors.config import HttpSourceSettings
+from connectors.errors import ConnectorError
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, query string included: Graph tokens travel there.

@@ -19,9 +19,10 @@ from typing import Any
 
 import httpx
 
-from connectors.base import ConnectorError, build_raw_event, epoch_of
 from connectors.config import ConnectorSettings, RedditSettings
+from connectors.errors import ConnectorError
 from connectors.http import ApiClient, Decision, SkipResource, default_classify, short_body
+from connectors.mapping import build_raw_event, epoch_of
 from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep, TokenPaginator
 from ecoute.settings import Settings
 

@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 import feedparser
 import httpx
 
-from connectors.base import ConnectorError, MappingError, build_raw_event
 from connectors.config import ConnectorSettings, RssSettings
+from connectors.errors import ConnectorError, MappingError
 from connectors.http import ApiClient, SkipResource
+from connectors.mapping import build_raw_event
 from connectors.source import HttpSource, Item, PolledStream, Sweep, Unreadable
 from ecoute import events
 from ecoute.settings import Settings

@@ -23,20 +23,10 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import (
-    CheckpointStore,
-    EventSink,
-    Mapped,
-    Page,
-    RunStats,
-    SeenFilter,
-    copy_state,
-    epoch_now,
-    epoch_of,
-    map_record,
-    run_pages,
-)
+from connectors.base import EventSink, Page, RunStats, run_pages
+from connectors.checkpoints import CheckpointStore, SeenFilter, copy_state
 from connectors.http import SkipResource
+from connectors.mapping import Mapped, epoch_now, epoch_of, map_record
 from connectors.source import ChildListing, Item, Listing, PolledStream, SourceFactory, Sweep, Unreadable
 
 if TYPE_CHECKING:

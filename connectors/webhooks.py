@@ -32,8 +32,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from connectors.base import ConnectorError, EventSink, Mapped, RunStats, build_raw_event, json_kind, map_record
+from connectors.base import EventSink, RunStats
 from connectors.config import ConnectorSettings, WebhookSettings, load_connector_settings
+from connectors.errors import ConnectorError
+from connectors.mapping import Mapped, build_raw_event, json_kind, map_record
 from ecoute.settings import Settings
 
 log = logging.getLogger(__name__)

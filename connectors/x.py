@@ -18,9 +18,10 @@ from typing import Any
 
 import httpx
 
-from connectors.base import ConnectorError, build_raw_event
 from connectors.config import ConnectorSettings, XSettings
+from connectors.errors import ConnectorError
 from connectors.http import ApiClient, Decision, default_classify, short_body
+from connectors.mapping import build_raw_event
 from connectors.source import HttpSource, Item, PolledStream, Sweep, TokenPaginator, dig
 from ecoute import events
 from ecoute.settings import Settings

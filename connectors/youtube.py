@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from connectors.base import ConnectorError, build_raw_event
 from connectors.config import ConnectorSettings, YouTubeSettings
+from connectors.errors import ConnectorError
 from connectors.http import ApiClient, Decision, SkipResource, default_classify
+from connectors.mapping import build_raw_event
 from connectors.source import HttpSource, Item, PolledStream, Sweep, TokenPaginator, dig
 from ecoute.settings import Settings
 
