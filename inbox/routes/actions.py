@@ -1,0 +1,139 @@
+"""The moderator's actions on a mention: reply/hide/delete (and undo, retry), labels, done, assign, notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import Response
+
+from ecoute.feedback import InvalidCorrection
+from ecoute.views.queues import UnknownItems, mark_handled
+from inbox import actions, metrics
+from inbox.actions import ActionRefused
+from inbox.strings import translator
+from inbox.web import Web
+
+LABEL_FIELDS = ("sentiment", "criticism", "constructive", "toxic", "topics")
+
+
+def _flash_outcome(request: Request, t: Any, record: dict[str, Any]) -> None:
+    kind = "ok" if record["status"] == "done" else "error"
+    message = t(f"action_{record['status']}", action=t(f"act_{record['action']}"))
+    if record["status"] != "done":
+        message += f" — {record.get('error')}"
+    undoable = record["status"] == "done" and record["action"] in ("hide", "reply")
+    retryable = record["status"] in ("failed", "pending")
+    if undoable or retryable:
+        request.session.setdefault("flash", []).append({"kind": kind, "text": message, "record": record["id"]})
+    else:
+        request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+
+
+def add_routes(app: FastAPI, web: Web) -> None:
+    settings, services = web.settings, web.services
+    flash, back, lang_of, require, form_with_csrf = web.flash, web.back, web.lang_of, web.require, web.form_with_csrf
+
+    # -- actions (moderator) -------------------------------------------------------------
+    @app.post("/mentions/{mention_id}/act/{action}")
+    async def act_on_mention(
+        request: Request, mention_id: str, action: str, user: dict = Depends(require("moderator"))
+    ) -> Response:
+        form = await form_with_csrf(request)
+        t = translator(lang_of(request))
+        if action not in ("reply", "hide", "unhide", "delete"):
+            raise HTTPException(404, f"no action {action}")
+        text = str(form.get("text") or "").strip() or None
+        if action == "reply" and not text:
+            flash(request, "error", t("reply_empty"))
+            return back(request)
+        try:
+            record = actions.act(services, user, mention_id, action, text=text, reason=str(form.get("reason") or "") or None)
+        except ActionRefused as exc:
+            raise HTTPException(404, str(exc)) from None
+        _flash_outcome(request, t, record)
+        return back(request)
+
+    @app.post("/actions/{record_id}/undo")
+    async def undo_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
+        form = await form_with_csrf(request)
+        t = translator(lang_of(request))
+        try:
+            record = actions.undo(services, user, record_id, reason=str(form.get("reason") or "") or None)
+        except ActionRefused as exc:
+            flash(request, "error", str(exc))
+            return back(request)
+        _flash_outcome(request, t, record)
+        return back(request)
+
+    @app.post("/actions/{record_id}/retry")
+    async def retry_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
+        await form_with_csrf(request)
+        t = translator(lang_of(request))
+        try:
+            record = actions.retry(services, record_id)
+        except ActionRefused as exc:
+            flash(request, "error", str(exc))
+            return back(request)
+        _flash_outcome(request, t, record)
+        return back(request)
+
+    @app.post("/mentions/{mention_id}/labels")
+    async def correct_label(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
+        form = await form_with_csrf(request)
+        t = translator(lang_of(request))
+        field, value = str(form.get("field") or ""), str(form.get("value") or "")
+        if field not in LABEL_FIELDS:
+            raise HTTPException(400, f"field must be one of {', '.join(LABEL_FIELDS)}")
+        parsed: Any = value
+        if field in ("criticism", "constructive", "toxic"):
+            parsed = value == "true"
+        elif field == "topics":
+            parsed = [v.strip() for v in value.split(",") if v.strip()]
+        try:
+            actions.correct(services, user, mention_id, {field: parsed})
+        except InvalidCorrection as exc:
+            raise HTTPException(400, str(exc)) from None
+        except ActionRefused as exc:
+            raise HTTPException(404, str(exc)) from None
+        if form.get("done") == "1":  # "not toxic" from the moderation queue: corrected, and out of the queue
+            mark_handled(settings, [mention_id], handled=True, client=services.store.client)
+        flash(request, "ok", t("label_saved", field=t(f"label_{field}")))
+        return back(request)
+
+    @app.post("/mentions/{mention_id}/done")
+    async def mark_done(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
+        form = await form_with_csrf(request)
+        undo = form.get("undo") == "1"
+        try:
+            mark_handled(settings, [mention_id], handled=not undo, client=services.store.client)
+        except UnknownItems as exc:
+            raise HTTPException(404, str(exc)) from None
+        services.store.audit({"kind": "action", "action": "reopen" if undo else "done", "status": "done",
+                              "who": user["username"], "role": user["role"], "mention_id": mention_id})  # fmt: skip
+        flash(request, "ok", translator(lang_of(request))("reopened" if undo else "marked_done"))
+        return back(request)
+
+    @app.post("/mentions/{mention_id}/assign")
+    async def assign(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
+        form = await form_with_csrf(request)
+        assignee = str(form.get("assignee") or "").strip() or None
+        if assignee and assignee not in services.store.usernames():
+            raise HTTPException(400, f"no teammate {assignee}")
+        item = services.store.item(mention_id)
+        item.update({"assigned_to": assignee, "assigned_by": user["username"], "assigned_at": metrics.now_iso()})
+        services.store.save_item(item)
+        services.store.audit({"kind": "action", "action": "assign", "status": "done", "who": user["username"],
+                              "role": user["role"], "mention_id": mention_id, "text": assignee})  # fmt: skip
+        flash(request, "ok", translator(lang_of(request))("assigned", who=assignee or "—"))
+        return back(request)
+
+    @app.post("/mentions/{mention_id}/notes")
+    async def add_note(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
+        form = await form_with_csrf(request)
+        text = str(form.get("text") or "").strip()
+        if text:
+            item = services.store.item(mention_id)
+            item.setdefault("notes", []).append({"who": user["username"], "at": metrics.now_iso(), "text": text[:4000]})
+            services.store.save_item(item)
+        return back(request)

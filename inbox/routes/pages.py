@@ -1,0 +1,150 @@
+"""Login and the pages people read: queues, threads, activity, stats, rules, saved replies, and the
+verdict links of alert emails."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ecoute.feedback import SENTIMENTS
+from inbox import actions, metrics, rules, views
+from inbox.actions import ActionRefused
+from inbox.auth import new_csrf_token, verify_password
+from inbox.saved_replies import render_reply
+from inbox.strings import translator
+from inbox.web import Web, period
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 50
+
+
+def _safe_next(target: Any) -> str:
+    """Only same-site paths after login (no open redirect)."""
+    target = str(target or "/")
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def add_routes(app: FastAPI, web: Web) -> None:
+    settings, services, limiter = web.settings, web.services, web.limiter
+    page, lang_of, current_user, form_with_csrf = web.page, web.lang_of, web.current_user, web.form_with_csrf
+
+    # -- login ------------------------------------------------------------------------------
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, next: str = "/") -> HTMLResponse:
+        return page(request, "login.html", next=_safe_next(next))
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = await form_with_csrf(request)
+        username = str(form.get("username") or "").strip()
+        password = str(form.get("password") or "")
+        address = request.client.host if request.client else "?"
+        t = translator(lang_of(request))
+        keys = (f"user:{username.lower()}", f"addr:{address}")
+        wait = limiter.blocked(*keys)
+        if wait:
+            return page(request, "login.html", status_code=429, next=_safe_next(form.get("next")),
+                        error=t("login_blocked", minutes=max(1, round(wait / 60))))  # fmt: skip
+        user = services.store.user(username) if username else None
+        if not verify_password((user or {}).get("password_hash"), password):
+            limiter.failed(*keys)
+            log.warning("inbox: failed login for %r from %s", username, address)
+            return page(request, "login.html", status_code=401, next=_safe_next(form.get("next")), error=t("login_failed"))
+        limiter.succeeded(*keys)
+        lang = request.session.get("lang")
+        request.session.clear()  # a new session (and CSRF token) at login: no fixation
+        request.session.update({"user": {"username": user["username"], "role": user["role"]}, "csrf": new_csrf_token()})
+        if lang:
+            request.session["lang"] = lang
+        return RedirectResponse(_safe_next(form.get("next")), status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        await form_with_csrf(request)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # -- pages ------------------------------------------------------------------------------
+    @app.get("/")
+    def home(user: dict = Depends(current_user)) -> Response:
+        return RedirectResponse("/queues/answer", status_code=303)
+
+    @app.get("/queues/{name}", response_class=HTMLResponse)
+    def queue_page(request: Request, name: str, user: dict = Depends(current_user)) -> HTMLResponse:
+        if name not in views.QUEUES:
+            raise HTTPException(404, f"no queue {name}")
+        filters = views.Filters.parse(request.query_params)
+        rows = views.queue(services, name, filters, limit=PAGE_SIZE + 1)
+        more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+        actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
+        welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
+        return page(
+            request, "queue.html", queue=name, rows=rows, more=more, filters=filters, facets=views.facets(services),
+            query=urlencode(filters.as_query()), welcome_day=welcome_day, saved=services.store.saved_replies(),
+            teammates=services.store.usernames(),
+        )  # fmt: skip
+
+    @app.get("/threads/{mention_id}", response_class=HTMLResponse)
+    def thread_page(request: Request, mention_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
+        try:
+            data = views.thread(services, mention_id)
+        except ActionRefused as exc:
+            raise HTTPException(404, str(exc)) from None
+        actions.log_access(services, user, request.url.path, data["author_ids"])
+        history = services.store.audit_records({"term": {"mention_id": mention_id}}, {"term": {"kind": "action"}})
+        lang = data["focus"].get("lang") or lang_of(request)
+        saved = services.store.saved_replies(lang) or services.store.saved_replies()
+        return page(
+            request, "thread.html", data=data, history=history, saved=saved, teammates=services.store.usernames(),
+            sentiments=SENTIMENTS,
+        )  # fmt: skip
+
+    @app.get("/activity", response_class=HTMLResponse)
+    def activity_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
+        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule"]}}, size=200)
+        open_actions = [r for r in records if r.get("kind") == "action" and r.get("status") in ("failed", "pending")]
+        return page(request, "activity.html", records=records, open_actions=open_actions)
+
+    @app.get("/stats", response_class=HTMLResponse)
+    def stats_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
+        start, end = period(request, services)
+        figures = metrics.response_times(services, start, end)
+        return page(request, "stats.html", figures=figures, start=start, end=end)
+
+    @app.get("/rules", response_class=HTMLResponse)
+    def rules_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
+        listed = services.store.rules()
+        counts = rules.rule_counts(services, [r["id"] for r in listed])
+        return page(request, "rules.html", rules=listed, counts=counts, teammates=services.store.usernames(),
+                    categories=rules.CATEGORIES, dry=None)  # fmt: skip
+
+    @app.get("/replies", response_class=HTMLResponse)
+    def replies_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
+        return page(request, "replies.html", replies=services.store.saved_replies())
+
+    @app.get("/mentions/{mention_id}/reply-text", response_class=HTMLResponse)
+    def reply_text(request: Request, mention_id: str, saved: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
+        """The reply box filled with a saved reply, placeholders replaced (htmx swaps it in)."""
+        text = ""
+        reply = services.store.get(settings.indices.inbox_replies, saved) if saved else None
+        if reply:
+            text = render_reply(reply["text"], services.mention(mention_id), settings)
+        return page(request, "_reply_box.html", text=text)
+
+    # -- alert-email verdict links ----------------------------------------------------------
+    @app.get("/alerts/feedback", response_class=HTMLResponse)
+    def alert_feedback(request: Request, t: str = "") -> HTMLResponse:
+        """The "useful / not useful" link of alert emails. Managers who get alerts may have no inbox
+        account, so the signed token is the credential; the page shows no data, only the outcome."""
+        from jobs.alert_feedback import record_verdict_from_link
+
+        tr = translator(lang_of(request))
+        try:
+            record_verdict_from_link(settings, t)
+        except ValueError as exc:
+            return page(request, "feedback.html", status_code=400, ok=False, message=f"{tr('feedback_invalid')} ({exc})")
+        return page(request, "feedback.html", ok=True, message=tr("feedback_thanks"))

@@ -1,0 +1,115 @@
+"""What every route group of the inbox shares: services, the page renderer and the session helpers.
+
+Security: every page and API needs a session (pages redirect to /login, /api/ answers 401, see the
+handlers in inbox/app.py); every POST carries the session's CSRF token (form field ``csrf_token``
+or header ``X-CSRF-Token``, which htmx sends); each action checks the user's role
+(viewer < moderator < admin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from ecoute.settings import Settings
+from inbox import views
+from inbox.actions import Services
+from inbox.auth import LoginLimiter, csrf_matches, new_csrf_token, role_allows
+from inbox.strings import LANGUAGES, translator
+
+
+class NotLoggedIn(Exception):
+    pass
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+class Web:
+    """The plumbing of the routes: one per app, handed to each route group's ``add_routes``."""
+
+    def __init__(self, settings: Settings, services: Services, templates: Jinja2Templates, limiter: LoginLimiter):
+        self.settings = settings
+        self.services = services
+        self.templates = templates
+        self.limiter = limiter
+
+    def lang_of(self, request: Request) -> str:
+        wanted = request.query_params.get("lang")
+        if wanted in LANGUAGES:
+            request.session["lang"] = wanted
+        return request.session.get("lang") or self.settings.inbox.language
+
+    def csrf_token(self, request: Request) -> str:
+        if "csrf" not in request.session:
+            request.session["csrf"] = new_csrf_token()
+        return request.session["csrf"]
+
+    def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        lang = self.lang_of(request)
+        user = request.session.get("user")
+        return self.templates.TemplateResponse(
+            request, template, status_code=status_code,
+            context={
+                "t": translator(lang), "lang": lang, "user": user, "csrf": self.csrf_token(request),
+                "can_act": role_allows((user or {}).get("role"), "moderator"),
+                "is_admin": role_allows((user or {}).get("role"), "admin"),
+                "flash": request.session.pop("flash", []), "names_shown": self.settings.store_author_names,
+                "app_url": self.settings.inbox.url, **context,
+            },
+        )  # fmt: skip
+
+    def flash(self, request: Request, kind: str, message: str) -> None:
+        request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+
+    def current_user(self, request: Request) -> dict[str, Any]:
+        session_user = request.session.get("user")
+        if not session_user:
+            raise NotLoggedIn()
+        user = self.services.store.user(session_user["username"])  # a removed user or changed role counts now
+        if not user:
+            request.session.clear()
+            raise NotLoggedIn()
+        return {"username": user["username"], "role": user["role"]}
+
+    def require(self, role: str) -> Callable[..., dict[str, Any]]:
+        def check(request: Request, user: dict[str, Any] = Depends(self.current_user)) -> dict[str, Any]:
+            if not role_allows(user["role"], role):
+                raise HTTPException(403, f"the {role} role is needed for this")
+            return user
+
+        return check
+
+    async def form_with_csrf(self, request: Request) -> dict[str, Any]:
+        form = dict(await request.form())
+        if not csrf_matches(request.session.get("csrf"), form.get("csrf_token") or request.headers.get("x-csrf-token")):
+            raise CsrfRefused()
+        return form
+
+    def back(self, request: Request, fallback: str = "/") -> RedirectResponse:
+        target = request.headers.get("referer") or fallback
+        if not target.startswith(str(request.base_url)) and not target.startswith("/"):
+            target = fallback
+        return RedirectResponse(target, status_code=303)
+
+
+def period(request: Request, services: Services) -> tuple[date, date]:
+    """The period of the stats page and API: the filters' dates, else the month of the latest day."""
+    filters = views.Filters.parse(request.query_params)
+    end = filters.end or views.latest_day(services) or datetime.now(UTC).date()
+    start = filters.start or date(end.year, end.month, 1)
+    return start, end
+
+
+def when(value: str | None) -> str:
+    """The templates' ``when`` filter: a stored time as the community manager reads it."""
+    if not value:
+        return ""
+    moment = views.parse_time(value)
+    return moment.strftime("%d/%m/%Y %H:%M")
