@@ -102,6 +102,18 @@ def apply_templates(client: Elasticsearch, settings: Settings | None = None) -> 
     return applied
 
 
+def ensure_index_mapping(client: Elasticsearch, index: str, template_name: str) -> None:
+    """Create ``index`` or add to its mapping the fields its template (schemas/) declares now.
+
+    Indices are created from the template of their time; a later release may declare new fields,
+    which a ``dynamic: strict`` mapping would reject. Adding fields is always allowed, so an
+    upgraded deployment keeps writing to its existing indices."""
+    properties = schemas.index_templates()[template_name]["template"]["mappings"]["properties"]
+    if not client.indices.exists(index=index):
+        client.options(ignore_status=400).indices.create(index=index)
+    client.indices.put_mapping(index=index, properties=properties)
+
+
 def brand_answers_index(settings: Settings) -> str:
     """Where the enrichment records brand answers, keyed by the parent's id (``ecoute-brand-answers``;
     named after the mentions index so a renamed deployment or a test keeps its own)."""

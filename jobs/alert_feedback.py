@@ -126,8 +126,7 @@ def record_verdict_from_link(settings: Settings, token: str) -> dict[str, Any]:
     """Check the link's token and record its verdict; returns what was recorded.
 
     Raises FeedbackTokenError for a forged, altered, expired or malformed link (nothing recorded)."""
-    from ecoute.es import bulk_write, make_client, upsert_actions
-    from jobs.rollups import ensure_index_mapping
+    from ecoute.es import bulk_write, ensure_index_mapping, make_client, upsert_actions
 
     payload = verify_token(settings, token)
     client = make_client(settings)

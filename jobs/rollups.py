@@ -197,23 +197,9 @@ def rollup_rows(docs: Iterable[dict[str, Any]], day: date, returning_authors: se
     return rollup.result(returning_authors)
 
 
-def ensure_index_mapping(client: Any, index: str, template_name: str) -> None:
-    """Create ``index`` or add to its mapping the fields its template (schemas/) declares now.
-
-    Indices are created from the template of their time; a later release may declare new fields,
-    which a ``dynamic: strict`` mapping would reject. Adding fields is always allowed, so an
-    upgraded deployment keeps writing to its existing indices."""
-    import schemas
-
-    properties = schemas.index_templates()[template_name]["template"]["mappings"]["properties"]
-    if not client.indices.exists(index=index):
-        client.options(ignore_status=400).indices.create(index=index)
-    client.indices.put_mapping(index=index, properties=properties)
-
-
 def compute_daily_rollups(settings: Settings, day_from: date, day_to: date) -> int:
     """Recompute the rollups of every UTC day in [day_from, day_to] (inclusive); return rows written."""
-    from ecoute.es import bulk_write, make_client, scan_docs, upsert_actions
+    from ecoute.es import bulk_write, ensure_index_mapping, make_client, scan_docs, upsert_actions
 
     if day_to < day_from:
         raise ValueError(f"day_to ({day_to}) is before day_from ({day_from})")
@@ -264,3 +250,13 @@ def read_rollups(settings: Settings, day_from: date, day_to: date, topic: str | 
         row.pop("_index", None)
         row.pop("_id", None)
     return sorted(rows, key=lambda r: r["id"])
+
+
+def __getattr__(name: str) -> Any:
+    # ensure_index_mapping moved to the floor (ecoute.es); old importers (jobs.alerts) still find it
+    # here, without this module importing the Elasticsearch client at load time.
+    if name == "ensure_index_mapping":
+        from ecoute.es import ensure_index_mapping
+
+        return ensure_index_mapping
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
