@@ -171,6 +171,99 @@ class InboxSettings(BaseModel):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
 
 
+# ---------------------------------------------------------------------------------------------
+# Sources (connectors/): credentials and options, ``ECOUTE_<SOURCE>__<FIELD>``, e.g.
+# ECOUTE_FACEBOOK__PAGE_TOKEN; under Airflow, connectors/config.py completes them from the
+# connection ``ecoute_<source>``. Only the base URLs differ between tests and production.
+# ---------------------------------------------------------------------------------------------
+class HttpSourceSettings(BaseModel):
+    base_url: str
+    timeout_s: float = 30.0
+    page_size: int = 100
+    max_retries: int = 6
+    # Back-off: base * 2**attempt, capped; waits a server announces are honoured up to max_wait_s.
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 300.0
+    max_wait_s: float = 3600.0
+    poll_interval_s: float = 300.0
+    # How far back the first run looks, and how long old posts keep being polled for new comments.
+    lookback_days: float = 7.0
+    # Sources listed newest first: items up to this much older than the last sweep's newest are
+    # read again, so new replies on recent threads are found.
+    revisit_days: float = 3.0
+    max_pages: int = 10_000
+
+
+class FacebookSettings(HttpSourceSettings):
+    base_url: str = "https://graph.facebook.com/v21.0"
+    page_id: str | None = None
+    page_token: SecretStr | None = None
+    # Above this share (%) of any X-App-Usage / X-Business-Use-Case-Usage counter, slow down.
+    usage_slowdown_pct: float = 80.0
+
+
+class InstagramSettings(HttpSourceSettings):
+    base_url: str = "https://graph.facebook.com/v21.0"
+    user_id: str | None = None  # the Instagram business account id
+    username: str | None = None  # its handle: comments by it are brand replies
+    access_token: SecretStr | None = None
+    usage_slowdown_pct: float = 80.0
+
+
+class YouTubeSettings(HttpSourceSettings):
+    base_url: str = "https://www.googleapis.com/youtube/v3"
+    api_key: SecretStr | None = None
+    channel_id: str | None = None
+
+
+class RedditSettings(HttpSourceSettings):
+    base_url: str = "https://oauth.reddit.com"
+    token_url: str = "https://www.reddit.com/api/v1/access_token"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    user_agent: str = "ecoute/0.1 (social listening)"
+    subreddits: list[str] = Field(default_factory=list)
+    query: str | None = None  # a search across Reddit (e.g. the brand name)
+    brand_usernames: list[str] = Field(default_factory=list)
+    channel: str = "reddit"
+    comments_for_posts: bool = True
+
+
+class XSettings(HttpSourceSettings):
+    base_url: str = "https://api.x.com/2"
+    bearer_token: SecretStr | None = None
+    query: str | None = None  # e.g. '"MaMarque" OR @mamarque -is:retweet'
+    brand_user_ids: list[str] = Field(default_factory=list)
+    channel: str = "x"
+
+
+class RssSettings(HttpSourceSettings):
+    base_url: str = ""
+    feeds: list[str] = Field(default_factory=list)  # absolute feed URLs
+    # Keep only entries mentioning one of these words (case-insensitive); empty keeps every entry.
+    keywords: list[str] = Field(default_factory=list)
+    channel: str = "news"  # used when a feed has no title
+
+
+class WebhookSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 18080
+    app_secret: SecretStr | None = None  # Meta app secret: signs X-Hub-Signature-256
+    verify_token: SecretStr | None = None  # the token typed in the Meta app dashboard
+    max_body_bytes: int = 1024 * 1024
+    # Slow or stalled clients (slowloris): each socket read waits at most timeout_s, a whole body
+    # must arrive within body_timeout_s, and at most max_connections are served at once (more: 503).
+    timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=64, ge=1)
+    # Meta retries a delivery for up to 36 hours: one whose entries are all older than this is a
+    # replay and refused; a delivery already acknowledged (same signature) in the window is not produced again.
+    replay_window_s: float | None = Field(default=48 * 3600, gt=0)
+    page_id: str | None = None  # comments from this page are brand replies
+    instagram_user_id: str | None = None
+    channel: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ECOUTE_",
@@ -190,6 +283,14 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+    # The sources' sections (connectors/ reads them through connectors.config.ConnectorSettings).
+    facebook: FacebookSettings = Field(default_factory=FacebookSettings)
+    instagram: InstagramSettings = Field(default_factory=InstagramSettings)
+    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
+    reddit: RedditSettings = Field(default_factory=RedditSettings)
+    x: XSettings = Field(default_factory=XSettings)
+    rss: RssSettings = Field(default_factory=RssSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.
@@ -206,7 +307,6 @@ class Settings(BaseSettings):
     spark_executor_memory: str | None = None
     spark_pyspark_memory: str | None = None
     spark_packages: str | None = None
-
     @classmethod
     def settings_customise_sources(
         cls,
@@ -255,6 +355,11 @@ class Settings(BaseSettings):
             "ECOUTE_PSEUDONYM_KEY is the public default key, so anyone can link pseudonyms to authors; set a "
             "secret one (python -c 'import secrets; print(secrets.token_urlsafe(32))') before pseudonymising"
         )
+
+
+def under_airflow() -> bool:
+    """Inside an Airflow task or DAG processor (its connections then complete the sources' settings)."""
+    return "AIRFLOW_CTX_DAG_ID" in os.environ or "AIRFLOW__CORE__DAGS_FOLDER" in os.environ
 
 
 @lru_cache(maxsize=1)
