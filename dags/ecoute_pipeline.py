@@ -32,12 +32,14 @@ def ecoute_connectors():
     @task
     def enabled_connectors() -> list[str]:
         import json
-        import os
 
         from airflow.sdk import Variable
 
+        from ecoute.settings import Settings
+
         raw = Variable.get("ecoute_connectors", default=None)
-        names = json.loads(raw) if raw else [n for n in os.environ.get("ECOUTE_POLLED_CONNECTORS", "").split(",") if n]
+        # Read now, not cached: the environment of this task run decides.
+        names = json.loads(raw) if raw else Settings().polled_connectors
         return [n.strip() for n in names if n.strip()]
 
     @task(max_active_tis_per_dag=4)

@@ -11,15 +11,17 @@ overwrite rows and never add any.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
 
+from ecoute.settings import Settings
+
 LATE_DAYS = 1  # also recompute this many days before, for late-arriving mentions
 # First day rolled up (catch-up starts there); runs with a logical date before it do nothing.
-START = pendulum.parse(os.environ.get("ECOUTE_ROLLUPS_START_DATE", "2026-10-01"), tz="UTC")
+_FIRST_DAY = Settings().rollups_start_date  # ECOUTE_ROLLUPS_START_DATE
+START = pendulum.datetime(_FIRST_DAY.year, _FIRST_DAY.month, _FIRST_DAY.day, tz="UTC")
 
 
 @dag(

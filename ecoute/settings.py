@@ -9,13 +9,15 @@ Secrets are ``SecretStr``: they never show in ``repr``, logs or ``ecoute config`
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -307,6 +309,19 @@ class Settings(BaseSettings):
     spark_executor_memory: str | None = None
     spark_pyspark_memory: str | None = None
     spark_packages: str | None = None
+    # Airflow: the connectors the ecoute_connectors DAG polls when its Variable ``ecoute_connectors``
+    # is unset (comma-separated: ECOUTE_POLLED_CONNECTORS=facebook,instagram), and the first day the
+    # rollups DAG rolls up (its catch-up starts there).
+    polled_connectors: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    rollups_start_date: date = date(2026, 10, 1)
+
+    @field_validator("polled_connectors", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
