@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.config import ConnectorSettings, FacebookSettings
-from connectors.errors import ConnectorError
-from connectors.graph import GraphListing, make_graph_client
+from connectors.config import FacebookSettings
+from connectors.graph import GraphListing, GraphSource, map_graph_comment
 from connectors.http import ApiClient
 from connectors.mapping import build_raw_event, epoch_of
-from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep, dig
+from connectors.source import ChildListing, Item, PolledStream, Sweep, dig
 from ecoute.settings import Settings
 
 POST_FIELDS = (
@@ -61,18 +60,16 @@ def map_post(record: dict[str, Any], settings: Settings, page_id: str, channel: 
 
 def map_comment(record: dict[str, Any], settings: Settings, post_id: str, page_id: str, channel: str) -> dict[str, Any]:
     author = record.get("from") or {}
-    parent = (record.get("parent") or {}).get("id")
-    return build_raw_event(
+    return map_graph_comment(
+        record,
         settings,
         source="facebook",
-        native_id=record["id"],
-        kind="reply" if parent else "comment",
+        thread_id=post_id,
+        parent=(record.get("parent") or {}).get("id"),
         channel=channel,
         author_native_id=author.get("id"),
         author_name=author.get("name"),
         author_is_brand=author.get("id") == page_id,
-        parent_native_id=parent or post_id,
-        thread_native_id=post_id,
         text=record.get("message") or "",
         url=record.get("permalink_url"),
         created_at=record.get("created_time"),
@@ -152,16 +149,11 @@ class FacebookPageStream(GraphListing, PolledStream):
         return map_post(record, self.settings, self.page_id, self.page_id)
 
 
-class FacebookSource(HttpSource):
+class FacebookSource(GraphSource):
     name = "facebook"
-
-    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
-        config = connector_settings.facebook
-        if not config.page_id:
-            raise ConnectorError("facebook: no page id; set ECOUTE_FACEBOOK__PAGE_ID")
-        token = config.page_token.get_secret_value() if config.page_token else None
-        client = self.client(make_graph_client("facebook", config, token, TOKEN_SETTING))
-        return [FacebookPageStream(settings, config, client)]
+    account_field, missing_account = "page_id", "no page id; set ECOUTE_FACEBOOK__PAGE_ID"
+    token_field, token_setting = "page_token", TOKEN_SETTING
+    stream_class = FacebookPageStream
 
 
 __all__ = ["FacebookPageStream", "FacebookSource", "map_comment", "map_post"]

@@ -14,13 +14,18 @@ Usage headers (``X-App-Usage``, ``X-Page-Usage``, ``X-Business-Use-Case-Usage``)
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from connectors.errors import ConnectorError
 from connectors.http import ApiClient, Decision, default_classify
-from connectors.source import Item, Listing, NextLinkPaginator
+from connectors.mapping import build_raw_event
+from connectors.source import HttpSource, Item, Listing, NextLinkPaginator, PolledStream
+
+if TYPE_CHECKING:
+    from connectors.config import ConnectorSettings
+    from ecoute.settings import Settings
 
 THROTTLE_CODES = {4, 17, 32, 613, *range(80001, 80015)}
 TRANSIENT_CODES = {1, 2}
@@ -122,3 +127,46 @@ class GraphListing(Listing):
             name = self.client.name if self.client is not None else "graph"
             raise ConnectorError(f"{name}: {self.path.format(**context)} answered without a data list")
         return [Item(record, dict(context)) for record in data]
+
+
+def map_graph_comment(
+    record: dict[str, Any],
+    settings: Settings,
+    *,
+    source: str,
+    thread_id: str,
+    parent: str | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A Facebook or Instagram comment: a reply when it has a parent comment, else a comment on the
+    post (media) ``thread_id``, which is the thread either way. ``fields`` are the source's own
+    (author, text, time, counts, url, raw), as ``build_raw_event`` takes them."""
+    return build_raw_event(
+        settings,
+        source=source,
+        native_id=record["id"],
+        kind="reply" if parent else "comment",
+        parent_native_id=parent or thread_id,
+        thread_native_id=thread_id,
+        **fields,
+    )
+
+
+class GraphSource(HttpSource):
+    """A Graph API source: one account (page or business account) read by one stream class with a
+    token; a source declares which settings hold them and the words of its errors."""
+
+    account_field: ClassVar[str]  # the settings field of the account id (page_id, user_id)
+    missing_account: ClassVar[str]  # what to set when it is missing
+    token_field: ClassVar[str]  # the settings field of the access token
+    token_setting: ClassVar[str]  # its environment variable, named in error messages
+    stream_class: ClassVar[type[PolledStream]]
+
+    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
+        config = getattr(connector_settings, self.name)
+        if not getattr(config, self.account_field):
+            raise ConnectorError(f"{self.name}: {self.missing_account}")
+        secret = getattr(config, self.token_field)
+        token = secret.get_secret_value() if secret else None
+        client = self.client(make_graph_client(self.name, config, token, self.token_setting))
+        return [self.stream_class(settings, config, client)]

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.config import ConnectorSettings, InstagramSettings
-from connectors.errors import ConnectorError
-from connectors.graph import GraphListing, make_graph_client
+from connectors.config import InstagramSettings
+from connectors.graph import GraphListing, GraphSource, map_graph_comment
 from connectors.http import ApiClient
 from connectors.mapping import build_raw_event, epoch_of
-from connectors.source import ChildListing, HttpSource, Item, PolledStream, Sweep
+from connectors.source import ChildListing, Item, PolledStream, Sweep
 from ecoute.settings import Settings
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,username,like_count,comments_count"
@@ -55,17 +54,16 @@ def map_comment(
     comment: dict[str, Any], settings: Settings, config: InstagramSettings, media_id: str, parent: str | None
 ) -> dict[str, Any]:
     author = comment.get("from") or {}
-    return build_raw_event(
+    return map_graph_comment(
+        comment,
         settings,
         source="instagram",
-        native_id=comment["id"],
-        kind="reply" if parent else "comment",
+        thread_id=media_id,
+        parent=parent,
         channel=config.username or config.user_id,
         author_native_id=author.get("id") or comment.get("username"),
         author_name=author.get("username") or comment.get("username"),
         author_is_brand=is_brand(comment, config),
-        parent_native_id=parent or media_id,
-        thread_native_id=media_id,
         text=comment.get("text") or "",
         created_at=comment.get("timestamp"),
         likes=comment.get("like_count"),
@@ -133,13 +131,8 @@ class InstagramAccountStream(GraphListing, PolledStream):
         return map_media(record, self.settings, self.config)
 
 
-class InstagramSource(HttpSource):
+class InstagramSource(GraphSource):
     name = "instagram"
-
-    def streams(self, settings: Settings, connector_settings: ConnectorSettings) -> list[PolledStream]:
-        config = connector_settings.instagram
-        if not config.user_id:
-            raise ConnectorError("instagram: no business account id; set ECOUTE_INSTAGRAM__USER_ID")
-        token = config.access_token.get_secret_value() if config.access_token else None
-        client = self.client(make_graph_client("instagram", config, token, TOKEN_SETTING))
-        return [InstagramAccountStream(settings, config, client)]
+    account_field, missing_account = "user_id", "no business account id; set ECOUTE_INSTAGRAM__USER_ID"
+    token_field, token_setting = "access_token", TOKEN_SETTING
+    stream_class = InstagramAccountStream
