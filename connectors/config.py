@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import model_validator
 
 from ecoute.settings import (
     FacebookSettings,
@@ -24,6 +24,7 @@ from ecoute.settings import (
     RedditSettings,
     RssSettings,
     Settings,
+    SourceSections,
     WebhookSettings,
     XSettings,
     YouTubeSettings,
@@ -47,17 +48,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class ConnectorSettings(BaseModel):
+class ConnectorSettings(SourceSections):
     """The sources' sections of the settings root; a section not given is read through the root
     (``ConnectorSettings()`` reads them all from the environment and the config file)."""
-
-    facebook: FacebookSettings = Field(default_factory=FacebookSettings)
-    instagram: InstagramSettings = Field(default_factory=InstagramSettings)
-    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
-    reddit: RedditSettings = Field(default_factory=RedditSettings)
-    x: XSettings = Field(default_factory=XSettings)
-    rss: RssSettings = Field(default_factory=RssSettings)
-    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -69,7 +62,6 @@ class ConnectorSettings(BaseModel):
             return data
         root = Settings()
         return {**{name: getattr(root, name) for name in missing}, **data}
-
 
 
 # Which Airflow connection field fills which secret of each source.

@@ -266,7 +266,19 @@ class WebhookSettings(BaseModel):
     channel: str | None = None
 
 
-class Settings(BaseSettings):
+class SourceSections(BaseModel):
+    """The sources' sections of the root (connectors/ reads them as connectors.config.ConnectorSettings)."""
+
+    facebook: FacebookSettings = Field(default_factory=FacebookSettings)
+    instagram: InstagramSettings = Field(default_factory=InstagramSettings)
+    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
+    reddit: RedditSettings = Field(default_factory=RedditSettings)
+    x: XSettings = Field(default_factory=XSettings)
+    rss: RssSettings = Field(default_factory=RssSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+
+class Settings(BaseSettings, SourceSections):
     model_config = SettingsConfigDict(
         env_prefix="ECOUTE_",
         env_nested_delimiter="__",
@@ -285,14 +297,6 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
-    # The sources' sections (connectors/ reads them through connectors.config.ConnectorSettings).
-    facebook: FacebookSettings = Field(default_factory=FacebookSettings)
-    instagram: InstagramSettings = Field(default_factory=InstagramSettings)
-    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
-    reddit: RedditSettings = Field(default_factory=RedditSettings)
-    x: XSettings = Field(default_factory=XSettings)
-    rss: RssSettings = Field(default_factory=RssSettings)
-    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.
