@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from ecoute.settings import Settings
-from inbox import views
-from inbox.actions import Services
+from inbox import actions, views
+from inbox.actions import ActionRefused, Services
 from inbox.auth import LoginLimiter, csrf_matches, new_csrf_token, role_allows
 from inbox.strings import LANGUAGES, translator
 
@@ -92,11 +92,27 @@ class Web:
             raise CsrfRefused()
         return form
 
+    def thread(self, request: Request, user: dict[str, Any], mention_id: str) -> dict[str, Any]:
+        """The thread of a mention (404 when unknown); the read is logged with the authors it shows."""
+        try:
+            data = views.thread(self.services, mention_id)
+        except ActionRefused as exc:
+            raise HTTPException(404, str(exc)) from None
+        actions.log_access(self.services, user, request.url.path, data["author_ids"])
+        return data
+
     def back(self, request: Request, fallback: str = "/") -> RedirectResponse:
         target = request.headers.get("referer") or fallback
         if not target.startswith(str(request.base_url)) and not target.startswith("/"):
             target = fallback
         return RedirectResponse(target, status_code=303)
+
+
+def known_queue(name: str) -> str:
+    """``name`` when it is a queue, else 404."""
+    if name not in views.QUEUES:
+        raise HTTPException(404, f"no queue {name}")
+    return name
 
 
 def period(request: Request, services: Services) -> tuple[date, date]:

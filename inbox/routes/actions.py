@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -30,6 +31,10 @@ def _flash_outcome(request: Request, t: Any, record: dict[str, Any]) -> None:
         request.session.setdefault("flash", []).append({"kind": kind, "text": message})
 
 
+def _reason(form: dict[str, Any]) -> str | None:
+    return str(form.get("reason") or "") or None
+
+
 def add_routes(app: FastAPI, web: Web) -> None:
     settings, services = web.settings, web.services
     flash, back, lang_of, require, form_with_csrf = web.flash, web.back, web.lang_of, web.require, web.form_with_csrf
@@ -48,35 +53,31 @@ def add_routes(app: FastAPI, web: Web) -> None:
             flash(request, "error", t("reply_empty"))
             return back(request)
         try:
-            record = actions.act(services, user, mention_id, action, text=text, reason=str(form.get("reason") or "") or None)
+            record = actions.act(services, user, mention_id, action, text=text, reason=_reason(form))
         except ActionRefused as exc:
             raise HTTPException(404, str(exc)) from None
         _flash_outcome(request, t, record)
         return back(request)
 
+    def recorded(request: Request, run: Callable[[], dict[str, Any]]) -> Response:
+        """Undo and retry: run the recorded action again, flash its outcome (or why it was refused), go back."""
+        try:
+            record = run()
+        except ActionRefused as exc:
+            flash(request, "error", str(exc))
+        else:
+            _flash_outcome(request, translator(lang_of(request)), record)
+        return back(request)
+
     @app.post("/actions/{record_id}/undo")
     async def undo_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
-        t = translator(lang_of(request))
-        try:
-            record = actions.undo(services, user, record_id, reason=str(form.get("reason") or "") or None)
-        except ActionRefused as exc:
-            flash(request, "error", str(exc))
-            return back(request)
-        _flash_outcome(request, t, record)
-        return back(request)
+        return recorded(request, lambda: actions.undo(services, user, record_id, reason=_reason(form)))
 
     @app.post("/actions/{record_id}/retry")
     async def retry_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
         await form_with_csrf(request)
-        t = translator(lang_of(request))
-        try:
-            record = actions.retry(services, record_id)
-        except ActionRefused as exc:
-            flash(request, "error", str(exc))
-            return back(request)
-        _flash_outcome(request, t, record)
-        return back(request)
+        return recorded(request, lambda: actions.retry(services, record_id))
 
     @app.post("/mentions/{mention_id}/labels")
     async def correct_label(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -15,6 +17,12 @@ def add_routes(app: FastAPI, web: Web) -> None:
     settings, services = web.settings, web.services
     page, flash, back, lang_of = web.page, web.flash, web.back, web.lang_of
     current_user, require, form_with_csrf = web.current_user, web.require, web.form_with_csrf
+
+    def rule_or_404(rule_id: str) -> dict[str, Any]:
+        rule = services.store.get(settings.indices.inbox_rules, rule_id)
+        if not rule:
+            raise HTTPException(404, f"no rule {rule_id}")
+        return rule
 
     # -- saved replies and rules (admin) ---------------------------------------------------
     @app.post("/replies")
@@ -45,9 +53,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/rules/{rule_id}/dry-run", response_class=HTMLResponse)
     async def dry_run(request: Request, rule_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
         await form_with_csrf(request)  # a dry run changes nothing: any role may run one
-        rule = services.store.get(settings.indices.inbox_rules, rule_id)
-        if not rule:
-            raise HTTPException(404, f"no rule {rule_id}")
+        rule = rule_or_404(rule_id)
         result = rules.dry_run(services, rule, who=user["username"])
         actions.log_access(services, user, request.url.path, [m["author_id"] for m in result["sample"] if m.get("author_id")])
         listed = services.store.rules()
@@ -57,9 +63,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/rules/{rule_id}/apply")
     async def apply_rule(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> Response:
         form = await form_with_csrf(request)
-        rule = services.store.get(settings.indices.inbox_rules, rule_id)
-        if not rule:
-            raise HTTPException(404, f"no rule {rule_id}")
+        rule = rule_or_404(rule_id)
         hours = int(form.get("hours") or 24)
         result = rules.apply(services, rule, user, hours=hours)
         flash(request, "ok", translator(lang_of(request))("rule_applied", n=result["matched"], failed=result["failed"]))
@@ -68,8 +72,6 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/rules/{rule_id}/toggle")
     async def toggle_rule(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> Response:
         await form_with_csrf(request)
-        rule = services.store.get(settings.indices.inbox_rules, rule_id)
-        if not rule:
-            raise HTTPException(404, f"no rule {rule_id}")
+        rule = rule_or_404(rule_id)
         services.store.update(settings.indices.inbox_rules, rule_id, {"enabled": not rule.get("enabled")})
         return RedirectResponse("/rules", status_code=303)

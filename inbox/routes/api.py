@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from inbox import actions, metrics, views
-from inbox.actions import ActionRefused
-from inbox.web import Web, period
+from inbox.web import Web, known_queue, period
 
 
 def _without_author_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -23,19 +22,14 @@ def add_routes(app: FastAPI, web: Web) -> None:
     # -- JSON API (same session, read-only) ---------------------------------------------------
     @app.get("/api/queues/{name}")
     def api_queue(request: Request, name: str, limit: int = 50, user: dict = Depends(current_user)) -> JSONResponse:
-        if name not in views.QUEUES:
-            raise HTTPException(404, f"no queue {name}")
+        known_queue(name)
         rows = views.queue(services, name, views.Filters.parse(request.query_params), limit=min(max(limit, 1), 500))
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         return JSONResponse({"queue": name, "count": len(rows), "items": _without_author_ids(rows)})
 
     @app.get("/api/threads/{mention_id}")
     def api_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> JSONResponse:
-        try:
-            data = views.thread(services, mention_id)
-        except ActionRefused as exc:
-            raise HTTPException(404, str(exc)) from None
-        actions.log_access(services, user, request.url.path, data["author_ids"])
+        data = web.thread(request, user, mention_id)
         return JSONResponse({k: v for k, v in data.items() if k not in ("mood", "author_ids")})
 
     @app.get("/api/audit")

@@ -7,16 +7,15 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
-from inbox.actions import ActionRefused
 from inbox.auth import new_csrf_token, verify_password
 from inbox.saved_replies import render_reply
 from inbox.strings import translator
-from inbox.web import Web, period
+from inbox.web import Web, known_queue, period
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -75,8 +74,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
 
     @app.get("/queues/{name}", response_class=HTMLResponse)
     def queue_page(request: Request, name: str, user: dict = Depends(current_user)) -> HTMLResponse:
-        if name not in views.QUEUES:
-            raise HTTPException(404, f"no queue {name}")
+        known_queue(name)
         filters = views.Filters.parse(request.query_params)
         rows = views.queue(services, name, filters, limit=PAGE_SIZE + 1)
         more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
@@ -90,11 +88,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
 
     @app.get("/threads/{mention_id}", response_class=HTMLResponse)
     def thread_page(request: Request, mention_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
-        try:
-            data = views.thread(services, mention_id)
-        except ActionRefused as exc:
-            raise HTTPException(404, str(exc)) from None
-        actions.log_access(services, user, request.url.path, data["author_ids"])
+        data = web.thread(request, user, mention_id)
         history = services.store.audit_records({"term": {"mention_id": mention_id}}, {"term": {"kind": "action"}})
         lang = data["focus"].get("lang") or lang_of(request)
         saved = services.store.saved_replies(lang) or services.store.saved_replies()
