@@ -4,7 +4,7 @@ Public API:
 - ``run_connector(name, settings, once=True)`` → :class:`RunStats` — what ``ecoute connect`` and the
   Airflow polling DAG call.
 - ``connectors.file_import.import_file(path, settings, ...)`` — CSV/JSONL import.
-- ``connectors.base.build_raw_event`` — the one raw-event builder every connector uses.
+- ``connectors.mapping.build_raw_event`` — the one raw-event builder every connector uses.
 - ``connectors.webhooks.make_server`` / ``serve`` — the Facebook/Instagram webhook receiver.
 """
 
