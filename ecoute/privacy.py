@@ -8,7 +8,7 @@
 - ``purge_older_than`` applies the retention policy (``ECOUTE_RETENTION_DAYS``).
 
 Deletions are ``delete_by_query`` (the server finds and deletes; nothing is listed in Python), so
-they scale with the data; noida-db supports it too (tests/privacy).
+they scale with the data; noida-db supports it too (tests/ecoute/test_erasure_and_retention.py).
 
 Authors are known by their pseudonymous id (keyed hash of the native id, see ``ecoute.events``);
 ``author_key`` turns a native id into it, so a request can name either.

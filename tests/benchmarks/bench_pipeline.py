@@ -48,7 +48,7 @@ from ecoute.es import count, make_client
 from ecoute.kafka import Producer, ensure_topics
 from ecoute.settings import Settings
 from ecoute.stack import noida_binary, port_open
-from tests.enrich.events import TEXTS, raw_event
+from tests.jobs.enrich.events import TEXTS, raw_event
 
 WORDS = [
     "livraison",

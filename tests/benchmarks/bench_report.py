@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from ecoute import es  # noqa: E402
 from jobs.report import build_report  # noqa: E402
 from tests.conftest import Noida, free_port, make_settings  # noqa: E402
-from tests.views.synthetic import index_mentions, synthetic_month  # noqa: E402
+from tests.ecoute.views.synthetic import index_mentions, synthetic_month  # noqa: E402
 
 PHRASES = [
     "ma commande n'est toujours pas arrivée", "le service client ne répond pas", "j'adore cette crème",

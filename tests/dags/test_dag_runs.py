@@ -11,8 +11,8 @@ import pytest
 
 from jobs.notify import smtp_connection_uri
 from jobs.rollups import read_rollups
-from tests.alerts.data import index_mentions, month_with_crisis
 from tests.dags.conftest import DAGS
+from tests.jobs.alerts.data import index_mentions, month_with_crisis
 
 
 @pytest.fixture(scope="module")

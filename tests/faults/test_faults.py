@@ -25,9 +25,9 @@ from ecoute import es
 from ecoute.kafka import DeliveryError
 from jobs.enrich import run_enrichment
 from tests.conftest import Noida, free_port, make_settings
-from tests.enrich.events import stream_of_events
-from tests.enrich.support import es_count, produce_events, settings_env, wait_for
 from tests.faults.conftest import record_fault
+from tests.jobs.enrich.events import stream_of_events
+from tests.jobs.enrich.support import es_count, produce_events, settings_env, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from ecoute.settings import Settings
 from inbox.auth import hash_password
 from inbox.store import Store
 from tests.conftest import free_port
-from tests.views.synthetic import index_mentions, mention
+from tests.ecoute.views.synthetic import index_mentions, mention
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

@@ -21,9 +21,9 @@ from inbox.app import create_app
 from inbox.auth import verify_password
 from inbox.store import Store
 from tests.conftest import free_port
+from tests.ecoute.views.demo_enriched import DEMO, demo_enriched
+from tests.ecoute.views.synthetic import index_mentions
 from tests.inbox.conftest import PASSWORD, add_user, inbox_settings_for, shot
-from tests.views.demo_enriched import DEMO, demo_enriched
-from tests.views.synthetic import index_mentions
 
 ECOUTE = str(Path(sys.executable).parent / "ecoute")
 INBOX = Path(__file__).resolve().parents[2] / "inbox"

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from inbox.app import create_app
 from inbox.store import Store
+from tests.ecoute.views.synthetic import index_mentions, mention
 from tests.inbox.conftest import FB_CRITIC, FB_THREAT
 from tests.inbox.test_security import login
-from tests.views.synthetic import index_mentions, mention
 
 
 @pytest.fixture

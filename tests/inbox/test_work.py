@@ -167,8 +167,8 @@ def test_threats_come_first_once_the_labeller_stores_toxic_categories(settings, 
     """The labeller's toxic_categories (another stage adds it to the mapping) drive the moderation order."""
     from ecoute import es
     from ecoute.events import month_index
+    from tests.ecoute.views.synthetic import index_mentions
     from tests.inbox.conftest import inbox_settings_for, seed_docs
-    from tests.views.synthetic import index_mentions
 
     seeded = inbox_settings_for(settings)
     client = es.make_client(seeded)

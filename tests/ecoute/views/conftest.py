@@ -9,7 +9,7 @@ import pytest
 
 from ecoute import es
 from ecoute.settings import Settings
-from tests.views.synthetic import index_mentions, mention
+from tests.ecoute.views.synthetic import index_mentions, mention
 
 EVIL = "<script>alert('x')</script> Livraison & promo"
 

@@ -25,8 +25,8 @@ from jobs.enrich.executor import set_doc_columns
 from jobs.enrich.job import preflight
 from jobs.enrich.rows import empty_columns, to_record_batch
 from jobs.enrich.sink import Counts, PartitionSink
-from tests.enrich.events import raw_event
-from tests.enrich.support import dead_letters, stored
+from tests.jobs.enrich.events import raw_event
+from tests.jobs.enrich.support import dead_letters, stored
 
 LABELS = {
     "lang": "fr", "lang_confidence": 0.93, "sentiment": "negative", "sentiment_score": 0.81,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ecoute.cli import app
 from jobs.spikes import SeriesFormatError, detect_alerts, read_series_csv
 
-SERIES = Path(__file__).resolve().parents[1] / "benchmarks" / "spike_series"
+SERIES = Path(__file__).resolve().parents[2] / "benchmarks" / "spike_series"
 FMT = "%Y-%m-%d %H:%M:%S"
 
 

@@ -19,7 +19,7 @@ from jobs.labeller.heads import (
     newest_model,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def tiny_model(created_at: str, version: str) -> LabelModel:

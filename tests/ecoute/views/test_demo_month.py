@@ -10,10 +10,10 @@ import pytest
 
 from ecoute.views.queues import answer_queue, moderate_queue, welcome_queue
 from jobs.report import build_report, kpis, load_data
-from tests.views.demo_enriched import DEMO, demo_enriched
-from tests.views.synthetic import index_mentions
+from tests.ecoute.views.demo_enriched import DEMO, demo_enriched
+from tests.ecoute.views.synthetic import index_mentions
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 @pytest.fixture

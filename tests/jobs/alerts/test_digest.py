@@ -8,8 +8,8 @@ from datetime import date
 
 from jobs.digest import run_digest
 from jobs.rollups import compute_daily_rollups
-from tests.alerts.data import index_mentions, month_with_crisis
-from tests.alerts.screenshots import screenshot_email
+from tests.jobs.alerts.data import index_mentions, month_with_crisis
+from tests.jobs.alerts.screenshots import screenshot_email
 
 
 def test_daily_and_weekly_digest(settings, smtp_outbox, monkeypatch) -> None:

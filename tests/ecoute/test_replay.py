@@ -13,8 +13,8 @@ pytestmark = pytest.mark.slow
 
 def test_rebuild_from_kafka_and_replay_from_offsets(settings):
     from jobs.enrich import run_enrichment
-    from tests.enrich.events import stream_of_events
-    from tests.enrich.support import produce_events
+    from tests.jobs.enrich.events import stream_of_events
+    from tests.jobs.enrich.support import produce_events
 
     events = stream_of_events(90)
     produce_events(settings, events)

@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from ecoute.cli import app
 from ecoute.settings import get_settings
-from tests.alerts.data import index_mentions, month_with_crisis
 from tests.dags.conftest import settings_to_env
+from tests.jobs.alerts.data import index_mentions, month_with_crisis
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Enriched-shaped test mentions: a calm month with a daily rhythm, and one crisis day.
 
-Used by tests/alerts and tests/dags. Documents follow schemas/enriched_event.schema.json and are
+Used by tests/jobs/alerts and tests/dags. Documents follow schemas/enriched_event.schema.json and are
 written with ecoute.es helpers into ``<settings.indices.mentions>-YYYY.MM`` with the alias attached,
 as the enrichment job does.
 """

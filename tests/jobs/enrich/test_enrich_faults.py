@@ -14,8 +14,8 @@ import pytest
 
 from jobs.enrich import run_enrichment
 from tests.conftest import Noida, free_port, make_settings
-from tests.enrich.events import stream_of_events
-from tests.enrich.support import es_count, produce_events, settings_env, stored, wait_for
+from tests.jobs.enrich.events import stream_of_events
+from tests.jobs.enrich.support import es_count, produce_events, settings_env, stored, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from ecoute.es import make_client, scan_docs
 from ecoute.kafka import high_watermarks, read_range
 from jobs.alerts import replay_criticism_watch, run_criticism_watch
 from jobs.notify import smtp_connection_uri
-from tests.alerts.data import index_mentions, month_with_crisis
-from tests.alerts.screenshots import preview_from_eml, screenshot_email
+from tests.jobs.alerts.data import index_mentions, month_with_crisis
+from tests.jobs.alerts.screenshots import preview_from_eml, screenshot_email
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -140,7 +140,7 @@ def _subjects(outbox) -> list[str]:
 
 
 def test_copy_paste_campaign_is_not_a_crisis(settings, smtp_outbox, monkeypatch) -> None:
-    from tests.alerts.data import mention
+    from tests.jobs.alerts.data import mention
 
     _use_smtp(settings, monkeypatch, smtp_outbox.port)
     docs = month_with_crisis(crisis_day=None, seed=11)
@@ -156,7 +156,7 @@ def test_copy_paste_campaign_is_not_a_crisis(settings, smtp_outbox, monkeypatch)
 
 
 def test_one_email_per_event_escalation_and_resolution(settings, smtp_outbox, monkeypatch) -> None:
-    from tests.alerts.data import mention
+    from tests.jobs.alerts.data import mention
 
     _use_smtp(settings, monkeypatch, smtp_outbox.port)
     docs = month_with_crisis()

@@ -13,9 +13,9 @@ import pytest
 
 from jobs.alerts import replay_criticism_watch
 from jobs.notify import smtp_connection_uri
-from tests.alerts.data import index_mentions
+from tests.jobs.alerts.data import index_mentions
 
-DEMO = Path(__file__).resolve().parents[2] / "infra" / "demo"
+DEMO = Path(__file__).resolve().parents[3] / "infra" / "demo"
 
 
 def demo_docs() -> list[dict]:

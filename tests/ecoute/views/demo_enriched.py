@@ -13,7 +13,7 @@ from typing import Any
 
 from ecoute import events
 
-DEMO = Path(__file__).resolve().parents[2] / "infra" / "demo"
+DEMO = Path(__file__).resolve().parents[3] / "infra" / "demo"
 POSITIVE = {"praise", "contest", "praise_reply", "followup_settled", "community_answer"}
 NEGATIVE = {"complaint", "constructive", "sarcasm", "crisis_complaint", "crisis_constructive", "agree", "toxic",
             "threat", "toxic_user"}  # fmt: skip

@@ -71,8 +71,8 @@ def test_retention_deletes_only_what_is_older_than_the_cutoff(settings):
 @pytest.mark.slow
 def test_reimported_events_of_an_erased_author_stay_out(settings):
     from jobs.enrich import run_enrichment
-    from tests.enrich.events import stream_of_events
-    from tests.enrich.support import produce_events
+    from tests.jobs.enrich.events import stream_of_events
+    from tests.jobs.enrich.support import produce_events
 
     batch = stream_of_events(60)
     erased = batch[3]["author"]["id"]

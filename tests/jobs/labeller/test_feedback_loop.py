@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ecoute import es
 from jobs.labeller.evaluation import load_labelled
-from tests.labeller.test_label_cli import ECOUTE, _env
+from tests.jobs.labeller.test_label_cli import ECOUTE, _env
 
 # The corrections contradict the usual reading (praise marked negative and vice versa): the rebuilt
 # model must follow the page's own corrections, which only a strong, per-language use of them does.

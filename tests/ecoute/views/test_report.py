@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from ecoute.cli import app
 from jobs.report import build_report, kpis, load_data
-from tests.views.conftest import EVIL
+from tests.ecoute.views.conftest import EVIL
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",

@@ -93,8 +93,8 @@ def test_cli_says_clearly_when_elasticsearch_is_down(tmp_path, monkeypatch: pyte
 
 
 def test_moderate_queue_puts_threats_first_and_counter_speech_last_for_review(seeded) -> None:
-    from tests.views.conftest import t
-    from tests.views.synthetic import index_mentions, mention
+    from tests.ecoute.views.conftest import t
+    from tests.ecoute.views.synthetic import index_mentions, mention
 
     fb = dict(parent_id="facebook:p1", thread_id="facebook:p1")
     threat = mention("facebook:t4", t(17, 11), author_id="a_jo", text="on va tous les brûler", toxic=True,

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecoute.cli import app
-from tests.cli.test_stack_down import commands
+from tests.ecoute.cli.test_stack_down import commands
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ import pytest
 from ecoute.es import count, make_client
 from ecoute.events import validation_errors
 from jobs.enrich import run_enrichment
-from tests.enrich.events import raw_event, stream_of_events
-from tests.enrich.support import dead_letters, produce, produce_events, stored
+from tests.jobs.enrich.events import raw_event, stream_of_events
+from tests.jobs.enrich.support import dead_letters, produce, produce_events, stored
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from ecoute.es import bulk_write, make_client
 from ecoute.events import month_index
 from jobs.rollups import compute_daily_rollups, read_rollups
-from tests.alerts.data import index_mentions, mention
+from tests.jobs.alerts.data import index_mentions, mention
 
 DAY = date(2026, 10, 5)
 T0 = datetime(2026, 10, 5, 9, tzinfo=UTC)
@@ -80,7 +80,7 @@ def test_empty_day_writes_nothing(settings) -> None:
 
 
 def test_backfill_of_a_month_is_identical_twice(settings) -> None:
-    from tests.alerts.data import month_with_crisis
+    from tests.jobs.alerts.data import month_with_crisis
 
     docs = month_with_crisis()
     index_mentions(settings, docs)
