@@ -47,6 +47,13 @@ def explanation(series: ScopeSeries, index: int) -> dict[str, Any]:
         "last_week": decision.last_week,
         "threshold": round(finite, 3) if finite is not None else None,
         "usual_peak": round(decision.usual_peak, 3) if decision.usual_peak is not None else None,
+        # "burst": both windows beat the page's past bursts; "sustained": every half hour of the
+        # long window stayed above its usual count more than on the page's ordinary days.
+        "fired_on": decision.fired_on,
+        "sustained_ratio": round(decision.sustained_ratio, 3),
+        "sustained_threshold": (
+            round(decision.sustained_threshold, 3) if math.isfinite(decision.sustained_threshold) else None
+        ),
         **voices(series, index, window),
     }
 
