@@ -1,4 +1,4 @@
-"""Criticism spike watch, every 15 minutes (jobs/alerts.py): counts distinct critical voices per
+"""Criticism spike watch, every 15 minutes (jobs/alerts/): counts distinct critical voices per
 bucket, asks the detector of jobs/spikes.py whether the newest buckets beat the page's ordinary
 bursts, and if so writes the alert to ecoute-alerts, produces it to ecoute.alerts.v1 and emails the
 managers through the ``smtp_default`` connection. One email per episode (a second only when it

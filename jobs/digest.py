@@ -240,7 +240,7 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
 
 def alert_summary(client: Any, settings: Settings, start: datetime, end: datetime) -> dict[str, Any]:
     """Alerts of the period with the managers' verdicts (precision) and the short bursts that got
-    no email (jobs/alerts.py, jobs/alert_feedback.py)."""
+    no email (jobs/alerts/, jobs/alert_feedback.py)."""
     from jobs.alert_feedback import alert_precision
     from jobs.alerts import short_bursts
 

@@ -251,12 +251,3 @@ def read_rollups(settings: Settings, day_from: date, day_to: date, topic: str | 
         row.pop("_id", None)
     return sorted(rows, key=lambda r: r["id"])
 
-
-def __getattr__(name: str) -> Any:
-    # ensure_index_mapping moved to the floor (ecoute.es); old importers (jobs.alerts) still find it
-    # here, without this module importing the Elasticsearch client at load time.
-    if name == "ensure_index_mapping":
-        from ecoute.es import ensure_index_mapping
-
-        return ensure_index_mapping
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

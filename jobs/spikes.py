@@ -18,6 +18,11 @@ level happens most days. So the detector does not ask "is this unlikely under a 
    not a crisis.
 2. **Persistence**: the score is the smaller of the two window ratios, so a short burst (only the
    short window is high) never opens an email; it is flagged ``short_burst`` for the digest.
+   A second, **sustained** score reads duration: the smallest ratio of the long window's half
+   hours (each against the median of the same half hour on the previous days), so a 25-minute
+   cascade at ×40 scores little and a rise that lasts the whole window scores its level. It has
+   its own threshold, calibrated the same way on the page's past sustained rises; a decision
+   fires when either score beats its threshold (``fired_on`` says which).
 3. **Calibration on the page's own burstiness**: each complete day keeps its largest score; the
    threshold is the k-th largest of those daily maxima over the last ``history_days`` ordinary
    days (days in an alert episode are left out, so a past crisis does not hide the next one),
@@ -66,6 +71,11 @@ class SpikeParams:
     cooldown_hours: float = 24.0  # no new episode this soon after an alert
     episode_gap_minutes: float = 60.0  # an episode ends after this long without firing
     severity_step: float = 2.0  # escalate when the score grew this much since the last email
+    # The sustained rise: every ``sustained_part_minutes`` of the long window above its own usual
+    # count (the smallest of those ratios), judged against the page's past sustained rises.
+    sustained_part_minutes: int = 30
+    sustained_margin: float = 1.6
+    min_sustained_ratio: float = 2.0
     timezone: str = "UTC"  # the page's clock: what "same time yesterday" and "a day" mean
 
     @property
@@ -95,6 +105,10 @@ class Decision:
     last_week: float | None = None  # ...and seven days ago
     short_ratio: float = 0.0
     long_ratio: float = 0.0
+    sustained_ratio: float = 0.0  # the smallest ratio of the long window's parts (every part that high)
+    sustained_threshold: float = math.inf  # what the page's past sustained rises asked of it
+    usual_sustained_peak: float | None = None
+    fired_on: str | None = None  # "burst" (both windows beat the page's bursts) or "sustained"
     threshold: float = math.inf  # the score a rise had to beat (from the page's past bursts)
     usual_peak: float | None = None  # the k-th largest daily peak score of the ordinary days
     severity: str | None = None
@@ -140,14 +154,19 @@ class SpikeDetector:
         long = max(p.long_window_minutes, short)
         self.short_minutes, self.long_minutes = short, long
         self._short, self._long = _Window(short), _Window(long)
+        part = min(max(p.sustained_part_minutes, self.bucket_minutes), long)
+        self._part_minutes, self._part = part, _Window(part)
+        self._parts = max(1, long // part)  # the long window's parts, ending every ``part`` minutes
+        self._part_ratios: dict[int, float] = {}  # slot -> ratio of the part ending there
         self._tz = None if p.timezone in ("UTC", "Z", "") else ZoneInfo(p.timezone)
-        self._sums: dict[int, tuple[float, float]] = {}  # bucket slot -> (short sum, long sum)
+        self._sums: dict[int, tuple[float, float, float]] = {}  # slot -> (short, long, part sums)
         self._slots: deque[int] = deque()
         self._last: datetime | None = None
         self._day: date | None = None
-        self._day_max = 0.0
+        self._day_max = self._day_sustained_max = 0.0
         self._day_in_episode = False
-        self._daily: deque[tuple[date, float, bool]] = deque()  # (day, largest score, in an episode)
+        # (day, largest score, largest sustained ratio, in an episode)
+        self._daily: deque[tuple[date, float, float, bool]] = deque()
         self._last_fire: datetime | None = None
         self._last_alert: datetime | None = None
         self._alert_score = 0.0
@@ -168,16 +187,22 @@ class SpikeDetector:
         return local.replace(tzinfo=self._tz).astimezone(UTC).replace(tzinfo=None)
 
     # -- baseline and threshold -----------------------------------------------------------------
-    def _past(self, t: datetime, days: int) -> tuple[float, float] | None:
+    def _past(self, t: datetime, days: int) -> tuple[float, float, float] | None:
         return self._sums.get(self._slot(self._days_before(t, days)))
 
-    def usual_peak(self) -> float | None:
-        """The k-th largest daily peak score of the ordinary days of the history (None: too few)."""
+    def usual_peak(self, sustained: bool = False) -> float | None:
+        """The k-th largest daily peak score (or sustained ratio) of the ordinary days of the
+        history (None: too few)."""
         p = self.params
-        ordinary = sorted((m for _, m, episode in self._daily if not episode), reverse=True)
+        ordinary = sorted((s if sustained else m for _, m, s, episode in self._daily if not episode), reverse=True)
         if len(ordinary) < p.min_history_days:
             return None
         return ordinary[min(p.rank, len(ordinary)) - 1]
+
+    def sustained_threshold(self) -> float:
+        peak = self.usual_peak(sustained=True)
+        p = self.params
+        return math.inf if peak is None else max(p.sustained_margin * peak, p.min_sustained_ratio)
 
     def threshold(self) -> float:
         """The score a rise must beat now (inf while fewer than ``min_history_days`` are known)."""
@@ -188,10 +213,11 @@ class SpikeDetector:
         p = self.params
         if self._day is not None and self._day != day:
             if self._day_max > 0:  # a day with no baseline yet (warm-up) says nothing about bursts
-                self._daily.append((self._day, self._day_max, self._day_in_episode))
+                self._daily.append((self._day, self._day_max, self._day_sustained_max, self._day_in_episode))
             while self._daily and (day - self._daily[0][0]).days > p.history_days:
                 self._daily.popleft()
-            self._day_max, self._day_in_episode = 0.0, False
+            self._day_max = self._day_sustained_max = 0.0
+            self._day_in_episode = False
         self._day = day
 
     # -- decision -------------------------------------------------------------------------------
@@ -205,19 +231,30 @@ class SpikeDetector:
         self._last = timestamp
         self._close_day(self._local(timestamp).date())
         short_sum, long_sum = self._short.add(timestamp, value), self._long.add(timestamp, value)
+        part_sum = self._part.add(timestamp, value)
         slot = self._slot(timestamp)
-        self._sums[slot] = (short_sum, long_sum)
+        self._sums[slot] = (short_sum, long_sum, part_sum)
         self._slots.append(slot)
         keep = (p.baseline_days + 1) * 24 * 60 // self.bucket_minutes + 1
         while len(self._slots) > keep:
-            self._sums.pop(self._slots.popleft(), None)
+            old = self._slots.popleft()
+            self._sums.pop(old, None)
+            self._part_ratios.pop(old, None)
 
         decision = Decision(timestamp, value, 0.0, window_minutes=self.long_minutes, observed=long_sum)
         past = [s for s in (self._past(timestamp, k) for k in range(1, p.baseline_days + 1)) if s is not None]
         if len(past) < p.min_baseline_days:
             return decision
-        base_short = statistics.median(s for s, _ in past)
-        base_long = statistics.median(long for _, long in past)
+        base_short = statistics.median(s[0] for s in past)
+        base_long = statistics.median(s[1] for s in past)
+        base_part = statistics.median(s[2] for s in past)
+        c_part = p.pseudo_count_per_hour * self._part_minutes / 60
+        self._part_ratios[slot] = (part_sum + c_part) / (base_part + c_part)
+        # Every part of the long window (each ending ``part`` minutes before the next) must be high:
+        # a 25-minute cascade lifts one or two parts, a crisis that lasts lifts all of them.
+        step = self._part_minutes // self.bucket_minutes
+        parts = [self._part_ratios.get(slot - j * step) for j in range(self._parts)]
+        decision.sustained_ratio = min(r for r in parts if r is not None) if None not in parts else 0.0
         c_short = p.pseudo_count_per_hour * self.short_minutes / 60
         c_long = p.pseudo_count_per_hour * self.long_minutes / 60
         decision.short_ratio = (short_sum + c_short) / (base_short + c_short)
@@ -231,9 +268,15 @@ class SpikeDetector:
         decision.last_week = last_week[1] if last_week else None
         decision.usual_peak = self.usual_peak()
         decision.threshold = self.threshold()
+        decision.usual_sustained_peak = self.usual_peak(sustained=True)
+        decision.sustained_threshold = self.sustained_threshold()
         self._day_max = max(self._day_max, decision.ratio)
+        self._day_sustained_max = max(self._day_sustained_max, decision.sustained_ratio)
 
-        decision.firing = decision.ratio > decision.threshold
+        burst = decision.ratio > decision.threshold
+        sustained = decision.sustained_ratio > decision.sustained_threshold
+        decision.firing = burst or sustained
+        decision.fired_on = "burst" if burst else "sustained" if sustained else None
         decision.short_burst = not decision.firing and decision.short_ratio > decision.threshold
         gap = timedelta(minutes=p.episode_gap_minutes)
         if decision.firing:

@@ -4,6 +4,8 @@ truth, so this tests the watch and the detector, not the labeller."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import gzip
 import json
 from datetime import UTC, datetime
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from jobs.alerts import replay_criticism_watch
-from jobs.notify import smtp_connection_uri
+from jobs.notify import language_of, load_strings, smtp_connection_uri
 from tests.jobs.alerts.data import index_mentions
 
 DEMO = Path(__file__).resolve().parents[3] / "infra" / "demo"
@@ -60,3 +62,12 @@ def test_demo_month_has_one_crisis_episode(settings, smtp_outbox, monkeypatch) -
     assert alerts[0]["breakdown"][0]["channel"] == "facebook:maison-aurore"  # where the crisis is
     [path] = smtp_outbox.messages()
     assert "facebook:maison-aurore" in path.read_text(errors="replace")
+    # The explanation managers read: distinct authors, the same hours yesterday and last week.
+    why = alerts[0]["explanation"]
+    assert alerts[0]["distinct_authors"] > 0 and why["yesterday"] is not None and why["last_week"] is not None
+    words = load_strings("emails")[language_of(settings)]
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    for label in (words["distinct_authors"], words["yesterday"], words["last_week"]):
+        assert label in text, label
+    assert f"{alerts[0]['distinct_authors']}" in text

@@ -197,3 +197,26 @@ def test_same_clock_time_yesterday_follows_the_page_timezone_across_dst() -> Non
     # 2026-10-25 is the end of summer time in Paris: 12:00 local is 11:00 UTC, the day before 10:00 UTC.
     assert paris._days_before(datetime(2026, 10, 25, 11, 0), 1) == datetime(2026, 10, 24, 10, 0)
     assert SpikeDetector(60)._days_before(datetime(2026, 10, 25, 11, 0), 1) == datetime(2026, 10, 24, 11, 0)
+
+
+def test_a_rise_that_lasts_is_caught_below_the_pages_burst_peaks() -> None:
+    """A page with a 30-minute cascade at ~10x every day at a random hour: a rise to ~4x is smaller
+    than those bursts on the 1 h / 2 h windows, but it lifts every half hour of the 2 h window,
+    which no cascade does. It fires on the sustained evidence, and the cascades never do."""
+    from jobs.spikes import run_detector
+
+    rng = random.Random(7)
+    times, values = calm_series(days=21)
+    for day in range(21):
+        start = times.index(datetime(2026, 10, 1, rng.randrange(8, 22)) + timedelta(days=day))
+        for i in range(start, start + 2):
+            values[i] += 30
+    assert detect_alerts(times, values, 15) == []
+    crisis = list(values)
+    start = times.index(datetime(2026, 10, 18, 10, 0))
+    for i in range(start, start + 12):  # three hours at ~4x the usual level
+        crisis[i] += 9
+    [alert] = [d for d in run_detector(times, crisis, 15) if d.alert]
+    assert alert.timestamp.date() == datetime(2026, 10, 18).date()
+    assert alert.fired_on == "sustained" and alert.ratio < alert.threshold
+    assert alert.sustained_ratio > alert.sustained_threshold >= 2.0

@@ -77,8 +77,7 @@ def test_sensitivity_moves_within_bounds() -> None:
 
 
 def test_a_click_is_recorded_once_and_feeds_precision_and_sensitivity(settings) -> None:
-    from ecoute.es import bulk_write, upsert_actions
-    from jobs.rollups import ensure_index_mapping
+    from ecoute.es import bulk_write, ensure_index_mapping, upsert_actions
 
     # Verdicts of this test only: other tests' watches must not see them (they move sensitivity).
     settings.indices.alert_feedback = settings.indices.alerts.replace("ecoute-alerts", "ecoute-alert-feedback")

@@ -1,4 +1,4 @@
-"""Distinct voices (jobs/alerts.py): the criticism series counts each author and each repeated
+"""Distinct voices (jobs/alerts/series.py): the criticism series counts each author and each repeated
 text once within a few hours, so a bot or a copy-paste campaign does not pass for a crisis."""
 
 from __future__ import annotations
