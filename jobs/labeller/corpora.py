@@ -185,7 +185,8 @@ def load_embedding_cache(path: Path) -> dict[str, np.ndarray]:
 def embed_rows(
     texts: Sequence[str], caches: Sequence[Path], write_to: Path | None, log: Callable[[str], Any]
 ) -> np.ndarray:
-    """Embeddings of `texts` (encoder input form), from the caches where present, encoded otherwise."""
+    """Query-form e5 embeddings of `texts` (encoder input form), from the caches where present,
+    encoded otherwise (the heads' features: see jobs.labeller.encoder.embed)."""
     from jobs.labeller.encoder import embed
 
     known: dict[str, np.ndarray] = {}
@@ -195,7 +196,7 @@ def embed_rows(
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
     if missing:
         log(f"encoding {len(missing):,} texts with e5 (≈ 50 ms each on one core)…")
-        vectors = embed([t for _, t in missing])
+        vectors = embed([t for _, t in missing], query=True)
         for (k, _), v in zip(missing, vectors, strict=True):
             known[k] = v
         if write_to is not None:

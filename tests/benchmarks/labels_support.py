@@ -68,7 +68,7 @@ def uncentred_peer() -> Callable[[Sequence[str]], list[str]]:
 
     def run(texts: Sequence[str]) -> list[str]:
         docs = [prepare(t) for t in texts]
-        xs = np.hstack([embed([encoder_input(d.raw) for d in docs]), rule_matrix(docs)])
+        xs = np.hstack([embed([encoder_input(d.raw) for d in docs], query=True), rule_matrix(docs)])
         return [str(c) for c in head.predict(xs)]
 
     return run
