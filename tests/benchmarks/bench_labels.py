@@ -224,8 +224,10 @@ def feedback_run(name: str, imported: list[dict], held: dict[str, list[dict]], r
         models = sorted(Path(tmp).glob("e5-heads-*.npz"))
         if not models:
             return
-        os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / "state")  # fresh centring for both
-        labellers = {"before": Labeller(model_path=str(PACKAGED_ARTEFACT)), "after": Labeller(model_path=str(models[-1]))}
+        labellers = {}
+        for when, path in (("before", PACKAGED_ARTEFACT), ("after", models[-1])):
+            os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / f"state-{when}")  # a fresh centring each
+            labellers[when] = Labeller(model_path=str(path))
         print(f"  {'sentiment macro-F1':<44}{'before':>8}{'after':>8}")
         for set_name, rows in sets.items():
             fig = {}
