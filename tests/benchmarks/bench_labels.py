@@ -224,15 +224,13 @@ def feedback_run(name: str, imported: list[dict], held: dict[str, list[dict]], r
         models = sorted(Path(tmp).glob("e5-heads-*.npz"))
         if not models:
             return
-        labellers = {}
-        for when, path in (("before", PACKAGED_ARTEFACT), ("after", models[-1])):
-            os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / f"state-{when}")  # a fresh centring each
-            labellers[when] = Labeller(model_path=str(path))
         print(f"  {'sentiment macro-F1':<44}{'before':>8}{'after':>8}")
-        for set_name, rows in sets.items():
+        for k, (set_name, rows) in enumerate(sets.items()):
             fig = {}
-            for when, lab in labellers.items():
-                pred = lab.label_columns([r["text"] for r in rows])["sentiment"]
+            for when, path in (("before", PACKAGED_ARTEFACT), ("after", models[-1])):
+                # a fresh centring state per model and set: each set is centred on its own texts
+                os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / f"state-{when}-{k}")
+                pred = Labeller(model_path=str(path)).label_columns([r["text"] for r in rows])["sentiment"]
                 fig[when] = round(100 * macro_f1([r["sentiment"] for r in rows], pred), 1)
             report[name][set_name] = fig
             print(f"  {set_name + f' (n={len(rows)})':<44}{fig['before']:>8.1f}{fig['after']:>8.1f}", flush=True)
