@@ -160,7 +160,9 @@ def build_with_feedback(
     old_pred = {task: predict(judge.heads, task, x_judge, [r.lang for r in feedback]) for task in TASKS}
     table = verdicts(feedback, new_pred, old_pred, unseen)
     own_heads = langs_with_feedback(feedback)
-    heads = fit_heads([*shipped, *feedback], np.vstack([x_shipped, x_feedback]), own_heads)
+    fitted = fit_heads([*shipped, *feedback], np.vstack([x_shipped, x_feedback]), own_heads)
+    # Every head of a language without its own feedback stays the packaged model's, bit for bit.
+    heads = {**base.heads, **{(t, lang): h for (t, lang), h in fitted.items() if lang in own_heads[t]}}
     if "en" in own_heads["sentiment"]:
         table.append(heldout_check(heads, current, means, out_dir, log))
     worse = [v for v in table if v["new"] < v["current"] - TOLERANCE]
