@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-LABELLER_VERSION = "2026.12-1"
+LABELLER_VERSION = "2026.12-2"
 
 COLUMNS = (
     "lang",
@@ -30,18 +31,18 @@ COLUMNS = (
     "constructive",
 )
 
+# Toxicity categories whose texts are never criticism (see Labeller.label_columns).
+NOT_CRITICISM = frozenset({"hate", "threat"})
+
 _lock = threading.Lock()
 _instance: Labeller | None = None
 
 
-class Labeller:
-    """Holds the loaded models; safe to reuse across batches (only the centring means evolve)."""
+class RuleStages:
+    """What every labeller shares: the rule stages (language, lexicon, toxicity, patterns, topics),
+    the batch's first steps and the row-wise wrapper. Subclasses add their decider."""
 
-    version = LABELLER_VERSION
-
-    def __init__(
-        self, taxonomy_path: str | None = None, use_models: bool = True, model_path: str | None = None
-    ) -> None:
+    def __init__(self, taxonomy_path: str | None = None) -> None:
         from jobs.labeller import criticism, sentiment, topics
         from jobs.labeller.lang import LanguageDetector
         from jobs.labeller.toxic import ToxicityScorer
@@ -54,6 +55,87 @@ class Labeller:
         sentiment.phrase_patterns()
         criticism.rule_patterns()
         topics.keyword_patterns(self.taxonomy)
+
+    def label_columns(
+        self,
+        texts: Sequence[Any],
+        kinds: Sequence[str | None] | None = None,
+        is_brand: Sequence[bool | None] | None = None,
+    ) -> dict[str, list]:
+        raise NotImplementedError
+
+    def _rule_pass(
+        self,
+        texts: Sequence[Any],
+        kinds: Sequence[str | None] | None,
+        is_brand: Sequence[bool | None] | None,
+        clock: Any = None,
+    ) -> _RulePass:
+        """Checks the batch, prepares the texts, detects languages, runs the rules and keyword topics."""
+        from jobs.labeller.sentiment import label_from_compound, score_rules
+        from jobs.labeller.text import prepare
+        from jobs.labeller.topics import keyword_scores
+
+        n = len(texts)
+        if kinds is not None and len(kinds) != n:
+            raise ValueError(f"kinds has {len(kinds)} items, texts has {n}")
+        if is_brand is not None and len(is_brand) != n:
+            raise ValueError(f"is_brand has {len(is_brand)} items, texts has {n}")
+        brand = [_flag(b) for b in is_brand] if is_brand is not None else [False] * n
+        docs = [prepare(t) for t in texts]
+        if clock is not None:
+            clock("prepare")
+        langs, lang_conf = self._lang.detect_many(docs)
+        if clock is not None:
+            clock("lang")
+        rules = [score_rules(d) for d in docs]
+        sentiments: list[str] = []
+        sent_scores: list[float] = []
+        for r in rules:  # what the rules say: kept only where no model decides
+            label, conf = label_from_compound(r.compound, r.question)
+            sentiments.append(label)
+            sent_scores.append(conf)
+        kw = keyword_scores(self.taxonomy, [d.folded for d in docs])
+        if clock is not None:
+            clock("rules")
+        return _RulePass(brand, docs, langs, lang_conf, rules, sentiments, sent_scores, kw)
+
+    def label_records(self, records: Sequence[dict]) -> list[dict]:
+        """Row-wise convenience: each record needs `text` (and usually `id`); returns id + labels."""
+        texts = [r.get("text") for r in records]
+        kinds = [r.get("kind") for r in records]
+        brand = [_is_brand(r) for r in records]
+        cols = self.label_columns(texts, kinds=kinds, is_brand=brand)
+        rows = []
+        for i, record in enumerate(records):
+            row: dict[str, Any] = {"id": record.get("id")}
+            for key in cols:
+                row[key] = cols[key][i]
+            rows.append(row)
+        return rows
+
+
+@dataclass
+class _RulePass:
+    brand: list[bool]
+    docs: list[Any]
+    langs: list[str]
+    lang_conf: list[float]
+    rules: list[Any]
+    sentiments: list[str]
+    sent_scores: list[float]
+    kw: list[dict[str, float]]
+
+
+class Labeller(RuleStages):
+    """Holds the loaded models; safe to reuse across batches (only the centring means evolve)."""
+
+    version = LABELLER_VERSION
+
+    def __init__(
+        self, taxonomy_path: str | None = None, use_models: bool = True, model_path: str | None = None
+    ) -> None:
+        super().__init__(taxonomy_path)
         self.stage_seconds: dict[str, float] = {}  # CPU time per stage, summed over calls (bench_labels)
         self.model = None
         self._centring = None
@@ -81,31 +163,14 @@ class Labeller:
     ) -> dict[str, list]:
         """Label a batch; returns one list per label, each as long as `texts`, in order."""
         from jobs.labeller.criticism import criticism_many
-        from jobs.labeller.sentiment import label_from_compound, score_rules
-        from jobs.labeller.text import prepare
-        from jobs.labeller.topics import decide, keyword_scores
+        from jobs.labeller.topics import decide
         from jobs.labeller.toxic import THRESHOLD
 
         clock = _StageClock(self.stage_seconds)
         n = len(texts)
-        if kinds is not None and len(kinds) != n:
-            raise ValueError(f"kinds has {len(kinds)} items, texts has {n}")
-        if is_brand is not None and len(is_brand) != n:
-            raise ValueError(f"is_brand has {len(is_brand)} items, texts has {n}")
-        brand = [_flag(b) for b in is_brand] if is_brand is not None else [False] * n
-        docs = [prepare(t) for t in texts]
-        clock("prepare")
-        langs, lang_conf = self._lang.detect_many(docs)
-        clock("lang")
-        rules = [score_rules(d) for d in docs]
-        sentiments: list[str] = []
-        sent_scores: list[float] = []
-        for r in rules:  # what the rules say: kept only for texts without words (emoji, tags)
-            label, conf = label_from_compound(r.compound, r.question)
-            sentiments.append(label)
-            sent_scores.append(conf)
-        kw = keyword_scores(self.taxonomy, [d.folded for d in docs])
-        clock("rules")
+        rp = self._rule_pass(texts, kinds, is_brand, clock)
+        brand, docs, langs, lang_conf, rules = rp.brand, rp.docs, rp.langs, rp.lang_conf, rp.rules
+        sentiments, sent_scores, kw = rp.sentiments, rp.sent_scores, rp.kw
         emb = None
         crit: list[bool] = [False] * n
         cons: list[bool] = [False] * n
@@ -134,6 +199,11 @@ class Labeller:
 
         if self.model is None:  # rules only (use_models=False): the pattern-based criticism
             crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand)
+        # Hate and threats are not criticism of the brand, constructive or not: they go to
+        # moderation, never to the answer queue (a narrow override over the heads' answer).
+        for i, cats in enumerate(tox_categories):
+            if toxic[i] and NOT_CRITICISM.intersection(cats):
+                crit[i] = cons[i] = False
         return {
             "lang": langs,
             "lang_confidence": [float(c) for c in lang_conf],
@@ -147,20 +217,6 @@ class Labeller:
             "criticism": crit,
             "constructive": cons,
         }
-
-    def label_records(self, records: Sequence[dict]) -> list[dict]:
-        """Row-wise convenience: each record needs `text` (and usually `id`); returns id + labels."""
-        texts = [r.get("text") for r in records]
-        kinds = [r.get("kind") for r in records]
-        brand = [_is_brand(r) for r in records]
-        cols = self.label_columns(texts, kinds=kinds, is_brand=brand)
-        rows = []
-        for i, record in enumerate(records):
-            row: dict[str, Any] = {"id": record.get("id")}
-            for key in COLUMNS:
-                row[key] = cols[key][i]
-            rows.append(row)
-        return rows
 
 
 class _StageClock:
@@ -211,4 +267,4 @@ def get_labeller() -> Labeller:
     return _instance
 
 
-__all__ = ["COLUMNS", "LABELLER_VERSION", "Labeller", "get_labeller"]
+__all__ = ["COLUMNS", "LABELLER_VERSION", "Labeller", "RuleStages", "get_labeller"]

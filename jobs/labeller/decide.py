@@ -1,4 +1,4 @@
-"""The learned decision for one batch: e5 embeddings (once per batch) → centring → heads.
+"""The learned decision for one batch: e5 query embeddings (once per batch) → centring → heads.
 
 Every text with at least two letters goes through the encoder (identical texts once, see
 jobs.labeller.encoder); texts without words (emoji only, a tag, a link) keep the rules' answer.
@@ -29,7 +29,7 @@ def decide_batch(
     brand: Sequence[bool],
     clock: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, dict[int, tuple[str, float, bool, bool]]]:
-    """(raw embeddings (n, 384), zero rows for texts not encoded; index → (sentiment, its
+    """(raw passage embeddings (n, 384), zero rows for texts not encoded; index → (sentiment, its
     probability, criticism, constructive) for the texts the heads decided)."""
     n = len(docs)
     emb = np.zeros((n, DIM), dtype=np.float32)
@@ -37,10 +37,10 @@ def decide_batch(
     if not idx:
         return emb, {}
     inputs = [encoder_input(docs[i].raw) for i in idx]
-    emb[idx] = embed(inputs)
+    emb[idx] = embed(inputs)  # passage form: topics and toxicity compare texts with descriptions
+    sub = embed(inputs, query=True)  # query form: e5's form for a classifier's features
     if clock is not None:
         clock("encoder")
-    sub = emb[idx]
     sub_langs = [langs[i] for i in idx]
     if centring is not None:
         # each distinct text counts once in the running means (a copy-pasted comment is one voice)

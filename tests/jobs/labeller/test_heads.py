@@ -94,3 +94,32 @@ def test_no_scikit_learn_or_scipy_in_the_decision_path() -> None:
     out = subprocess.run([sys.executable, "-c", "import json;" + code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def test_feedback_in_one_language_moves_only_that_language() -> None:
+    """French corrections give French its own heads; the shared heads (English, every language
+    without feedback) are fitted on the shipped rows alone, so they are exactly as before."""
+    from jobs.labeller.corpora import Row
+    from jobs.labeller.features import N_RULE_FEATURES
+    from jobs.labeller.training import fit_heads, langs_with_feedback
+
+    rng = np.random.default_rng(1)
+    classes = ("negative", "neutral", "positive")
+
+    def rows(n: int, lang: str, source: str) -> list[Row]:
+        return [Row(f"{source}{i}", lang, {"sentiment": classes[i % 3], "criticism": i % 2 == 0,
+                                           "constructive": i % 4 == 0}, 1.0, source) for i in range(n)]  # fmt: skip
+
+    shipped = rows(90, "en", "shipped")
+    french = [Row(r.text, "fr", {**r.labels, "sentiment": classes[(classes.index(r.labels["sentiment"]) + 1) % 3]},
+                  4.0, "feedback") for r in rows(60, "fr", "feedback")]  # fmt: skip
+    dim = 6 + N_RULE_FEATURES
+    x_shipped = rng.normal(size=(len(shipped), dim))
+    x_french = rng.normal(size=(len(french), dim))
+    before = fit_heads(shipped, x_shipped)
+    after = fit_heads([*shipped, *french], np.vstack([x_shipped, x_french]), langs_with_feedback(french))
+    assert ("sentiment", "fr") in after and ("criticism", "fr") in after and ("sentiment", "fr") not in before
+    for key, head in before.items():  # '*' (English) and the embedding-only heads of es/de/it/pt
+        assert np.array_equal(head.coef, after[key].coef) and np.array_equal(head.intercept, after[key].intercept)
+    probe = x_french[:10]
+    assert not np.allclose(after[("sentiment", "fr")].proba(probe), after[("sentiment", ANY_LANG)].proba(probe))

@@ -161,3 +161,26 @@ def test_ordinary_words_one_edit_from_a_slur_are_not_corrected_into_it() -> None
         assert find_hate(prepare(text).folded, "en").score < 0.5, text
     # obfuscation that keeps the first letter is still undone
     assert find_hate(prepare("Les musluman sont des rats").folded, "fr").score >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tous les musulmans devraient être tués.",
+        "Il faudrait tous les expulser, ces migrants.",
+        "Gay people should all be shot.",
+        "Les juifs sont tous des voleurs.",
+    ],
+)
+def test_hate_and_threats_are_never_criticism(text: str) -> None:
+    """The criticism head read hatred as (constructive) criticism: it goes to moderation instead."""
+    cols = get_labeller().label_columns([text])
+    assert cols["toxic"][0] and {"hate", "threat"} & set(cols["toxic_categories"][0])
+    assert cols["criticism"] == [False] and cols["constructive"] == [False]
+
+
+def test_a_plain_complaint_stays_criticism_beside_hate() -> None:
+    texts = ["Tous les musulmans devraient être tués.",
+             "Colis perdu depuis trois semaines et le service client ne répond jamais, c'est inadmissible."]  # fmt: skip
+    cols = get_labeller().label_columns(texts)
+    assert cols["criticism"] == [False, True] and not cols["toxic"][1]
