@@ -4,7 +4,7 @@
 2. lite stage (~0.07 ms): a bag of USE's multilingual sub-word embeddings + rule features, with
    logistic-regression heads → done when its top probability ≥ LITE_CONFIDENT.
 3. full USE encoder (~1 ms): the rest (about one text in six on a realistic stream).
-Thresholds chosen on tests/labeller/eval/*_dev.tsv; throughput measured by bench_labels.py.
+Thresholds chosen on jobs/labeller/resources/eval/*_dev.tsv; throughput measured by bench_labels.py.
 """
 
 from __future__ import annotations

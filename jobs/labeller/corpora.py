@@ -6,7 +6,7 @@ All installable or in this repository, none from any evaluation set:
   `models build` guard), plus jobs/labeller/train/brand_comments.tsv (FR+EN brand-page comments
   written for the project);
 - criticism / constructive: brand_comments.tsv and the project's own tuning sets
-  (tests/labeller/eval/{fr,en}_dev.tsv) — written here, so weak evidence; feedback is the cure;
+  (jobs/labeller/resources/eval/{fr,en}_dev.tsv) — written here, so weak evidence; feedback is the cure;
 - centring means: unlabelled texts — the English tweets above, and the demo month's comments per
   language (infra/demo, texts only, no label).
 """

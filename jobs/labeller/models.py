@@ -225,7 +225,7 @@ def build_all(force: bool = False, log: Callable[[str], Any] = print) -> list[st
         x = np.vstack([x_tweets, x_brand])
         y = [label for _, label in tweets] + [it.sentiment for it in brand]
         w = np.array([1.0] * len(tweets) + [BRAND_WEIGHT] * len(brand))
-        # C and weights chosen on tests/labeller/eval/*_dev.tsv (never on the test files).
+        # C and weights chosen on jobs/labeller/resources/eval/*_dev.tsv (never on the test files).
         sent = LogisticRegression(C=0.3, max_iter=3000, random_state=SEED)
         sent.fit(x, y, sample_weight=w)
         crit = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=SEED)

@@ -153,7 +153,7 @@ class TopicEmbedder:
 # Cosine similarities of e5 passage embeddings mapped to a 0..1 topic score: SIM_FLOOR → 0,
 # SIM_FULL → 1 (e5 similarities are all high: unrelated sentences sit near 0.8). With taxonomy
 # min_score 0.5 a topic needs a similarity ≥ (SIM_FLOOR + SIM_FULL) / 2 = 0.91, chosen on
-# tests/labeller/eval/{fr,en}_dev.tsv (keywords + nearest topic: micro-F1 0.755 / 0.621, keywords
+# jobs/labeller/resources/eval/{fr,en}_dev.tsv (keywords + nearest topic: micro-F1 0.755 / 0.621, keywords
 # alone 0.763 / 0.596).
 SIM_FLOOR = 0.89
 SIM_FULL = 0.93

