@@ -118,6 +118,8 @@ def run_enrichment(
 
 def _run_until_done(query, stop: threading.Event, timeout_s: float | None):
     """Wait for the query to end (available-now), the timeout, a stop request or a signal; stop it."""
+    from pyspark.errors import StreamingQueryException
+
     previous_sigterm = None
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (Airflow, systemd, Kubernetes) stops the query cleanly, like Ctrl-C.
@@ -130,7 +132,10 @@ def _run_until_done(query, stop: threading.Event, timeout_s: float | None):
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            query.awaitTermination(0.5)
+            try:
+                query.awaitTermination(0.5)
+            except StreamingQueryException:
+                break  # the query failed: its exception is returned below, so a transient one restarts it
     except KeyboardInterrupt:
         log.info("interrupted: stopping (an unfinished batch is replayed on the next start)")
     finally:
