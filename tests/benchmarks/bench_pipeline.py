@@ -16,6 +16,11 @@ beforehand), and the ratio (b)/(c) — the part of the pipeline that is ours bey
 then p50/p95 end-to-end latency (produce acknowledged → searchable in Elasticsearch)
 in ``--follow`` mode at a steady ``--rate`` events/s.
 
+Every text is encoded in every pass (the labeller's shared embedding cache is off for the run, and
+each full pass gets fresh Python workers): a text a previous pass encoded would otherwise come back
+from the cache and flatter the later pass. Each pass also prints the CPU-seconds of Spark's JVM,
+its Python workers and the driver, beside noida-db's.
+
 Throughput is reported two ways: over the micro-batches' processing time (steady state, what a
 long-running job sees) and over the whole call (Spark start-up, labeller loading included).
 On the embedded server each pass also prints noida-db's CPU time and the bytes it spent rewriting
