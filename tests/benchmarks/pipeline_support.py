@@ -196,9 +196,12 @@ def spark_cpu() -> dict[str, float]:
     return cpu
 
 
-def cpu_split(before: dict[str, float]) -> str:
+def cpu_used(before: dict[str, float]) -> dict[str, float]:
     after = spark_cpu()
-    used = {role: after[role] - before.get(role, 0.0) for role in after}
+    return {role: after[role] - before.get(role, 0.0) for role in after}
+
+
+def cpu_split(used: dict[str, float]) -> str:
     return "; CPU-s " + ", ".join(f"{role} {seconds:.1f}" for role, seconds in used.items())
 
 
@@ -212,10 +215,12 @@ def _load_labeller() -> None:
     _LABELLER = get_labeller()
 
 
-def _label_chunk(chunk: tuple[list[str], list[str], list[bool]]) -> int:
+def _label_chunk(chunk: tuple[list[str], list[str], list[bool]]) -> tuple[int, float]:
+    """Texts labelled and the CPU-seconds this process spent on them."""
     texts, kinds, brands = chunk
+    started = time.process_time()
     _LABELLER.label_columns(texts, kinds=kinds, is_brand=brands)
-    return len(texts)
+    return len(texts), time.process_time() - started
 
 
 def _ready(_: int) -> bool:
@@ -232,6 +237,9 @@ def labeller_alone(events: list[dict[str, Any]], cores: int, chunk: int = 2000) 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    # At least a few chunks per process: one chunk for two processes would time a single core.
+    chunk = max(1, min(chunk, len(events) // (cores * 4)))
+
     chunks = [
         ([e["text"] for e in part], [e["kind"] for e in part], [bool(e["author"]["is_brand"]) for e in part])
         for part in (events[i : i + chunk] for i in range(0, len(events), chunk))
@@ -242,9 +250,11 @@ def labeller_alone(events: list[dict[str, Any]], cores: int, chunk: int = 2000) 
         assert all(pool.map(_ready, range(cores * 4)))  # every worker has loaded the model
         loaded_s = time.monotonic() - loading
         started = time.monotonic()
-        labelled = sum(pool.map(_label_chunk, chunks))
+        done = list(pool.map(_label_chunk, chunks))
         seconds = time.monotonic() - started
-    return {"docs": labelled, "seconds": seconds, "docs_per_s": labelled / seconds, "load_s": loaded_s}
+    labelled, cpu_s = sum(n for n, _ in done), sum(c for _, c in done)
+    return {"docs": labelled, "seconds": seconds, "docs_per_s": labelled / seconds, "load_s": loaded_s,
+            "cpu_s": cpu_s, "docs_per_cpu_s": labelled / cpu_s if cpu_s else 0.0}  # fmt: skip
 
 
 def stop_spark() -> None:
