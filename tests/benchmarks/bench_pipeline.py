@@ -182,7 +182,7 @@ def latency(settings: Settings, rate: int, seconds: int, trigger_s: float) -> di
     produced_total = 0
     started = time.monotonic()
     with Producer(settings, linger_ms=5) as producer:
-        tick = 0.1
+        tick = 0.1 if rate >= 10 else 1 / rate  # below 10 events/s, one event per tick
         per_tick = max(1, int(rate * tick))
         next_tick = started
         while time.monotonic() - started < seconds:
