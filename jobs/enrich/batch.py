@@ -18,7 +18,7 @@ import orjson
 from jobs.enrich.gate import expectation_names, stage
 from jobs.enrich.metrics import EnrichStats, LagMeter, batch_document, read_batch_offsets
 from jobs.enrich.rows import COUNTS_DDL
-from jobs.enrich.sink import Counts, SinkConfig, write_partition
+from jobs.enrich.sink import SinkConfig, write_partition
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -55,9 +55,9 @@ class BatchStep:
         self.lag.close()
         self.es.close()
 
-    def write_partitions(self, staged: DataFrame) -> tuple[Counts, int]:
+    def write_partitions(self, staged: DataFrame) -> tuple[EnrichStats, int]:
         """Every partition writes itself on the executors; returns the summed counts and their size."""
-        counts, collected_bytes = Counts(), 0
+        counts, collected_bytes = EnrichStats(), 0
         for row in staged.mapInArrow(partial(write_partition, config=self.sink), COUNTS_DDL).collect():
             collected_bytes += len(row["counts"])
             counts.add(orjson.loads(row["counts"]))
@@ -85,7 +85,7 @@ class BatchStep:
         for attempt in write_retrying(self.sink.retry_for_s, "job metrics"):
             with attempt:
                 self.es.index(index=self.settings.indices.job_metrics, id=metrics["id"], document=metrics)
-        self.stats.add(counts, lag, finished - started, collected_bytes)
+        self.stats.add_batch(counts, lag, finished - started, collected_bytes)
         log.info(
             "batch %s: %d in, %d out, %d quarantined, %d duplicates, %d erased, lag %s, %.2fs "
             "(executors %.2fs, of which writes %.2f executor-s), driver got %d bytes%s",

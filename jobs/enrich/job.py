@@ -25,7 +25,8 @@ log = logging.getLogger("ecoute.enrich")
 Mode = Literal["available-now", "follow"]
 DEFAULT_MAX_OFFSETS_PER_TRIGGER = 20_000
 TRANSIENT_START_ERROR = "Python worker failed to connect back"
-TRANSIENT_RESTARTS = 3
+TRANSIENT_RESTARTS = 5
+TRANSIENT_BACKOFF_S = (2.0, 5.0, 10.0, 20.0, 30.0)  # a load spike passes; a restart reloads nothing lost
 
 
 class EnrichError(RuntimeError):
@@ -99,14 +100,19 @@ def run_enrichment(
     else:
         writer = writer.trigger(processingTime=f"{int(trigger_interval_s * 1000)} milliseconds")
     log.info("enrichment %s starting (source %s, checkpoint %s, run %s)", mode, stats.source_format, checkpoint, run_id)
+    stop = stop_event or threading.Event()
     try:
         for restart in range(TRANSIENT_RESTARTS + 1):
-            exception = _run_until_done(writer.start(), stop_event or threading.Event(), timeout_s)
+            exception = _run_until_done(writer.start(), stop, timeout_s)
             if exception is None or TRANSIENT_START_ERROR not in str(exception) or restart == TRANSIENT_RESTARTS:
                 break
             # A fresh Python worker missed Spark's fixed 10 s connect-back timeout (an overloaded host):
             # the query resumes from its checkpoint, as a restarted job would.
-            log.warning("enrichment query stopped (%s); resuming from the checkpoint", TRANSIENT_START_ERROR)
+            pause = TRANSIENT_BACKOFF_S[min(restart, len(TRANSIENT_BACKOFF_S) - 1)]
+            log.warning("enrichment query stopped (%s); resuming from the checkpoint in %.0fs", TRANSIENT_START_ERROR, pause)
+            if stop.wait(pause):
+                exception = None  # asked to stop while waiting: nothing failed
+                break
     finally:
         step.close()
         stats.duration_s = time.monotonic() - begun
@@ -118,6 +124,8 @@ def run_enrichment(
 
 def _run_until_done(query, stop: threading.Event, timeout_s: float | None):
     """Wait for the query to end (available-now), the timeout, a stop request or a signal; stop it."""
+    from pyspark.errors import StreamingQueryException
+
     previous_sigterm = None
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (Airflow, systemd, Kubernetes) stops the query cleanly, like Ctrl-C.
@@ -130,7 +138,10 @@ def _run_until_done(query, stop: threading.Event, timeout_s: float | None):
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            query.awaitTermination(0.5)
+            try:
+                query.awaitTermination(0.5)
+            except StreamingQueryException:
+                break  # the query failed: its exception is returned below, so a transient one restarts it
     except KeyboardInterrupt:
         log.info("interrupted: stopping (an unfinished batch is replayed on the next start)")
     finally:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections import deque
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from ecoute.settings import Settings
-    from jobs.enrich.sink import Counts
 
 log = logging.getLogger("ecoute.enrich")
 
@@ -27,30 +26,54 @@ JOB_NAME = "enrich"
 
 @dataclass
 class EnrichStats:
+    """What the job did, at every level: one partition (on an executor), one batch, the whole run.
+
+    A partition's sink fills the counters and ships them to the driver as JSON (``as_json``); the
+    driver sums a batch's partitions (``add``) and then adds the batch to the run (``add_batch``).
+    """
+
     rows_in: int = 0
     rows_out: int = 0
     quarantined: int = 0
-    batches: int = 0
-    duration_s: float = 0.0
     deduplicated: int = 0
     erased: int = 0  # events of authors erased under GDPR, dropped on purpose
+    checked: int = 0  # rows the gate checked
+    rejected_by_stage: Counter = field(default_factory=Counter)
+    unexpected: Counter = field(default_factory=Counter)  # rows failing, per expectation
+    write_s: float = 0.0  # executor-seconds spent writing to Elasticsearch and the DLQ
+    # Run level (the driver's):
+    batches: int = 0
+    duration_s: float = 0.0
     source_format: str = ""
     last_lag: int | None = None
     driver_bytes_collected: int = 0  # what the executors sent the driver: counts, never documents
     # The most recent batches only: a follow job runs for weeks.
     batch_durations_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
+    SUMMED: ClassVar[tuple[str, ...]] = ("rows_in", "rows_out", "quarantined", "deduplicated", "erased", "checked",
+                                         "write_s")  # fmt: skip
+    TALLIED: ClassVar[tuple[str, ...]] = ("rejected_by_stage", "unexpected")
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("batch_durations_s")
-        return data
+        return {k: dict(v) if isinstance(v, Counter) else v for k, v in data.items()}
 
-    def add(self, counts: Counts, lag: int | None, seconds: float, collected_bytes: int) -> None:
-        self.rows_in += counts.rows_in
-        self.rows_out += counts.rows_out
-        self.quarantined += counts.quarantined
-        self.deduplicated += counts.deduplicated
-        self.erased += counts.erased
+    def as_json(self) -> bytes:
+        """The counters only: what a partition sends the driver."""
+        return orjson.dumps({name: getattr(self, name) for name in self.SUMMED}
+                            | {name: dict(getattr(self, name)) for name in self.TALLIED})  # fmt: skip
+
+    def add(self, other: EnrichStats | dict[str, Any]) -> None:
+        """Add another level's counters (an ``EnrichStats`` or its ``as_json`` parsed)."""
+        get = other.get if isinstance(other, dict) else lambda name: getattr(other, name)
+        for name in self.SUMMED:
+            setattr(self, name, getattr(self, name) + get(name))
+        for name in self.TALLIED:
+            getattr(self, name).update(get(name))
+
+    def add_batch(self, batch: EnrichStats, lag: int | None, seconds: float, collected_bytes: int) -> None:
+        self.add(batch)
         self.batches += 1
         self.last_lag = lag
         self.driver_bytes_collected += collected_bytes
@@ -122,7 +145,7 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def gate_outcomes(counts: Counts, names: list[str]) -> list[dict[str, Any]]:
+def gate_outcomes(counts: EnrichStats, names: list[str]) -> list[dict[str, Any]]:
     """Per expectation: rows checked and rows failing, summed over the partitions."""
     return [
         {"expectation": name, "success": counts.unexpected.get(name, 0) == 0, "element_count": counts.checked,
@@ -132,7 +155,7 @@ def gate_outcomes(counts: Counts, names: list[str]) -> list[dict[str, Any]]:
 
 
 def batch_document(
-    *, run_id: str, batch_id: int, started: float, finished: float, counts: Counts, lag: int | None,
+    *, run_id: str, batch_id: int, started: float, finished: float, counts: EnrichStats, lag: int | None,
     source_format: str, expectations: list[str] | None, timings: dict[str, float], collected_bytes: int,
 ) -> dict[str, Any]:  # fmt: skip
     """The job-metrics document of one batch."""

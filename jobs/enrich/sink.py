@@ -20,15 +20,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from ecoute.es import brand_answers_index
 from jobs.enrich.executor import ANSWER_FIELDS
+from jobs.enrich.metrics import EnrichStats
 from jobs.enrich.rows import COUNTS_SCHEMA, Rejected, origin
 
 if TYPE_CHECKING:
@@ -58,31 +58,6 @@ class SinkConfig:
     refresh: bool | str = False
     brand_answers: bool = True
     retry_for_s: float = RETRY_FOR_S
-
-
-@dataclass
-class Counts:
-    """What one partition did, summed on the driver."""
-
-    rows_in: int = 0
-    rows_out: int = 0
-    quarantined: int = 0
-    deduplicated: int = 0
-    erased: int = 0
-    checked: int = 0
-    rejected_by_stage: Counter = field(default_factory=Counter)
-    unexpected: Counter = field(default_factory=Counter)
-    write_s: float = 0.0
-
-    def as_json(self) -> bytes:
-        return orjson.dumps({**self.__dict__, "rejected_by_stage": dict(self.rejected_by_stage),
-                             "unexpected": dict(self.unexpected)})  # fmt: skip
-
-    def add(self, other: dict[str, Any]) -> None:
-        for name in ("rows_in", "rows_out", "quarantined", "deduplicated", "erased", "checked", "write_s"):
-            setattr(self, name, getattr(self, name) + other[name])
-        self.rejected_by_stage.update(other["rejected_by_stage"])
-        self.unexpected.update(other["unexpected"])
 
 
 class PartitionSink:
@@ -126,7 +101,7 @@ class PartitionSink:
             self.es.close()
 
     # -- one Arrow batch of staged rows ----------------------------------------------------------
-    def write(self, batch: pa.RecordBatch, counts: Counts) -> None:
+    def write(self, batch: pa.RecordBatch, counts: EnrichStats) -> None:
         rows = batch.to_pydict()
         n = batch.num_rows
         rejected: list[Rejected] = []
@@ -305,7 +280,7 @@ def write_partition(batches: Iterator[pa.RecordBatch], config: SinkConfig) -> It
     sink = PartitionSink.for_process(config)
     # Indices may be deleted between batches (the rebuild runbook does it): check them again per partition.
     sink.known_indices.clear()
-    counts = Counts()
+    counts = EnrichStats()
     for batch in batches:
         if batch.num_rows:
             sink.write(batch, counts)

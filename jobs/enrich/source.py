@@ -58,9 +58,9 @@ def spark_session(settings: Settings, app_name: str = "ecoute-enrich") -> SparkS
 
 
 def _load_labeller_in_worker(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    from jobs.labeller import get_labeller
+    from jobs.enrich.executor import worker_labeller
 
-    get_labeller()
+    worker_labeller()
     yield from batches
 
 

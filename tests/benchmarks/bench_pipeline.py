@@ -16,6 +16,11 @@ beforehand), and the ratio (b)/(c) — the part of the pipeline that is ours bey
 then p50/p95 end-to-end latency (produce acknowledged → searchable in Elasticsearch)
 in ``--follow`` mode at a steady ``--rate`` events/s.
 
+Every text is encoded in every pass (the labeller's shared embedding cache is off for the run, and
+each full pass gets fresh Python workers): a text a previous pass encoded would otherwise come back
+from the cache and flatter the later pass. Each pass also prints the CPU-seconds of Spark's JVM,
+its Python workers and the driver, beside noida-db's.
+
 Throughput is reported two ways: over the micro-batches' processing time (steady state, what a
 long-running job sees) and over the whole call (Spark start-up, labeller loading included).
 On the embedded server each pass also prints noida-db's CPU time and the bytes it spent rewriting
@@ -29,9 +34,7 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,157 +46,35 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+# Every text encoded, in every pass: the labeller's embedding cache (SQLite, shared by every process
+# on the machine, and kept across runs) would otherwise serve the texts a previous pass encoded, and
+# flatter whichever pass comes later (the labeller alone runs after the full passes).
+os.environ["ECOUTE_EMBED_CACHE"] = "off"
 
 from ecoute.es import count, make_client
 from ecoute.kafka import Producer, ensure_topics
 from ecoute.settings import Settings
-from ecoute.stack import noida_binary, port_open
-from tests.jobs.enrich.events import TEXTS, raw_event
-
-WORDS = [
-    "livraison",
-    "commande",
-    "remboursement",
-    "appli",
-    "service",
-    "client",
-    "prix",
-    "qualité",
-    "équipe",
-    "magasin",
-    "site",
-    "connexion",
-    "bug",
-    "abonnement",
-    "colis",
-    "retard",
-    "merci",
-    "bravo",
-    "nul",
-    "génial",
-    "horrible",
-    "rapide",
-    "lent",
-    "facture",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_noida(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
-    kafka_port, es_port = free_port(), free_port()
-    log = open(data_dir / "noida.log", "ab")  # noqa: SIM115 - lives as long as the server
-    command = [
-        str(noida_binary()), "start", "--data-dir", str(data_dir / "data"), "--only", "kafka,elasticsearch",
-        "--kafka-port", str(kafka_port), "--elasticsearch-port", str(es_port),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while not (port_open("127.0.0.1", kafka_port) and port_open("127.0.0.1", es_port)):
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("noida-db did not start")
-        time.sleep(0.1)
-    return process, f"127.0.0.1:{kafka_port}", f"http://127.0.0.1:{es_port}"
-
-
-def bench_settings(base: Settings, tag: str, topic: str) -> Settings:
-    suffix = f"bench{tag}{uuid.uuid4().hex[:6]}"
-    return base.model_copy(
-        update={
-            "topics": base.topics.model_copy(update={"raw": topic, "dlq": f"{topic}.dlq"}),
-            "indices": base.indices.model_copy(
-                update={
-                    "mentions": f"ecoute-mentions-{suffix}",
-                    "quarantine": f"ecoute-quarantine-{suffix}",
-                    "job_metrics": f"ecoute-job-metrics-{suffix}",
-                }
-            ),
-        }
-    )
-
-
-def varied_event(n: int, rng: random.Random, created_at: datetime | None = None) -> dict[str, Any]:
-    """A realistic event whose text is unique (no cache can flatter the labeller)."""
-    text = f"{TEXTS[n % len(TEXTS)]} {' '.join(rng.choice(WORDS) for _ in range(rng.randint(2, 12)))} #{n}"
-    if n % 10 == 7:
-        return raw_event(n, kind="reply", parent=f"facebook:{n - 1}", brand=True, text=text, created_at=created_at)
-    if n % 10 == 0:
-        return raw_event(n, kind="post", text=text, created_at=created_at)
-    return raw_event(n, kind="comment", parent=f"facebook:{n - n % 10}", text=text, created_at=created_at)
-
-
-def produce(settings: Settings, events: list[dict[str, Any]], chunk: int = 5000) -> float:
-    started = time.monotonic()
-    with Producer(settings) as producer:
-        for i in range(0, len(events), chunk):
-            producer.send_batch(settings.topics.raw, [(e["id"], e) for e in events[i : i + chunk]])
-    return time.monotonic() - started
-
-
-def phase_summary(settings: Settings) -> str:
-    """Mean per-batch time of each phase, from the job-metrics index (what analysts chart)."""
-    client = make_client(settings)
-    client.indices.refresh(index=settings.indices.job_metrics)
-    hits = client.search(index=settings.indices.job_metrics, size=10_000, query={"match_all": {}})["hits"]["hits"]
-    batches = [h["_source"] for h in hits]
-    if not batches:
-        return "no batch metrics"
-
-    def mean(key: str) -> float:
-        values = [b[key] for b in batches if b.get(key) is not None]
-        return sum(values) / len(values) / 1000 if values else 0.0
-
-    rows = sum(b["rows_in"] for b in batches) / len(batches)
-    driver_bytes = sum(b.get("driver_bytes") or 0 for b in batches) / len(batches)
-    return (
-        f"{len(batches)} batches of {rows:.0f} rows on average: executors (read, label, gate, write) "
-        f"{mean('enrich_ms'):.2f}s, of which writes {mean('write_ms'):.2f} executor-s; total {mean('duration_ms'):.2f}s; "
-        f"driver collected {driver_bytes:.0f} bytes per batch"
-    )
-
-
-class ServerMeter:
-    """CPU time and bytes written by the embedded server (noida-db), read from /proc.
-
-    noida-db persists its Elasticsearch store by rewriting it whole (one JSON file) about every
-    second while writes go on, so its cost per document grows with what the store holds and with
-    the documents' size; these figures let a run show how much of a pass went there.
-    """
-
-    def __init__(self, pid: int | None) -> None:
-        self.pid = pid
-
-    def read(self) -> tuple[float, int] | None:
-        if self.pid is None:
-            return None
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            written = next(
-                int(line.split()[1]) for line in Path(f"/proc/{self.pid}/io").read_text().splitlines()
-                if line.startswith("wchar:")
-            )  # fmt: skip
-        except (OSError, StopIteration, IndexError, ValueError):
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), written
-
-    def since(self, before: tuple[float, int] | None) -> str:
-        after = self.read()
-        if before is None or after is None:
-            return ""
-        return f"; noida-db: {after[0] - before[0]:.1f} CPU-s, {(after[1] - before[1]) / 1e6:.0f} MB of store rewrites"
-
-
-SERVER = ServerMeter(None)  # set by main() when the benchmark starts its own noida-db
+from tests.benchmarks.pipeline_support import (
+    SERVER,
+    bench_settings,
+    cores_of,
+    cpu_split,
+    cpu_used,
+    drop_mentions,
+    labeller_alone,
+    phase_summary,
+    produce,
+    spark_cpu,
+    start_noida,
+    stop_spark,
+    varied_event,
+)  # fmt: skip
 
 
 def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> dict[str, float]:
     from jobs.enrich import EnrichError, run_enrichment
 
-    server_before = SERVER.read()
+    server_before, cpu_before = SERVER.read(), spark_cpu()
     for attempt in range(3):
         started = time.monotonic()
         try:
@@ -209,6 +90,9 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
                 raise
             print(f"    ({name}: a Python worker did not connect back in time; pass restarted)", flush=True)
     wall = time.monotonic() - started
+    cpu = cpu_used(cpu_before)
+    server_after = SERVER.read()
+    total_cpu = sum(cpu.values()) + (server_after[0] - server_before[0] if server_before and server_after else 0.0)
     client = make_client(settings)
     client.indices.refresh(index=settings.indices.mentions)
     stored = count(client, settings.indices.mentions)
@@ -228,62 +112,10 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
         "docs_per_s_steady": steady_rows / steady if steady else 0.0,
         "events": events,
         "driver_bytes_per_batch": stats.driver_bytes_collected / max(1, stats.batches),
-        "phases": phase_summary(settings) + SERVER.since(server_before),
+        "phases": phase_summary(settings) + SERVER.since(server_before) + cpu_split(cpu),
+        # all the CPU the pass cost (Spark's processes and, when embedded, noida-db): load-independent
+        "docs_per_cpu_s": stats.rows_out / total_cpu if total_cpu else 0.0,
     }
-
-
-_LABELLER: Any = None
-
-
-def _load_labeller() -> None:
-    global _LABELLER
-    from jobs.labeller import get_labeller
-
-    _LABELLER = get_labeller()
-
-
-def _label_chunk(chunk: tuple[list[str], list[str], list[bool]]) -> int:
-    texts, kinds, brands = chunk
-    _LABELLER.label_columns(texts, kinds=kinds, is_brand=brands)
-    return len(texts)
-
-
-def _ready(_: int) -> bool:
-    return _LABELLER is not None
-
-
-def cores_of(master: str) -> int:
-    inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
-    return (os.cpu_count() or 1) if inside == "*" else int(inside.split(",")[0])
-
-
-def labeller_alone(events: list[dict[str, Any]], cores: int, chunk: int = 2000) -> dict[str, float]:
-    """The labeller by itself on the events' texts, in ``cores`` processes, as the executors call it."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    chunks = [
-        ([e["text"] for e in part], [e["kind"] for e in part], [bool(e["author"]["is_brand"]) for e in part])
-        for part in (events[i : i + chunk] for i in range(0, len(events), chunk))
-    ]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(cores, mp_context=context, initializer=_load_labeller) as pool:
-        loading = time.monotonic()
-        assert all(pool.map(_ready, range(cores * 4)))  # every worker has loaded the model
-        loaded_s = time.monotonic() - loading
-        started = time.monotonic()
-        labelled = sum(pool.map(_label_chunk, chunks))
-        seconds = time.monotonic() - started
-    return {"docs": labelled, "seconds": seconds, "docs_per_s": labelled / seconds, "load_s": loaded_s}
-
-
-def stop_spark() -> None:
-    """Stop the benchmark's Spark session, so the next pass can start one with another master."""
-    from pyspark.sql import SparkSession
-
-    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
-    if session is not None:
-        session.stop()
 
 
 POLL_INTERVAL_S = 0.2  # resolution of "searchable"
@@ -350,7 +182,7 @@ def latency(settings: Settings, rate: int, seconds: int, trigger_s: float) -> di
     produced_total = 0
     started = time.monotonic()
     with Producer(settings, linger_ms=5) as producer:
-        tick = 0.1
+        tick = 0.1 if rate >= 10 else 1 / rate  # below 10 events/s, one event per tick
         per_tick = max(1, int(rate * tick))
         next_tick = started
         while time.monotonic() - started < seconds:
@@ -398,8 +230,18 @@ def main() -> None:
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-speedup", action="store_true", help="no local[1] pass for the scale-out speed-up")
-    parser.add_argument("--speedup-events", type=int, default=None,
-                        help="events of the local[1] vs local[N] passes (default: all; both passes on the same ones)")
+    parser.add_argument(
+        "--speedup-events",
+        type=int,
+        default=None,
+        help="events of the local[1] vs local[N] passes (default: all; both passes on the same ones)",
+    )
+    parser.add_argument(
+        "--alone-events",
+        type=int,
+        default=None,
+        help="texts the labeller alone is timed on (default: all; the first N of the same events)",
+    )
     parser.add_argument("--repeats", type=int, default=2, help="raw/full pairs in the throughput test")
     parser.add_argument(
         "--external", action="store_true",
@@ -411,7 +253,6 @@ def main() -> None:
 
     import logging
 
-    global SERVER
     logging.basicConfig(level=logging.WARNING)
     workdir = Path(tempfile.mkdtemp(prefix="ecoute-bench-"))
     server = None
@@ -419,15 +260,21 @@ def main() -> None:
         base = Settings().model_copy(update={"state_dir": workdir / "state", "spark_master": args.spark_master})
     else:
         server, bootstrap, es_url = start_noida(workdir)
-        SERVER = ServerMeter(server.pid)
+        SERVER.pid = server.pid
         base = Settings(
             state_dir=workdir / "state", spark_master=args.spark_master,
             kafka={"bootstrap_servers": bootstrap}, es={"url": es_url},
         )  # fmt: skip
     try:
         if not args.skip_throughput:
-            run_throughput(base, args.events, args.repeats, speedup=not args.skip_speedup,
-                           speedup_events=args.speedup_events)
+            run_throughput(
+                base,
+                args.events,
+                args.repeats,
+                speedup=not args.skip_speedup,
+                speedup_events=args.speedup_events,
+                alone_events=args.alone_events,
+            )
         if not args.skip_latency:
             if not args.skip_throughput:  # the follow pass also starts from an empty Elasticsearch
                 drop_mentions(base)
@@ -442,14 +289,6 @@ def main() -> None:
             server.terminate()
             server.wait(15)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def drop_mentions(base: Settings) -> None:
-    """Delete the benchmark's mention indices written so far (metrics and quarantine stay)."""
-    client = make_client(base)
-    for index in client.indices.get(index="ecoute-mentions-bench*", expand_wildcards="open"):
-        client.indices.delete(index=index)
-    client.close()
 
 
 def warm_up(base: Settings, count_events: int = 2000) -> None:
@@ -468,7 +307,12 @@ def warm_up(base: Settings, count_events: int = 2000) -> None:
 
 
 def run_throughput(
-    base: Settings, count_events: int, repeats: int = 2, speedup: bool = True, speedup_events: int | None = None
+    base: Settings,
+    count_events: int,
+    repeats: int = 2,
+    speedup: bool = True,
+    speedup_events: int | None = None,
+    alone_events: int | None = None,
 ) -> None:
     """(a) raw pass-through and (b) full pipeline on the same topic; prints docs/s and the ratio.
 
@@ -492,6 +336,8 @@ def run_throughput(
             # Every pass starts from an empty Elasticsearch: noida-db's indexing slows down as it
             # holds more documents, which would otherwise penalise whichever pass runs later.
             drop_mentions(base)
+            if enrich and attempt > 1:
+                stop_spark()  # fresh Python workers: their in-memory embedding cache holds the texts of pass 1
             settings = bench_settings(base, kind, topic)
             pair[kind] = result = throughput(settings, len(events), enrich=enrich, name=f"bench-{kind}-{attempt}")
             label = "(a) raw pass-through Kafka→ES:" if kind == "raw" else "(b) full enrich+validate+ES:  "
@@ -511,10 +357,14 @@ def run_throughput(
 
     cores = cores_of(base.spark_master)
     full_rate = statistics.median(f["docs_per_s_processing"] for f in fulls)
-    alone = labeller_alone(events, cores)
+    alone = labeller_alone(events[:alone_events] if alone_events else events, cores)
+    full_per_cpu = statistics.median(f["docs_per_cpu_s"] for f in fulls)
     print(f"(c) labeller alone, {cores} processes: {alone['docs_per_s']:.0f} docs/s ({alone['docs']} texts in "
           f"{alone['seconds']:.1f}s; model loaded in {alone['load_s']:.1f}s, not counted)\n"
-          f"    ratio full/labeller-alone: {full_rate / alone['docs_per_s']:.3f} (target ≥ 0.8)", flush=True)  # fmt: skip
+          f"    ratio full/labeller-alone: {full_rate / alone['docs_per_s']:.3f} (target ≥ 0.8)\n"
+          f"    per CPU-second (independent of other load on the machine): full {full_per_cpu:.1f} docs, "
+          f"labeller alone {alone['docs_per_cpu_s']:.1f} docs, ratio {full_per_cpu / alone['docs_per_cpu_s']:.3f}",
+          flush=True)  # fmt: skip
     driver_bytes = statistics.median(f["driver_bytes_per_batch"] for f in fulls)
     print(f"(d) driver collected per batch: {driver_bytes:.0f} bytes (counts only; no documents)", flush=True)
     if speedup and cores > 1:
@@ -523,6 +373,7 @@ def run_throughput(
         if speedup_events and speedup_events < len(events):
             # Both passes of the speed-up on the same smaller topic (a local[1] pass is long).
             subset = f"bench.speedup.{uuid.uuid4().hex[:6]}"
+            stop_spark()  # fresh Python workers: their in-memory embedding cache holds the texts already seen
             ensure_topics(bench_settings(base, "sub", subset))
             produce(bench_settings(base, "sub", subset), events[:speedup_events])
             drop_mentions(base)

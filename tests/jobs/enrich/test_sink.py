@@ -24,7 +24,7 @@ from jobs.enrich.batch import BatchStep
 from jobs.enrich.executor import set_doc_columns
 from jobs.enrich.job import preflight
 from jobs.enrich.rows import empty_columns, to_record_batch
-from jobs.enrich.sink import Counts, PartitionSink
+from jobs.enrich.sink import PartitionSink
 from tests.jobs.enrich.events import raw_event
 from tests.jobs.enrich.support import dead_letters, stored
 
@@ -51,7 +51,7 @@ class InProcessStep(BatchStep):
         self.partition_sink = PartitionSink(self.sink)
 
     def write_partitions(self, staged):
-        counts = Counts()
+        counts = EnrichStats()
         for batch in staged.toArrow().to_batches():
             self.partition_sink.write(batch, counts)
         return counts, len(counts.as_json())
