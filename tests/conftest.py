@@ -155,6 +155,15 @@ def make_settings(tmp_path: Path, bootstrap: str, es_url: str, smtp_port: int = 
 
 
 @pytest.fixture
+def own_noida(tmp_path: Path) -> Iterator[Noida]:
+    """A noida-db of this test only (a fault test takes it down and up) so other tests are not disturbed."""
+    server = Noida(free_port(), free_port(), tmp_path / "noida-data", tmp_path / "noida.log", None)  # type: ignore[arg-type]
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, noida: Noida) -> Settings:
     return make_settings(tmp_path, noida.bootstrap, noida.es_url)
 

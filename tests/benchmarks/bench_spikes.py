@@ -48,6 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from jobs.spikes import SpikeParams, detect_alerts, read_series_csv
+from tests.jobs.alerts.data import poisson
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev"
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -259,20 +260,10 @@ def inject(series: Series, multiplier: float, hours: int, rng: random.Random, ev
         usual = statistics.median(sum(series.values[i - per_day * d] for i in touched) for d in days) if days else 0.0
         rate = (multiplier - 1) * max(usual, 1.0) / max(len(touched), 1)
         for i in touched:
-            values[i] += _poisson(rng, rate)
+            values[i] += poisson(rng, rate)
         crises.append(Crisis(first, last, multiplier, hours))
     return replace(series, values=values), crises
 
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam > 30:  # normal approximation: exact enough for counts this large
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def burstiness(series: Series) -> tuple[list[float], float]:

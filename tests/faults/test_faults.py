@@ -24,10 +24,17 @@ from connectors.file_import import import_file
 from ecoute import es
 from ecoute.kafka import DeliveryError
 from jobs.enrich import run_enrichment
-from tests.conftest import Noida, free_port, make_settings
+from tests.conftest import make_settings
 from tests.faults.conftest import record_fault
 from tests.jobs.enrich.events import stream_of_events
-from tests.jobs.enrich.support import es_count, produce_events, settings_env, wait_for
+from tests.jobs.enrich.support import (
+    enrichment_in_thread,
+    es_count,
+    produce_events,
+    settings_env,
+    start_enrich_job,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -57,21 +64,6 @@ def _raw_messages(settings) -> list[dict]:
     ]
 
 
-def _start_job(settings, log: Path, max_offsets: int) -> subprocess.Popen:
-    env = {**os.environ, **settings_env(settings), "PYSPARK_PYTHON": sys.executable}
-    command = [sys.executable, "-m", "ecoute.cli", "enrich", "--follow", "--max-offsets-per-trigger", str(max_offsets)]
-    with open(log, "ab") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-@pytest.fixture
-def own_noida(tmp_path: Path):
-    server = Noida(free_port(), free_port(), tmp_path / "noida-data", tmp_path / "noida.log", None)  # type: ignore[arg-type]
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.timeout(2400)  # five Spark start-ups
 def test_enrichment_killed_at_five_random_points(settings, tmp_path: Path):
     rng = random.Random(20261124)
@@ -80,7 +72,7 @@ def test_enrichment_killed_at_five_random_points(settings, tmp_path: Path):
     log = tmp_path / "enrich.log"
     for kill in range(5):
         before = es_count(settings)
-        job = _start_job(settings, log, max_offsets=100)
+        job = start_enrich_job(settings, log, max_offsets=100)
         try:
             # Wait for this run to make progress, then kill it after a random extra delay.
             wait_for(lambda b=before, j=job: es_count(settings) > b or j.poll() is not None, 300, what=f"progress of run {kill}")
@@ -102,14 +94,7 @@ def test_broker_restarted_while_connector_produces_and_job_consumes(own_noida, t
     from ecoute.stack import provision
 
     provision(settings)
-    stop = threading.Event()
     outcome: dict = {}
-
-    def job() -> None:
-        try:
-            outcome["stats"] = run_enrichment(settings, mode="follow", max_offsets_per_trigger=300, stop_event=stop)
-        except BaseException as exc:  # recorded and asserted below
-            outcome["error"] = exc
 
     def connector() -> None:
         # What a scheduler does: re-run the import until it completes; the checkpoint makes re-runs resume.
@@ -125,22 +110,17 @@ def test_broker_restarted_while_connector_produces_and_job_consumes(own_noida, t
                 outcome["last_connector_error"] = repr(exc)
                 time.sleep(1)
 
-    runner = threading.Thread(target=job, daemon=True)
     producer = threading.Thread(target=connector, daemon=True)
-    runner.start()
-    producer.start()
-    try:
-        wait_for(lambda: es_count(settings) > 0 or "error" in outcome, 300, what="first documents")
+    with enrichment_in_thread(settings, max_offsets=300) as job:
+        producer.start()
+        wait_for(lambda: es_count(settings) > 0 or "error" in job, 300, what="first documents")
         own_noida.stop()
         time.sleep(5)
         own_noida.start()
         producer.join(300)
         assert outcome.get("imported"), outcome
-        wait_for(lambda: es_count(settings) >= len(events) or "error" in outcome, 400, what="every event in ES")
-    finally:
-        stop.set()
-        runner.join(120)
-    assert "error" not in outcome, outcome
+        wait_for(lambda: es_count(settings) >= len(events) or "error" in job, 400, what="every event in ES")
+    assert "error" not in job, job
     produced = {f"{e['source']}:{e['id'].split(':', 1)[1]}" for e in events}
     lost, duplicated = _account("broker restarted during produce + consume", settings, produced)
     assert (lost, duplicated) == (0, 0)
@@ -165,27 +145,13 @@ def test_elasticsearch_killed_mid_bulk_then_restarted(tansu, own_noida, tmp_path
     settings = make_settings(tmp_path, tansu.bootstrap, own_noida.es_url).model_copy(update={"spark_master": "local[2]"})
     events = stream_of_events(4000)
     produce_events(settings, events)
-    stop = threading.Event()
-    outcome: dict = {}
-
-    def job() -> None:
-        try:
-            outcome["stats"] = run_enrichment(settings, mode="follow", max_offsets_per_trigger=2000, stop_event=stop)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    runner = threading.Thread(target=job, daemon=True)
-    runner.start()
-    try:
+    with enrichment_in_thread(settings, max_offsets=2000) as outcome:
         # Kill Elasticsearch as soon as the first bulk has started landing (mid-bulk), restart 3 s later.
         wait_for(lambda: es_count(settings) > 0 or "error" in outcome, 300, interval_s=0.05, what="a bulk in flight")
         own_noida.stop(hard=False)
         time.sleep(3)
         own_noida.start()
         wait_for(lambda: es_count(settings) >= len(events) or "error" in outcome, 400, what="every event")
-    finally:
-        stop.set()
-        runner.join(120)
     assert "error" not in outcome, outcome
     lost, duplicated = _account("Elasticsearch (noida-db) killed mid-bulk, restarted", settings, {e["id"] for e in events})
     assert (lost, duplicated) == (0, 0)

@@ -93,11 +93,11 @@ def month_with_crisis(
         day = first_day + timedelta(days=d)
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         for hour in range(24):
-            for _ in range(_poisson(rng, critical_per_day * weights[hour])):
+            for _ in range(poisson(rng, critical_per_day * weights[hour])):
                 n += 1
                 created = start + timedelta(hours=hour, seconds=rng.randrange(3600))
                 docs.append(mention(n, created, critical=True, channel=rng.choice(channels), likes=rng.randrange(5)))
-            for _ in range(_poisson(rng, calm_per_day * weights[hour])):
+            for _ in range(poisson(rng, calm_per_day * weights[hour])):
                 n += 1
                 created = start + timedelta(hours=hour, seconds=rng.randrange(3600))
                 answered = timedelta(minutes=rng.randrange(5, 240)) if rng.random() < 0.6 else None
@@ -112,7 +112,7 @@ def month_with_crisis(
     return docs
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
     # Knuth's method: fine for the small rates used here.
     limit, k, p = pow(2.718281828459045, -lam), 0, 1.0
     while True:

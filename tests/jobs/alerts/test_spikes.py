@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from ecoute.cli import app
 from jobs.spikes import SeriesFormatError, detect_alerts, read_series_csv
+from tests.jobs.alerts.data import poisson
 
 SERIES = Path(__file__).resolve().parents[2] / "benchmarks" / "spike_series"
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -26,17 +27,9 @@ def calm_series(days: int = 14, bucket: int = 15, per_hour: float = 12.0, seed: 
         t = start + timedelta(minutes=bucket * i)
         rate = per_hour * bucket / 60 * (0.3 if t.hour < 7 else 1.4 if 18 <= t.hour < 22 else 1.0)
         times.append(t)
-        values.append(_poisson(rng, rate))
+        values.append(poisson(rng, rate))
     return times, values
 
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = pow(2.718281828459045, -lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def test_calm_series_raises_no_alert() -> None:

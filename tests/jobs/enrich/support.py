@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ecoute.es import make_client, scan_docs
@@ -83,3 +90,36 @@ def es_count(settings: Settings, index: str | None = None) -> int:
         return 0
     finally:
         client.close()
+
+
+def start_enrich_job(settings: Settings, log: Path, max_offsets: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``ecoute enrich --follow`` in a child process with its own session, so that ``os.killpg(pid, 9)``
+    takes the driver, its JVM and its Python workers down at once, like a crash."""
+    env = {**os.environ, **settings_env(settings), **(extra_env or {}), "PYSPARK_PYTHON": sys.executable}
+    command = [sys.executable, "-m", "ecoute.cli", "enrich", "--follow", "--max-offsets-per-trigger", str(max_offsets)]
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@contextmanager
+def enrichment_in_thread(settings: Settings, max_offsets: int) -> Iterator[dict[str, Any]]:
+    """The follow-mode job on a thread of this process; yields its outcome ("stats" or "error").
+    On exit the job is asked to stop and joined."""
+    from jobs.enrich import run_enrichment
+
+    stop = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def job() -> None:
+        try:
+            outcome["stats"] = run_enrichment(settings, mode="follow", max_offsets_per_trigger=max_offsets, stop_event=stop)
+        except BaseException as exc:  # recorded for the test to assert on
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=job, daemon=True)
+    runner.start()
+    try:
+        yield outcome
+    finally:
+        stop.set()
+        runner.join(120)
