@@ -25,6 +25,14 @@ def label_command(
     check_taxonomy: Annotated[
         bool, typer.Option("--check-taxonomy", help="Only validate schemas/taxonomy.yaml and exit.")
     ] = False,
+    shared_centring: Annotated[
+        bool,
+        typer.Option(
+            "--shared-centring",
+            help="Centre on the enrichment job's running per-language means (and add these texts to them); "
+            "by default the input is centred on its own texts.",
+        ),
+    ] = False,
 ) -> None:
     """Label JSON Lines from stdin (needs `id` and `text`) → JSON Lines on stdout, one per input line, in order.
 
@@ -34,7 +42,7 @@ def label_command(
 
     if check_taxonomy:
         raise typer.Exit(check_taxonomy_file(console))
-    raise typer.Exit(run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size))
+    raise typer.Exit(run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size, shared_centring=shared_centring))
 
 
 models_app = typer.Typer(help="Build the labeller's trained artefacts from installed packages (no downloads).")

@@ -133,8 +133,15 @@ class Labeller(RuleStages):
     version = LABELLER_VERSION
 
     def __init__(
-        self, taxonomy_path: str | None = None, use_models: bool = True, model_path: str | None = None
+        self,
+        taxonomy_path: str | None = None,
+        use_models: bool = True,
+        model_path: str | None = None,
+        shared_centring: bool = True,
     ) -> None:
+        """``shared_centring``: centre on (and feed) the stream's running means kept in the state folder,
+        as the enrichment job does; False centres on the artefact's prior plus the texts this instance
+        labels, in memory (a file labelled on its own, which must not move the page's means)."""
         super().__init__(taxonomy_path)
         self.stage_seconds: dict[str, float] = {}  # CPU time per stage, summed over calls (bench_labels)
         self.model = None
@@ -148,7 +155,8 @@ class Labeller(RuleStages):
             from jobs.labeller.topics import TopicEmbedder
 
             self.model = LabelModel.load(Path(model_path)) if model_path else newest_model()
-            self._centring = Centring(self.model, _centring_path(centring_state_path, self.model))
+            state = _centring_path(centring_state_path, self.model) if shared_centring else None
+            self._centring = Centring(self.model, state)
             self._topic_embedder = TopicEmbedder(self.taxonomy, embed)
 
     @property

@@ -48,11 +48,17 @@ def _batches(stream: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
         yield batch
 
 
-def run_label(stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int = 2000) -> int:
-    """Label every line; return the exit code (0: malformed lines are reported, not fatal)."""
+def run_label(
+    stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int = 2000, shared_centring: bool = False
+) -> int:
+    """Label every line; return the exit code (0: malformed lines are reported, not fatal).
+
+    By default the input is centred as a stream of its own (the artefact's prior plus its own texts):
+    a file of tweets is not centred on a brand page's comments, and does not move the page's means.
+    ``shared_centring`` uses and feeds the enrichment job's running means instead."""
     from rich.markup import escape
 
-    from jobs.labeller import LABELLER_VERSION, get_labeller
+    from jobs.labeller import LABELLER_VERSION, Labeller, get_labeller
 
     progress = None
     task = None
@@ -65,7 +71,7 @@ def run_label(stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int
     errors = 0
     done = 0
     try:
-        labeller = get_labeller()
+        labeller = get_labeller() if shared_centring else Labeller(shared_centring=False)
         for batch in _batches(stdin, batch_size):
             parsed = [(_parse(line), lineno) for lineno, line in batch]
             good = [rec for (rec, _, err), _ in parsed if err is None]

@@ -75,3 +75,24 @@ def test_models_build_with_unreachable_feedback_index_is_a_clear_error(settings)
     proc = subprocess.run([*ECOUTE, "models", "build"], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 1
     assert "cannot read the feedback index" in " ".join((proc.stdout + proc.stderr).split())
+
+
+def test_a_labelled_file_is_centred_on_its_own_unless_asked_to_share_the_streams_means(tmp_path: Path):
+    """A file of tweets must not move a page's running means (nor be centred on them) by default."""
+    import os
+
+    lines = "\n".join(
+        json.dumps({"id": f"t:{i}", "text": text})
+        for i, text in enumerate(["Livraison en retard, encore.", "Super équipe, merci !", "Le site est en panne"])
+    )
+    env = {**os.environ, "ECOUTE_LABELLER_DIR": str(tmp_path)}
+    run = [*ECOUTE, "label"]
+    own = subprocess.run(run, input=lines + "\n", capture_output=True, text=True, timeout=300, env=env)
+    assert own.returncode == 0, own.stderr
+    assert len(own.stdout.splitlines()) == 3
+    assert not list(tmp_path.glob("centring-*.npz")), "the default run wrote the shared centring state"
+    shared = subprocess.run(
+        [*run, "--shared-centring"], input=lines + "\n", capture_output=True, text=True, timeout=300, env=env
+    )
+    assert shared.returncode == 0, shared.stderr
+    assert list(tmp_path.glob("centring-*.npz")), "--shared-centring did not feed the shared state"
