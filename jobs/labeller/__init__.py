@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LABELLER_VERSION = "2026.12-2"
+LABELLER_VERSION = "2026.12-3"
 
 COLUMNS = (
     "lang",
@@ -157,7 +157,8 @@ class Labeller(RuleStages):
             self.model = LabelModel.load(Path(model_path)) if model_path else newest_model()
             state = _centring_path(centring_state_path, self.model) if shared_centring else None
             self._centring = Centring(self.model, state)
-            self._topic_embedder = TopicEmbedder(self.taxonomy, embed)
+            # the descriptions in the texts' own form: one encoding per text, compared like with like
+            self._topic_embedder = TopicEmbedder(self.taxonomy, lambda sentences: embed(sentences, query=True))
 
     @property
     def model_version(self) -> str:

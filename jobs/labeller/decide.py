@@ -1,7 +1,8 @@
 """The learned decision for one batch: e5 query embeddings (once per batch) → centring → heads.
 
-Every text with at least two letters goes through the encoder (identical texts once, see
+Every text with at least two letters goes through the encoder once (identical texts once, see
 jobs.labeller.encoder); texts without words (emoji only, a tag, a link) keep the rules' answer.
+The same raw embeddings then feed topics and the toxicity head (Labeller.label_columns).
 """
 
 from __future__ import annotations
@@ -29,16 +30,17 @@ def decide_batch(
     brand: Sequence[bool],
     clock: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, dict[int, tuple[str, float, bool, bool]]]:
-    """(raw passage embeddings (n, 384), zero rows for texts not encoded; index → (sentiment, its
-    probability, criticism, constructive) for the texts the heads decided)."""
+    """(raw query-form embeddings (n, 384), before centring, zero rows for texts not encoded;
+    index → (sentiment, its probability, criticism, constructive) for the texts the heads decided)."""
     n = len(docs)
     emb = np.zeros((n, DIM), dtype=np.float32)
     idx = [i for i, d in enumerate(docs) if d.n_letters >= 2]
     if not idx:
         return emb, {}
     inputs = [encoder_input(docs[i].raw) for i in idx]
-    emb[idx] = embed(inputs)  # passage form: topics and toxicity compare texts with descriptions
-    sub = embed(inputs, query=True)  # query form: e5's form for a classifier's features
+    # one encoding per text, e5's query form (a classifier's features): heads, topics and toxicity
+    sub = embed(inputs, query=True)
+    emb[idx] = sub
     if clock is not None:
         clock("encoder")
     sub_langs = [langs[i] for i in idx]

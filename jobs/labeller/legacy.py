@@ -27,7 +27,8 @@ class LegacyLabeller(RuleStages):
             from jobs.labeller.topics import TopicEmbedder
 
             self._heads = load_heads()
-            self._topic_embedder = TopicEmbedder(self.taxonomy, encode)
+            # the similarity band it was measured with (2026.12-2), not today's query-form one
+            self._topic_embedder = TopicEmbedder(self.taxonomy, encode, floor=0.89, full=0.93)
 
     def label_columns(
         self,

@@ -304,7 +304,7 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
         from jobs.labeller.encoder import embed
 
         # as the labeller will run once the batch's e5 embeddings are passed to the stage
-        vectors = embed([d.clean for d in docs])
+        vectors = embed([d.clean for d in docs], query=True)
         with_emb = [s >= THRESHOLD for s in lab._toxic.score_many(docs, cols["lang"], embeddings=vectors)]
         out["labeller, batch embeddings given"] = {**rates(gold, with_emb), **prf(gold, with_emb)}
         for name, pred in peers(docs, cols["lang"]).items():
@@ -371,7 +371,7 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
     lab._toxic.label_many(docs, cols["lang"])
     tox = time.process_time() - start
     # Once the labeller passes the batch's e5 embeddings (shared with sentiment), the stage encodes nothing.
-    vectors = encoder.embed([d.clean for d in docs])
+    vectors = encoder.embed([d.clean for d in docs], query=True)
     start = time.process_time()
     lab._toxic.label_many(docs, cols["lang"], embeddings=vectors)
     tox_given = time.process_time() - start

