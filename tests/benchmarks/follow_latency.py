@@ -29,7 +29,7 @@ import orjson
 from ecoute.es import count, make_client
 from ecoute.kafka import Producer, ensure_topics
 from ecoute.settings import Settings
-from tests.benchmarks.pipeline_support import produce, varied_event
+from tests.benchmarks.pipeline_support import SERVER, cpu_used, produce, spark_cpu, varied_event
 
 POLL_INTERVAL_S = 0.2  # resolution of "searchable"
 SAMPLE_EVERY = 10  # latency is tracked on every 10th event: polling for all would load the server
@@ -131,6 +131,8 @@ def latency(settings: Settings, rate: float, seconds: int, trigger_s: float) -> 
     poller.start()
     n = base
     produced_total = 0
+    # CPU-seconds by role over the measured window: unlike wall time, independent of other load.
+    cpu_before, server_before = spark_cpu(), SERVER.read()
     started = time.monotonic()
     with Producer(settings, linger_ms=5) as producer:
         tick = 0.1 if rate >= 10 else 1 / rate  # below 10 events/s, one event per tick
@@ -151,6 +153,9 @@ def latency(settings: Settings, rate: float, seconds: int, trigger_s: float) -> 
     done_at[0] = time.monotonic()
     done.set()
     poller.join(300)
+    cpu, server_after = cpu_used(cpu_before), SERVER.read()
+    if server_before and server_after:
+        cpu["noida-db"] = server_after[0] - server_before[0]
     stop.set()
     runner.join(120)
     spark_session(settings).streams.removeListener(recorder)
@@ -173,6 +178,7 @@ def latency(settings: Settings, rate: float, seconds: int, trigger_s: float) -> 
         "samples": samples,
         "batches": [p for p in progress if p["batchId"] >= first_batch and p.get("numInputRows")],
         "metrics": batch_metrics(settings),
+        "cpu": cpu,
     }
 
 
@@ -221,6 +227,11 @@ def breakdown(result: dict[str, Any]) -> str:
         "Spark phases (mean s per batch): " + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()),
         "foreachBatch (mean s): " + ", ".join(f"{k} {v:.3f}" for k, v in ours_split.items()),
     ]
+    if result.get("cpu"):
+        measured = [p for p in batches if _epoch(p["timestamp"]) <= max(a for a, _ in result["samples"])]
+        per = max(1, len(measured))
+        lines.append(f"CPU-s per batch over the {per} batches produced into: "
+                     + ", ".join(f"{k} {v / per:.3f}" for k, v in result["cpu"].items()))  # fmt: skip
     if parts:
         p95 = _quantile([p[0] for p in parts], 95)
         for label, chosen in (("all events", parts), ("events ≥ p95", [p for p in parts if p[0] >= p95])):
