@@ -14,7 +14,8 @@ beforehand), and the ratio (b)/(c) — the part of the pipeline that is ours bey
 (d) the bytes the driver collected per batch (counts from the executors, never documents);
 (e) the speed-up of (b) from ``local[1]`` to the ``--spark-master`` cores (``--skip-speedup`` to skip);
 then p50/p95 end-to-end latency (produce acknowledged → searchable in Elasticsearch)
-in ``--follow`` mode at a steady ``--rate`` events/s.
+in ``--follow`` mode at a steady ``--rate`` events/s (``--rates 2,10`` for several), with the batches'
+sizes and durations, Spark's phases and where each event's latency went (``follow_latency.py``).
 
 Every text is encoded in every pass (the labeller's shared embedding cache is off for the run, and
 each full pass gets fresh Python workers): a text a previous pass encoded would otherwise come back
