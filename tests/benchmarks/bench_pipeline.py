@@ -14,7 +14,8 @@ beforehand), and the ratio (b)/(c) — the part of the pipeline that is ours bey
 (d) the bytes the driver collected per batch (counts from the executors, never documents);
 (e) the speed-up of (b) from ``local[1]`` to the ``--spark-master`` cores (``--skip-speedup`` to skip);
 then p50/p95 end-to-end latency (produce acknowledged → searchable in Elasticsearch)
-in ``--follow`` mode at a steady ``--rate`` events/s.
+in ``--follow`` mode at a steady ``--rate`` events/s (``--rates 2,10`` for several), with the batches'
+sizes and durations, Spark's phases and where each event's latency went (``follow_latency.py``).
 
 Every text is encoded in every pass (the labeller's shared embedding cache is off for the run, and
 each full pass gets fresh Python workers): a text a previous pass encoded would otherwise come back
@@ -37,12 +38,9 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -52,8 +50,9 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ["ECOUTE_EMBED_CACHE"] = "off"
 
 from ecoute.es import count, make_client
-from ecoute.kafka import Producer, ensure_topics
+from ecoute.kafka import ensure_topics
 from ecoute.settings import Settings
+from tests.benchmarks.follow_latency import breakdown, latency
 from tests.benchmarks.pipeline_support import (
     SERVER,
     bench_settings,
@@ -118,112 +117,16 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
     }
 
 
-POLL_INTERVAL_S = 0.2  # resolution of "searchable"
-SAMPLE_EVERY = 10  # latency is tracked on every 10th event: polling for all would load the server
-
-
-def latency(settings: Settings, rate: int, seconds: int, trigger_s: float) -> dict[str, float]:
-    """p50/p95 of produce-acknowledged → searchable, in follow mode at ``rate`` events/s.
-
-    Every ``SAMPLE_EVERY``-th event is tracked (a systematic sample, 50/s at 500/s) and polled for
-    every ``POLL_INTERVAL_S``; at the end every produced event must be searchable.
-    """
-    from jobs.enrich import run_enrichment
-
-    ensure_topics(settings)
-    rng = random.Random(7)
-    stop = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def job() -> None:
-        try:
-            outcome["stats"] = run_enrichment(settings, mode="follow", stop_event=stop, trigger_interval_s=trigger_s,
-                                              checkpoint_name="bench-follow")  # fmt: skip
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    runner = threading.Thread(target=job, daemon=True)
-    runner.start()
-    client = make_client(settings)
-    base = 10_000_000
-    # Warm up: the labeller loads in the workers before we measure.
-    warm = [varied_event(base - 1 - i, rng, datetime.now(UTC)) for i in range(50)]
-    produce(settings, warm)
-    deadline = time.monotonic() + 600
-    while count(client, settings.indices.mentions) < len(warm):
-        if "error" in outcome or time.monotonic() > deadline:
-            raise RuntimeError(f"follow mode did not warm up: {outcome.get('error')}")
-        time.sleep(0.5)
-
-    produced_at: dict[str, float] = {}
-    seen_at: dict[str, float] = {}
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def poll() -> None:
-        while not done.is_set() or len(seen_at) < len(produced_at):
-            with lock:
-                waiting = [i for i in produced_at if i not in seen_at]
-            for start in range(0, len(waiting), 5000):
-                ids = waiting[start : start + 5000]
-                hits = client.search(index=settings.indices.mentions, query={"terms": {"id": ids}}, source=False,
-                                     size=len(ids))["hits"]["hits"]  # fmt: skip
-                now = time.monotonic()
-                for hit in hits:
-                    seen_at.setdefault(hit["_id"], now)
-            if done.is_set() and time.monotonic() > done_at[0] + 120:
-                break
-            time.sleep(POLL_INTERVAL_S)
-
-    done_at = [0.0]
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    n = base
-    produced_total = 0
-    started = time.monotonic()
-    with Producer(settings, linger_ms=5) as producer:
-        tick = 0.1 if rate >= 10 else 1 / rate  # below 10 events/s, one event per tick
-        per_tick = max(1, int(rate * tick))
-        next_tick = started
-        while time.monotonic() - started < seconds:
-            now = datetime.now(UTC)
-            events = [varied_event(n + i, rng, now) for i in range(per_tick)]
-            n += per_tick
-            producer.send_batch(settings.topics.raw, [(e["id"], e) for e in events])
-            acked = time.monotonic()
-            with lock:
-                for e in events[::SAMPLE_EVERY]:
-                    produced_at[e["id"]] = acked
-            produced_total += len(events)
-            next_tick += tick
-            time.sleep(max(0.0, next_tick - time.monotonic()))
-    done_at[0] = time.monotonic()
-    done.set()
-    poller.join(300)
-    stop.set()
-    runner.join(120)
-    latencies = sorted(seen_at[i] - produced_at[i] for i in produced_at if i in seen_at)
-    client.indices.refresh(index=settings.indices.mentions)
-    stored = count(client, settings.indices.mentions) - len(warm)
-    if not latencies:
-        raise RuntimeError("no event became searchable")
-    qs = statistics.quantiles(latencies, n=100)
-    return {
-        "produced": produced_total,
-        "stored": stored,
-        "sampled": len(produced_at),
-        "searchable": len(latencies),
-        "rate_achieved": produced_total / seconds,
-        "p50_s": qs[49],
-        "p95_s": qs[94],
-        "max_s": latencies[-1],
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--rate", type=int, default=500, help="events/s produced in the latency test")
+    parser.add_argument("--rate", type=float, default=500, help="events/s produced in the latency test")
+    parser.add_argument(
+        "--rates",
+        type=lambda v: [float(r) for r in v.split(",")],
+        default=None,
+        help="several latency tests back to back, e.g. 2,10,20 (overrides --rate)",
+    )
     parser.add_argument("--latency-seconds", type=int, default=60)
     parser.add_argument("--trigger-seconds", type=float, default=0.5)
     parser.add_argument("--spark-master", default="local[2]")
@@ -278,12 +181,15 @@ def main() -> None:
         if not args.skip_latency:
             if not args.skip_throughput:  # the follow pass also starts from an empty Elasticsearch
                 drop_mentions(base)
-            follow_settings = bench_settings(base, "follow", f"bench.follow.{uuid.uuid4().hex[:6]}")
-            lat = latency(follow_settings, args.rate, args.latency_seconds, args.trigger_seconds)
-            print(f"follow latency at {lat['rate_achieved']:.0f} events/s for {args.latency_seconds}s: "
-                  f"p50 {lat['p50_s']:.2f}s, p95 {lat['p95_s']:.2f}s, max {lat['max_s']:.2f}s "
-                  f"({lat['searchable']}/{lat['sampled']} sampled events searchable, {lat['stored']}/{lat['produced']} "
-                  f"stored; target p95 ≤ 5 s)\n    {phase_summary(follow_settings)}", flush=True)  # fmt: skip
+            for rate in args.rates or [args.rate]:
+                follow_settings = bench_settings(base, "follow", f"bench.follow.{uuid.uuid4().hex[:6]}")
+                lat = latency(follow_settings, rate, args.latency_seconds, args.trigger_seconds)
+                print(f"follow latency at {lat['rate_achieved']:.1f} events/s for {args.latency_seconds}s "
+                      f"(trigger {args.trigger_seconds}s, load average {os.getloadavg()[0]:.2f}): "
+                      f"p50 {lat['p50_s']:.2f}s, p95 {lat['p95_s']:.2f}s, max {lat['max_s']:.2f}s "
+                      f"({lat['searchable']}/{lat['sampled']} sampled events searchable, {lat['stored']}/{lat['produced']} "
+                      f"stored; target p95 ≤ 5 s)\n    {breakdown(lat)}", flush=True)  # fmt: skip
+                drop_mentions(base)
     finally:
         if server is not None:
             server.terminate()

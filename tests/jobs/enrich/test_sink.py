@@ -60,9 +60,10 @@ class InProcessStep(BatchStep):
 class Sink:
     """The driver step of the job over hand-made executor rows (``process(table, batch_id)``)."""
 
-    def __init__(self, spark, settings, checkpoint: Path, run_id: str, validate: bool = True):
+    def __init__(self, spark, settings, checkpoint: Path, run_id: str, validate: bool = True, follow: bool = False):
         self.spark = spark
-        self.step = InProcessStep(spark, settings, str(checkpoint), EnrichStats(), run_id, validate=validate)
+        self.step = InProcessStep(spark, settings, str(checkpoint), EnrichStats(), run_id, validate=validate,
+                                  refresh_after_batch=follow)  # fmt: skip
 
     @property
     def _producer(self) -> Any:
@@ -267,3 +268,28 @@ def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
         assert unexpected_count == compiled[name], name
         assert success is (compiled[name] == 0), name
         assert element_count == staged.where("checked").count()
+
+
+def test_in_follow_mode_a_batch_is_searchable_when_it_returns(sink, settings, tmp_path: Path):
+    # Elasticsearch shows new documents at its next periodic refresh (1 s): a follow job refreshes
+    # once per batch instead, so a mention is searchable as soon as its batch is done.
+    client = make_client(settings)
+    follow = Sink(sink.spark, settings, tmp_path / "follow", "follow", follow=True)
+    try:
+        for batch_id, n in enumerate((30, 31, 32)):
+            follow.process(table([(raw_event(n), LABELS)], n), batch_id)
+            found = client.search(index=settings.indices.mentions, query={"ids": {"values": [f"facebook:{n}"]}})
+            assert found["hits"]["total"]["value"] == 1, f"batch {batch_id} not searchable when it returned"
+    finally:
+        follow.close()
+
+
+def test_the_gate_shuffles_each_batch_once(spark):
+    # The in-batch dedupe and the uniqueness expectation partition by the same key: one exchange,
+    # not one per window (each costs a stage, i.e. Python workers and a wave of tasks, per batch).
+    from jobs.enrich.gate import gate_columns, stage
+
+    staged = stage(spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(5)])), ["a_x"],
+                   columns=gate_columns())  # fmt: skip
+    staged.collect()
+    assert str(staged._jdf.queryExecution().executedPlan()).count("Exchange hashpartitioning") == 1
