@@ -89,9 +89,10 @@ def run_enrichment(
     checkpoint = checkpoint_location(settings, checkpoint_name)
     run_id = uuid.uuid4().hex[:12]
     # In follow mode every batch refreshes the mention indices once it is written (fresh mentions
-    # are searchable at once); a backlog run leaves it to Elasticsearch's periodic refresh.
+    # are searchable at once), unless its bulk writes already refresh; a backlog run leaves it to
+    # Elasticsearch's periodic refresh.
     step = BatchStep(spark, settings, checkpoint, stats, run_id, validate=validate, refresh=refresh,
-                     brand_answers=enrich, refresh_after_batch=mode == "follow")  # fmt: skip
+                     brand_answers=enrich, refresh_after_batch=mode == "follow" and not refresh)  # fmt: skip
     # Spark's clients live as long as the job: keep them out of the cyclic GC's full passes.
     gc.collect()
     gc.freeze()

@@ -197,6 +197,5 @@ def _encode(keys: Sequence[str], skip: int, query: bool) -> dict[str, np.ndarray
     fresh: dict[str, np.ndarray] = {}
     for start in range(0, len(keys), ENCODE_BATCH):
         chunk = list(keys[start : start + ENCODE_BATCH])
-        rows = encode([k[skip:] for k in chunk]) if len(chunk) > 1 else encode(chunk[0][skip:])[None, :]
-        fresh.update(zip(chunk, rows, strict=True))
+        fresh.update(zip(chunk, encode([k[skip:] for k in chunk]), strict=True))  # a list: always 2-D
     return fresh
