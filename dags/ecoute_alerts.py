@@ -1,5 +1,5 @@
 """Criticism spike watch, every 15 minutes (jobs/alerts/): counts distinct critical voices per
-bucket, asks the detector of jobs/spikes.py whether the newest buckets beat the page's ordinary
+bucket, asks the detector of jobs/alerts/spikes.py whether the newest buckets beat the page's ordinary
 bursts, and if so writes the alert to ecoute-alerts, produces it to ecoute.alerts.v1 and emails the
 managers through the ``smtp_default`` connection. One email per episode (a second only when it
 grows by a severity step or reaches another page, a short one when it is over; quiet hours hold

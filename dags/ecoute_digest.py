@@ -1,4 +1,4 @@
-"""Team digest (jobs/digest.py): every morning the previous day's figures versus the day before,
+"""Team digest (jobs/reporting/digest.py): every morning the previous day's figures versus the day before,
 and on Mondays also the previous week's versus the week before, emailed to the team.
 
 The schedule fires at 06:00 UTC; the run's logical date is that moment (Airflow 3 cron semantics),
@@ -27,7 +27,7 @@ def ecoute_team_digest():
     @task
     def daily(data_interval_end=None, logical_date=None) -> dict:
         from ecoute.settings import get_settings
-        from jobs.digest import run_digest
+        from jobs.reporting.digest import run_digest
 
         day = ((data_interval_end or logical_date) - timedelta(days=1)).date()
         return run_digest(get_settings(), day, period="daily")
@@ -39,7 +39,7 @@ def ecoute_team_digest():
     @task
     def weekly(data_interval_end=None, logical_date=None) -> dict:
         from ecoute.settings import get_settings
-        from jobs.digest import run_digest
+        from jobs.reporting.digest import run_digest
 
         sunday = ((data_interval_end or logical_date) - timedelta(days=1)).date()
         return run_digest(get_settings(), sunday, period="weekly")

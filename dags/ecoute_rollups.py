@@ -1,4 +1,4 @@
-"""Daily rollups of the enriched mentions (jobs/rollups.py), one row per day × channel × source ×
+"""Daily rollups of the enriched mentions (jobs/reporting/rollups.py), one row per day × channel × source ×
 language × topic in ecoute-rollups-daily.
 
 Airflow 3's ``@daily`` fires at midnight UTC and the run's logical date is that midnight: the day
@@ -38,7 +38,7 @@ def ecoute_rollups_daily():
     @task
     def rollup(data_interval_end=None, logical_date=None) -> dict:
         from ecoute.settings import get_settings
-        from jobs.rollups import compute_daily_rollups
+        from jobs.reporting.rollups import compute_daily_rollups
 
         fired = data_interval_end or logical_date
         day = (fired - timedelta(days=1)).date()

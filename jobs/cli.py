@@ -54,7 +54,7 @@ def models_build(
     base: Annotated[bool, typer.Option("--base", help="Rebuild the packaged model from shipped corpora.")] = False,
 ) -> None:
     """Retrain the labeller's heads on the shipped corpora plus every correction of the feedback index."""
-    from jobs.labeller.feedback_cli import build_models
+    from jobs.labeller.build.commands import build_models
 
     raise typer.Exit(build_models(console, force=force, base=base))
 
@@ -62,7 +62,7 @@ def models_build(
 @models_app.command("backfill")
 def models_backfill(days: Annotated[float, typer.Option("--days", min=0, help="Mentions of the last N days.")] = 7) -> None:
     """Relabel recent mentions in Elasticsearch with the newest model."""
-    from jobs.labeller.feedback_cli import backfill
+    from jobs.labeller.build.commands import backfill
 
     raise typer.Exit(backfill(console, days=days))
 
@@ -76,7 +76,7 @@ def feedback_import(
     who: Annotated[str | None, typer.Option("--who", help="Who made the corrections (default: login).")] = None,
 ) -> None:
     """Store corrections in bulk; a bad line is reported with its number and skipped."""
-    from jobs.labeller.feedback_cli import default_who, import_feedback
+    from jobs.labeller.build.commands import default_who, import_feedback
 
     raise typer.Exit(import_feedback(file, console, who=who or default_who()))
 
@@ -141,7 +141,7 @@ def enrich_data_docs(
 ) -> None:
     """Validate a sample of stored mentions with the GX suite and build Great Expectations Data Docs."""
     from ecoute.settings import get_settings
-    from jobs.validation import build_data_docs
+    from jobs.enrich.validation import build_data_docs
 
     index = build_data_docs(get_settings(), sample_size=sample)
     console.print(f"[green]✔[/] Data Docs: {index}")
@@ -150,7 +150,7 @@ def enrich_data_docs(
 # ---------------------------------------------------------------------------------------------
 # rollups, spikes, alerts, digests (jobs/ + dags/)
 # ---------------------------------------------------------------------------------------------
-spikes_app = typer.Typer(help="The criticism spike detector (jobs/spikes.py).")
+spikes_app = typer.Typer(help="The criticism spike detector (jobs/alerts/spikes.py).")
 
 
 @spikes_app.command("detect")
@@ -159,7 +159,7 @@ def spikes_detect(
     verbose: Annotated[bool, typer.Option("--details", help="Also print ratio, expected and severity.")] = False,
 ) -> None:
     """Print the timestamp of each bucket at which an alert fires (one line per alert episode)."""
-    from jobs.spikes import SeriesFormatError, read_series_csv, run_detector
+    from jobs.alerts.spikes import SeriesFormatError, read_series_csv, run_detector
 
     try:
         if file == "-":
@@ -189,7 +189,7 @@ def rollups_command(
 ) -> None:
     """Recompute the daily rollups of a range of days (safe to re-run: rows are overwritten)."""
     from ecoute.settings import get_settings
-    from jobs.rollups import compute_daily_rollups
+    from jobs.reporting.rollups import compute_daily_rollups
 
     first = parse_day(day_from, "--from")
     last = parse_day(day_to, "--to") if day_to else first
@@ -246,7 +246,7 @@ def digest_command(
     from datetime import UTC, datetime, timedelta
 
     from ecoute.settings import get_settings
-    from jobs.digest import run_digest
+    from jobs.reporting.digest import run_digest
 
     last = parse_day(day, "--day") if day else (datetime.now(UTC) - timedelta(days=1)).date()
     result = run_digest(get_settings(), last, period="weekly" if weekly else "daily", send_email=not no_email)
@@ -268,7 +268,7 @@ def report(
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
 
-    from jobs.report import build_report
+    from jobs.reporting.report import build_report
 
     if lang not in ("fr", "en"):
         raise fail(f"--lang must be fr or en, not {lang!r}", code=2)

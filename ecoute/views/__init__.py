@@ -1,7 +1,7 @@
 """What people look at: the community manager's queues, the HTML report, the Kibana saved objects.
 
 - ``ecoute.views.queues``: ``moderate_queue``, ``answer_queue``, ``welcome_queue``, ``mark_handled``.
-- the HTML report moved to ``jobs.report`` (it renders with the jobs' one template stack).
+- the HTML report moved to ``jobs.reporting.report`` (it renders with the jobs' one template stack).
 - ``ecoute.views.kibana``: ``saved_objects(settings)``, ``import_saved_objects(...)``.
 
 Everything reads the enriched mentions through the alias ``settings.indices.mentions`` and only

@@ -134,7 +134,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def alert_feedback(request: Request, t: str = "") -> HTMLResponse:
         """The "useful / not useful" link of alert emails. Managers who get alerts may have no inbox
         account, so the signed token is the credential; the page shows no data, only the outcome."""
-        from jobs.alert_feedback import record_verdict_from_link
+        from jobs.alerts.verdicts import record_verdict_from_link
 
         tr = translator(lang_of(request))
         try:

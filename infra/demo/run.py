@@ -48,7 +48,7 @@ def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> Dem
     from ecoute.stack import EmbeddedStack
     from jobs.alerts import replay_criticism_watch
     from jobs.enrich import run_enrichment
-    from jobs.rollups import compute_daily_rollups
+    from jobs.reporting.rollups import compute_daily_rollups
 
     # Airflow's SMTP code path sends the alert; keep its home inside the state folder, not in ~/airflow.
     os.environ.setdefault("AIRFLOW_HOME", str(settings.state_dir / "airflow"))
@@ -112,7 +112,7 @@ def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> Dem
 
     t = stage("6/6 report")
     try:
-        from jobs.report import build_report
+        from jobs.reporting.report import build_report
     except ImportError:  # the report arrives with the views; the pipeline itself is complete without it
         build_report = None
     if build_report is not None:

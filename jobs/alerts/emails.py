@@ -12,8 +12,8 @@ from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
 from ecoute.views.common import KQL_COMMUNITY
 from jobs.alerts.series import ScopeSeries, as_utc, critical_query, parse_time
+from jobs.alerts.spikes import SpikeParams
 from jobs.alerts.store import stored_alerts, update_alert
-from jobs.spikes import SpikeParams
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def alert_email(
     ``kind``: "opened" (a new episode), "morning" (alerts held over the quiet hours), "escalated"
     (an announced episode grew by a severity step or reached a second page), "resolved" (short:
     the episode is over)."""
-    from jobs.alert_feedback import feedback_links
+    from jobs.alerts.verdicts import feedback_links
     from jobs.notify import Email, language_of, load_strings, render
     from jobs.notify.charts import chart_png
 

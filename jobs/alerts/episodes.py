@@ -18,8 +18,8 @@ from jobs.alerts.series import (
     voices,
     window_sums,
 )
+from jobs.alerts.spikes import SpikeParams, severity_of
 from jobs.alerts.store import publish, stored_alerts, update_alert
-from jobs.spikes import SpikeParams, severity_of
 
 SAME_EPISODE = timedelta(hours=3)  # a stored alert of the scope this recent means "same episode"
 RESOLVED_MAX_AGE = timedelta(hours=6)  # an end noticed later than this gets no "resolved" email

@@ -1,6 +1,6 @@
 """The criticism series the watch decides on: critical mentions from Elasticsearch, counted per
 bucket as distinct voices (an author or an identical text counts once within ``REPEAT_WINDOW``),
-per scope (overall, per channel), run through the causal detector of ``jobs.spikes``."""
+per scope (overall, per channel), run through the causal detector of ``jobs.alerts.spikes``."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from typing import Any
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
 from ecoute.views.common import community
-from jobs.spikes import Decision, SpikeParams, run_detector
+from jobs.alerts.spikes import Decision, SpikeParams, run_detector
 
 HISTORY = timedelta(days=28)  # the baseline learns daily and weekly rhythms from this much data
 OVERALL = "overall"
@@ -127,14 +127,14 @@ def voice_weights(mentions: list[CriticalMention]) -> list[float]:
 
 def detector_params(settings: Settings, client: Any = None) -> SpikeParams:
     """The detector's parameters for the pages: the alert budget and the clock of the settings,
-    and the margin the managers' verdicts on past alerts moved (jobs/alert_feedback.py)."""
+    and the margin the managers' verdicts on past alerts moved (jobs/alerts/verdicts.py)."""
     params = replace(
         SpikeParams(),
         false_alerts_per_14d=settings.alerts.false_alerts_per_page_per_14d,
         timezone=settings.alerts.timezone,
     )
     if client is not None:
-        from jobs.alert_feedback import sensitivity_margin
+        from jobs.alerts.verdicts import sensitivity_margin
 
         params = replace(params, margin=sensitivity_margin(client, settings, params.margin))
     return params

@@ -182,8 +182,8 @@ def _text(value: Any) -> str | None:
 
 
 def set_doc_columns(columns: dict[str, list[Any]], i: int, doc: dict[str, Any], now_epoch_s: float) -> None:
-    """Row ``i``'s sink and gate columns from ``doc`` (gate columns as jobs.validation.gate_row)."""
-    from jobs.validation import gate_row
+    """Row ``i``'s sink and gate columns from ``doc`` (gate columns as jobs.enrich.validation.gate_row)."""
+    from jobs.enrich.validation import gate_row
 
     gate = gate_row(doc, now_epoch_s)
     columns["doc"][i] = orjson.dumps(doc)

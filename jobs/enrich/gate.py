@@ -21,7 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from jobs.enrich.rows import GATE_COLUMN_OF
-from jobs.validation import describe, suite_definition
+from jobs.enrich.validation import describe, suite_definition
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

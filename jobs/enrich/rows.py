@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 # Columns the Great Expectations suite reads (schemas/expectations/enriched_mentions.json), as
-# produced by jobs.validation.gate_row; ``id`` is the row's ``event_id``.
+# produced by jobs.enrich.validation.gate_row; ``id`` is the row's ``event_id``.
 GATE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("kind", pa.string()),
     pa.field("channel", pa.string()),

@@ -2,7 +2,7 @@
 
 The source is Spark's built-in ``kafka`` format when the ``spark-sql-kafka`` package is on the
 classpath (production: ``ECOUTE_SPARK_PACKAGES`` or the image's jars), else the project's Python
-data source ``jobs.kafka_source`` (the embedded stack and tests), with the same options and offsets.
+data source ``jobs.enrich.kafka_source`` (the embedded stack and tests), with the same options and offsets.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def kafka_rows(
     spark: SparkSession, settings: Settings, max_offsets_per_trigger: int | None, starting_offsets: str = "earliest"
 ) -> tuple[DataFrame, str]:
     """The raw topic as a stream (topic, partition, offset, timestamp, value) and the format used."""
-    from jobs.kafka_source import kafka_options, stream_reader
+    from jobs.enrich.kafka_source import kafka_options, stream_reader
 
     # Twice as many pieces as cores: 3 Kafka partitions on 2 cores would otherwise leave one core
     # idle for a third of every batch ...

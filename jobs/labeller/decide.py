@@ -14,7 +14,7 @@ import numpy as np
 
 from jobs.labeller.encoder import DIM, embed, encoder_input
 from jobs.labeller.features import rule_matrix
-from jobs.labeller.heads import SENT_CLASSES, Centring, LabelModel
+from jobs.labeller.heads import SENT_CLASSES, Centring, LabelModel, centre, prior_mean
 from jobs.labeller.text import Prepared
 
 # Decision thresholds of the binary heads when the artefact does not set its own.
@@ -55,9 +55,7 @@ def decide_batch(
         centring.observe(sub, sub_langs, first)
         centred = centring.centre(sub, sub_langs)
     else:
-        from jobs.labeller.training import centre
-
-        centred = centre(sub, sub_langs, model.means)
+        centred = centre(sub, sub_langs, prior_mean(model.means))
     x = np.hstack([centred, rule_matrix([docs[i] for i in idx], [rules[i] for i in idx])]).astype(np.float32)
     thresholds = {**DEFAULT_THRESHOLDS, **model.thresholds}
     sent_p = np.zeros((len(idx), 3), dtype=np.float32)

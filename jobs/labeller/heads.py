@@ -3,7 +3,7 @@
 Features of a text: its multilingual-e5-small embedding, **centred on its language's mean** and
 re-normalised (without the centring, heads trained on English tweets put nearly every French text
 in "neutral": the language itself is the largest direction in the embedding space), followed by the
-rule features of `jobs.labeller.models.rule_features` (lexicon valence, complaint and brand-target
+rule features of `jobs.labeller.features.rule_matrix` (lexicon valence, complaint and brand-target
 patterns, question, emoji…), scaled.
 
 The artefact (`.npz`, written by `ecoute models build`, read here without sklearn or scipy) holds:
@@ -25,7 +25,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,21 @@ def newest_model() -> LabelModel:
 # ------------------------------------------------------------------------------------------------
 
 
+def centre(emb: np.ndarray, langs: Sequence[str], mean: Callable[[str], np.ndarray]) -> np.ndarray:
+    """Each embedding minus its language's mean, unit length again (the heads' input)."""
+    out = np.empty_like(emb)
+    for lang in set(langs):
+        rows = np.fromiter((lg == lang for lg in langs), dtype=bool, count=len(langs))
+        out[rows] = emb[rows] - mean(lang)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-6)
+
+
+def prior_mean(means: dict[str, np.ndarray]) -> Callable[[str], np.ndarray]:
+    """A language's mean from an artefact's means, the all-language mean for a language it lacks."""
+    return lambda lang: means.get(lang, means[ANY_LANG])
+
+
 @dataclass
 class Centring:
     """Per-language means: the artefact's prior blended with the stream's running sums (shared state)."""
@@ -231,12 +246,7 @@ class Centring:
                     log.warning("centring state %s not written (%s): kept in memory", self.state_path, exc)
 
     def centre(self, emb: np.ndarray, langs: Sequence[str]) -> np.ndarray:
-        out = np.empty_like(emb)
-        for lang in set(langs):
-            rows = np.fromiter((lg == lang for lg in langs), dtype=bool, count=len(langs))
-            out[rows] = emb[rows] - self.mean(lang)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-6)
+        return centre(emb, langs, self.mean)
 
     def _sync(self) -> None:
         """Merge what this process saw since the last sync into the state file; read everyone's totals."""

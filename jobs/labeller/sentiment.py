@@ -5,7 +5,7 @@ for English, vadersentiment-fr for French) extended with brand-page vocabulary a
 (jobs.labeller.lexicon), negation ("ne … pas", "not"), intensifiers, contrast ("mais", "but"),
 emoji and punctuation. Its result is a compound score in [-1, 1].
 
-Stage 2 (optional, see jobs.labeller.models): a trained model refines texts the rules leave
+Stage 2 (optional, see tests.benchmarks.legacy_labeller.models): a trained model refines texts the rules leave
 uncertain. The rules alone are a complete labeller; the model is an improvement layered on top.
 """
 

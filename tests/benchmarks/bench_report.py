@@ -4,7 +4,7 @@ Run: ``.venv/bin/python tests/benchmarks/bench_report.py [--docs 100000] [--out 
 Starts its own noida-db on free ports with data in a temp folder (like the test fixtures), indexes
 synthetic enriched mentions of October 2026 (posts, comments, replies, a crisis on the 17th, texts
 of realistic length) into ``<alias>-2026.10`` with the alias attached, adds one alert episode, then
-times ``jobs.report.build_report`` for the month and prints the figures. Indexing is not
+times ``jobs.reporting.report.build_report`` for the month and prints the figures. Indexing is not
 part of the measured time. The machine's load average is printed too: the figure depends on it.
 """
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from ecoute import es  # noqa: E402
-from jobs.report import build_report  # noqa: E402
+from jobs.reporting.report import build_report  # noqa: E402
 from tests.conftest import Noida, free_port, make_settings  # noqa: E402
 from tests.ecoute.views.synthetic import index_mentions, synthetic_month  # noqa: E402
 

@@ -47,7 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jobs.spikes import SpikeParams, detect_alerts, read_series_csv
+from jobs.alerts.spikes import SpikeParams, detect_alerts, read_series_csv
 from tests.jobs.alerts.data import poisson
 
 DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev"
@@ -186,7 +186,7 @@ def ours(params: SpikeParams | None = None) -> Callable[[Series], list[datetime]
     def detect(series: Series) -> list[datetime]:
         return detect_alerts(series.times, series.values, series.bucket, params)
 
-    detect.__name__ = "ecoute (jobs/spikes.py)"
+    detect.__name__ = "ecoute (jobs/alerts/spikes.py)"
     return detect
 
 
@@ -271,7 +271,7 @@ def burstiness(series: Series) -> tuple[list[float], float]:
     x2 / x3 / x5 their usual level (median of the same time on the previous 7 days,
     + 5 an hour): what any volume-only detector catching such a crisis would also fire on. And the
     median threshold (same units) the detector asked of a rise on this page."""
-    from jobs.spikes import run_detector
+    from jobs.alerts.spikes import run_detector
 
     decisions = [d for d in run_detector(series.times, series.values, series.bucket) if d.timestamp >= series.start]
     ordinary = [d for d in decisions if not any(a <= d.timestamp <= b for a, b in series.windows)]

@@ -3,7 +3,7 @@
 Run: ``nice -n 10 .venv/bin/python tests/benchmarks/bench_topic_band.py``
 
 There is no real labelled topic data: the band (jobs/labeller/topics.py, SIM_FLOOR / SIM_FULL) is
-chosen on the team's tuning sets ``jobs/labeller/resources/eval/{fr,en}_dev.tsv``; the ``*_test``
+chosen on the team's tuning sets ``jobs/labeller/build/eval/{fr,en}_dev.tsv``; the ``*_test``
 sets are printed beside them, never chosen on. Micro-F1 of keywords + the nearest topic, as the
 labeller decides (taxonomy min_score 0.5: a topic needs a similarity ≥ the band's middle).
 """
@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ECOUTE_EMBED_CACHE", "off")
 
 from jobs.labeller import topics  # noqa: E402
+from jobs.labeller.build.evaluation import load_labelled  # noqa: E402
 from jobs.labeller.encoder import embed, encoder_input  # noqa: E402
-from jobs.labeller.evaluation import load_labelled  # noqa: E402
 from jobs.labeller.text import prepare  # noqa: E402
 
 SETS = ("fr_dev.tsv", "en_dev.tsv", "fr_test.tsv", "en_test.tsv")

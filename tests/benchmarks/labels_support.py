@@ -55,7 +55,7 @@ def uncentred_peer() -> Callable[[Sequence[str]], list[str]]:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from jobs.labeller.corpora import TRAIN_EMBEDDINGS, embed_rows, shipped_rows
+    from jobs.labeller.build.corpora import TRAIN_EMBEDDINGS, embed_rows, shipped_rows
     from jobs.labeller.encoder import embed, encoder_input
     from jobs.labeller.features import rule_matrix
     from jobs.labeller.text import prepare
@@ -80,7 +80,7 @@ def labeller_peer(lab: Any) -> Callable[[Sequence[str]], list[str]]:
 
 def peers(lab: Any) -> dict[str, Callable[[Sequence[str]], list[str]]]:
     from jobs.labeller import LABELLER_VERSION
-    from jobs.labeller.legacy import LegacyLabeller
+    from tests.benchmarks.legacy_labeller import LegacyLabeller
 
     out: dict[str, Callable[[Sequence[str]], list[str]]] = {
         f"labeller {LABELLER_VERSION} ({lab.model_version})": labeller_peer(lab)

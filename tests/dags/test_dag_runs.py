@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from jobs.notify import smtp_connection_uri
-from jobs.rollups import read_rollups
+from jobs.reporting.rollups import read_rollups
 from tests.dags.conftest import DAGS
 from tests.jobs.alerts.data import index_mentions, month_with_crisis
 
@@ -69,7 +69,7 @@ def test_criticism_watch_dag_emails_the_crisis(dagbag, task_settings, smtp_outbo
 
 
 def test_digest_dag_sends_daily_and_weekly_on_monday(dagbag, task_settings, smtp_outbox, monkeypatch) -> None:
-    from jobs.rollups import compute_daily_rollups
+    from jobs.reporting.rollups import compute_daily_rollups
 
     task_settings.smtp.port = smtp_outbox.port
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(task_settings))

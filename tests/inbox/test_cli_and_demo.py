@@ -131,7 +131,7 @@ def test_alert_feedback_links_record_the_verdict_without_login(inbox_settings) -
     from urllib.parse import urlsplit
 
     from ecoute.es import make_client
-    from jobs.alert_feedback import feedback_links
+    from jobs.alerts.verdicts import feedback_links
 
     client = TestClient(create_app(inbox_settings))
     # A forged or altered link is a clear 400, never a 500, and records nothing.

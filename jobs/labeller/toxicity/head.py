@@ -1,7 +1,7 @@
 """The learned part of toxicity: a calibrated logistic head on the labeller's e5 embeddings.
 
 It sees what the templates cannot (paraphrased abuse, other languages), but was trained on English
-insults only (train_head.py), so it only decides texts aimed at someone — a second person or an
+insults only (jobs/labeller/build/toxicity_head.py), so it only decides texts aimed at someone — a second person or an
 identity group — that the rules left under the threshold; elsewhere it is capped below the threshold.
 Numpy only at run time: the coefficients are ``jobs/labeller/artefacts/toxicity_head.npz``.
 """
@@ -29,7 +29,7 @@ UNAIMED_CAP = 0.45
 # Rule score from which a "you" text is worth encoding when the batch's embeddings are not given
 # (a swear word scores 0.35, a mild insult not aimed 0.3 or more).
 SUSPICIOUS = 0.3
-# What the stage encodes itself: the head was trained on comments' first 300 characters (train_head.py),
+# What the stage encodes itself: the head was trained on comments' first 300 characters (build/toxicity_head.py),
 # and the encoder's cost grows with length.
 HEAD_CHARS = 300
 

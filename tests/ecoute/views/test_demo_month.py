@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ecoute.views.queues import answer_queue, moderate_queue, welcome_queue
-from jobs.report import build_report, kpis, load_data
+from jobs.reporting.report import build_report, kpis, load_data
 from tests.ecoute.views.demo_enriched import DEMO, demo_enriched
 from tests.ecoute.views.synthetic import index_mentions
 

@@ -1,4 +1,4 @@
-"""The spike detector (jobs/spikes.py) and `ecoute spikes detect`: causal decisions, outliers vs
+"""The spike detector (jobs/alerts/spikes.py) and `ecoute spikes detect`: causal decisions, outliers vs
 bursts, gaps, and clear errors (exit code 2) on bad CSV input."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecoute.cli import app
-from jobs.spikes import SeriesFormatError, detect_alerts, read_series_csv
+from jobs.alerts.spikes import SeriesFormatError, detect_alerts, read_series_csv
 from tests.jobs.alerts.data import poisson
 
 SERIES = Path(__file__).resolve().parents[2] / "benchmarks" / "spike_series"
@@ -136,7 +136,7 @@ def test_a_rise_the_page_makes_every_day_is_not_an_alert_but_a_bigger_one_is() -
 
 
 def test_a_short_burst_goes_to_the_digest_not_to_an_email() -> None:
-    from jobs.spikes import run_detector
+    from jobs.alerts.spikes import run_detector
 
     times, values = calm_series(days=14)
     start = times.index(datetime(2026, 10, 11, 15, 0))
@@ -147,7 +147,7 @@ def test_a_short_burst_goes_to_the_digest_not_to_an_email() -> None:
 
 
 def test_each_decision_explains_itself() -> None:
-    from jobs.spikes import run_detector
+    from jobs.alerts.spikes import run_detector
 
     times, values = calm_series(days=14)
     start = times.index(datetime(2026, 10, 11, 15, 0))
@@ -161,7 +161,7 @@ def test_each_decision_explains_itself() -> None:
 
 
 def test_cooldown_merges_a_second_wave_and_escalates_when_it_doubles() -> None:
-    from jobs.spikes import run_detector
+    from jobs.alerts.spikes import run_detector
 
     times, values = calm_series(days=14)
     first = times.index(datetime(2026, 10, 11, 15, 0))
@@ -176,7 +176,7 @@ def test_cooldown_merges_a_second_wave_and_escalates_when_it_doubles() -> None:
 
 
 def test_budget_sets_the_rank_of_the_threshold() -> None:
-    from jobs.spikes import SpikeParams
+    from jobs.alerts.spikes import SpikeParams
 
     assert SpikeParams().rank == 2  # one false email per 14 days over 28 days of history
     assert SpikeParams(false_alerts_per_14d=0.5).rank == 1
@@ -184,7 +184,7 @@ def test_budget_sets_the_rank_of_the_threshold() -> None:
 
 
 def test_same_clock_time_yesterday_follows_the_page_timezone_across_dst() -> None:
-    from jobs.spikes import SpikeDetector, SpikeParams
+    from jobs.alerts.spikes import SpikeDetector, SpikeParams
 
     paris = SpikeDetector(60, SpikeParams(timezone="Europe/Paris"))
     # 2026-10-25 is the end of summer time in Paris: 12:00 local is 11:00 UTC, the day before 10:00 UTC.
@@ -196,7 +196,7 @@ def test_a_rise_that_lasts_is_caught_below_the_pages_burst_peaks() -> None:
     """A page with a 30-minute cascade at ~10x every day at a random hour: a rise to ~4x is smaller
     than those bursts on the 1 h / 2 h windows, but it lifts every half hour of the 2 h window,
     which no cascade does. It fires on the sustained evidence, and the cascades never do."""
-    from jobs.spikes import run_detector
+    from jobs.alerts.spikes import run_detector
 
     rng = random.Random(7)
     times, values = calm_series(days=21)

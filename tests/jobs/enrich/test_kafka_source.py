@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
 
 from ecoute.kafka import Producer, ensure_topics
-from jobs.kafka_source import KafkaOptionError, KafkaStreamReader, kafka_options, split_limit, split_ranges
+from jobs.enrich.kafka_source import KafkaOptionError, KafkaStreamReader, kafka_options, split_limit, split_ranges
 
 pytestmark = pytest.mark.kafka
 

@@ -232,7 +232,7 @@ def test_label_contract_and_offsets_log(spark, tmp_path: Path):
 
 
 def test_data_docs_are_built_on_demand_from_stored_mentions(sink, settings):
-    from jobs.validation import build_data_docs
+    from jobs.enrich.validation import build_data_docs
 
     sink.process(table([(raw_event(40), LABELS), (raw_event(41), LABELS)]), 0)
     stored(settings)  # refresh

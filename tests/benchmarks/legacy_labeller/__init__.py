@@ -1,6 +1,6 @@
 """The previous labeller (2026.11-1), kept as a peer for tests/benchmarks/bench_labels.py only.
 
-Rules decide where their evidence is strong, the USE-based heads of `artefacts/heads.npz` the rest,
+Rules decide where their evidence is strong, the USE-based heads of `heads.npz` (beside this file) the rest,
 criticism from patterns + negative sentiment. Nothing in the pipeline uses it. The rule stages it
 shares with today's labeller live once, in `jobs.labeller.RuleStages`.
 """
@@ -23,8 +23,8 @@ class LegacyLabeller(RuleStages):
         self._heads = None
         self._topic_embedder = None
         if use_models:
-            from jobs.labeller.models import encode, load_heads
             from jobs.labeller.topics import TopicEmbedder
+            from tests.benchmarks.legacy_labeller.models import encode, load_heads
 
             self._heads = load_heads()
             # the similarity band it was measured with (2026.12-2), not today's query-form one
@@ -45,7 +45,7 @@ class LegacyLabeller(RuleStages):
         docs, langs, sentiments, sent_scores, kw = rp.docs, rp.langs, rp.sentiments, rp.sent_scores, rp.kw
         crit_prob: dict[int, float] = {}
         if self._heads is not None:
-            from jobs.labeller.cascade import refine
+            from tests.benchmarks.legacy_labeller.cascade import refine
 
             crit_prob, encoded, emb = refine(self._heads, docs, langs, rp.rules, sentiments, sent_scores)
             if self._topic_embedder is not None and encoded:

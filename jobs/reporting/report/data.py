@@ -18,7 +18,7 @@ from elasticsearch import ApiError
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
 from ecoute.views.common import community, day_start, fetch_by_ids, iso, period_filters
-from jobs.kpis import mood_index
+from jobs.reporting.kpis import mood_index
 
 SCAN_FIELDS = [
     "created_at", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
@@ -35,7 +35,7 @@ class ReportData:
     alerts: list[dict[str, Any]]
     posts: dict[str, dict[str, Any]]
     timings: dict[str, float]
-    # What people complained about: clusters of the period's criticism (jobs.labeller.emerging).
+    # What people complained about: clusters of the period's criticism (jobs.reporting.emerging).
     complaints: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -106,7 +106,7 @@ def load_complaints(
     client: Any, settings: Settings, start: date, end: date, channel: str | None, limit: int = COMPLAINT_TEXTS
 ) -> list[dict[str, Any]]:
     """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first."""
-    from jobs.labeller.emerging import emerging_topics
+    from jobs.reporting.emerging import emerging_topics
 
     query = community({"term": {"criticism": True}}, *period_filters(start, end, channel))
     try:

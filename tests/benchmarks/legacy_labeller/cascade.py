@@ -4,7 +4,7 @@
 2. lite stage (~0.07 ms): a bag of USE's multilingual sub-word embeddings + rule features, with
    logistic-regression heads → done when its top probability ≥ LITE_CONFIDENT.
 3. full USE encoder (~1 ms): the rest (about one text in six on a realistic stream).
-Thresholds chosen on jobs/labeller/resources/eval/*_dev.tsv; throughput measured by bench_labels.py.
+Thresholds chosen on jobs/labeller/build/eval/*_dev.tsv; throughput measured by bench_labels.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from jobs.labeller.models import EMBED_DIM, SENT_CLASSES, Heads, features
 from jobs.labeller.text import Prepared
+from tests.benchmarks.legacy_labeller.models import EMBED_DIM, SENT_CLASSES, Heads, features
 
 RULE_CONFIDENT = 0.45  # |compound| at or above which one-sided rule evidence is trusted
 LITE_CONFIDENT = 0.55  # lite-stage probability at or above which the full encoder is skipped

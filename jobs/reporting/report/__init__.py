@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from ecoute.settings import Settings
-from jobs.report.data import ReportData, kpis, load_data
-from jobs.report.page import WORDS, render
+from jobs.reporting.report.data import ReportData, kpis, load_data
+from jobs.reporting.report.page import WORDS, render
 
 log = logging.getLogger(__name__)
 

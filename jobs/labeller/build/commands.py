@@ -121,7 +121,8 @@ def sys_stdin() -> IO[bytes]:
 
 def build_models(console: Any, *, force: bool = False, base: bool = False, settings: Any = None) -> int:
     """`ecoute models build`: the packaged model (--base) or a new model learnt from the feedback index."""
-    from jobs.labeller import feedback_build, training
+    from jobs.labeller.build import feedback as feedback_build
+    from jobs.labeller.build import training
     from jobs.labeller.heads import newest_model, user_model_dir
 
     if base:

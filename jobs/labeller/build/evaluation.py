@@ -1,4 +1,4 @@
-"""Quality of the labeller on the project's own evaluation sets (jobs/labeller/resources/eval/).
+"""Quality of the labeller on the project's own evaluation sets (jobs/labeller/build/eval/).
 
 Used by tests/benchmarks/bench_labels.py (prints the figures) and by tests (guards against regressions).
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EVAL_DIR = Path(__file__).resolve().parent / "resources" / "eval"
+EVAL_DIR = Path(__file__).resolve().parent / "eval"
 SENT_CODES = {"-": "negative", "0": "neutral", "+": "positive"}
 
 

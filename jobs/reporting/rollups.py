@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ecoute.settings import Settings
-from jobs.kpis import mood_index
+from jobs.reporting.kpis import mood_index
 
 log = logging.getLogger(__name__)
 

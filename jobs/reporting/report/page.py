@@ -10,8 +10,15 @@ from markupsafe import Markup
 
 from ecoute.views.common import SEVERITY_COLOURS
 from jobs.notify import load_strings, render_page
-from jobs.report.charts import _bucket, chart_criticism, chart_mood, chart_response, chart_sources, chart_topics
-from jobs.report.data import TOP_N, ReportData, kpis
+from jobs.reporting.report.charts import (
+    _bucket,
+    chart_criticism,
+    chart_mood,
+    chart_response,
+    chart_sources,
+    chart_topics,
+)
+from jobs.reporting.report.data import TOP_N, ReportData, kpis
 
 WORDS: dict[str, dict[str, str]] = load_strings("report")
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecoute.cli import app
-from jobs.report import build_report, kpis, load_data
+from jobs.reporting.report import build_report, kpis, load_data
 from tests.ecoute.views.conftest import EVIL
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -113,8 +113,8 @@ def test_a_real_browser_renders_every_chart(seeded, tmp_path: Path) -> None:
 def test_only_http_links_become_anchors() -> None:
     import pandas as pd
 
-    from jobs.report import WORDS, ReportData
-    from jobs.report.page import _posts_table
+    from jobs.reporting.report import WORDS, ReportData
+    from jobs.reporting.report.page import _posts_table
 
     frame = pd.DataFrame({"thread_id": ["x:1", "x:2"], "criticism": [True, True]})
     posts = {

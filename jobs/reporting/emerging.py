@@ -55,7 +55,7 @@ def emerging_topics(
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     from jobs.labeller import get_labeller
-    from jobs.labeller.models import encode
+    from jobs.reporting.use_encoder import encode
 
     docs = [prepare(t) for t in texts]
     keep = [i for i, d in enumerate(docs) if d.n_letters >= 3][:max_texts]

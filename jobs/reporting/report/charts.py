@@ -7,7 +7,7 @@ from typing import Any
 
 from ecoute.views.common import SEVERITY_COLOURS, day_start
 from jobs.notify.charts import new_figure, no_data, svg_data_uri
-from jobs.report.data import ReportData
+from jobs.reporting.report.data import ReportData
 
 
 def _bucket(start: date, end: date) -> tuple[str, str]:
