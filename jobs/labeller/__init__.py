@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LABELLER_VERSION = "2026.12-3"
+LABELLER_VERSION = "2026.12-4"
 
 COLUMNS = (
     "lang",
@@ -27,6 +27,7 @@ COLUMNS = (
     "toxic",
     "toxic_score",
     "toxic_categories",
+    "toxic_evidence",
     "criticism",
     "constructive",
 )
@@ -200,9 +201,10 @@ class Labeller(RuleStages):
         clock("topics")
 
         # The batch's e5 embeddings (rows of zeros where a text was not encoded) feed the toxicity head too.
-        tox_scores, tox_categories = self._toxic.label_many(docs, langs, embeddings=emb)
-        tox_scores = [0.0 if b else s for s, b in zip(tox_scores, brand, strict=True)]
-        tox_categories = [[] if b else c for c, b in zip(tox_categories, brand, strict=True)]
+        judged = self._toxic.judge_many(docs, langs, embeddings=emb)
+        tox_scores = [0.0 if b else j.score for j, b in zip(judged, brand, strict=True)]
+        tox_categories = [[] if b else j.categories for j, b in zip(judged, brand, strict=True)]
+        tox_evidence = [[] if b else j.evidence for j, b in zip(judged, brand, strict=True)]
         toxic = [s >= THRESHOLD for s in tox_scores]
         clock("toxic")
 
@@ -223,6 +225,7 @@ class Labeller(RuleStages):
             "toxic": toxic,
             "toxic_score": [float(s) for s in tox_scores],
             "toxic_categories": tox_categories,
+            "toxic_evidence": tox_evidence,
             "criticism": crit,
             "constructive": cons,
         }

@@ -66,6 +66,8 @@ WEAK_INSULTS = _words(_toxicity, "weak_insults")
 INSULT_TARGETS = str(_toxicity["insult_targets"])
 SWEARS = _words(_toxicity, "swears")
 LEET = str.maketrans({str(k): str(v) for k, v in _toxicity["leet"].items()})
+GREETING_TYPOS = _words(_toxicity, "greeting_typos")
+FR_AFTER_GREETING = _words(_toxicity, "fr_after_greeting")
 
 _criticism = load_resource("criticism_rules.yaml")
 BRAND_TARGET = str(_criticism["brand_target"])

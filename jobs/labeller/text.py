@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from unidecode import unidecode
 
-# Labels are computed on a prefix: a 100k-char comment says what it says in its first pages,
-# and it keeps the per-document cost bounded.
+# Labels are computed on the first ANALYSED_CHARS characters of the normalised text (blanks and
+# invisible characters already out, so padding cannot push the message away); the toxicity stage
+# also reads the rest (``Prepared.tail``, up to the raw schema's 100,000 characters) in windows.
 ANALYSED_CHARS = 4000
+TAIL_CHARS = 100_000
 
 URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 HANDLE_RE = re.compile(r"(?<!\w)@[\w.]+")
@@ -54,7 +56,7 @@ def sanitise(text: object) -> str:
 class Prepared:
     """One text, ready for the labels."""
 
-    raw: str  # sanitised, truncated original (keeps case, emoji, punctuation)
+    raw: str  # sanitised, normalised (normalise.py), blanks collapsed, first ANALYSED_CHARS (keeps case, emoji, punctuation)
     clean: str  # URLs/handles removed, hashtags as words, elongations squeezed, emoji removed
     lower: str  # clean, lower-cased (keeps accents)
     folded: str  # lower without accents, apostrophes normalised: what keyword rules match on
@@ -63,6 +65,7 @@ class Prepared:
     n_words: int
     tags_only: bool = False  # only hashtags (and handles/URLs/emoji): no sentence to tell a language from
     complaint: bool | None = None  # cached by criticism.complaint_flags (used by two stages)
+    tail: str = ""  # the clean text after the first ANALYSED_CHARS (read by the toxicity stage in windows)
 
 
 def squeeze(text: str) -> str:
@@ -85,9 +88,28 @@ def fold(text: str) -> str:
 
 
 def prepare(text: object) -> Prepared:
-    raw = sanitise(text)
+    from jobs.labeller.normalise import normalise
+
+    raw = normalise(sanitise(text))
+    # str.split() splits on exactly the characters re's \s matches (str.isspace).
+    if "  " in raw or not raw.isprintable():
+        raw = " ".join(raw.split())
+    tail = ""
     if len(raw) > ANALYSED_CHARS:
-        raw = raw[:ANALYSED_CHARS]
+        cut = raw.rfind(" ", ANALYSED_CHARS - 200, ANALYSED_CHARS)  # not inside a word
+        cut = cut if cut > 0 else ANALYSED_CHARS
+        tail = _clean(raw[cut : cut + TAIL_CHARS])[0]
+        raw = raw[:cut]
+    clean, emoji, tags_only = _clean(raw)
+    lower = clean.lower().replace("’", "'")
+    folded = fold(lower)
+    n_letters = len(LETTER_RE.findall(clean))
+    n_words = len(WORD_RE.findall(clean))
+    return Prepared(raw, clean, lower, folded, emoji, n_letters, n_words, tags_only, tail=tail)
+
+
+def _clean(raw: str) -> tuple[str, str, bool]:
+    """(clean text, the emoji found, hashtags only) of a normalised text."""
     # Each substitution is skipped when the literal its pattern needs is absent (most texts).
     body = URL_RE.sub(" ", raw) if "://" in raw or "www." in raw.lower() else raw
     if "@" in body:
@@ -103,13 +125,7 @@ def prepare(text: object) -> Prepared:
     body = unicodedata.normalize("NFC", body)
     if "!!!" in body or "???" in body or "..." in body:
         body = PUNCT_RUN_RE.sub(r"\1\1", body)
-    # str.split() splits on exactly the characters re's \s matches (str.isspace).
-    clean = " ".join(squeeze(body).split())
-    lower = clean.lower().replace("’", "'")
-    folded = fold(lower)
-    n_letters = len(LETTER_RE.findall(clean))
-    n_words = len(WORD_RE.findall(clean))
-    return Prepared(raw, clean, lower, folded, emoji, n_letters, n_words, tags_only)
+    return " ".join(squeeze(body).split()), emoji, tags_only
 
 
 # Prefix for big alternations of word patterns: only try at word starts. Python's re engine has no

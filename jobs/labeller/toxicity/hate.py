@@ -52,6 +52,7 @@ class HateFinding:
     kind: str = ""
     evidence: str = ""
     counter_speech: bool = False
+    text: str = ""  # the de-obfuscated text the templates read (the threat stage reads it too)
 
 
 def _alternation(entries: list[str]) -> str:
@@ -161,8 +162,8 @@ def find_hate(folded: str, lang: str) -> HateFinding:
     """The strongest hate template matched in a folded text (`Prepared.folded`), in `lang`'s lexicon."""
     # Short texts are often mis-identified, and French and English group words are shared widely.
     codes = tuple(dict.fromkeys([lang, "fr", "en"] if available(lang) else ["fr", "en"]))
-    best = HateFinding()
     text = normalise(folded, corrector(codes))
+    best = HateFinding(text=text)
     for code in codes:
         lex = lexicon(code)
         names_group = bool(lex.group_re.search(text))
@@ -183,6 +184,6 @@ def find_hate(folded: str, lang: str) -> HateFinding:
                     counter = bool(lex.counter_re.search(outside)) or (
                         quoted and bool(lex.reporting_re.search(outside) or lex.counter_re.search(outside))
                     )
-                best = HateFinding(template.score, template.categories, template.kind, match.group(0), counter)
+                best = HateFinding(template.score, template.categories, template.kind, match.group(0), counter, text)
                 break
     return best
