@@ -72,7 +72,9 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[left : right.start() if right else len(text)]
 
 
-def find_threat(text: str, lang: str, counter: re.Pattern[str] | None = None, reporting: re.Pattern[str] | None = None) -> ThreatFinding:
+def find_threat(
+    text: str, lang: str, counter: re.Pattern[str] | None = None, reporting: re.Pattern[str] | None = None
+) -> ThreatFinding:
     """The strongest threat in a folded, de-obfuscated text, trying ``lang`` and French and English.
 
     ``counter`` / ``reporting``: the language's counter-speech and reporting cues (hate lexicon);
@@ -92,7 +94,9 @@ def find_threat(text: str, lang: str, counter: re.Pattern[str] | None = None, re
         before = text[max(0, match.start() - NEGATION_BEFORE) : match.start()]
         if r.negation.search(before) or (kind == "direct" and r.negation.search(match.group(0))):
             continue  # "je ne vais pas te …", "I'm not going to hurt you": not a threat
-        if kind == "implicit" and (r.not_threat.search(_sentence(text, match.start(), match.end())) or r.care.search(text)):
+        if kind == "implicit" and (
+            r.not_threat.search(_sentence(text, match.start(), match.end())) or r.care.search(text)
+        ):
             continue  # a customer leaving ("vous allez le regretter, je résilie"), or care ("fais attention à toi, bisous")
         review = False
         if counter is not None and _in_quotes(text, match.start(), match.end()):

@@ -34,9 +34,7 @@ def _suspicious() -> re.Pattern[str]:
 
 def _window(clean: str) -> Prepared:
     lower = clean.lower().replace("’", "'")
-    return Prepared(
-        clean, clean, lower, fold(lower), "", len(LETTER_RE.findall(clean)), len(WORD_RE.findall(clean))
-    )
+    return Prepared(clean, clean, lower, fold(lower), "", len(LETTER_RE.findall(clean)), len(WORD_RE.findall(clean)))
 
 
 def windows(doc: Prepared) -> list[Prepared]:
