@@ -131,6 +131,16 @@ class AlertSettings(BaseModel):
     feedback_key: SecretStr | None = None
 
 
+class ModerationSettings(BaseModel):
+    """Threats are emailed to the moderators as soon as they are labelled (`ecoute threats-notify`,
+    DAG ecoute_threat_watch every 5 minutes); docs/labels.md, *toxic*."""
+
+    notify_threats: bool = True
+    recipients: list[str] = Field(default_factory=list)  # empty: alerts.recipients
+    lookback_hours: int = 48  # a threat posted longer ago than this when first seen is not emailed
+    max_per_email: int = 20
+
+
 class KibanaSettings(BaseModel):
     """Kibana's API, for `ecoute kibana import`; without credentials here, Elasticsearch's are used."""
 
@@ -295,6 +305,7 @@ class Settings(BaseSettings, SourceSections):
     indices: IndexNames = Field(default_factory=IndexNames)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.

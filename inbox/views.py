@@ -23,7 +23,7 @@ from inbox.actions import Services
 QUEUES = ("moderate", "answer", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
-DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "constructive_score", "brand_answered_at", "labeller_version"]
+DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "toxic_evidence", "constructive_score", "brand_answered_at", "labeller_version"]
 # Rows read from a queue before ranking (the page shows the first `limit`): enough to rank a busy
 # day's backlog, small enough for the embedded server to answer in a second or two.
 FETCH_LIMIT = 120
@@ -79,7 +79,8 @@ def queue(services: Services, name: str, filters: Filters, limit: int = 50) -> l
         raise KeyError(name)
     _attach_details(services, rows)
     if name == "moderate":
-        rows.sort(key=lambda r: (_category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
+        # flagged before "to review" (counter-speech), then threats first, then the other categories
+        rows.sort(key=lambda r: (bool(r.get("review")), _category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
     elif name == "answer":
         now = datetime.now(UTC)
         for row in rows:
@@ -100,6 +101,7 @@ def _attach_details(services: Services, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         doc = docs.get(row["id"], {})
         row["toxic_categories"] = list(doc.get("toxic_categories") or [])  # absent until the labeller sets it
+        row["toxic_evidence"] = list(doc.get("toxic_evidence") or [])  # why it was flagged (labeller 2026.12-4 on)
         for key in ("sentiment", "criticism", "constructive", "toxic", "toxic_score", "thread_id", "parent_id"):
             row.setdefault(key, doc.get(key))
         row["constructive_score"] = doc.get("constructive_score")
@@ -184,6 +186,7 @@ def _item(doc: dict[str, Any], settings: Any) -> dict[str, Any]:
         "parent_id": doc.get("parent_id"), "lang": doc.get("lang"), "sentiment": doc.get("sentiment"),
         "sentiment_score": doc.get("sentiment_score"), "toxic": bool(doc.get("toxic")),
         "toxic_score": doc.get("toxic_score"), "toxic_categories": list(doc.get("toxic_categories") or []),
+        "toxic_evidence": list(doc.get("toxic_evidence") or []),
         "criticism": bool(doc.get("criticism")), "constructive": bool(doc.get("constructive")),
         "topics": list(doc.get("topics") or []), "handled": bool(doc.get("handled")),
         "likes": int((doc.get("metrics") or {}).get("likes") or 0),

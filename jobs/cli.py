@@ -281,6 +281,22 @@ def report(
     console.print(f"[green]✔[/] report {start} → {end} written to {path}")
 
 
+def threats_notify_command(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only threats posted from this UTC time (default: moderation.lookback_hours ago).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list the threats that would be emailed.")] = False,
+) -> None:
+    """Email the moderators the threats labelled since the last run (each one once); see settings.moderation."""
+    from ecoute.settings import get_settings
+    from jobs.notify.threats import notify_threats
+
+    result = notify_threats(get_settings(), since=parse_time(since, "--since") if since else None, send=not dry_run)
+    for mention_id in result["ids"]:
+        out.print(mention_id, markup=False, highlight=False)
+    console.print(f"[green]✔[/] {result['threats']} threat(s){' emailed' if result['sent'] else ''}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("label")(label_command)
     app.command("enrich")(enrich_command)
@@ -288,6 +304,7 @@ def register(app: typer.Typer) -> None:
     app.command("rollups")(rollups_command)
     app.command("digest")(digest_command)
     app.command("report")(report)
+    app.command("threats-notify")(threats_notify_command)
     app.add_typer(models_app, name="models")
     app.add_typer(spikes_app, name="spikes")
     app.add_typer(alerts_app, name="alerts")

@@ -25,7 +25,7 @@ from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids
 ITEM_FIELDS = [
     "id", "source", "kind", "channel", "author", "text", "url", "created_at", "parent_id", "thread_id", "lang",
     "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "toxic_categories", "criticism", "constructive", "answered_by_brand", "handled",
-    "metrics",
+    "metrics", "toxic_evidence",
 ]  # fmt: skip
 
 
@@ -66,6 +66,7 @@ def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[s
 
 # Moderation priority as constant scores (sorted on _score, then newest first): a threat outranks
 # any other toxic item, which outranks counter-speech or a near-miss kept for review.
+FLAGGED_THREAT = {"bool": {"filter": [{"term": {"toxic": True}}, {"term": {"toxic_categories": "threat"}}]}}
 MODERATION_PRIORITY = [
     {"constant_score": {"filter": {"term": {"toxic": True}}, "boost": 4.0}},
     {"constant_score": {"filter": {"term": {"toxic_categories": "threat"}}, "boost": 2.0}},
@@ -107,7 +108,11 @@ def moderate_queue(
         categories = doc.get("toxic_categories") or []
         row["categories"] = [categories] if isinstance(categories, str) else list(categories)
         row["review"] = not doc.get("toxic")
+        row["evidence"] = list(doc.get("toxic_evidence") or [])
         rows.append(row)
+    # The server sorted by the priorities above; re-sorted here (stable: newest first stays within
+    # each rank) so that no server's scoring quirk can put anything above a flagged threat.
+    rows.sort(key=lambda r: (r["review"], "threat" not in r["categories"]))
     return rows
 
 
@@ -121,6 +126,7 @@ def answer_queue(
     extra_filters: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Criticism by people without a brand reply and not handled: constructive first, then oldest first.
+    A flagged threat is never here, whatever its criticism label (it belongs to moderation).
 
     Each row carries ``constructive`` and its thread context: ``post`` (the thread's post) and, for a
     reply, ``parent`` (the comment it answers); either is None when not ingested.
@@ -129,7 +135,7 @@ def answer_queue(
     query = {
         "bool": {
             "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
-            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
+            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND, FLAGGED_THREAT],
         }
     }
     sort = [{"constructive": {"order": "desc", "missing": "_last"}}, {"created_at": {"order": "asc"}}]
