@@ -29,7 +29,8 @@ def top_mentions(
 
     from ecoute.es import scan_docs
 
-    fields = ["id", "text", "url", "channel", "created_at", "metrics.likes", "metrics.replies", "source"]
+    fields = ["id", "text", "url", "channel", "created_at", "metrics.likes", "metrics.replies", "source", "toxic",
+              "toxic_evidence"]  # fmt: skip
     try:
         docs = list(scan_docs(client, settings.indices.mentions, critical_query(start, end, channel), fields))
     except NotFoundError:
@@ -128,6 +129,7 @@ def alert_email(
             "likes": (p.get("metrics") or {}).get("likes", 0) or 0,
             "channel": p.get("channel") or "",
             "created_at": parse_time(p["created_at"]).strftime("%Y-%m-%d %H:%M") if p.get("created_at") else "",
+            "evidence": list(p.get("toxic_evidence") or []) if p.get("toxic") else [],  # why it is flagged toxic
         }
         for p in posts
     ]

@@ -295,7 +295,7 @@ def _judge(doc: Prepared, lang: str) -> tuple[Judgement, bool]:
     if counter:
         score = min(score, COUNTER_SPEECH_SCORE)
         # what is quoted or denounced, for the person who reviews it
-        quoted = [e for e in j.evidence if e["rule"].startswith(("hate:", "quoted threat:"))]
+        quoted = [e for e in j.evidence if e["rule"].startswith(("hate:", "quoted threat:", "threat:"))]
         j.evidence = [{**e, "score": COUNTER_SPEECH_SCORE, "rule": f"counter-speech ({e['rule']})"} for e in quoted[:1]]
     j.score, j.categories = score, list(cats)
     return j, counter

@@ -104,7 +104,7 @@ def find_threat(
             review = bool(counter.search(outside) or (reporting is not None and reporting.search(outside)))
         if review:  # a quoted threat, reported or denounced: counter-speech, for review
             if best.score == 0.0 and not best.review:
-                best = ThreatFinding(score, kind, match.group(0), True)
+                best = ThreatFinding(0.0, kind, match.group(0), True)
             continue
         best = ThreatFinding(score, kind, match.group(0))
     return best
