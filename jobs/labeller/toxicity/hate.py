@@ -21,6 +21,7 @@ from jobs.labeller.toxicity.deobfuscate import RESOURCES, Corrector, normalise
 
 QUOTE_RE = re.compile(r"[\"«»“”]")
 PLAIN_WORD_RE = re.compile(r"^[a-z]+(?:\?|s\?|e\?|es\?)?$")
+OPTIONAL_SUFFIX_RE = re.compile(r"^([a-z]+)(?:\(([a-z]+)\)|\[([a-z])\])\?$")
 
 
 @dataclass(slots=True)
@@ -43,6 +44,7 @@ class Lexicon:
     reporting_re: re.Pattern[str]
     vocabulary: set[str] = field(default_factory=set)
     known: set[str] = field(default_factory=set)  # real words never "corrected" into a lexicon word
+    groups: set[str] = field(default_factory=set)  # identity-group words (GROUP_NOUN, GROUP_ADJ)
 
 
 @dataclass(slots=True)
@@ -64,6 +66,10 @@ def _plain_words(entries: list[str]) -> set[str]:
     out: set[str] = set()
     for entry in entries:
         for alt in entry.split("|"):
+            optional = OPTIONAL_SUFFIX_RE.match(alt)  # "deport(ed)?", "exterminate[d]?", "cockroach(es)?"
+            if optional:
+                out |= {optional.group(1), optional.group(1) + (optional.group(2) or optional.group(3))}
+                continue
             if not PLAIN_WORD_RE.match(alt):
                 continue
             if alt.endswith("?"):  # "?" makes only the last letter optional: "noires?" = noire, noires
@@ -98,11 +104,12 @@ def lexicon(lang: str) -> Lexicon:
         regex = pattern
         for name in sorted(lists, key=len, reverse=True):
             regex = regex.replace("{" + name + "}", f"(?:{lists[name]})")
-        needs_group = "{GROUP" in pattern or "{SLUR}" in pattern  # group_re also finds every slur
+        # group_re also finds every slur; a bare group adjective ("black lives …") is not a group on its own
+        needs_group = ("{GROUP" in pattern or "{SLUR}" in pattern) and "{GROUP_ADJ}" not in pattern
         templates.append(Template(kind, tuple(categories.split(",")), float(score), re.compile(regex), needs_group))
     negation = frozenset(w for e in raw_lists["NEGATION"] for w in e.split("|"))
     vocabulary = set()
-    for name in ("GROUP_NOUN", "GROUP_ADJ", "SLUR", "DEHUM", "EMOTION_VERB", "VIOLENCE"):
+    for name in ("GROUP_NOUN", "GROUP_ADJ", "SLUR", "DEHUM", "EMOTION_VERB", "VIOLENCE", "DEROG"):
         vocabulary |= _plain_words(raw_lists[name])
     known = set().union(*(_plain_words(v) for v in raw_lists.values())) | set(data.get("known_words") or ())
     return Lexicon(
@@ -115,6 +122,7 @@ def lexicon(lang: str) -> Lexicon:
         reporting_re=re.compile(f"\\b(?:{lists['REPORTING']})\\b"),
         vocabulary=vocabulary,
         known=known,
+        groups=_plain_words(raw_lists["GROUP_NOUN"]) | _plain_words(raw_lists["GROUP_ADJ"]),
     )
 
 
@@ -133,7 +141,9 @@ def corrector(langs: tuple[str, ...]) -> Corrector:
     vocabulary = set().union(*(lexicon(code).vocabulary for code in langs))
     # words of the sentiment lexicons are real words too: never "corrected" into a lexicon word
     known = set().union(*(lexicon(code).known for code in langs)) | set(load_lexicon())
-    return Corrector(vocabulary, known)
+    data = yaml.safe_load((RESOURCES / "common.yaml").read_text(encoding="utf-8"))
+    groups = set().union(*(lexicon(code).groups for code in langs))
+    return Corrector(vocabulary, known, (str(w) for w in data["segment_words"]), groups)
 
 
 def _negated(lex: Lexicon, text: str, match: re.Match[str]) -> bool:
