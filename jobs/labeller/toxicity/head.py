@@ -70,15 +70,34 @@ class Head:
         if not aimed:
             return
         todo = sorted(aimed)
-        vectors = _vectors(docs, todo, embeddings)
-        for i, p in zip(todo, self.probabilities(vectors), strict=True):
-            p = float(p)
+        probabilities = dict(zip(todo, map(float, self.probabilities(_vectors(docs, todo, embeddings))), strict=True))
+        # A long text is read whole: its last HEAD_CHARS too, when it is aimed past the first ones
+        # (one more encoding, for these texts only: nearly none of a page's stream).
+        ends = {i: end for i in todo if (end := _end_window(docs[i])) is not None}
+        if ends:
+            from jobs.labeller.encoder import embed
+
+            for i, p_end in zip(ends, self.probabilities(embed(list(ends.values()), query=True)), strict=True):
+                probabilities[i] = max(probabilities[i], float(p_end))
+        for i in todo:
+            p = probabilities[i]
             if p >= HEAD_THRESHOLD:
                 scores[i] = max(scores[i], 0.5 + (p - HEAD_THRESHOLD) / (1 - HEAD_THRESHOLD) * 0.3)
                 if aimed[i] not in categories[i]:
                     categories[i].append(aimed[i])
             else:
                 scores[i] = max(scores[i], min(p * 0.5, UNAIMED_CAP))
+
+
+def _end_window(doc: Prepared) -> str | None:
+    """The last HEAD_CHARS of a long text when they hold a second person the first ones do not."""
+    from jobs.labeller.text import fold
+
+    whole = f"{doc.clean} {doc.tail}" if doc.tail else doc.clean
+    if len(whole) <= HEAD_CHARS:
+        return None
+    end = whole[-HEAD_CHARS:]
+    return end if SECOND_PERSON_RE.search(fold(end.lower())) else None
 
 
 def _vectors(docs: Sequence[Prepared], todo: list[int], embeddings: np.ndarray | None) -> np.ndarray:
