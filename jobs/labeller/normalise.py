@@ -111,8 +111,10 @@ def normalise(text: str) -> str:
     if "\u202e" in text:
         text = RLO_RE.sub(lambda m: m.group(1)[::-1], text)
     if not text.isascii():
-        text = INVISIBLE_RE.sub("", text)
-        text = unicodedata.normalize("NFKC", text)
+        if INVISIBLE_RE.search(text):
+            text = INVISIBLE_RE.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
         text = fold_lookalikes(text)
     if "." in text or "-" in text or "_" in text or "*" in text or not text.isascii():
         text = DOTTED_RE.sub(_join_dotted, text)

@@ -92,6 +92,9 @@ class Corrector:
         n = len(token)
         if n < 5 or n > MAX_SEGMENTED or not token.isalpha() or token in self.known:
             return None
+        # cheap first: a lexicon word must be inside (most unknown words are names and typos)
+        if not any(token[a:b] in self.vocabulary for a in range(n - 3) for b in range(a + 4, n + 1)):
+            return None
         best: list[list[str] | None] = [None] * (n + 1)
         best[0] = []
         for end in range(1, n + 1):

@@ -129,6 +129,7 @@ def lexicon(lang: str) -> Lexicon:
 LANGS = ("fr", "en", "es", "de", "it", "pt")
 
 
+@cache  # called for every text: no file system look-up each time
 def available(lang: str) -> bool:
     return lang in LANGS and (RESOURCES / f"{lang}.yaml").exists()
 
