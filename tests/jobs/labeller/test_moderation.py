@@ -165,3 +165,62 @@ def test_a_long_text_costs_a_bounded_number_of_windows() -> None:
     doc = prepare(("la veste est belle. " * 5000)[:100_000])
     assert len(doc.raw) <= 4000 and len(windows(doc)) <= MAX_WINDOWS
     assert windows(prepare("court")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Why are all women so stupid?", "en"),
+        ("Gay people? They are disgusting.", "en"),
+        ("I have met many Muslims and I despise every single one of them.", "en"),
+        ("Black lives do not matter.", "en"),
+        ("I don't respect women at all.", "en"),
+        ("Disabled people should not be allowed to have kids.", "en"),
+        ("I think that all Muslims should be deported.", "en"),
+        ("Ihatewomen", "en"),
+        ("I hate wmoen", "en"),
+        ("Muslims are disgsuting", "en"),
+        ("Pourquoi les femmes sont-elles si stupides ?", "fr"),
+        ("Les immigrés ? Ce sont des parasites.", "fr"),
+        ("Les vies des noirs ne comptent pas.", "fr"),
+        ("Je ne respecte pas les femmes.", "fr"),
+        ("Il faut se débarrasser des musulmans une bonne fois pour toutes.", "fr"),
+        ("Je déteste les fmemes", "fr"),
+    ],
+)
+def test_hate_in_questions_references_negated_praise_and_misspellings(text: str, lang: str) -> None:
+    from jobs.labeller.toxicity.hate import find_hate
+
+    assert find_hate(prepare(text).folded, lang).score >= 0.5, text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("I don't hate immigrants at all.", "en"),
+        ("I love women, they are amazing.", "en"),
+        ("a single mum of two, and proud", "en"),  # "single" is not "singe" (a doubled letter only)
+        ("You have no right to call Muslims vermin.", "en"),
+        ('Statements like "women are weak" are just wrong.', "en"),
+        ("Tu n'as pas le droit de traiter les musulmans de vermine.", "fr"),
+        ("Je ne déteste pas les immigrés.", "fr"),
+        ("J'adore les femmes, elles sont formidables.", "fr"),
+    ],
+)
+def test_negated_hate_counter_speech_and_ordinary_words_are_not_flagged(judge, text: str, lang: str) -> None:
+    [got] = judge(text)
+    assert not got["toxic"], (text, got)
+
+
+def test_corrections_never_turn_ordinary_words_into_lexicon_words() -> None:
+    from jobs.labeller.toxicity.hate import corrector
+
+    fix = corrector(("fr", "en"))
+    assert [fix.correct(w) for w in ("single", "casser", "deported", "travel")] == [
+        "single",
+        "casser",
+        "deported",
+        "travel",
+    ]
+    assert [fix.correct(w) for w in ("wmoen", "imigrants", "noiirs")] == ["women", "immigrants", "noirs"]
+    assert fix.segment("ihatewomen") == ["i", "hate", "women"] and fix.segment("bonjourmerci") is None
