@@ -185,15 +185,15 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
 
 def test_the_gate_keeps_nothing_per_batch(spark):
     # GX on Spark may be run again and again (Data Docs, checks): its results store must not grow.
-    from jobs.enrich.gate import gate_frame, gx_spark, stage, validate_with_gx
+    from jobs.enrich.gate import checked_table, gx_spark, stage, validate_with_gx
 
     good = stage(spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(50)])), [])
     bad = stage(spark.createDataFrame(table([(raw_event(1), {**LABELS, "sentiment_score": 3.0})])), [])
     store = gx_spark()[0].validation_results_store.store_backend
     before = len(store.list_keys())
     for _ in range(3):
-        assert all(success for success, _, _ in validate_with_gx(gate_frame(good)).values())
-    assert not all(success for success, _, _ in validate_with_gx(gate_frame(bad)).values())
+        assert all(success for success, _, _ in validate_with_gx(checked_table(good)).values())
+    assert not all(success for success, _, _ in validate_with_gx(checked_table(bad)).values())
     assert len(store.list_keys()) == before
 
 
@@ -247,7 +247,7 @@ def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
     the same frame, must count the same unexpected rows for every expectation."""
     from pyspark.sql import functions as F
 
-    from jobs.enrich.gate import expectation_names, gate_frame, stage, validate_with_gx
+    from jobs.enrich.gate import checked_table, expectation_names, stage, validate_with_gx
 
     rows = [(raw_event(n), LABELS) for n in range(40)]
     rows += [
@@ -262,7 +262,7 @@ def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
     for row in staged.where("checked").select(F.explode("failed").alias("name")).groupBy("name").count().collect():
         compiled[row["name"]] = row["count"]
     assert sum(compiled.values()) >= 5 and compiled["expect_column_values_to_be_between(created_ahead_s)"] == 1
-    by_gx = validate_with_gx(gate_frame(staged))
+    by_gx = validate_with_gx(checked_table(staged))
     assert set(by_gx) == set(compiled)
     for name, (success, element_count, unexpected_count) in by_gx.items():
         assert unexpected_count == compiled[name], name
