@@ -20,7 +20,8 @@ from ecoute.es import apply_templates, make_client
 from ecoute.events import utc_now
 from ecoute.kafka import ensure_topics
 from jobs.enrich import EnrichStats, enriched_doc, label_errors, parse_raw, read_batch_offsets
-from jobs.enrich.batch import BatchStep
+from jobs.enrich.answers import BrandAnswers
+from jobs.enrich.batch import BatchStep, store
 from jobs.enrich.executor import set_doc_columns
 from jobs.enrich.job import preflight
 from jobs.enrich.rows import empty_columns, to_record_batch
@@ -49,11 +50,12 @@ class InProcessStep(BatchStep):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.partition_sink = PartitionSink(self.sink)
+        self.answers = BrandAnswers(self.partition_sink) if self.brand_answers else None
 
     def write_partitions(self, staged):
         counts = EnrichStats()
         for batch in staged.toArrow().to_batches():
-            self.partition_sink.write(batch, counts)
+            store(batch, counts, self.partition_sink, self.answers)
         return counts, len(counts.as_json())
 
 
@@ -136,6 +138,27 @@ def test_brand_answers_reach_parents_in_the_same_an_earlier_or_a_later_batch(sin
     assert docs["facebook:5"]["answered_by_brand"] is True
     assert docs["facebook:4"]["answered_by_brand"] is True  # a replay does not erase the mark
     assert replay_of_late_parent["rows_out"] == 1
+
+
+def test_the_writer_only_writes_the_brand_answers_step_records_and_marks(sink, settings, spark):
+    """The sink stores documents and nothing else; the answers step, run after it, joins replies and parents."""
+    from jobs.enrich.gate import stage
+
+    parent = raw_event(30, kind="comment", parent="facebook:1")
+    reply = raw_event(31, kind="reply", parent="facebook:30", brand=True)
+    staged = stage(spark.createDataFrame(table([(parent, LABELS), (reply, LABELS)], 40)), [])
+    writer = sink.step.partition_sink
+    counts = EnrichStats()
+    written = [pair for batch in staged.toArrow().to_batches() for pair in writer.write(batch, counts)]
+    assert counts.rows_out == 2 and {doc["id"] for doc, _ in written} == {"facebook:30", "facebook:31"}
+    assert all(index.startswith(settings.indices.mentions + "-") for _, index in written)
+    answers_index = BrandAnswers(writer).index
+    assert stored(settings)["facebook:30"]["answered_by_brand"] is False
+    assert "facebook:30" not in stored(settings, answers_index)  # the writer recorded no answer
+    BrandAnswers(writer).record(written)
+    assert stored(settings, answers_index)["facebook:30"]["answered_at"] == reply["created_at"]
+    marked = stored(settings)["facebook:30"]
+    assert marked["answered_by_brand"] is True and marked["brand_answered_at"] == reply["created_at"]
 
 
 def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_rest_goes_on(sink, settings):
