@@ -3,8 +3,9 @@
 decode → validate raw → label → build document → validate labels → row | Rejected.
 
 Runs inside Spark's Python workers (``mapInArrow``); the labeller is loaded once per worker process
-(``jobs.labeller.get_labeller`` is cached and Spark reuses its workers). Nothing here talks to a
-server: a bad record becomes a row with its reason, never an exception that stops the batch.
+from the config the driver built (``jobs.labeller.get_labeller(config)`` is cached and Spark reuses
+its workers). Nothing here talks to a server: a bad record becomes a row with its reason, never an
+exception that stops the batch.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from jobs.enrich.rows import GATE_COLUMNS, empty_columns, to_record_batch
 from jobs.labeller import COLUMNS
+from jobs.labeller.config import LabellerConfig
 
 log = logging.getLogger("ecoute.enrich")
 
@@ -233,7 +235,7 @@ def _with_kafka_columns(columns: dict[str, Any], batch: pa.RecordBatch) -> pa.Re
     return to_record_batch(columns)
 
 
-def worker_labeller() -> Any:
+def worker_labeller(config: LabellerConfig) -> Any:
     """The labeller of this Python worker: loaded once per process, then its heap frozen.
 
     A reused PySpark worker runs a full ``gc.collect()`` after every task; over the labeller's
@@ -243,7 +245,7 @@ def worker_labeller() -> Any:
     global _frozen
     from jobs.labeller import get_labeller
 
-    labeller = get_labeller()
+    labeller = get_labeller(config)
     if not _frozen:
         gc.collect()
         gc.freeze()
@@ -254,9 +256,11 @@ def worker_labeller() -> Any:
 _frozen = False
 
 
-def enrich_partition(batches: Iterator[pa.RecordBatch], store_author_names: bool) -> Iterator[pa.RecordBatch]:
+def enrich_partition(
+    batches: Iterator[pa.RecordBatch], store_author_names: bool, labeller_config: LabellerConfig
+) -> Iterator[pa.RecordBatch]:
     """The ``mapInArrow`` function. The labeller is cached per process: loaded once per worker."""
-    labeller = worker_labeller()
+    labeller = worker_labeller(labeller_config)
     for batch in batches:
         if batch.num_rows:
             yield enrich_record_batch(batch, labeller, store_author_names)
