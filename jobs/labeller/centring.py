@@ -72,7 +72,9 @@ class CentringStats:
         created = str(meta["created_at"])
         stamp = created.replace("-", "").replace(":", "").replace("+0000", "Z").split(".")[0]
         version = f"{stamp}-{digest.hexdigest()[:10]}"
-        return cls({k: np.asarray(v, dtype=np.float64) for k, v in sums.items()}, dict(counts), {**meta, "version": version})
+        return cls(
+            {k: np.asarray(v, dtype=np.float64) for k, v in sums.items()}, dict(counts), {**meta, "version": version}
+        )
 
     def save(self, directory: Path) -> Path:
         """Publish: written beside, then renamed, so a reader never sees half an artefact."""

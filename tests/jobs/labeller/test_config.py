@@ -68,7 +68,9 @@ def process_caches():
     patterns._cache_dir, encoder._disk_path, encoder._disk = saved
 
 
-def test_a_labeller_reads_only_its_config_and_labels_the_same_whatever_came_before(tmp_path: Path, process_caches) -> None:
+def test_a_labeller_reads_only_its_config_and_labels_the_same_whatever_came_before(
+    tmp_path: Path, process_caches
+) -> None:
     """Two executors of one run (or a replay) give a text the same labels, whatever each labelled before:
     the published centring never moves while labelling (it used to be a running mean shared by file)."""
     from jobs.labeller import Labeller, encoder, patterns
@@ -86,4 +88,6 @@ def test_a_labeller_reads_only_its_config_and_labels_the_same_whatever_came_befo
     own = LabellerConfig.from_settings(settings, centring="own")
     learner = Labeller(config=own)
     learner.label_columns([f"Encore un colis perdu, numéro {i}, c'est inadmissible" for i in range(300)])
-    assert learner.label_columns(TEXTS)["sentiment_score"] != Labeller(config=own).label_columns(TEXTS)["sentiment_score"]
+    assert (
+        learner.label_columns(TEXTS)["sentiment_score"] != Labeller(config=own).label_columns(TEXTS)["sentiment_score"]
+    )
