@@ -57,7 +57,7 @@ SENT_C = 0.05
 NO_RULE_LANGS = ("es", "de", "it", "pt")
 BIN_C = 3.0  # criticism F1 on the demo month (generator labels): C 1 → 0.69 fr / 0.63 en, C 3 → 0.69 / 0.66
 TASKS = ("sentiment", "criticism", "constructive")
-ENCODER = "e5-small-q4-query"  # names the centring state too: means of another form never mix
+ENCODER = "e5-small-q4-query"  # a published centring names it too: means of another form never mix
 
 
 # ------------------------------------------------------------------------------------------------
