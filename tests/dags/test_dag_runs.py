@@ -155,7 +155,8 @@ def test_pipeline_runs_from_airflow_alone(dagbag, task_settings, httpserver, mon
     monkeypatch.setenv("ECOUTE_SPARK_MASTER", "local[2]")
     _serve_rss(httpserver, monkeypatch)
     assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 3, tzinfo=UTC)) == "success"
-    assert _run(dagbag.get_dag("ecoute_enrichment"), datetime(2026, 10, 20, 3, 5, tzinfo=UTC)) == "success"
+    enrichment = dagbag.get_dag("ecoute_enrichment")
+    assert _published_mentions(enrichment, datetime(2026, 10, 20, 3, 5, tzinfo=UTC)) == "success"
     client = make_client(task_settings)
     client.indices.refresh(index=f"{task_settings.indices.mentions}-*")
     docs = list(scan_docs(client, task_settings.indices.mentions))
@@ -165,3 +166,14 @@ def test_pipeline_runs_from_airflow_alone(dagbag, task_settings, httpserver, mon
     fired = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     assert _run(dagbag.get_dag("ecoute_rollups_daily"), fired) == "success"
     assert read_rollups(task_settings, fired.date() - timedelta(days=1), fired.date() - timedelta(days=1))
+    # Nothing new in Kafka: the next enrichment run writes nothing and publishes no asset event.
+    assert _published_mentions(enrichment, datetime(2026, 10, 20, 3, 10, tzinfo=UTC)) == "skipped"
+
+
+def _published_mentions(dag, when: datetime) -> str:
+    """Run the enrichment DAG; the state of its task that publishes the mentions asset."""
+    for task in dag.tasks:
+        task.retries = 0
+    run = dag.test(logical_date=when)
+    assert str(run.state) == "success"
+    return str(run.get_task_instance("mentions_written").state)
