@@ -232,7 +232,7 @@ def publish_centring(console: Any, *, days: float, settings: Any = None) -> int:
     try:
         stats = refresh_centring(settings, days=days)
     except Exception as exc:  # the mentions live in Elasticsearch: say so plainly
-        console.print(f"[bold red]error:[/] cannot build the centring: {escape(str(exc)[:300])}")
+        console.print(f"[bold red]error:[/] cannot build the centring: {escape(str(exc)[:300])}", soft_wrap=True)
         return 1
     if stats is None:
         console.print(f"[yellow]no labelled mention in the last {days:g} days[/]: nothing published")
