@@ -6,7 +6,9 @@
   Airflow connections ``ecoute_<source>`` (see connectors/config.py). One mapped task per
   connector, so one failing source does not stop the others.
 - ``ecoute_enrichment``: every 5 minutes, the Spark enrichment job in ``available-now`` mode
-  (processes what Kafka holds, then stops; resumes from its checkpoint).
+  (processes what Kafka holds, then stops; resumes from its checkpoint). A run that wrote mentions
+  publishes the Asset ``dags.assets.MENTIONS`` (its ``mentions_written`` task), which the rollups
+  DAG schedules on; a run that wrote none skips that task, so nothing downstream runs for nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
+
+from dags.assets import MENTIONS
 
 
 @dag(
@@ -75,7 +79,20 @@ def ecoute_enrichment():
         stats = run_enrichment(get_settings(), mode="available-now")
         return stats.as_dict()
 
-    enrich()
+    @task.short_circuit
+    def wrote_mentions(stats: dict) -> bool:
+        return int(stats.get("rows_out") or 0) > 0
+
+    @task(outlets=[MENTIONS])
+    def mentions_written(stats: dict, outlet_events=None) -> dict:
+        """Publishes the MENTIONS asset event (what the run wrote, and with which centring)."""
+        written = {"rows_out": stats.get("rows_out"), "batches": stats.get("batches"), "centring": stats.get("centring")}
+        if outlet_events is not None:
+            outlet_events[MENTIONS].extra = written
+        return written
+
+    stats = enrich()
+    wrote_mentions(stats) >> mentions_written(stats)
 
 
 ecoute_connectors()

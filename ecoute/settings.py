@@ -299,6 +299,12 @@ class Settings(BaseSettings, SourceSections):
     state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".ecoute")
     # Compiled rule patterns of the labeller; default: $XDG_CACHE_HOME/ecoute or ~/.cache/ecoute.
     cache_dir: Path | None = None
+    # The labeller (jobs/labeller/config.py): where it keeps what it learns (models built from
+    # feedback, published centrings; default <state_dir>/labeller), its embedding cache ("off", or
+    # a file; default in cache_dir), and who the commands record as the author of corrections.
+    labeller_dir: Path | None = None
+    embed_cache: str | None = None
+    user: str | None = None  # default: the login name
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     es: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     topics: TopicNames = Field(default_factory=TopicNames)

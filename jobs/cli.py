@@ -29,8 +29,8 @@ def label_command(
         bool,
         typer.Option(
             "--shared-centring",
-            help="Centre on the enrichment job's running per-language means (and add these texts to them); "
-            "by default the input is centred on its own texts.",
+            help="Centre on the enrichment job's published per-language means (`ecoute models centring`), "
+            "read-only; by default the input is centred on its own texts.",
         ),
     ] = False,
 ) -> None:
@@ -65,6 +65,16 @@ def models_backfill(days: Annotated[float, typer.Option("--days", min=0, help="M
     from jobs.labeller.build.commands import backfill
 
     raise typer.Exit(backfill(console, days=days))
+
+
+@models_app.command("centring")
+def models_centring(
+    days: Annotated[float, typer.Option("--days", min=1, help="Mentions of the last N days.")] = 30,
+) -> None:
+    """Publish the per-language centring the enrichment labels with, from the stored mentions."""
+    from jobs.labeller.build.commands import publish_centring
+
+    raise typer.Exit(publish_centring(console, days=days))
 
 
 feedback_app = typer.Typer(help="Label corrections made by people: what `ecoute models build` learns from.")

@@ -42,3 +42,20 @@ def test_run_time_labeller_imports_no_build_code() -> None:
         for path in run_time
     }
     assert not {k: v for k, v in offenders.items() if v}, offenders
+
+
+def test_no_ecoute_setting_is_read_from_the_environment_outside_the_settings() -> None:
+    """``ecoute.settings.Settings`` is the one reader of ``ECOUTE_*`` variables: the rest receive settings
+    (or a config built from them, like the labeller's), so what configures a run can be seen and passed."""
+    import re
+
+    read = re.compile(r"""(?:environ\s*(?:\.get|\.pop|\.setdefault)?\s*[\(\[]|getenv\s*\()\s*[rbf]?["']ECOUTE_""")
+    offenders = []
+    for package in ("ecoute", "jobs", "connectors", "inbox", "dags", "infra"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path == ROOT / "ecoute" / "settings.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if read.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == [], offenders

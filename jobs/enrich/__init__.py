@@ -7,8 +7,9 @@ Read it in this order (one role per module):
 - ``executor`` per record: decode → validate raw → label → build document → validate labels
 - ``rows``     the one Arrow schema of executor rows, and ``Rejected``
 - ``gate``     the suite on Spark: dedupe, erased authors, failed expectations per row
-- ``sink``     per partition, on the executors: upsert, brand answers, dead letters (one retry policy)
-- ``batch``    the driver's part of a batch: plan, run, collect counts, metrics
+- ``sink``     the writer, per partition on the executors: upserts and dead letters (one retry policy)
+- ``answers``  the brand-answers step that follows each partition's writes: record, look up, mark
+- ``batch``    the driver's part of a batch: plan, run (writer then answers per partition), counts, metrics
 - ``metrics``  run totals, the job-metrics document, the lag from the checkpoint
 
 Executors label, validate and write their own partitions; the driver receives counts only and

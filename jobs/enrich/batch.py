@@ -1,15 +1,17 @@
 """What the driver does with one micro-batch: plan it, let the executors run it, account for it.
 
 The driver never sees a document: it stages the batch (``gate.stage``: dedupe, erased authors,
-failed expectations — a Spark plan), runs the sink on every partition (``sink.write_partition``) and
-collects one small JSON of counts per partition. When ``foreachBatch`` returns, every partition's
-writes succeeded or their failures were quarantined, and Spark commits the batch's offsets.
+failed expectations — a Spark plan), runs ``store_partition`` on every partition (the writer,
+``sink``, then the brand-answers step, ``answers``) and collects one small JSON of counts per
+partition. When ``foreachBatch`` returns, every partition's writes succeeded or their failures were
+quarantined, and Spark commits the batch's offsets.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -17,15 +19,43 @@ import orjson
 
 from jobs.enrich.gate import expectation_names, gate_columns, stage
 from jobs.enrich.metrics import EnrichStats, LagMeter, batch_document, read_batch_offsets
-from jobs.enrich.rows import COUNTS_DDL
-from jobs.enrich.sink import SinkConfig, write_partition
+from jobs.enrich.rows import COUNTS_DDL, COUNTS_SCHEMA
+from jobs.enrich.sink import PartitionSink, SinkConfig
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
     from ecoute.settings import Settings
+    from jobs.enrich.answers import BrandAnswers
 
 log = logging.getLogger("ecoute.enrich")
+
+
+def store(batch: pa.RecordBatch, counts: EnrichStats, sink: PartitionSink, answers: BrandAnswers | None) -> None:
+    """One Arrow batch of staged rows: written by the sink, then its brand answers recorded and marked."""
+    written = sink.write(batch, counts)
+    if answers is not None:
+        started = time.monotonic()
+        answers.record(written)
+        counts.write_s += time.monotonic() - started
+
+
+def store_partition(batches: Iterator[pa.RecordBatch], config: SinkConfig, brand_answers: bool) -> Iterator[pa.RecordBatch]:
+    """The ``mapInArrow`` function of a batch's writes, on the executors: store this partition, yield its counts."""
+    import pyarrow as pa
+
+    from jobs.enrich.answers import BrandAnswers
+
+    sink = PartitionSink.for_process(config)
+    # Indices may be deleted between batches (the rebuild runbook does it): check them again per partition.
+    sink.known_indices.clear()
+    answers = BrandAnswers(sink) if brand_answers else None
+    counts = EnrichStats()
+    for batch in batches:
+        if batch.num_rows:
+            store(batch, counts, sink, answers)
+    yield pa.RecordBatch.from_arrays([pa.array([counts.as_json()], pa.binary())], schema=COUNTS_SCHEMA)
 
 
 class BatchStep:
@@ -45,7 +75,8 @@ class BatchStep:
         self.stats = stats
         self.run_id = run_id
         self.validate = validate
-        self.sink = SinkConfig(settings, refresh=refresh, brand_answers=brand_answers)
+        self.sink = SinkConfig(settings, refresh=refresh)
+        self.brand_answers = brand_answers
         self.expectations = expectation_names() if validate else None
         self.gate = gate_columns(validate)
         self.refresh_after_batch = refresh_after_batch
@@ -69,7 +100,8 @@ class BatchStep:
     def write_partitions(self, staged: DataFrame) -> tuple[EnrichStats, int]:
         """Every partition writes itself on the executors; returns the summed counts and their size."""
         counts, collected_bytes = EnrichStats(), 0
-        for row in staged.mapInArrow(partial(write_partition, config=self.sink), COUNTS_DDL).collect():
+        function = partial(store_partition, config=self.sink, brand_answers=self.brand_answers)
+        for row in staged.mapInArrow(function, COUNTS_DDL).collect():
             collected_bytes += len(row["counts"])
             counts.add(orjson.loads(row["counts"]))
         return counts, collected_bytes

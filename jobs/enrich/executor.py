@@ -3,8 +3,9 @@
 decode → validate raw → label → build document → validate labels → row | Rejected.
 
 Runs inside Spark's Python workers (``mapInArrow``); the labeller is loaded once per worker process
-(``jobs.labeller.get_labeller`` is cached and Spark reuses its workers). Nothing here talks to a
-server: a bad record becomes a row with its reason, never an exception that stops the batch.
+from the config the driver built (``jobs.labeller.get_labeller(config)`` is cached and Spark reuses
+its workers). Nothing here talks to a server: a bad record becomes a row with its reason, never an
+exception that stops the batch.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
+import pyarrow as pa
 
-from jobs.enrich.rows import empty_columns, to_record_batch
+from jobs.enrich.rows import GATE_COLUMNS, empty_columns, to_record_batch
 from jobs.labeller import COLUMNS
-
-if TYPE_CHECKING:
-    import pyarrow as pa
+from jobs.labeller.config import LabellerConfig
 
 log = logging.getLogger("ecoute.enrich")
 
@@ -181,22 +181,19 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def set_doc_columns(columns: dict[str, list[Any]], i: int, doc: dict[str, Any], now_epoch_s: float) -> None:
-    """Row ``i``'s sink and gate columns from ``doc`` (gate columns as jobs.enrich.validation.gate_row)."""
-    from jobs.enrich.validation import gate_row
+# A value of the wrong type becomes null in its Arrow column (the document itself was validated).
+_AS_ARROW: dict[pa.DataType, Callable[[Any], Any]] = {pa.string(): _text, pa.float64(): _number, pa.bool_(): _flag}
+_GATE_WRITERS = tuple((column, _AS_ARROW[column.type]) for column in GATE_COLUMNS)
 
-    gate = gate_row(doc, now_epoch_s)
+
+def set_doc_columns(columns: dict[str, list[Any]], i: int, doc: dict[str, Any], now_epoch_s: float) -> None:
+    """Row ``i``'s sink and gate columns (``jobs.enrich.rows.GATE_COLUMNS``) from ``doc``."""
     columns["doc"][i] = orjson.dumps(doc)
     columns["parent_id"][i] = _text(doc.get("parent_id"))
     columns["created_at"][i] = _text(doc.get("created_at"))
     columns["brand_reply"][i] = is_brand_reply(doc)
-    for name in ("kind", "channel", "author_id", "text", "lang", "sentiment", "labeller_version"):
-        columns[name][i] = _text(gate[name])
-    for name in ("lang_confidence", "sentiment_score", "toxic_score", "topic_score_min", "topic_score_max",
-                 "created_at_epoch_s", "created_ahead_s", "fetched_before_created_s"):  # fmt: skip
-        columns[name][i] = _number(gate[name])
-    for name in ("toxic", "criticism", "constructive"):
-        columns[name][i] = _flag(gate[name])
+    for column, as_arrow in _GATE_WRITERS:
+        columns[column.name][i] = as_arrow(column.extract(doc, now_epoch_s))
 
 
 def enrich_record_batch(batch: pa.RecordBatch, labeller: Any, store_author_names: bool) -> pa.RecordBatch:
@@ -238,7 +235,7 @@ def _with_kafka_columns(columns: dict[str, Any], batch: pa.RecordBatch) -> pa.Re
     return to_record_batch(columns)
 
 
-def worker_labeller() -> Any:
+def worker_labeller(config: LabellerConfig) -> Any:
     """The labeller of this Python worker: loaded once per process, then its heap frozen.
 
     A reused PySpark worker runs a full ``gc.collect()`` after every task; over the labeller's
@@ -248,7 +245,7 @@ def worker_labeller() -> Any:
     global _frozen
     from jobs.labeller import get_labeller
 
-    labeller = get_labeller()
+    labeller = get_labeller(config)
     if not _frozen:
         gc.collect()
         gc.freeze()
@@ -259,9 +256,11 @@ def worker_labeller() -> Any:
 _frozen = False
 
 
-def enrich_partition(batches: Iterator[pa.RecordBatch], store_author_names: bool) -> Iterator[pa.RecordBatch]:
+def enrich_partition(
+    batches: Iterator[pa.RecordBatch], store_author_names: bool, labeller_config: LabellerConfig
+) -> Iterator[pa.RecordBatch]:
     """The ``mapInArrow`` function. The labeller is cached per process: loaded once per worker."""
-    labeller = worker_labeller()
+    labeller = worker_labeller(labeller_config)
     for batch in batches:
         if batch.num_rows:
             yield enrich_record_batch(batch, labeller, store_author_names)

@@ -8,8 +8,8 @@ semantics of GX's column-map expectations (nulls are ignored except by ``…_to_
 sink quarantines those rows and counts, per expectation, rows checked and rows failing: the
 batch-level result, summed on the driver.
 
-``validate_with_gx`` runs the same suite through GX 1.x on a Spark DataFrame (its Spark execution
-engine), for Data Docs and to cross-check the compiled form; per micro-batch it is far too slow
+``validate_with_gx`` runs the same suite through GX 1.x on ``checked_table`` (a Spark DataFrame, GX's
+Spark execution engine), to cross-check the compiled form; per micro-batch it is far too slow
 (≈ 6–9 s for 20k rows, measured on this machine), so the stream uses the compiled form.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from jobs.enrich.rows import GATE_COLUMN_OF
+from jobs.enrich.rows import GATE_COLUMN_OF, SUITE_COLUMNS
 from jobs.enrich.validation import describe, suite_definition
 
 if TYPE_CHECKING:
@@ -130,13 +130,11 @@ def stage(
     return staged.withColumns({"checked": columns.checked, "failed": columns.failed})
 
 
-def gate_frame(rows: DataFrame) -> DataFrame:
-    """The suite's table (columns named as in the suite) of the rows it checks."""
+def checked_table(staged: DataFrame) -> DataFrame:
+    """The suite's table (``SUITE_COLUMNS``, named as in the suite) of the staged rows the gate checked."""
     from pyspark.sql import functions as F
 
-    from jobs.enrich.rows import GATE_FIELDS
-
-    return rows.where("checked").select(F.col("event_id").alias("id"), "source", *(f.name for f in GATE_FIELDS))
+    return staged.where("checked").select(*(F.col(GATE_COLUMN_OF.get(c, c)).alias(c) for c in SUITE_COLUMNS))
 
 
 @cache

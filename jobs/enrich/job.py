@@ -74,6 +74,7 @@ def run_enrichment(
     """
     from jobs.enrich.batch import BatchStep
     from jobs.enrich.source import checkpoint_location, enriched_rows, kafka_rows, spark_session, warm_up_workers
+    from jobs.labeller.config import LabellerConfig
 
     if mode not in ("available-now", "follow"):
         raise ValueError(f"mode must be 'available-now' or 'follow', not {mode!r}")
@@ -84,8 +85,13 @@ def run_enrichment(
     frame, stats.source_format = kafka_rows(
         spark, settings, max_offsets_per_trigger or DEFAULT_MAX_OFFSETS_PER_TRIGGER, starting_offsets
     )
-    rows = enriched_rows(frame, settings, enrich=enrich)
-    log.info("Python workers started%s in %.1fs", " (labeller loaded)" if enrich else "", warm_up_workers(spark, enrich))
+    # The labeller's config is read once, here: every executor of this run labels with the same
+    # published centring (a newer one is picked up by the next run).
+    labeller = LabellerConfig.from_settings(settings) if enrich else None
+    stats.centring = labeller.centring_version if labeller else None
+    rows = enriched_rows(frame, settings, labeller)
+    started = warm_up_workers(spark, labeller)
+    log.info("Python workers started%s in %.1fs", f" (labeller loaded, {labeller.describe()})" if labeller else "", started)
     checkpoint = checkpoint_location(settings, checkpoint_name)
     run_id = uuid.uuid4().hex[:12]
     # In follow mode every batch refreshes the mention indices once it is written (fresh mentions

@@ -45,6 +45,7 @@ class EnrichStats:
     batches: int = 0
     duration_s: float = 0.0
     source_format: str = ""
+    centring: str | None = None  # the published centring version the run labelled with (None: the prior)
     last_lag: int | None = None
     driver_bytes_collected: int = 0  # what the executors sent the driver: counts, never documents
     # The most recent batches only: a follow job runs for weeks.

@@ -7,34 +7,112 @@ its original bytes. ``Rejected`` is the dead letter a stage hands to the sink.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
-# Columns the Great Expectations suite reads (schemas/expectations/enriched_mentions.json), as
-# produced by jobs.enrich.validation.gate_row; ``id`` is the row's ``event_id``.
-GATE_FIELDS: tuple[pa.Field, ...] = (
-    pa.field("kind", pa.string()),
-    pa.field("channel", pa.string()),
-    pa.field("author_id", pa.string()),
-    pa.field("text", pa.string()),
-    pa.field("lang", pa.string()),
-    pa.field("lang_confidence", pa.float64()),
-    pa.field("sentiment", pa.string()),
-    pa.field("sentiment_score", pa.float64()),
-    pa.field("toxic_score", pa.float64()),
-    pa.field("topic_score_min", pa.float64()),
-    pa.field("topic_score_max", pa.float64()),
-    pa.field("toxic", pa.bool_()),
-    pa.field("criticism", pa.bool_()),
-    pa.field("constructive", pa.bool_()),
-    pa.field("labeller_version", pa.string()),
-    pa.field("created_at_epoch_s", pa.float64()),
-    pa.field("created_ahead_s", pa.float64()),
-    pa.field("fetched_before_created_s", pa.float64()),
+# -- the gate's table --------------------------------------------------------------------------
+# The columns the Great Expectations suite (schemas/expectations/enriched_mentions.json) reads, one
+# entry each: its name, its Arrow type, and how it is read from an enriched document. Everything
+# else derives from this table: the executor rows (ROW_SCHEMA), the gate's rows (``gate_row``), the
+# suite's tables in Spark and pandas (``SUITE_COLUMNS``). tests/jobs/enrich/test_gate_table.py
+# checks it against the data files: the suite, the enriched-event schema and the mentions template.
+# A new gated column: one line here, then the label in those three files.
+
+
+def _epoch_s(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _field(path: str) -> Callable[[dict[str, Any], float], Any]:
+    """The document's value at a dotted ``path`` (``author.id``), None where a level is missing."""
+    keys = path.split(".")
+
+    def extract(doc: dict[str, Any], now_epoch_s: float) -> Any:
+        value: Any = doc
+        for key in keys:
+            value = (value or {}).get(key)
+        return value
+
+    return extract
+
+
+def _topic_scores(doc: dict[str, Any]) -> list[float]:
+    return [s for s in (doc.get("topic_scores") or {}).values() if isinstance(s, int | float)]
+
+
+def _created_at_epoch_s(doc: dict[str, Any], now_epoch_s: float) -> float:
+    created = _epoch_s(doc.get("created_at"))
+    return created if created is not None else float("-inf")  # unparseable: "infinitely wrong"
+
+
+def _created_ahead_s(doc: dict[str, Any], now_epoch_s: float) -> float:
+    created = _epoch_s(doc.get("created_at"))
+    return (created - now_epoch_s) if created is not None else float("inf")
+
+
+def _fetched_before_created_s(doc: dict[str, Any], now_epoch_s: float) -> float:
+    created, fetched = _epoch_s(doc.get("created_at")), _epoch_s(doc.get("fetched_at"))
+    return (created - fetched) if created is not None and fetched is not None else 0.0
+
+
+@dataclass(frozen=True)
+class GateColumn:
+    """One column of the gate's table."""
+
+    name: str
+    type: pa.DataType
+    # (enriched document, now in epoch seconds) -> value; derived columns compute theirs
+    extract: Callable[[dict[str, Any], float], Any]
+    field: str | None = None  # the document's field it copies (dotted), None for a derived column
+
+    @classmethod
+    def copy(cls, name: str, type: pa.DataType, field: str | None = None) -> GateColumn:
+        """A column that is the document's own field (``field``, default the column's name)."""
+        return cls(name, type, _field(field or name), field or name)
+
+
+GATE_COLUMNS: tuple[GateColumn, ...] = (
+    GateColumn.copy("kind", pa.string()),
+    GateColumn.copy("channel", pa.string()),
+    GateColumn.copy("author_id", pa.string(), "author.id"),
+    GateColumn.copy("text", pa.string()),
+    GateColumn.copy("lang", pa.string()),
+    GateColumn.copy("lang_confidence", pa.float64()),
+    GateColumn.copy("sentiment", pa.string()),
+    GateColumn.copy("sentiment_score", pa.float64()),
+    GateColumn.copy("toxic_score", pa.float64()),
+    GateColumn("topic_score_min", pa.float64(), lambda doc, now: min(_topic_scores(doc), default=None)),
+    GateColumn("topic_score_max", pa.float64(), lambda doc, now: max(_topic_scores(doc), default=None)),
+    GateColumn.copy("toxic", pa.bool_()),
+    GateColumn.copy("criticism", pa.bool_()),
+    GateColumn.copy("constructive", pa.bool_()),
+    GateColumn.copy("labeller_version", pa.string()),
+    GateColumn("created_at_epoch_s", pa.float64(), _created_at_epoch_s),
+    GateColumn("created_ahead_s", pa.float64(), _created_ahead_s),
+    GateColumn("fetched_before_created_s", pa.float64(), _fetched_before_created_s),
 )
+GATE_FIELDS: tuple[pa.Field, ...] = tuple(pa.field(c.name, c.type) for c in GATE_COLUMNS)
+# The suite's columns: the row's own id and source first (named ``event_id``/``source`` in the rows).
+SUITE_COLUMNS: tuple[str, ...] = ("id", "source", *(c.name for c in GATE_COLUMNS))
 GATE_COLUMN_OF = {"id": "event_id", "source": "source"}  # suite column -> row column, where they differ
+
+
+def gate_row(doc: dict[str, Any], now_epoch_s: float) -> dict[str, Any]:
+    """One row of the gate's table (every name of ``SUITE_COLUMNS``) for an enriched event ``doc``."""
+    row = {"id": doc.get("id"), "source": doc.get("source")}
+    for column in GATE_COLUMNS:
+        row[column.name] = column.extract(doc, now_epoch_s)
+    return row
+
 
 ROW_SCHEMA = pa.schema(
     [
@@ -92,7 +170,7 @@ class Rejected:
     details: Any = None
 
     def record(self) -> dict[str, Any]:
-        """The dead letter (schemas/dead_letter.schema.json) plus the ``id`` the quarantine index keys it by."""
+        """The dead letter (schemas/dlq_record.schema.json) plus the ``id`` the quarantine index keys it by."""
         from ecoute.events import dead_letter
 
         details = {"items": self.details} if isinstance(self.details, list) else self.details

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from ecoute.settings import Settings
+    from jobs.labeller.config import LabellerConfig
 
 
 def spark_session(settings: Settings, app_name: str = "ecoute-enrich") -> SparkSession:
@@ -57,10 +58,10 @@ def spark_session(settings: Settings, app_name: str = "ecoute-enrich") -> SparkS
     return spark
 
 
-def _load_labeller_in_worker(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _load_labeller_in_worker(batches: Iterator[pa.RecordBatch], config: LabellerConfig) -> Iterator[pa.RecordBatch]:
     from jobs.enrich.executor import worker_labeller
 
-    worker_labeller()
+    worker_labeller(config)
     yield from batches
 
 
@@ -68,17 +69,18 @@ def _start_worker(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
     yield from batches
 
 
-def warm_up_workers(spark: SparkSession, load_labeller: bool = True) -> float:
+def warm_up_workers(spark: SparkSession, labeller: LabellerConfig | None) -> float:
     """Start every Python worker the query will use (with the labeller loaded) before its first batch.
 
     Each task of the query holds Python workers (the Kafka reader, the enrichment, the sink), and
     any may serve any role later; a worker that loads the labeller mid-stream stalls its batch for
     seconds (a latency spike in follow mode). Chained Python stages on as many tasks as cores start
-    that pool; Spark reuses its workers afterwards. Returns seconds.
+    that pool; Spark reuses its workers afterwards. ``labeller``: the config they load it from (None:
+    no labeller, the raw pass-through). Returns seconds.
     """
     started = time.monotonic()
     tasks = spark.sparkContext.defaultParallelism
-    function = _load_labeller_in_worker if load_labeller else _start_worker
+    function = partial(_load_labeller_in_worker, config=labeller) if labeller is not None else _start_worker
     spark.range(0, tasks, 1, tasks).mapInArrow(function, "id long").mapInArrow(function, "id long").collect()
     return time.monotonic() - started
 
@@ -109,7 +111,10 @@ def kafka_rows(
     return frame, fmt
 
 
-def enriched_rows(frame: DataFrame, settings: Settings, enrich: bool = True) -> DataFrame:
-    """Kafka rows → executor rows (``jobs.enrich.rows.ROW_SCHEMA``), on the executors."""
-    function = partial(enrich_partition, store_author_names=settings.store_author_names) if enrich else passthrough_partition
+def enriched_rows(frame: DataFrame, settings: Settings, labeller: LabellerConfig | None) -> DataFrame:
+    """Kafka rows → executor rows (``jobs.enrich.rows.ROW_SCHEMA``), on the executors, labelled with
+    the labeller of ``labeller`` (None: the raw pass-through, no labels)."""
+    if labeller is None:
+        return frame.mapInArrow(passthrough_partition, ROW_DDL)
+    function = partial(enrich_partition, store_author_names=settings.store_author_names, labeller_config=labeller)
     return frame.mapInArrow(function, ROW_DDL)

@@ -1,10 +1,10 @@
 """The validation gate's table and Data Docs: the Great Expectations 1.x suite of the enrichment job.
 
-The suite is data, not code: ``schemas/expectations/enriched_mentions.json``. ``gate_row`` turns an
-enriched event into the flat row the suite describes (derived columns for dates and topic scores);
-the executors compute it for every document and ``jobs.enrich.gate`` evaluates the suite on those
-rows in Spark, every micro-batch. ``build_data_docs`` renders GX Data Docs on demand from a sample
-of what is stored in Elasticsearch.
+The suite is data, not code: ``schemas/expectations/enriched_mentions.json``. Its table is
+``jobs.enrich.rows.GATE_COLUMNS``: ``gate_row`` turns an enriched event into the flat row the suite
+describes (derived columns for dates and topic scores); the executors compute it for every document
+and ``jobs.enrich.gate`` evaluates the suite on those rows in Spark, every micro-batch.
+``build_data_docs`` renders GX Data Docs on demand from a sample of what is stored in Elasticsearch.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import schemas
+from jobs.enrich.rows import SUITE_COLUMNS, gate_row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,57 +31,15 @@ SUITE_NAME = "enriched_mentions"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
-def _epoch_s(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def gate_row(doc: dict[str, Any], now_epoch_s: float) -> dict[str, Any]:
-    """One row of the gate table for an enriched event ``doc``."""
-    created = _epoch_s(doc.get("created_at"))
-    fetched = _epoch_s(doc.get("fetched_at"))
-    scores = [s for s in (doc.get("topic_scores") or {}).values() if isinstance(s, int | float)]
-    author = doc.get("author") or {}
-    return {
-        "id": doc.get("id"),
-        "source": doc.get("source"),
-        "kind": doc.get("kind"),
-        "channel": doc.get("channel"),
-        "author_id": author.get("id"),
-        "text": doc.get("text"),
-        "lang": doc.get("lang"),
-        "lang_confidence": doc.get("lang_confidence"),
-        "sentiment": doc.get("sentiment"),
-        "sentiment_score": doc.get("sentiment_score"),
-        "toxic_score": doc.get("toxic_score"),
-        "topic_score_min": min(scores) if scores else None,
-        "topic_score_max": max(scores) if scores else None,
-        "toxic": doc.get("toxic"),
-        "criticism": doc.get("criticism"),
-        "constructive": doc.get("constructive"),
-        "labeller_version": doc.get("labeller_version"),
-        # An unparseable date is "infinitely wrong": the range expectations catch it.
-        "created_at_epoch_s": created if created is not None else float("-inf"),
-        "created_ahead_s": (created - now_epoch_s) if created is not None else float("inf"),
-        "fetched_before_created_s": (created - fetched) if created is not None and fetched is not None else 0.0,
-    }
-
-
 def gate_frame(docs: Sequence[dict[str, Any]], now_epoch_s: float | None = None) -> pd.DataFrame:
-    """The flat table the suite validates, one row per doc, index = position in ``docs``."""
+    """The suite's table of stored documents (pandas), one row per doc, index = position in ``docs``;
+    the stream's is ``jobs.enrich.gate.checked_table`` (Spark), the same columns from executor rows."""
     import time
 
     import pandas as pd
 
     now = time.time() if now_epoch_s is None else now_epoch_s
-    frame = pd.DataFrame.from_records([gate_row(doc, now) for doc in docs])
-    if frame.empty:
-        frame = pd.DataFrame(columns=list(gate_row({}, now)))
-    return frame
+    return pd.DataFrame.from_records([gate_row(doc, now) for doc in docs], columns=list(SUITE_COLUMNS))
 
 
 def suite_definition() -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """The one labeller of Écoute: used identically by the Spark job, the `ecoute label` command and tests.
 
     from jobs.labeller import get_labeller
-    lab = get_labeller()                      # cached per process: models load once
+    lab = get_labeller(config)                # cached per process and config: models load once
     cols = lab.label_columns(texts, kinds=None, is_brand=None)   # columnar, for Spark batches
     rows = lab.label_records(records)         # row-wise, for the CLI
+
+``config`` (jobs.labeller.config.LabellerConfig, default: from the settings) says where its state,
+caches and centring come from; the labeller reads nothing else.
 
 Labels and their definitions: docs/labels.md. Quality and speed: tests/benchmarks/bench_labels.py.
 """
@@ -13,7 +16,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jobs.labeller.config import LabellerConfig
 
 LABELLER_VERSION = "2026.12-4"
 
@@ -36,18 +42,22 @@ COLUMNS = (
 NOT_CRITICISM = frozenset({"hate", "threat"})
 
 _lock = threading.Lock()
-_instance: Labeller | None = None
+_instances: dict[Any, Labeller] = {}
+MAX_LABELLERS = 2  # per process: the current config and the one before
 
 
 class RuleStages:
     """What every labeller shares: the rule stages (language, lexicon, toxicity, patterns, topics),
     the batch's first steps and the row-wise wrapper. Subclasses add their decider."""
 
-    def __init__(self, taxonomy_path: str | None = None) -> None:
-        from jobs.labeller import criticism, sentiment, topics
+    def __init__(self, taxonomy_path: str | None = None, config: LabellerConfig | None = None) -> None:
+        from jobs.labeller import criticism, patterns, sentiment, topics
+        from jobs.labeller.config import default_config
         from jobs.labeller.lang import LanguageDetector
         from jobs.labeller.toxic import ToxicityScorer
 
+        self.config = config or default_config()
+        patterns.use_cache_dir(self.config.cache_dir)  # before any pattern set is compiled
         self.taxonomy = topics.load_taxonomy(taxonomy_path)
         self._lang = LanguageDetector()
         sentiment.load_lexicon()
@@ -129,7 +139,7 @@ class _RulePass:
 
 
 class Labeller(RuleStages):
-    """Holds the loaded models; safe to reuse across batches (only the centring means evolve)."""
+    """Holds the loaded models; safe to reuse across batches (only an own centring's means evolve)."""
 
     version = LABELLER_VERSION
 
@@ -138,12 +148,18 @@ class Labeller(RuleStages):
         taxonomy_path: str | None = None,
         use_models: bool = True,
         model_path: str | None = None,
-        shared_centring: bool = True,
+        config: LabellerConfig | None = None,
     ) -> None:
-        """``shared_centring``: centre on (and feed) the stream's running means kept in the state folder,
-        as the enrichment job does; False centres on the artefact's prior plus the texts this instance
-        labels, in memory (a file labelled on its own, which must not move the page's means)."""
-        super().__init__(taxonomy_path)
+        """``config`` (default: from the settings, with the newest published centring read now) says
+        where state and caches are and how texts are centred: on the published centring, read-only
+        (the enrichment job), or on the texts this instance labels, in memory (``centring="own"``:
+        a file labelled on its own, which must not move the page's means)."""
+        if config is None:
+            from ecoute.settings import get_settings
+            from jobs.labeller.config import LabellerConfig
+
+            config = LabellerConfig.from_settings(get_settings())
+        super().__init__(taxonomy_path, config)
         self.stage_seconds: dict[str, float] = {}  # CPU time per stage, summed over calls (bench_labels)
         self.model = None
         self._centring = None
@@ -151,15 +167,24 @@ class Labeller(RuleStages):
         if use_models:
             from pathlib import Path
 
-            from jobs.labeller.encoder import embed
-            from jobs.labeller.heads import Centring, LabelModel, centring_state_path, newest_model
+            from jobs.labeller import encoder
+            from jobs.labeller.centring import Centring
+            from jobs.labeller.heads import LabelModel, newest_model
             from jobs.labeller.topics import TopicEmbedder
 
-            self.model = LabelModel.load(Path(model_path)) if model_path else newest_model()
-            state = _centring_path(centring_state_path, self.model) if shared_centring else None
-            self._centring = Centring(self.model, state)
+            encoder.use_disk_cache(config.embed_cache)
+            self.model = LabelModel.load(Path(model_path)) if model_path else newest_model(config.state_dir)
+            if config.centring == "own":
+                self._centring = Centring(self.model, learning=True)
+            else:
+                self._centring = Centring.published(self.model, config.published)
             # the descriptions in the texts' own form: one encoding per text, compared like with like
-            self._topic_embedder = TopicEmbedder(self.taxonomy, lambda sentences: embed(sentences, query=True))
+            self._topic_embedder = TopicEmbedder(self.taxonomy, lambda sentences: encoder.embed(sentences, query=True))
+
+    @property
+    def centring_version(self) -> str | None:
+        """The published centring this labeller centres on (None: own texts, or the model's prior)."""
+        return self._centring.version if self._centring is not None else None
 
     @property
     def model_version(self) -> str:
@@ -247,14 +272,6 @@ class _StageClock:
         self._last = now
 
 
-def _centring_path(state_path: Any, model: Any) -> Any:
-    """The shared centring state file, or None (in memory only) when its folder cannot be known."""
-    try:
-        return state_path(model)
-    except Exception:  # settings unreadable in this process: centring still works, per process
-        return None
-
-
 def _flag(value: Any) -> bool:
     """True only for a real true value: None and NaN (pandas' missing) are False."""
     if value is None or (isinstance(value, float) and value != value):
@@ -269,14 +286,19 @@ def _is_brand(record: dict) -> bool:
     return _flag(record.get("is_brand", False))
 
 
-def get_labeller() -> Labeller:
-    """The process-wide labeller (built once, thread-safe)."""
-    global _instance
-    if _instance is None:
+def get_labeller(config: LabellerConfig | None = None) -> Labeller:
+    """The process-wide labeller of ``config`` (built once per config, thread-safe); without one,
+    the settings' labeller, its published centring read when it is first built."""
+    key = config.key() if config is not None else None
+    labeller = _instances.get(key)
+    if labeller is None:
         with _lock:
-            if _instance is None:
-                _instance = Labeller()
-    return _instance
+            labeller = _instances.get(key)
+            if labeller is None:
+                labeller = _instances[key] = Labeller(config=config)
+                while len(_instances) > MAX_LABELLERS:  # a long-lived worker across centring versions
+                    _instances.pop(next(iter(_instances)))
+    return labeller
 
 
 __all__ = ["COLUMNS", "LABELLER_VERSION", "Labeller", "RuleStages", "get_labeller"]

@@ -49,16 +49,25 @@ def _batches(stream: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
 
 
 def run_label(
-    stdin: IO[bytes], stdout: IO[bytes], console: Any, batch_size: int = 2000, shared_centring: bool = False
+    stdin: IO[bytes],
+    stdout: IO[bytes],
+    console: Any,
+    batch_size: int = 2000,
+    shared_centring: bool = False,
+    settings: Any = None,
 ) -> int:
     """Label every line; return the exit code (0: malformed lines are reported, not fatal).
 
     By default the input is centred as a stream of its own (the artefact's prior plus its own texts):
-    a file of tweets is not centred on a brand page's comments, and does not move the page's means.
-    ``shared_centring`` uses and feeds the enrichment job's running means instead."""
+    a file of tweets is not centred on a brand page's comments. ``shared_centring`` centres it on the
+    enrichment job's published centring instead (read-only, as the job does)."""
     from rich.markup import escape
 
-    from jobs.labeller import LABELLER_VERSION, Labeller, get_labeller
+    from ecoute.settings import get_settings
+    from jobs.labeller import LABELLER_VERSION, Labeller
+    from jobs.labeller.config import LabellerConfig
+
+    config = LabellerConfig.from_settings(settings or get_settings(), centring="published" if shared_centring else "own")
 
     progress = None
     task = None
@@ -71,7 +80,7 @@ def run_label(
     errors = 0
     done = 0
     try:
-        labeller = get_labeller() if shared_centring else Labeller(shared_centring=False)
+        labeller = Labeller(config=config)
         for batch in _batches(stdin, batch_size):
             parsed = [(_parse(line), lineno) for lineno, line in batch]
             good = [rec for (rec, _, err), _ in parsed if err is None]

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from jobs.labeller.centring import Centring
 from jobs.labeller.encoder import DIM, embed, encoder_input
 from jobs.labeller.features import rule_matrix
-from jobs.labeller.heads import SENT_CLASSES, Centring, LabelModel, centre, prior_mean
+from jobs.labeller.heads import SENT_CLASSES, LabelModel, centre, prior_mean
 from jobs.labeller.text import Prepared
 
 # Decision thresholds of the binary heads when the artefact does not set its own.
@@ -45,14 +46,15 @@ def decide_batch(
         clock("encoder")
     sub_langs = [langs[i] for i in idx]
     if centring is not None:
-        # each distinct text counts once in the running means (a copy-pasted comment is one voice)
-        first = np.zeros(len(idx), dtype=np.float32)
-        seen: set[str] = set()
-        for k, text in enumerate(inputs):
-            if text not in seen:
-                seen.add(text)
-                first[k] = 1.0
-        centring.observe(sub, sub_langs, first)
+        if centring.learning:
+            # each distinct text counts once in the own means (a copy-pasted comment is one voice)
+            first = np.zeros(len(idx), dtype=np.float32)
+            seen: set[str] = set()
+            for k, text in enumerate(inputs):
+                if text not in seen:
+                    seen.add(text)
+                    first[k] = 1.0
+            centring.observe(sub, sub_langs, first)
         centred = centring.centre(sub, sub_langs)
     else:
         centred = centre(sub, sub_langs, prior_mean(model.means))

@@ -64,7 +64,8 @@ class DiskCache:
     A model rebuilt from feedback relabels the last week (`ecoute models backfill`) without
     encoding it again: the encoder is ~95 % of the labeller's time, the heads almost nothing.
     Shared by every process on the machine (Spark workers, the CLI); the oldest rows go past
-    DISK_CACHE_ROWS. ``ECOUTE_EMBED_CACHE=off`` disables it, a path moves it.
+    DISK_CACHE_ROWS. Where it is (or that it is off: ``ECOUTE_EMBED_CACHE=off``) comes from the
+    labeller's config (``use_disk_cache``).
     """
 
     def __init__(self, path: Path) -> None:
@@ -105,22 +106,27 @@ class DiskCache:
 
 DISK_CACHE_ROWS = 300_000  # ≈ 250 MB
 _disk: DiskCache | bool | None = False  # False: not opened yet; None: disabled or unusable
+_disk_path: Path | bool | None = False  # False: not configured (the settings' default is used)
+
+
+def use_disk_cache(path: Path | None) -> None:
+    """This process's embedding cache file (None: no disk cache), from the labeller's config."""
+    global _disk, _disk_path
+    with _lock:
+        if path != _disk_path:
+            _disk_path, _disk = path, False
 
 
 def _disk_cache() -> DiskCache | None:
     global _disk
     if _disk is False:
-        setting = os.environ.get("ECOUTE_EMBED_CACHE", "")
-        if setting.lower() in ("off", "0", "false", "no"):
+        from jobs.labeller.config import default_config
+
+        path = default_config().embed_cache if isinstance(_disk_path, bool) else _disk_path
+        if path is None:
             _disk = None
         else:
             try:
-                if setting:
-                    path = Path(setting)
-                else:
-                    from jobs.labeller.patterns import cache_dir
-
-                    path = cache_dir() / "e5-small-q4-embeddings.sqlite"
                 _disk = DiskCache(path)
             except Exception as exc:  # a read-only or full disk only costs time
                 log.warning("embedding cache unavailable (%s): encoding every text", exc)

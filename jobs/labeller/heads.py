@@ -12,21 +12,18 @@ The artefact (`.npz`, written by `ecoute models build`, read here without sklear
   language, `*` being the head every language falls back to;
 - a JSON `meta` block: version, creation time, training counts, quality figures.
 
-Centring follows the incoming stream (`Centring`): the per-language sums and counts of what was
-labelled are kept in a state file shared by every process on the machine (Spark workers, the CLI)
-and merged under a file lock, so the means survive restarts and adapt to the page's own audience.
+The means a text is centred on at run time are the prior blended with the page's own texts: a
+published, versioned input (jobs.labeller.centring), never state the labeller writes.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +36,6 @@ PACKAGED_ARTEFACT = HERE / "artefacts" / "e5-heads.npz"
 ARTEFACT_GLOB = "e5-heads-*.npz"
 ANY_LANG = "*"
 SENT_CLASSES = ("negative", "neutral", "positive")
-# How many texts the shipped mean of a language counts for against the stream's own. Small: the
-# page's own stream takes over within a few hundred texts — on the real French tweets of
-# ../shared/eval, centring on the shipped (demo-month) mean gives macro-F1 ≈ 44, on the tweets' own
-# mean ≈ 49.5 (prior weight 300: 45.5) — while a handful of texts cannot swing it.
-PRIOR_WEIGHT = 100.0
-# Past this many stream texts of a language, old sums are halved: the mean follows a slow drift.
-STREAM_CAP = 200_000.0
-
 
 @dataclass
 class LinearHead:
@@ -138,32 +127,28 @@ class LabelModel:
 # ------------------------------------------------------------------------------------------------
 
 
-def state_root() -> Path:
-    """Where the labeller keeps what it learns (models built from feedback, centring statistics)."""
-    override = os.environ.get("ECOUTE_LABELLER_DIR")
-    if override:
-        return Path(override)
-    from ecoute.settings import get_settings
+def user_model_dir(state_dir: Path | None = None) -> Path:
+    """Models built from feedback: ``<labeller dir>/models`` (default: the settings' labeller dir)."""
+    if state_dir is None:
+        from jobs.labeller.config import default_config
 
-    return Path(get_settings().state_dir) / "labeller"
-
-
-def user_model_dir() -> Path:
-    return state_root() / "models"
+        return default_config().model_dir
+    return state_dir / "models"
 
 
-def artefact_candidates() -> list[Path]:
+def artefact_candidates(state_dir: Path | None = None) -> list[Path]:
     found = [PACKAGED_ARTEFACT] if PACKAGED_ARTEFACT.exists() else []
-    directory = user_model_dir()
+    directory = user_model_dir(state_dir)
     if directory.is_dir():
         found += sorted(directory.glob(ARTEFACT_GLOB))
     return found
 
 
-def newest_model() -> LabelModel:
-    """The newest valid artefact (by its `created_at`); an unreadable one is skipped with a warning."""
+def newest_model(state_dir: Path | None = None) -> LabelModel:
+    """The newest valid artefact (by its `created_at`) of the packaged one and those in ``state_dir``;
+    an unreadable one is skipped with a warning."""
     best: LabelModel | None = None
-    for path in artefact_candidates():
+    for path in artefact_candidates(state_dir):
         try:
             model = LabelModel.load(path)
         except Exception as exc:  # a damaged file must not stop the labeller: the others remain
@@ -196,109 +181,15 @@ def prior_mean(means: dict[str, np.ndarray]) -> Callable[[str], np.ndarray]:
     return lambda lang: means.get(lang, means[ANY_LANG])
 
 
-@dataclass
-class Centring:
-    """Per-language means: the artefact's prior blended with the stream's running sums (shared state)."""
-
-    model: LabelModel
-    state_path: Path | None = None
-    sums: dict[str, np.ndarray] = field(default_factory=dict)
-    counts: dict[str, float] = field(default_factory=dict)
-    _pending_sums: dict[str, np.ndarray] = field(default_factory=dict)
-    _pending_counts: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        if self.state_path is not None:
-            try:
-                self._sync()
-            except OSError as exc:
-                log.warning("centring state %s unreadable (%s): using the artefact's means", self.state_path, exc)
-                self.state_path = None
-
-    def mean(self, lang: str) -> np.ndarray:
-        prior = self.model.means.get(lang)
-        if prior is None:
-            prior = self.model.means[ANY_LANG]
-        n = self.counts.get(lang, 0.0)
-        if n <= 0:
-            return prior
-        return (PRIOR_WEIGHT * prior + self.sums[lang]) / (PRIOR_WEIGHT + n)
-
-    def observe(self, emb: np.ndarray, langs: Sequence[str], weights: np.ndarray | None = None) -> None:
-        """Add texts to the running means (weights: 0 for texts that must not count, e.g. duplicates)."""
-        with self._lock:
-            for lang in set(langs):
-                if lang == "und":
-                    continue
-                rows = np.fromiter((lg == lang for lg in langs), dtype=bool, count=len(langs))
-                w = weights[rows] if weights is not None else np.ones(int(rows.sum()), dtype=np.float32)
-                if not w.sum():
-                    continue
-                total = (emb[rows] * w[:, None]).sum(axis=0)
-                for sums, counts in ((self.sums, self.counts), (self._pending_sums, self._pending_counts)):
-                    sums[lang] = sums.get(lang, np.zeros_like(total)) + total
-                    counts[lang] = counts.get(lang, 0.0) + float(w.sum())
-            if self.state_path is not None and self._pending_counts:
-                try:
-                    self._sync()
-                except OSError as exc:
-                    log.warning("centring state %s not written (%s): kept in memory", self.state_path, exc)
-
-    def centre(self, emb: np.ndarray, langs: Sequence[str]) -> np.ndarray:
-        return centre(emb, langs, self.mean)
-
-    def _sync(self) -> None:
-        """Merge what this process saw since the last sync into the state file; read everyone's totals."""
-        assert self.state_path is not None
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.state_path.with_suffix(".lock")
-        with open(lock_path, "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            sums: dict[str, np.ndarray] = {}
-            counts: dict[str, float] = {}
-            if self.state_path.exists():
-                try:
-                    with np.load(self.state_path, allow_pickle=False) as z:
-                        for key in z.files:
-                            if key.startswith("sum/"):
-                                sums[key[4:]] = z[key].astype(np.float64)
-                            elif key.startswith("n/"):
-                                counts[key[2:]] = float(z[key])
-                except Exception as exc:  # a torn or foreign file: the stream's means start again
-                    log.warning("centring state %s damaged (%s): starting it again", self.state_path, exc)
-                    sums, counts = {}, {}
-            for lang, n in self._pending_counts.items():
-                sums[lang] = sums.get(lang, 0.0) + self._pending_sums[lang]
-                counts[lang] = counts.get(lang, 0.0) + n
-                if counts[lang] > STREAM_CAP:
-                    sums[lang] = sums[lang] / 2
-                    counts[lang] = counts[lang] / 2
-            if self._pending_counts:
-                arrays = {f"sum/{k}": v for k, v in sums.items()} | {f"n/{k}": np.array(v) for k, v in counts.items()}
-                fd, tmp = tempfile.mkstemp(dir=self.state_path.parent, suffix=".npz.tmp")
-                os.close(fd)
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, **arrays)
-                os.replace(tmp, self.state_path)
-            self._pending_sums, self._pending_counts = {}, {}
-            self.sums = {k: np.asarray(v, dtype=np.float64) for k, v in sums.items()}
-            self.counts = counts
-
-
-def centring_state_path(model: LabelModel) -> Path:
-    encoder = str(model.meta.get("encoder", "e5"))
-    return state_root() / f"centring-{encoder}.npz"
-
-
 __all__ = [
     "ANY_LANG",
     "PACKAGED_ARTEFACT",
     "SENT_CLASSES",
-    "Centring",
     "LabelModel",
     "LinearHead",
     "artefact_candidates",
+    "centre",
     "newest_model",
+    "prior_mean",
     "user_model_dir",
 ]

@@ -37,14 +37,22 @@ except ImportError:  # pragma: no cover - every supported platform has wheels
     hyperscan = None
 
 
-def cache_dir() -> Path:
-    """Where compiled pattern databases are kept: ``settings.cache_dir`` (ECOUTE_CACHE_DIR), else the user's cache."""
-    from ecoute.settings import Settings
+_cache_dir: Path | None = None
 
-    configured = Settings().cache_dir  # read now, not cached: called once per pattern set
-    if configured is not None:
-        return configured
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ecoute"
+
+def use_cache_dir(path: Path) -> None:
+    """Where this process keeps compiled pattern databases (set from the labeller's config)."""
+    global _cache_dir
+    _cache_dir = path
+
+
+def cache_dir() -> Path:
+    """Where compiled pattern databases are kept: the labeller config's ``cache_dir``, else the settings'."""
+    if _cache_dir is not None:
+        return _cache_dir
+    from jobs.labeller.config import default_config
+
+    return default_config().cache_dir
 
 
 class Scan:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
+from jobs.reporting import kpis
 from jobs.reporting.kpis import mood_index
 
 log = logging.getLogger(__name__)
@@ -53,14 +54,9 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, float | None]:
 
     volume = len(docs)
     sentiments = Counter(d.get("sentiment") for d in docs)
-    answerable = [d for d in docs if d.get("kind") in ("post", "comment", "reply")]
-    answered = [d for d in answerable if d.get("answered_by_brand")]
-    delays = [
-        (pd.Timestamp(d["brand_answered_at"]) - pd.Timestamp(d["created_at"])).total_seconds() / 60
-        for d in answered
-        if d.get("brand_answered_at") and d.get("created_at")
-    ]
-    delays = [x for x in delays if x >= 0]
+    answerable = [d for d in docs if kpis.answerable(d)]
+    answered = [d for d in answerable if kpis.answered(d)]
+    delays = [m for m in map(kpis.response_minutes, answered) if m is not None]
     return {
         "volume": volume,
         "comments": sum(d.get("kind") in ("comment", "reply") for d in docs),
@@ -69,7 +65,7 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, float | None]:
         "criticism": sum(bool(d.get("criticism")) for d in docs),
         "criticism_constructive": sum(bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs),
         "toxic": sum(bool(d.get("toxic")) for d in docs),
-        "brand_response_rate": len(answered) / len(answerable) if answerable else None,
+        "brand_response_rate": kpis.response_rate(len(answered), len(answerable)),
         "median_response_minutes": float(pd.Series(delays).median()) if delays else None,
     }
 

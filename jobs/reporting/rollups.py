@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ecoute.settings import Settings
+from jobs.reporting import kpis
 from jobs.reporting.kpis import mood_index
 
 log = logging.getLogger(__name__)
@@ -127,11 +128,11 @@ class DayRollup:
             is_brand = bool(author.get("is_brand"))
             base = (d.get("channel") or "unknown", d.get("source") or "unknown", d.get("lang") or "und")
             keys = tuple((*base, str(t)) for t in dict.fromkeys([ALL_TOPICS, *(d.get("topics") or [])]) if t is not None)
-            created, answered_at = _time(d.get("created_at")), _time(d.get("brand_answered_at"))
+            created = _time(d.get("created_at"))
             kind = d.get("kind") or "post"
-            answered = bool(d.get("answered_by_brand"))
+            answered, answerable = kpis.answered(d), kpis.answerable(d)
             criticism = bool(d.get("criticism"))
-            minutes = (answered_at - created).total_seconds() / 60 if answered and created and answered_at else None
+            minutes = kpis.response_minutes(d)
             for key in keys:
                 row = self.rows.get(key) or self.rows.setdefault(key, _Row())
                 if is_brand:
@@ -146,11 +147,11 @@ class DayRollup:
                 row.criticism += criticism
                 row.constructive += criticism and bool(d.get("constructive"))
                 row.toxic += bool(d.get("toxic"))
-                if kind in ("comment", "reply", "post"):
+                if answerable:
                     row.answerable += 1
                     if answered:
                         row.answered += 1
-                        if minutes is not None and minutes >= 0:
+                        if minutes is not None:
                             row.minutes.append(minutes)
                 row.unanswered_critical += criticism and not answered and not bool(d.get("handled"))
             author_id = author.get("id")
@@ -182,7 +183,8 @@ class DayRollup:
                 "mood_index": round(mood_index(row.positive, row.negative, volume) or 0.0, 4),
                 "negative_share": round(row.negative / volume, 4) if volume else 0.0,
                 "criticism": row.criticism, "criticism_constructive": row.constructive, "toxic": row.toxic,
-                "brand_response_rate": round(row.answered / row.answerable, 4) if row.answerable else 0.0,
+                # stored as 0.0 for a row with nothing to answer (a float field Kibana averages)
+                "brand_response_rate": round(kpis.response_rate(row.answered, row.answerable) or 0.0, 4),
                 "median_response_minutes": round(float(statistics.median(row.minutes)), 2) if row.minutes else None,
                 "unanswered_critical": row.unanswered_critical, "new_authors": row.new_authors,
                 "brand_items": row.brand_items, "computed_at": computed_at,

@@ -154,6 +154,14 @@ def run_cli(path: Path) -> tuple[float, float, int]:
     return wall, cpu, proc.stdout.count(b"\n")
 
 
+def own_centring() -> Any:
+    """A labeller config that centres on the texts it labels (in memory), as `ecoute label` does."""
+    from ecoute.settings import Settings
+    from jobs.labeller.config import LabellerConfig
+
+    return LabellerConfig.from_settings(Settings(), centring="own")
+
+
 def section_throughput(report: dict, docs: int) -> None:
     print(RULE)
     with gzip.open(DEMO / "ecoute-demo-2026-10.jsonl.gz") as fh:
@@ -174,7 +182,7 @@ def section_throughput(report: dict, docs: int) -> None:
 
     encoder._disk, saved = None, encoder._disk  # no embedding cache: every text encoded
     encoder._cache.clear()
-    lab = Labeller()
+    lab = Labeller(config=own_centring())
     lab.label_columns([r["text"] for r in rows], is_brand=[r["author"]["is_brand"] for r in rows])
     encoder._disk = saved
     total = sum(lab.stage_seconds.values())
@@ -225,12 +233,12 @@ def feedback_run(name: str, imported: list[dict], held: dict[str, list[dict]], r
         if not models:
             return
         print(f"  {'sentiment macro-F1':<44}{'before':>8}{'after':>8}")
-        for k, (set_name, rows) in enumerate(sets.items()):
+        for set_name, rows in sets.items():
             fig = {}
             for when, path in (("before", PACKAGED_ARTEFACT), ("after", models[-1])):
-                # a fresh centring state per model and set: each set is centred on its own texts
-                os.environ["ECOUTE_LABELLER_DIR"] = str(Path(tmp) / f"state-{when}-{k}")
-                pred = Labeller(model_path=str(path)).label_columns([r["text"] for r in rows])["sentiment"]
+                # a fresh own centring per model and set: each set is centred on its own texts
+                lab = Labeller(model_path=str(path), config=own_centring())
+                pred = lab.label_columns([r["text"] for r in rows])["sentiment"]
                 fig[when] = round(100 * macro_f1([r["sentiment"] for r in rows], pred), 1)
             report[name][set_name] = fig
             print(f"  {set_name + f' (n={len(rows)})':<44}{fig['before']:>8.1f}{fig['after']:>8.1f}", flush=True)
@@ -395,8 +403,8 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], help="sections to skip")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args()
-    os.environ.setdefault("ECOUTE_LABELLER_DIR", tempfile.mkdtemp(prefix="bench-labels-"))  # no shared state touched
-    lab = get_labeller()
+    os.environ.setdefault("ECOUTE_LABELLER_DIR", tempfile.mkdtemp(prefix="bench-labels-"))  # no user state touched
+    lab = get_labeller(own_centring())  # the sets centred on the texts labelled, as `ecoute label` does
     report: dict = {"labeller_version": LABELLER_VERSION, "model": lab.model_version}
     print(f"Écoute labeller {LABELLER_VERSION}, model {lab.model_version}")
     systems = peers(lab) if {"real", "heldout"} - set(args.skip) else {}

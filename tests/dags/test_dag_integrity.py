@@ -15,6 +15,7 @@ OURS = {
     "ecoute_digest.py": ["ecoute_team_digest"],
     "ecoute_pipeline.py": ["ecoute_connectors", "ecoute_enrichment"],
     "ecoute_threats.py": ["ecoute_threat_watch"],
+    "ecoute_labeller.py": ["ecoute_labeller_centring"],
 }
 HEAVY = ("pandas", "pyspark", "matplotlib", "elasticsearch", "kafka", "scipy", "great_expectations", "jobs", "connectors")
 
@@ -47,6 +48,25 @@ def test_dagbag_has_no_import_errors(airflow_db) -> None:
     watch = bag.get_dag("ecoute_criticism_watch")
     assert watch.max_active_runs == 1 and not watch.catchup
     assert bag.get_dag("ecoute_rollups_daily").catchup
+
+
+def test_the_rollups_wait_for_the_mentions_the_enrichment_publishes(airflow_db) -> None:
+    """Data-aware scheduling: the enrichment's last task publishes the mentions asset (only when a run
+    wrote some: the task before it short-circuits), and the rollups DAG runs on it as well as daily."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from dags.assets import MENTIONS
+
+    bag = DagBag(dag_folder=str(DAGS))
+    enrichment = bag.get_dag("ecoute_enrichment")
+    publishers = [t.task_id for t in enrichment.tasks if MENTIONS in (t.outlets or [])]
+    assert publishers == ["mentions_written"]
+    assert enrichment.get_task("mentions_written").upstream_task_ids == {"enrich", "wrote_mentions"}
+    rollups = bag.get_dag("ecoute_rollups_daily")
+    timetable = rollups.timetable
+    assert type(timetable).__name__ == "AssetOrTimeSchedule"
+    assert timetable.asset_condition == MENTIONS
+    assert timetable.timetable.expression == "0 0 * * *"
 
 
 def test_dag_files_import_only_light_modules() -> None:

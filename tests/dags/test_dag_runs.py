@@ -24,7 +24,7 @@ def dagbag(airflow_db):
     return bag
 
 
-def _run(dag, when: datetime) -> str:
+def _run(dag, when: datetime | None) -> str:
     for task in dag.tasks:
         task.retries = 0  # a failing task must fail the test now, not after a retry delay
     run = dag.test(logical_date=when)
@@ -52,6 +52,34 @@ def test_rollups_dag_backfill_is_identical_twice(dagbag, task_settings) -> None:
 
     assert strip(first) == strip(second) and len(first) > 5 * 5
     print(f"rollups dag.test: {per_run:.2f}s per run")
+
+
+def test_rollups_dag_run_by_the_mentions_asset_rolls_up_today(dagbag, task_settings) -> None:
+    """A run the mentions asset starts has no logical date: it rolls up today so far, and yesterday."""
+    from tests.jobs.alerts.data import mention
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    index_mentions(task_settings, [mention(n, now - timedelta(hours=n * 5)) for n in range(1, 8)])
+    assert _run(dagbag.get_dag("ecoute_rollups_daily"), None) == "success"
+    today = now.date()
+    days = {r["day"] for r in read_rollups(task_settings, today - timedelta(days=3), today, topic=None)}
+    assert days == {d.isoformat() for d in (today - timedelta(days=1), today)}
+
+
+def test_centring_dag_publishes_a_centring_of_the_stored_mentions(dagbag, task_settings, monkeypatch, tmp_path) -> None:
+    from datetime import datetime as dt
+
+    from ecoute.settings import get_settings
+    from jobs.labeller.centring import newest_centring
+    from tests.jobs.alerts.data import mention
+
+    monkeypatch.setenv("ECOUTE_LABELLER_DIR", str(tmp_path / "labeller"))
+    get_settings.cache_clear()
+    now = dt.now(UTC)
+    index_mentions(task_settings, [mention(n, now - timedelta(hours=n), lang="fr") for n in range(1, 7)])
+    assert _run(dagbag.get_dag("ecoute_labeller_centring"), now) == "success"
+    published = newest_centring(tmp_path / "labeller" / "centring")
+    assert published is not None and set(published.counts) == {"fr"} and published.counts["fr"] >= 3
 
 
 def test_criticism_watch_dag_emails_the_crisis(dagbag, task_settings, smtp_outbox, monkeypatch) -> None:
@@ -127,7 +155,8 @@ def test_pipeline_runs_from_airflow_alone(dagbag, task_settings, httpserver, mon
     monkeypatch.setenv("ECOUTE_SPARK_MASTER", "local[2]")
     _serve_rss(httpserver, monkeypatch)
     assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 3, tzinfo=UTC)) == "success"
-    assert _run(dagbag.get_dag("ecoute_enrichment"), datetime(2026, 10, 20, 3, 5, tzinfo=UTC)) == "success"
+    enrichment = dagbag.get_dag("ecoute_enrichment")
+    assert _published_mentions(enrichment, datetime(2026, 10, 20, 3, 5, tzinfo=UTC)) == "success"
     client = make_client(task_settings)
     client.indices.refresh(index=f"{task_settings.indices.mentions}-*")
     docs = list(scan_docs(client, task_settings.indices.mentions))
@@ -137,3 +166,14 @@ def test_pipeline_runs_from_airflow_alone(dagbag, task_settings, httpserver, mon
     fired = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     assert _run(dagbag.get_dag("ecoute_rollups_daily"), fired) == "success"
     assert read_rollups(task_settings, fired.date() - timedelta(days=1), fired.date() - timedelta(days=1))
+    # Nothing new in Kafka: the next enrichment run writes nothing and publishes no asset event.
+    assert _published_mentions(enrichment, datetime(2026, 10, 20, 3, 10, tzinfo=UTC)) == "skipped"
+
+
+def _published_mentions(dag, when: datetime) -> str:
+    """Run the enrichment DAG; the state of its task that publishes the mentions asset."""
+    for task in dag.tasks:
+        task.retries = 0
+    run = dag.test(logical_date=when)
+    assert str(run.state) == "success"
+    return str(run.get_task_instance("mentions_written").state)

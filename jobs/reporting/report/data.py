@@ -18,10 +18,11 @@ from elasticsearch import ApiError
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
 from ecoute.views.common import community, day_start, fetch_by_ids, iso, period_filters
+from jobs.reporting import kpis as figures
 from jobs.reporting.kpis import mood_index
 
 SCAN_FIELDS = [
-    "created_at", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
+    "created_at", "kind", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
     "answered_by_brand", "brand_answered_at", "handled", "thread_id",
 ]  # fmt: skip
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
@@ -40,8 +41,6 @@ class ReportData:
 
 
 def load_data(settings: Settings, start: date, end: date, channel: str | None) -> ReportData:
-    import pandas as pd
-
     client = make_client(settings)
     timings: dict[str, float] = {}
     query = community(*period_filters(start, end, channel))
@@ -66,27 +65,7 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
         posts = posts_future.result()
 
     t0 = clock.perf_counter()
-    frame = pd.DataFrame(
-        {
-            "created_at": pd.to_datetime([d.get("created_at") for d in docs], utc=True, format="ISO8601"),
-            "source": [d.get("source") or "unknown" for d in docs],
-            "lang": [d.get("lang") or "und" for d in docs],
-            "sentiment": [d.get("sentiment") or "neutral" for d in docs],
-            "topics": [list(d.get("topics") or []) for d in docs],
-            "criticism": [bool(d.get("criticism")) for d in docs],
-            "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
-            "toxic": [bool(d.get("toxic")) for d in docs],
-            "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
-            "handled": [bool(d.get("handled")) for d in docs],
-            "answered": [bool(d.get("answered_by_brand")) for d in docs],
-            "thread_id": [d.get("thread_id") for d in docs],
-        }
-    )
-    # Explicit dtypes: an empty period must still give boolean masks, not object columns.
-    # "answered" is the queues' definition (answered_by_brand), so the report and the queues agree.
-    frame = frame.astype({"criticism": bool, "constructive": bool, "toxic": bool, "handled": bool, "answered": bool})
-    frame["response_hours"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 3600
-    frame.loc[frame["response_hours"] < 0, "response_hours"] = float("nan")
+    frame = item_frame(docs)
     timings["frame"] = round(clock.perf_counter() - t0, 2)
 
     t0 = clock.perf_counter()
@@ -100,6 +79,36 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
     complaints = load_complaints(client, settings, start, end, channel)
     timings["complaints"] = round(clock.perf_counter() - t0, 2)
     return ReportData(frame, alerts, posts, timings, complaints)
+
+
+def item_frame(docs: list[dict[str, Any]]) -> Any:
+    """The report's table of community items, one row per document."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "created_at": pd.to_datetime([d.get("created_at") for d in docs], utc=True, format="ISO8601"),
+            "source": [d.get("source") or "unknown" for d in docs],
+            "lang": [d.get("lang") or "und" for d in docs],
+            "sentiment": [d.get("sentiment") or "neutral" for d in docs],
+            "topics": [list(d.get("topics") or []) for d in docs],
+            "criticism": [bool(d.get("criticism")) for d in docs],
+            "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
+            "toxic": [bool(d.get("toxic")) for d in docs],
+            "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
+            "handled": [bool(d.get("handled")) for d in docs],
+            "answered": [figures.answered(d) for d in docs],
+            "answerable": [figures.answerable(d) for d in docs],
+            "thread_id": [d.get("thread_id") for d in docs],
+        }
+    )
+    # Explicit dtypes: an empty period must still give boolean masks, not object columns.
+    # "answered" is the queues' definition (answered_by_brand), so the report and the queues agree.
+    flags = ("criticism", "constructive", "toxic", "handled", "answered", "answerable")
+    frame = frame.astype(dict.fromkeys(flags, bool))
+    frame["response_hours"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 3600
+    frame.loc[frame["response_hours"] < 0, "response_hours"] = float("nan")
+    return frame
 
 
 def load_complaints(
@@ -155,6 +164,12 @@ def _top_threads(frame: Any, mask: Any) -> list[str]:
     return list(threads.value_counts().head(TOP_N).index)
 
 
+def criticism_response_rate(frame: Any) -> float | None:
+    """The brand response rate (jobs.reporting.kpis) over the criticism of the table."""
+    critical = frame[frame["criticism"] & frame["answerable"]]
+    return figures.response_rate(int(critical["answered"].sum()), len(critical))
+
+
 def kpis(data: ReportData) -> dict[str, Any]:
     frame = data.frame
     n = len(frame)
@@ -168,7 +183,7 @@ def kpis(data: ReportData) -> dict[str, Any]:
         "criticism": len(critical),
         "constructive": int(critical["constructive"].sum()),
         "toxic": int(frame["toxic"].sum()),
-        "response_rate": round(float(critical["answered"].mean()) * 100, 1) if len(critical) else None,
+        "response_rate": None if (rate := criticism_response_rate(frame)) is None else round(rate * 100, 1),
         "median_response_hours": round(float(response_hours.median()), 2) if len(response_hours) else None,
         "p90_response_hours": round(float(response_hours.quantile(0.9)), 2) if len(response_hours) else None,
         "unanswered": int((~critical["answered"] & ~critical["handled"]).sum()),

@@ -20,7 +20,8 @@ from ecoute.es import apply_templates, make_client
 from ecoute.events import utc_now
 from ecoute.kafka import ensure_topics
 from jobs.enrich import EnrichStats, enriched_doc, label_errors, parse_raw, read_batch_offsets
-from jobs.enrich.batch import BatchStep
+from jobs.enrich.answers import BrandAnswers
+from jobs.enrich.batch import BatchStep, store
 from jobs.enrich.executor import set_doc_columns
 from jobs.enrich.job import preflight
 from jobs.enrich.rows import empty_columns, to_record_batch
@@ -49,11 +50,12 @@ class InProcessStep(BatchStep):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.partition_sink = PartitionSink(self.sink)
+        self.answers = BrandAnswers(self.partition_sink) if self.brand_answers else None
 
     def write_partitions(self, staged):
         counts = EnrichStats()
         for batch in staged.toArrow().to_batches():
-            self.partition_sink.write(batch, counts)
+            store(batch, counts, self.partition_sink, self.answers)
         return counts, len(counts.as_json())
 
 
@@ -138,6 +140,27 @@ def test_brand_answers_reach_parents_in_the_same_an_earlier_or_a_later_batch(sin
     assert replay_of_late_parent["rows_out"] == 1
 
 
+def test_the_writer_only_writes_the_brand_answers_step_records_and_marks(sink, settings, spark):
+    """The sink stores documents and nothing else; the answers step, run after it, joins replies and parents."""
+    from jobs.enrich.gate import stage
+
+    parent = raw_event(30, kind="comment", parent="facebook:1")
+    reply = raw_event(31, kind="reply", parent="facebook:30", brand=True)
+    staged = stage(spark.createDataFrame(table([(parent, LABELS), (reply, LABELS)], 40)), [])
+    writer = sink.step.partition_sink
+    counts = EnrichStats()
+    written = [pair for batch in staged.toArrow().to_batches() for pair in writer.write(batch, counts)]
+    assert counts.rows_out == 2 and {doc["id"] for doc, _ in written} == {"facebook:30", "facebook:31"}
+    assert all(index.startswith(settings.indices.mentions + "-") for _, index in written)
+    answers_index = BrandAnswers(writer).index
+    assert stored(settings)["facebook:30"]["answered_by_brand"] is False
+    assert "facebook:30" not in stored(settings, answers_index)  # the writer recorded no answer
+    BrandAnswers(writer).record(written)
+    assert stored(settings, answers_index)["facebook:30"]["answered_at"] == reply["created_at"]
+    marked = stored(settings)["facebook:30"]
+    assert marked["answered_by_brand"] is True and marked["brand_answered_at"] == reply["created_at"]
+
+
 def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_rest_goes_on(sink, settings):
     good = raw_event(20)
     bad_labels = {**LABELS, "sentiment_score": 1.7, "lang": "french"}
@@ -185,15 +208,15 @@ def test_gate_and_contract_failures_are_quarantined_with_their_reason_and_the_re
 
 def test_the_gate_keeps_nothing_per_batch(spark):
     # GX on Spark may be run again and again (Data Docs, checks): its results store must not grow.
-    from jobs.enrich.gate import gate_frame, gx_spark, stage, validate_with_gx
+    from jobs.enrich.gate import checked_table, gx_spark, stage, validate_with_gx
 
     good = stage(spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(50)])), [])
     bad = stage(spark.createDataFrame(table([(raw_event(1), {**LABELS, "sentiment_score": 3.0})])), [])
     store = gx_spark()[0].validation_results_store.store_backend
     before = len(store.list_keys())
     for _ in range(3):
-        assert all(success for success, _, _ in validate_with_gx(gate_frame(good)).values())
-    assert not all(success for success, _, _ in validate_with_gx(gate_frame(bad)).values())
+        assert all(success for success, _, _ in validate_with_gx(checked_table(good)).values())
+    assert not all(success for success, _, _ in validate_with_gx(checked_table(bad)).values())
     assert len(store.list_keys()) == before
 
 
@@ -247,7 +270,7 @@ def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
     the same frame, must count the same unexpected rows for every expectation."""
     from pyspark.sql import functions as F
 
-    from jobs.enrich.gate import expectation_names, gate_frame, stage, validate_with_gx
+    from jobs.enrich.gate import checked_table, expectation_names, stage, validate_with_gx
 
     rows = [(raw_event(n), LABELS) for n in range(40)]
     rows += [
@@ -262,7 +285,7 @@ def test_the_compiled_gate_agrees_with_great_expectations_on_spark(spark):
     for row in staged.where("checked").select(F.explode("failed").alias("name")).groupBy("name").count().collect():
         compiled[row["name"]] = row["count"]
     assert sum(compiled.values()) >= 5 and compiled["expect_column_values_to_be_between(created_ahead_s)"] == 1
-    by_gx = validate_with_gx(gate_frame(staged))
+    by_gx = validate_with_gx(checked_table(staged))
     assert set(by_gx) == set(compiled)
     for name, (success, element_count, unexpected_count) in by_gx.items():
         assert unexpected_count == compiled[name], name

@@ -1,4 +1,4 @@
-"""The learned heads: artefact selection, shared centring state, no scikit-learn at run time."""
+"""The learned heads: artefact selection, the published (read-only) and own centrings, no scikit-learn at run time."""
 
 from __future__ import annotations
 
@@ -8,16 +8,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from jobs.labeller.heads import (
-    ANY_LANG,
-    PACKAGED_ARTEFACT,
-    PRIOR_WEIGHT,
-    Centring,
-    LabelModel,
-    LinearHead,
-    newest_model,
-)
+from jobs.labeller.centring import PRIOR_WEIGHT, Centring, CentringStats, newest_centring
+from jobs.labeller.heads import ANY_LANG, PACKAGED_ARTEFACT, LabelModel, LinearHead, newest_model
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -30,7 +24,8 @@ def tiny_model(created_at: str, version: str) -> LabelModel:
         ("constructive", ANY_LANG): LinearHead(("true",), rng.normal(size=(1, 4)), np.zeros(1)),
     }
     means = {ANY_LANG: np.zeros(4, dtype=np.float32), "fr": np.full(4, 0.5, dtype=np.float32)}
-    return LabelModel({"version": version, "created_at": created_at}, means, {"fr": 10.0, ANY_LANG: 10.0}, heads)
+    meta = {"version": version, "created_at": created_at, "encoder": "e5-test"}
+    return LabelModel(meta, means, {"fr": 10.0, ANY_LANG: 10.0}, heads)
 
 
 def test_packaged_artefact_loads_and_is_small() -> None:
@@ -43,47 +38,60 @@ def test_packaged_artefact_loads_and_is_small() -> None:
     assert model.head("criticism", "fr").proba(x).shape == (2,)
 
 
-def test_newest_valid_artefact_wins_damaged_ones_are_skipped(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("ECOUTE_LABELLER_DIR", str(tmp_path))
+def test_newest_valid_artefact_wins_damaged_ones_are_skipped(tmp_path: Path) -> None:
     packaged = LabelModel.load(PACKAGED_ARTEFACT)
-    assert newest_model().version == packaged.version
+    assert newest_model(tmp_path).version == packaged.version
     models = tmp_path / "models"
     tiny_model("2999-01-01T00:00:00+00:00", "newer").save(models / "e5-heads-newer.npz")
     tiny_model("2000-01-01T00:00:00+00:00", "older").save(models / "e5-heads-older.npz")
     (models / "e5-heads-zzz-damaged.npz").write_bytes(b"not a zip")
-    assert newest_model().version == "newer"
+    assert newest_model(tmp_path).version == "newer"
     round_trip = LabelModel.load(models / "e5-heads-newer.npz")
     assert round_trip.meta["version"] == "newer" and round_trip.mean_counts["fr"] == 10.0
 
 
-def test_centring_state_is_shared_between_processes_and_survives_restarts(tmp_path: Path) -> None:
+def _stats(created_at: str, fr_sum: float = 1000.0, fr_n: float = 1000.0, encoder: str = "e5-test") -> CentringStats:
+    meta = {"created_at": created_at, "encoder": encoder}
+    return CentringStats.build({"fr": np.full(4, fr_sum)}, {"fr": fr_n}, meta)
+
+
+def test_a_published_centring_blends_the_prior_and_never_changes() -> None:
     model = tiny_model("2026-01-01T00:00:00+00:00", "t")
-    state = tmp_path / "centring.npz"
-    worker_a, worker_b = Centring(model, state), Centring(model, state)
-    assert np.allclose(worker_a.mean("fr"), 0.5) and np.allclose(worker_a.mean("de"), 0.0)  # unknown → fallback
-    batch = np.ones((1000, 4), dtype=np.float32)
-    worker_a.observe(batch, ["fr"] * 1000)
+    centring = Centring.published(model, _stats("2026-12-01T00:00:00+00:00"))
     expected = (PRIOR_WEIGHT * 0.5 + 1000) / (PRIOR_WEIGHT + 1000)
-    assert np.allclose(worker_a.mean("fr"), expected)
-    worker_b.observe(np.zeros((0, 4), dtype=np.float32), [])  # any sync reads the others' sums
-    worker_b._sync()
-    assert np.allclose(worker_b.mean("fr"), expected)
-    restarted = Centring(model, state)
-    assert np.allclose(restarted.mean("fr"), expected)
-    restarted.observe(
-        batch, ["fr"] * 500 + ["und"] * 500, weights=np.r_[np.zeros(250), np.ones(750)].astype(np.float32)
-    )
-    assert restarted.counts["fr"] == 1250  # und never counts; weight 0 (duplicates) never counts
-    centred = restarted.centre(batch[:3], ["fr", "de", "fr"])
+    assert np.allclose(centring.mean("fr"), expected) and np.allclose(centring.mean("de"), 0.0)  # unknown → fallback
+    assert centring.version == _stats("2026-12-01T00:00:00+00:00").version
+    with pytest.raises(RuntimeError, match="read-only"):
+        centring.observe(np.ones((3, 4), dtype=np.float32), ["fr"] * 3)
+    assert np.allclose(centring.mean("fr"), expected)
+    centred = centring.centre(np.ones((3, 4), dtype=np.float32), ["fr", "de", "fr"])
     assert np.allclose(np.linalg.norm(centred, axis=1), 1.0)
+    # Nothing published yet: the model's prior alone. Another encoder's space: the prior, not its sums.
+    assert np.allclose(Centring.published(model, None).mean("fr"), 0.5)
+    assert np.allclose(Centring.published(model, _stats("2026-12-01T00:00:00+00:00", encoder="other")).mean("fr"), 0.5)
 
 
-def test_damaged_centring_state_starts_again(tmp_path: Path) -> None:
-    state = tmp_path / "centring.npz"
-    state.write_bytes(b"garbage")
-    centring = Centring(tiny_model("2026-01-01T00:00:00+00:00", "t"), state)
-    centring.observe(np.ones((3, 4), dtype=np.float32), ["fr"] * 3)
-    assert Centring(centring.model, state).counts == {"fr": 3.0}
+def test_an_own_centring_learns_the_texts_it_labels_in_memory() -> None:
+    centring = Centring(tiny_model("2026-01-01T00:00:00+00:00", "t"), learning=True)
+    batch = np.ones((1000, 4), dtype=np.float32)
+    centring.observe(batch, ["fr"] * 500 + ["und"] * 500, weights=np.r_[np.zeros(250), np.ones(750)].astype(np.float32))
+    assert centring.counts == {"fr": 250}  # und never counts; weight 0 (duplicates) never counts
+    assert np.allclose(centring.mean("fr"), (PRIOR_WEIGHT * 0.5 + 250) / (PRIOR_WEIGHT + 250))
+    assert centring.version is None
+
+
+def test_published_centrings_are_versioned_and_the_newest_readable_one_is_used(tmp_path: Path) -> None:
+    older, newer = _stats("2026-11-01T00:00:00+00:00"), _stats("2026-12-01T00:00:00+00:00", fr_sum=10.0)
+    assert older.version != newer.version and older.version.startswith("20261101T000000")
+    assert _stats("2026-11-01T00:00:00+00:00").version == older.version  # same contents, same version
+    assert newest_centring(tmp_path / "none") is None
+    older.save(tmp_path)
+    newer.save(tmp_path)
+    (tmp_path / "centring-zzz-damaged.npz").write_bytes(b"garbage")
+    found = newest_centring(tmp_path)
+    assert found is not None and found.version == newer.version and found.counts == {"fr": 1000.0}
+    assert np.array_equal(found.sums["fr"], newer.sums["fr"])
+    assert not list(tmp_path.glob("*.tmp")), "a published artefact is renamed into place"
 
 
 def test_no_scikit_learn_or_scipy_in_the_decision_path() -> None:

@@ -77,9 +77,16 @@ def test_models_build_with_unreachable_feedback_index_is_a_clear_error(settings)
     assert "cannot read the feedback index" in " ".join((proc.stdout + proc.stderr).split())
 
 
-def test_a_labelled_file_is_centred_on_its_own_unless_asked_to_share_the_streams_means(tmp_path: Path):
-    """A file of tweets must not move a page's running means (nor be centred on them) by default."""
+def test_a_labelled_file_is_centred_on_its_own_unless_asked_to_use_the_published_centring(tmp_path: Path):
+    """A file of tweets is centred on its own texts by default; ``--shared-centring`` centres it on the
+    enrichment's published centring, read-only: the same file labelled twice gives the same bytes,
+    and no run writes any state (a replay never counts a text twice)."""
     import os
+
+    import numpy as np
+
+    from jobs.labeller.centring import CentringStats
+    from jobs.labeller.heads import PACKAGED_ARTEFACT, LabelModel
 
     lines = "\n".join(
         json.dumps({"id": f"t:{i}", "text": text})
@@ -90,9 +97,18 @@ def test_a_labelled_file_is_centred_on_its_own_unless_asked_to_share_the_streams
     own = subprocess.run(run, input=lines + "\n", capture_output=True, text=True, timeout=300, env=env)
     assert own.returncode == 0, own.stderr
     assert len(own.stdout.splitlines()) == 3
-    assert not list(tmp_path.glob("centring-*.npz")), "the default run wrote the shared centring state"
-    shared = subprocess.run(
-        [*run, "--shared-centring"], input=lines + "\n", capture_output=True, text=True, timeout=300, env=env
-    )
-    assert shared.returncode == 0, shared.stderr
-    assert list(tmp_path.glob("centring-*.npz")), "--shared-centring did not feed the shared state"
+    assert not list(tmp_path.rglob("*.npz")), "the default run wrote labeller state"
+
+    model = LabelModel.load(PACKAGED_ARTEFACT)
+    far = model.means["fr"] + np.random.default_rng(3).normal(scale=0.2, size=model.means["fr"].shape)
+    published = CentringStats.build({"fr": far * 5000.0}, {"fr": 5000.0},
+                                    {"created_at": "2026-12-01T00:00:00+00:00", "encoder": model.meta["encoder"]})  # fmt: skip
+    published.save(tmp_path / "centring")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    shared = [subprocess.run([*run, "--shared-centring"], input=lines + "\n", capture_output=True, text=True,
+                             timeout=300, env=env) for _ in range(2)]  # fmt: skip
+    assert all(proc.returncode == 0 for proc in shared), shared[0].stderr
+    assert shared[0].stdout == shared[1].stdout, "labelling the same file again changed its labels"
+    scores = [[json.loads(line)["sentiment_score"] for line in out.splitlines()] for out in (own.stdout, shared[0].stdout)]
+    assert scores[0] != scores[1], "--shared-centring did not centre on the published means"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before, "--shared-centring wrote labeller state"

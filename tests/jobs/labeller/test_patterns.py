@@ -121,7 +121,7 @@ def test_scans_in_threads_do_not_share_scratch_space():
 
 
 def test_compiled_databases_are_cached_on_disk(monkeypatch, tmp_path):
-    monkeypatch.setenv("ECOUTE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(patterns_module, "_cache_dir", tmp_path)  # as a labeller config sets it
     patterns = [re.compile(r"\bservice client\b"), re.compile(r"\brembours\w*")]
     first = PatternSet(patterns)
     cached = list(tmp_path.glob("hyperscan-*.db"))
@@ -136,5 +136,5 @@ def test_compiled_databases_are_cached_on_disk(monkeypatch, tmp_path):
 def test_unwritable_cache_only_costs_time(monkeypatch, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    monkeypatch.setenv("ECOUTE_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    monkeypatch.setattr(patterns_module, "_cache_dir", blocker / "cache")  # cannot be created
     assert PatternSet([re.compile(r"\bnul\b")]).matching("franchement nul") == [0]
