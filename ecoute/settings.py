@@ -131,6 +131,16 @@ class AlertSettings(BaseModel):
     feedback_key: SecretStr | None = None
 
 
+class LearningSettings(BaseModel):
+    """The learning loop (docs/feedback.md): when the retrain DAG rebuilds, what the inbox asks."""
+
+    # New labels (corrections, the community manager's actions) since the model in use was built
+    # before the DAG `ecoute_learning` retrains: fewer would not move a head past its noise.
+    retrain_min_labels: int = Field(default=50, ge=1)
+    # Mentions the "Aidez Écoute à apprendre" page asks about each day.
+    questions_per_day: int = Field(default=20, ge=1, le=200)
+
+
 class KibanaSettings(BaseModel):
     """Kibana's API, for `ecoute kibana import`; without credentials here, Elasticsearch's are used."""
 
@@ -297,6 +307,7 @@ class Settings(BaseSettings, SourceSections):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.

@@ -29,6 +29,7 @@ COLUMNS = (
     "toxic_categories",
     "criticism",
     "constructive",
+    "model_version",  # the heads' artefact that gave these labels (jobs.labeller.history)
 )
 
 # Toxicity categories whose texts are never criticism (see Labeller.label_columns).
@@ -147,6 +148,9 @@ class Labeller(RuleStages):
         self.model = None
         self._centring = None
         self._topic_embedder = None
+        self._follows_history = use_models and not model_path
+        self._shared_centring = shared_centring
+        self._history_token: Any = None
         if use_models:
             from pathlib import Path
 
@@ -154,6 +158,10 @@ class Labeller(RuleStages):
             from jobs.labeller.heads import Centring, LabelModel, centring_state_path, newest_model
             from jobs.labeller.topics import TopicEmbedder
 
+            if not model_path:
+                from jobs.labeller import history
+
+                self._history_token = history.token()
             self.model = LabelModel.load(Path(model_path)) if model_path else newest_model()
             state = _centring_path(centring_state_path, self.model) if shared_centring else None
             self._centring = Centring(self.model, state)
@@ -163,6 +171,29 @@ class Labeller(RuleStages):
     @property
     def model_version(self) -> str:
         return self.model.version if self.model is not None else "rules"
+
+    def refresh_model(self) -> bool:
+        """Load the model in use when a build or a rollback changed it since the last call (one stat
+        and one directory listing when nothing changed); True when the heads were replaced. The
+        enrichment job calls it before each micro-batch: no restart needed for a new model."""
+        if self.model is None or not self._follows_history:
+            return False
+        from jobs.labeller import history
+        from jobs.labeller.heads import Centring, centring_state_path, newest_model
+
+        now = history.token()
+        if now == self._history_token:
+            return False
+        self._history_token = now
+        model = newest_model()
+        if model.version == self.model.version:
+            return False
+        state = _centring_path(centring_state_path, model) if self._shared_centring else None
+        centring = Centring(model, state)
+        if not self._shared_centring and self._centring is not None:  # an in-memory stream keeps its texts
+            centring.sums, centring.counts = self._centring.sums, self._centring.counts
+        self.model, self._centring = model, centring
+        return True
 
     def label_columns(
         self,
@@ -203,6 +234,10 @@ class Labeller(RuleStages):
         tox_scores, tox_categories = self._toxic.label_many(docs, langs, embeddings=emb)
         tox_scores = [0.0 if b else s for s, b in zip(tox_scores, brand, strict=True)]
         tox_categories = [[] if b else c for c, b in zip(tox_categories, brand, strict=True)]
+        if self.model is not None and emb is not None:  # the page's own moderation, where it taught a head
+            from jobs.labeller.heads import apply_toxic_heads
+
+            apply_toxic_heads(self.model, emb, langs, tox_scores, tox_categories, brand)
         toxic = [s >= THRESHOLD for s in tox_scores]
         clock("toxic")
 
@@ -225,6 +260,7 @@ class Labeller(RuleStages):
             "toxic_categories": tox_categories,
             "criticism": crit,
             "constructive": cons,
+            "model_version": [self.model_version] * n,
         }
 
 
