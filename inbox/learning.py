@@ -151,7 +151,7 @@ def questions(services: Services, n: int, day: date | None = None) -> dict[str, 
     items = [{**found[i], "given": given.get(i, {})} for i in chosen if i in found]
     today = {"range": {"corrected_at": {"gte": datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")}}}
     return {
-        "day": day, "items": items, "answered": sum(1 for it in items if it["given"]),
+        "day": day, "questions": items, "answered": sum(1 for it in items if it["given"]),
         "labels_total": count_labels(services.settings, client=services.store.client),
         "labels_today": count_labels(services.settings, client=services.store.client, query=today),
         "model_version": labeller.model_version,

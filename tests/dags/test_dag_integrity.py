@@ -14,6 +14,7 @@ OURS = {
     "ecoute_alerts.py": ["ecoute_criticism_watch"],
     "ecoute_digest.py": ["ecoute_team_digest"],
     "ecoute_pipeline.py": ["ecoute_connectors", "ecoute_enrichment"],
+    "ecoute_learning.py": ["ecoute_learning"],
 }
 HEAVY = ("pandas", "pyspark", "matplotlib", "elasticsearch", "kafka", "scipy", "great_expectations", "jobs", "connectors")
 
