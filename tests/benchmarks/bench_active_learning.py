@@ -78,7 +78,13 @@ class Trainer:
         import numpy as np
 
         from jobs.labeller.build.corpora import Row, embed_rows
-        from jobs.labeller.build.training import FEEDBACK_WEIGHT, add_to_means, feature_matrix, fit_heads, langs_with_feedback
+        from jobs.labeller.build.training import (
+            FEEDBACK_WEIGHT,
+            add_to_means,
+            feature_matrix,
+            fit_heads,
+            langs_with_feedback,
+        )
         from jobs.labeller.encoder import encoder_input
         from jobs.labeller.heads import LabelModel
 
