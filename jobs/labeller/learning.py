@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 
-# How much each judgment's doubt counts: sentiment is labelled on every mention, criticism and
-# toxicity on some, so sentiment's doubt leads.
-WEIGHTS = {"sentiment": 2.0, "criticism": 1.0, "toxic": 1.0}
+# How much each judgment's doubt counts in the choice. Sentiment is labelled on every mention; on
+# real tweets (tests/benchmarks/bench_active_learning.py, a language without shipped tweets, 300
+# labels) ranking by sentiment's doubt alone gave 64.4 / 62.6 macro-F1 (held-out / other corpus),
+# with criticism's and toxicity's doubt added at 2:1:1 63.8 / 60.8, random draws 63.5 / 59.6.
+# Their doubts are still computed (Doubt.per_judgment) for whoever wants to weigh them.
+WEIGHTS = {"sentiment": 1.0, "criticism": 0.0, "toxic": 0.0}
 CANDIDATES_PER_PICK = 8  # the pick is made among the n × 8 most uncertain texts
 SIMILARITY_PENALTY = 0.5  # uncertainty lost per unit of cosine similarity to the nearest pick
 NEAR_DUPLICATE = 0.92  # centred-embedding cosine from which two texts say the same thing
@@ -71,7 +74,7 @@ def doubt(labeller: Any, texts: Sequence[str]) -> Doubt:
     apply_toxic_heads(model, raw, langs, scores, categories, rp.brand)
     tox = np.array(scores, dtype=np.float32)
     per["toxic"][idx] = 1.0 - np.abs(2 * tox[idx] - 1)
-    total = sum(WEIGHTS.values())
+    total = sum(WEIGHTS.values()) or 1.0
     uncertainty = sum(WEIGHTS[t] * per[t] for t in WEIGHTS) / total
     return Doubt(uncertainty.astype(np.float32), vectors, per)
 
