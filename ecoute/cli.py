@@ -290,7 +290,8 @@ def erase(
     erased = result.mentions_deleted + result.quarantine_deleted
     console.print(
         f"[green]✔[/] author {result.author_id}: {erased} document(s) erased ({result.mentions_deleted} mentions, "
-        f"{result.quarantine_deleted} quarantined records), {result.alerts_scrubbed} alerts scrubbed; tombstone written"
+        f"{result.quarantine_deleted} quarantined records, {result.labels_deleted} labels), "
+        f"{result.alerts_scrubbed} alerts scrubbed; tombstone written"
     )
 
 

@@ -1,7 +1,7 @@
 """Personal data as European law expects: erasure on request (GDPR art. 17) and retention.
 
 - ``erase_author`` deletes an author's documents from every index that holds them (mentions,
-  quarantine), scrubs them from alert evidence, and writes a tombstone to the erasures index.
+  quarantine, the labels given on their mentions), scrubs them from alert evidence, and writes a tombstone to the erasures index.
 - ``ErasureRegistry`` is what the enrichment job consults, read again for every micro-batch: events
   of a tombstoned author are dropped before they are written anywhere, so a re-import or replay
   never brings them back.
@@ -27,6 +27,7 @@ from elasticsearch import Elasticsearch
 
 from ecoute import es
 from ecoute.events import pseudonymise, utc_now
+from ecoute.feedback import erase_labels
 from ecoute.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class ErasureResult:
     mentions_deleted: int
     quarantine_deleted: int
     alerts_scrubbed: int
+    labels_deleted: int = 0  # the community manager's labels of the author's mentions (feedback index)
 
 
 def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", reason: str = "") -> ErasureResult:
@@ -70,11 +72,12 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
     mentions_deleted = _delete_by_query(client, settings.indices.mentions, by_author)
     quarantine_deleted = _erase_from_quarantine(client, settings, author_id)
     alerts_scrubbed = _scrub_alerts(client, settings, mention_ids)
+    labels_deleted = erase_labels(client, settings, author_id, mention_ids)
     client.update(index=settings.indices.erasures, id=author_id, doc={"documents_deleted": mentions_deleted + quarantine_deleted},
                   refresh="wait_for")
     log.info("erased author %s: %d mentions, %d quarantined, %d alerts scrubbed", author_id, mentions_deleted,
              quarantine_deleted, alerts_scrubbed)
-    return ErasureResult(author_id, mentions_deleted, quarantine_deleted, alerts_scrubbed)
+    return ErasureResult(author_id, mentions_deleted, quarantine_deleted, alerts_scrubbed, labels_deleted)
 
 
 def _delete_by_query(client: Elasticsearch, index: str, query: dict[str, Any]) -> int:

@@ -139,6 +139,14 @@ class ModerationSettings(BaseModel):
     recipients: list[str] = Field(default_factory=list)  # empty: alerts.recipients
     lookback_hours: int = 48  # a threat posted longer ago than this when first seen is not emailed
     max_per_email: int = 20
+class LearningSettings(BaseModel):
+    """The learning loop (docs/feedback.md): when the retrain DAG rebuilds, what the inbox asks."""
+
+    # New labels (corrections, the community manager's actions) since the model in use was built
+    # before the DAG `ecoute_learning` retrains: fewer would not move a head past its noise.
+    retrain_min_labels: int = Field(default=50, ge=1)
+    # Mentions the "Aidez Écoute à apprendre" page asks about each day.
+    questions_per_day: int = Field(default=20, ge=1, le=200)
 
 
 class KibanaSettings(BaseModel):
@@ -314,6 +322,7 @@ class Settings(BaseSettings, SourceSections):
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.

@@ -135,13 +135,17 @@ def _jsonable(body: Any) -> Any:
     return {"value": body if isinstance(body, str | int | float | bool) else str(body)}
 
 
-def correct(services: Services, user: dict[str, Any], mention_id: str, labels: dict[str, Any]) -> dict[str, Any]:
-    """One label correction, to the feedback index `ecoute models build` learns from, and the audit."""
+def correct(
+    services: Services, user: dict[str, Any], mention_id: str, labels: dict[str, Any], action: str | None = None
+) -> dict[str, Any]:
+    """One label correction, to the feedback index `ecoute models build` learns from, and the audit.
+    ``action``: the one-click label it comes from ("not_toxic", "not_criticism"; one per mention)."""
     mention = services.mention(mention_id)
     previous = {k: mention.get(k) for k in ("sentiment", "criticism", "constructive", "toxic", "toxic_categories", "topics")}
     correction = Correction(
         mention_id=mention_id, text=mention.get("text") or "", labels=labels, lang=mention.get("lang"),
-        previous={k: v for k, v in previous.items() if v is not None},
+        previous={k: v for k, v in previous.items() if v is not None}, action=action,
+        author_id=(mention.get("author") or {}).get("id"),
     )  # fmt: skip
     result = record_corrections(services.settings, [correction], who=user["username"], source="inbox", client=services.store.client)
     status = "done" if result.ok and not result.failed else "failed"

@@ -27,7 +27,7 @@ from connectors.config import ConnectorSettings
 from ecoute.settings import Settings
 from inbox.actions import Services
 from inbox.auth import LoginLimiter
-from inbox.routes import actions, admin, api, pages
+from inbox.routes import actions, admin, api, learning, pages
 from inbox.strings import translator
 from inbox.web import CsrfRefused, NotLoggedIn, Web, when
 
@@ -95,6 +95,6 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         return page(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
 
-    for group in (pages, actions, admin, api):
+    for group in (pages, actions, admin, api, learning):
         group.add_routes(app, web)
     return app

@@ -59,6 +59,24 @@ def models_build(
     raise typer.Exit(build_models(console, force=force, base=base))
 
 
+@models_app.command("list")
+def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON (models and history).")] = False) -> None:
+    """The model history: every version (packaged, built from feedback), its quality, the one in use."""
+    from jobs.labeller.build.commands import list_models
+
+    raise typer.Exit(list_models(out, as_json=as_json))
+
+
+@models_app.command("rollback")
+def models_rollback(
+    version: Annotated[str | None, typer.Argument(help="A version of `ecoute models list`, or base (default: the previous one).")] = None,
+) -> None:
+    """Put a previous model back in use; the enrichment job takes it at its next micro-batch."""
+    from jobs.labeller.build.commands import rollback_model
+
+    raise typer.Exit(rollback_model(console, version))
+
+
 @models_app.command("backfill")
 def models_backfill(days: Annotated[float, typer.Option("--days", min=0, help="Mentions of the last N days.")] = 7) -> None:
     """Relabel recent mentions in Elasticsearch with the newest model."""
@@ -89,6 +107,41 @@ def feedback_import(
     from jobs.labeller.build.commands import default_who, import_feedback
 
     raise typer.Exit(import_feedback(file, console, who=who or default_who()))
+
+
+@feedback_app.command("suggest")
+def feedback_suggest(
+    pool: Annotated[Path, typer.Option("--pool", help='JSON Lines {"id","text",…} to choose from; - for stdin.')],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many mentions to choose.")] = 50,
+) -> None:
+    """Print the N lines of the pool the models are least sure of (diverse): the labels that teach most."""
+    from jobs.labeller.cli import run_suggest
+
+    try:
+        stream = sys.stdin.buffer if str(pool) == "-" else pool.open("rb")
+    except OSError as exc:
+        raise fail(f"cannot read {pool}: {exc}", code=2) from None
+    with stream:
+        raise typer.Exit(run_suggest(stream, sys.stdout.buffer, console, n))
+
+
+@feedback_app.command("export")
+def feedback_export(
+    alerts: Annotated[bool, typer.Option("--alerts/--no-alerts", help="Include the alert verdicts.")] = True,
+) -> None:
+    """Every label given (corrections, the community manager's actions, alert verdicts) as JSON Lines."""
+    import orjson
+
+    from ecoute.feedback import alert_labels, iter_corrections
+    from ecoute.settings import get_settings
+
+    settings = get_settings()
+    for doc in iter_corrections(settings):
+        sys.stdout.buffer.write(orjson.dumps({k: v for k, v in doc.items() if not k.startswith("_")}) + b"\n")
+    if alerts:
+        for doc in alert_labels(settings):
+            sys.stdout.buffer.write(orjson.dumps(doc) + b"\n")
+    sys.stdout.buffer.flush()
 
 
 

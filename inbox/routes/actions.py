@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ecoute.feedback import InvalidCorrection
 from ecoute.views.queues import UnknownItems, mark_handled
-from inbox import actions, metrics
+from inbox import actions, learning, metrics
 from inbox.actions import ActionRefused
 from inbox.strings import translator
 from inbox.web import Web
@@ -39,6 +39,11 @@ def add_routes(app: FastAPI, web: Web) -> None:
     settings, services = web.settings, web.services
     flash, back, lang_of, require, form_with_csrf = web.flash, web.back, web.lang_of, web.require, web.form_with_csrf
 
+    def taught(user: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+        """The action's label for the learning loop: a separate write after its outcome."""
+        learning.label_action(services, user, record)
+        return record
+
     # -- actions (moderator) -------------------------------------------------------------
     @app.post("/mentions/{mention_id}/act/{action}")
     async def act_on_mention(
@@ -56,6 +61,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
             record = actions.act(services, user, mention_id, action, text=text, reason=_reason(form))
         except ActionRefused as exc:
             raise HTTPException(404, str(exc)) from None
+        taught(user, record)
         _flash_outcome(request, t, record)
         return back(request)
 
@@ -72,12 +78,12 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/actions/{record_id}/undo")
     async def undo_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
-        return recorded(request, lambda: actions.undo(services, user, record_id, reason=_reason(form)))
+        return recorded(request, lambda: taught(user, actions.undo(services, user, record_id, reason=_reason(form))))
 
     @app.post("/actions/{record_id}/retry")
     async def retry_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
         await form_with_csrf(request)
-        return recorded(request, lambda: actions.retry(services, record_id))
+        return recorded(request, lambda: taught(user, actions.retry(services, record_id)))
 
     @app.post("/mentions/{mention_id}/labels")
     async def correct_label(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
@@ -91,8 +97,9 @@ def add_routes(app: FastAPI, web: Web) -> None:
             parsed = value == "true"
         elif field == "topics":
             parsed = [v.strip() for v in value.split(",") if v.strip()]
+        quick = {"toxic": "not_toxic", "criticism": "not_criticism"}.get(field) if form.get("done") == "1" else None
         try:
-            actions.correct(services, user, mention_id, {field: parsed})
+            actions.correct(services, user, mention_id, {field: parsed}, action=quick)
         except InvalidCorrection as exc:
             raise HTTPException(400, str(exc)) from None
         except ActionRefused as exc:
@@ -112,6 +119,10 @@ def add_routes(app: FastAPI, web: Web) -> None:
             raise HTTPException(404, str(exc)) from None
         services.store.audit({"kind": "action", "action": "reopen" if undo else "done", "status": "done",
                               "who": user["username"], "role": user["role"], "mention_id": mention_id})  # fmt: skip
+        if undo:
+            learning.unlabel_done(services, mention_id)
+        else:
+            learning.label_done(services, user, mention_id)
         flash(request, "ok", translator(lang_of(request))("reopened" if undo else "marked_done"))
         return back(request)
 

@@ -246,6 +246,7 @@ def worker_labeller(config: LabellerConfig) -> Any:
     from jobs.labeller import get_labeller
 
     labeller = get_labeller(config)
+    labeller.refresh_model()  # a model built or rolled back since the last micro-batch is used from this one
     if not _frozen:
         gc.collect()
         gc.freeze()

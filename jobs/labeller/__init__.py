@@ -36,6 +36,7 @@ COLUMNS = (
     "toxic_evidence",
     "criticism",
     "constructive",
+    "model_version",  # the heads' artefact that gave these labels (jobs.labeller.history)
 )
 
 # Toxicity categories whose texts are never criticism (see Labeller.label_columns).
@@ -164,6 +165,9 @@ class Labeller(RuleStages):
         self.model = None
         self._centring = None
         self._topic_embedder = None
+        self._config = config
+        self._follows_history = use_models and not model_path
+        self._history_token: Any = None
         if use_models:
             from pathlib import Path
 
@@ -173,11 +177,12 @@ class Labeller(RuleStages):
             from jobs.labeller.topics import TopicEmbedder
 
             encoder.use_disk_cache(config.embed_cache)
+            if not model_path:
+                from jobs.labeller import history
+
+                self._history_token = history.token(config.state_dir)
             self.model = LabelModel.load(Path(model_path)) if model_path else newest_model(config.state_dir)
-            if config.centring == "own":
-                self._centring = Centring(self.model, learning=True)
-            else:
-                self._centring = Centring.published(self.model, config.published)
+            self._centring = self._new_centring(self.model)
             # the descriptions in the texts' own form: one encoding per text, compared like with like
             self._topic_embedder = TopicEmbedder(self.taxonomy, lambda sentences: encoder.embed(sentences, query=True))
 
@@ -189,6 +194,35 @@ class Labeller(RuleStages):
     @property
     def model_version(self) -> str:
         return self.model.version if self.model is not None else "rules"
+
+    def _new_centring(self, model: Any) -> Any:
+        from jobs.labeller.centring import Centring
+
+        if self._config.centring == "own":
+            return Centring(model, learning=True)
+        return Centring.published(model, self._config.published)
+
+    def refresh_model(self) -> bool:
+        """Load the model in use when a build or a rollback changed it since the last call (one stat
+        and one directory listing when nothing changed); True when the heads were replaced. The
+        enrichment job calls it before each micro-batch: no restart needed for a new model."""
+        if self.model is None or not self._follows_history:
+            return False
+        from jobs.labeller import history
+        from jobs.labeller.heads import newest_model
+
+        now = history.token(self._config.state_dir)
+        if now == self._history_token:
+            return False
+        self._history_token = now
+        model = newest_model(self._config.state_dir)
+        if model.version == self.model.version:
+            return False
+        centring = self._new_centring(model)
+        if centring.learning and self._centring is not None:  # an in-memory stream keeps its texts
+            centring.sums, centring.counts = self._centring.sums, self._centring.counts
+        self.model, self._centring = model, centring
+        return True
 
     def label_columns(
         self,
@@ -230,6 +264,12 @@ class Labeller(RuleStages):
         tox_scores = [0.0 if b else j.score for j, b in zip(judged, brand, strict=True)]
         tox_categories = [[] if b else j.categories for j, b in zip(judged, brand, strict=True)]
         tox_evidence = [[] if b else j.evidence for j, b in zip(judged, brand, strict=True)]
+        if self.model is not None and emb is not None:  # the page's own moderation, where it taught a head
+            from jobs.labeller.heads import apply_toxic_heads
+
+            apply_toxic_heads(self.model, emb, langs, tox_scores, tox_categories, brand)
+            # where a head overruled the rules, their evidence went with their categories
+            tox_evidence = [e if c else [] for e, c in zip(tox_evidence, tox_categories, strict=True)]
         toxic = [s >= THRESHOLD for s in tox_scores]
         clock("toxic")
 
@@ -253,6 +293,7 @@ class Labeller(RuleStages):
             "toxic_evidence": tox_evidence,
             "criticism": crit,
             "constructive": cons,
+            "model_version": [self.model_version] * n,
         }
 
 

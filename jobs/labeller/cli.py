@@ -119,3 +119,40 @@ def check_taxonomy_file(console: Any) -> int:
         return 1
     console.print(f"[green]✔[/] taxonomy ok: {len(tax.topics)} topics ({', '.join(tax.ids)})")
     return 0
+
+
+def run_suggest(stdin: IO[bytes], stdout: IO[bytes], console: Any, n: int) -> int:
+    """`ecoute feedback suggest`: read a pool of JSON Lines {"id","text",…}, print the `n` lines the
+    heads are least sure of (diverse), unchanged, most useful first. Bad lines are reported, skipped."""
+    from rich.markup import escape
+
+    from jobs.labeller import Labeller
+    from jobs.labeller.learning import suggest
+
+    records: list[tuple[bytes, str]] = []
+    bad = 0
+    for lineno, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        record, ident, error = _parse(line)
+        if error is not None or record is None:
+            bad += 1
+            console.print(f"[yellow]line {lineno}[/] (id={escape(repr(ident))}): {escape(str(error))}", highlight=False)
+            continue
+        records.append((line.rstrip(b"\r\n"), record["text"]))
+    if not records:
+        console.print("[bold red]error:[/] the pool has no usable line (JSON objects with id and text)")
+        return 1
+    # centred on the pool's own texts, like `ecoute label`: a file never moves the page's means
+    labeller = Labeller(shared_centring=False)
+    texts = [text for _, text in records]
+    labeller.label_columns(texts)  # the pool's texts into the in-memory means first
+    chosen = suggest(labeller, texts, n)
+    stdout.write(b"".join(records[i][0] + b"\n" for i in chosen))
+    stdout.flush()
+    console.print(
+        f"[green]✔[/] {len(chosen)} of {len(records):,} mention(s) chosen (the heads' least sure, diverse)"
+        + (f" · {bad} bad line(s) skipped" if bad else "")
+        + " — label them, then `ecoute feedback import`"
+    )
+    return 0

@@ -123,6 +123,40 @@ class LabelModel:
 
 
 # ------------------------------------------------------------------------------------------------
+# toxicity learnt from moderation: per-language heads over [e5 embedding ‖ the toxicity stage's score]
+# ------------------------------------------------------------------------------------------------
+
+TOXIC_TASK = "toxic"
+
+
+def toxic_matrix(emb: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The toxic heads' features: the raw e5 embedding and the rules-and-head score of jobs/labeller/toxic.py."""
+    return np.hstack([emb, np.asarray(scores, dtype=np.float32)[:, None]]).astype(np.float32)
+
+
+def apply_toxic_heads(
+    model: LabelModel, emb: np.ndarray, langs: Sequence[str], scores: list[float], categories: list[list[str]],
+    skip: Sequence[bool],
+) -> None:  # fmt: skip
+    """In place: where the model has a toxic head for a text's language (learnt from the page's
+    moderation), its probability becomes the text's toxic score. Categories stay, except when the head
+    overrules a toxic decision of the rules (the text is no longer shown as an insult or a threat)."""
+    langs_with_head = {lang for task, lang in model.heads if task == TOXIC_TASK}
+    if not langs_with_head:
+        return
+    encoded = np.abs(emb).sum(axis=1) > 0
+    for lang in langs_with_head:
+        rows = [i for i, lg in enumerate(langs) if lg == lang and encoded[i] and not skip[i]]
+        if not rows:
+            continue
+        p = model.heads[(TOXIC_TASK, lang)].proba(toxic_matrix(emb[rows], np.array([scores[i] for i in rows])))
+        for i, prob in zip(rows, p, strict=True):
+            if prob < 0.5 <= scores[i]:
+                categories[i] = []
+            scores[i] = round(float(prob), 4)
+
+
+# ------------------------------------------------------------------------------------------------
 # which artefact: the packaged one, or a newer one built from feedback in the user's model dir
 # ------------------------------------------------------------------------------------------------
 
@@ -145,8 +179,17 @@ def artefact_candidates(state_dir: Path | None = None) -> list[Path]:
 
 
 def newest_model(state_dir: Path | None = None) -> LabelModel:
-    """The newest valid artefact (by its `created_at`) of the packaged one and those in ``state_dir``;
+    """The model in use: the last version of the model history of ``state_dir`` (`jobs.labeller.history`:
+    builds and rollbacks) whose artefact is readable, else the newest valid artefact by its `created_at`;
     an unreadable one is skipped with a warning."""
+    from jobs.labeller import history
+
+    chosen = history.active(state_dir=state_dir)
+    if chosen is not None:
+        try:
+            return LabelModel.load(chosen.path)
+        except Exception as exc:  # its metadata read but its arrays did not: fall back to the newest
+            log.warning("labeller artefact %s is not usable (%s): skipped", chosen.path, exc)
     best: LabelModel | None = None
     for path in artefact_candidates(state_dir):
         try:

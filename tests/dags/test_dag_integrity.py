@@ -16,6 +16,7 @@ OURS = {
     "ecoute_pipeline.py": ["ecoute_connectors", "ecoute_enrichment"],
     "ecoute_threats.py": ["ecoute_threat_watch"],
     "ecoute_labeller.py": ["ecoute_labeller_centring"],
+    "ecoute_learning.py": ["ecoute_learning"],
 }
 HEAVY = ("pandas", "pyspark", "matplotlib", "elasticsearch", "kafka", "scipy", "great_expectations", "jobs", "connectors")
 

@@ -2,6 +2,8 @@
 
     ecoute feedback import corrections.jsonl   # {"id","text","lang"?,"sentiment"?,"criticism"?,…} a line
     ecoute models build                        # retrain on shipped data + all feedback; refuses a worse model
+    ecoute models list                         # the model history: every version, the one in use
+    ecoute models rollback [VERSION]           # put a previous version back in use (default: the one before)
     ecoute models backfill --days 7            # relabel the last week's mentions with the newest model
 
 Docs for the community manager: docs/feedback.md.
@@ -125,7 +127,9 @@ def sys_stdin() -> IO[bytes]:
     return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
 
 
-def build_models(console: Any, *, force: bool = False, base: bool = False, settings: Any = None) -> int:
+def build_models(
+    console: Any, *, force: bool = False, base: bool = False, settings: Any = None, who: str | None = None
+) -> int:
     """`ecoute models build`: the packaged model (--base) or a new model learnt from the feedback index."""
     from jobs.labeller.build import feedback as feedback_build
     from jobs.labeller.build import training
@@ -157,11 +161,12 @@ def build_models(console: Any, *, force: bool = False, base: bool = False, setti
         return 0
     console.print(f"{len(corrections):,} correction(s) found; current model {escape(current.version)}")
     shipped, messages, _ = feedback_build.build_with_feedback(
-        corrections, current, state_dir / "models", force=force, log=console.print
+        corrections, current, state_dir / "models", force=force, who=who or default_who(), log=console.print
     )
     for line in messages:
-        mark = "[green]✔[/]" if shipped or not line.startswith("refused") else "[bold red]✘[/]"
-        console.print(f"{mark} {escape(line)}")
+        bad = line.startswith("refused") or line.endswith((" worse", " below the floor"))
+        mark = "[bold red]✘[/]" if bad else "[green]✔[/]"
+        console.print(f"{mark} {escape(line)}", highlight=False)
     if shipped:
         console.print("next: [bold]ecoute models backfill --days 7[/] relabels the last week with it")
     return 0 if shipped or not messages or not messages[-1].startswith("refused") else 2
@@ -239,4 +244,55 @@ def publish_centring(console: Any, *, days: float, settings: Any = None) -> int:
         return 0
     texts = ", ".join(f"{lang} {n:,}" for lang, n in sorted(stats.meta["texts"].items(), key=lambda kv: -kv[1]))
     console.print(f"[green]✔[/] centring {escape(stats.version)} published ({escape(texts)}); the next enrichment run uses it")
+    return 0
+
+
+def list_models(console: Any, *, as_json: bool = False) -> int:
+    """`ecoute models list`: every model version, oldest first, the one in use marked."""
+    from rich.table import Table
+
+    from jobs.labeller import history
+
+    rows = []
+    for entry, in_use in history.iter_versions():
+        meta = entry.meta
+        quality = [q for q in meta.get("feedback_quality", []) if q.get("on", "page") == "page"]
+        rows.append({
+            "version": entry.version, "in_use": in_use, "created_at": entry.created_at, "kind": meta.get("kind"),
+            "feedback_rows": (meta.get("training") or {}).get("feedback_rows", 0),
+            "own_heads": meta.get("per_language_heads", []), "path": str(entry.path),
+            "quality": [f"{q['task']} {q['lang']} {100 * q['current']:.1f}→{100 * q['new']:.1f}" for q in quality],
+        })  # fmt: skip
+    if as_json:
+        console.print_json(data={"models": rows, "history": history.events()})
+        return 0
+    table = Table("", "version", "created (UTC)", "kind", "corrections", "own heads", "quality on the page (k-fold)")
+    for row in rows:
+        table.add_row(
+            "▶" if row["in_use"] else "", escape(row["version"]), escape(row["created_at"][:19]),
+            escape(str(row["kind"])), f"{row['feedback_rows']:,}", escape(", ".join(row["own_heads"]) or "—"),
+            escape("; ".join(row["quality"]) or "—"),
+        )  # fmt: skip
+    console.print(table)
+    events = history.events()
+    if events:
+        last = events[-1]
+        console.print(f"in use since {escape(last['at'][:19])} ({escape(last['action'])} by {escape(str(last['who']))})")
+    return 0
+
+
+def rollback_model(console: Any, version: str | None, *, who: str | None = None) -> int:
+    """`ecoute models rollback [VERSION]`: put a previous model back in use (the labels follow it)."""
+    from jobs.labeller import history
+
+    try:
+        before, now = history.rollback(version, who or default_who())
+    except history.UnknownVersion as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        return 2
+    console.print(
+        f"[green]✔[/] model {escape(now.version)} in use again (was {escape(before.version if before else '—')}); "
+        "the enrichment job takes it at its next micro-batch"
+    )
+    console.print("next: [bold]ecoute models backfill --days 7[/] relabels the last week with it")
     return 0

@@ -1,5 +1,6 @@
 """The learning loop as a community manager runs it, on a real noida-db:
-`ecoute feedback import` → `ecoute models build` → `ecoute label` uses the new model → `ecoute models backfill`."""
+`ecoute feedback import` → `ecoute models build` → `ecoute label` uses the new model → `ecoute models backfill`
+→ `ecoute models list` / `ecoute models rollback`: the previous model is back and the labels with it."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def test_import_build_label_backfill(settings, tmp_path: Path) -> None:
     built = run(["models", "build"], settings)
     out = " ".join((built.stdout + built.stderr).split())
     assert built.returncode == 0, out
-    assert "sentiment fr: current" in out and "cross-validated on 120 corrections" in out and "written" in out, out
+    assert "sentiment fr: current" in out and "k-fold on 120 of the page's corrections" in out and "±" in out, out
+    assert "written and in use" in out, out
     models = list((settings.state_dir / "labeller" / "models").glob("e5-heads-*.npz"))
     assert len(models) == 1
 
@@ -60,3 +62,15 @@ def test_import_build_label_backfill(settings, tmp_path: Path) -> None:
     doc = client.get(index=settings.indices.mentions, id="facebook:1_2")["_source"]
     assert doc["sentiment"] == FLIP[probe.sentiment] and doc["labeller_version"] != "old"
     assert doc["handled"] is True and doc["created_at"] == mention["created_at"]  # the rest of the doc is kept
+    built = models[0].name.removeprefix("e5-heads-").removesuffix(".npz")
+    assert doc["model_version"] == built
+
+    listed = run(["models", "list", "--json"], settings, timeout=120)
+    versions = json.loads(listed.stdout)["models"]
+    assert [v["version"] for v in versions if v["in_use"]] == [built] and versions[0]["kind"] == "base", listed
+    back = run(["models", "rollback"], settings, timeout=120)
+    assert back.returncode == 0 and "in use again" in back.stdout + back.stderr, back
+    assert label_all() == before  # the packaged model again: the labels change back
+    again = run(["models", "rollback", built], settings, timeout=120)
+    assert again.returncode == 0 and label_all() == after
+    assert run(["models", "rollback", "nope"], settings, timeout=120).returncode == 2
