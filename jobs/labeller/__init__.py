@@ -172,7 +172,6 @@ class Labeller(RuleStages):
             from pathlib import Path
 
             from jobs.labeller import encoder
-            from jobs.labeller.centring import Centring
             from jobs.labeller.heads import LabelModel, newest_model
             from jobs.labeller.topics import TopicEmbedder
 

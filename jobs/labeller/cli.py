@@ -126,7 +126,9 @@ def run_suggest(stdin: IO[bytes], stdout: IO[bytes], console: Any, n: int) -> in
     heads are least sure of (diverse), unchanged, most useful first. Bad lines are reported, skipped."""
     from rich.markup import escape
 
+    from ecoute.settings import get_settings
     from jobs.labeller import Labeller
+    from jobs.labeller.config import LabellerConfig
     from jobs.labeller.learning import suggest
 
     records: list[tuple[bytes, str]] = []
@@ -144,7 +146,7 @@ def run_suggest(stdin: IO[bytes], stdout: IO[bytes], console: Any, n: int) -> in
         console.print("[bold red]error:[/] the pool has no usable line (JSON objects with id and text)")
         return 1
     # centred on the pool's own texts, like `ecoute label`: a file never moves the page's means
-    labeller = Labeller(shared_centring=False)
+    labeller = Labeller(config=LabellerConfig.from_settings(get_settings(), centring="own"))
     texts = [text for _, text in records]
     labeller.label_columns(texts)  # the pool's texts into the in-memory means first
     chosen = suggest(labeller, texts, n)

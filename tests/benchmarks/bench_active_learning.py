@@ -125,13 +125,16 @@ class Trainer:
 
 
 def evaluate(path: Path | None, sets: dict[str, list[dict]], folder: Path) -> dict[str, float]:
+    from ecoute.settings import Settings
     from jobs.labeller import Labeller
+    from jobs.labeller.config import LabellerConfig
     from jobs.labeller.heads import PACKAGED_ARTEFACT
 
     out = {}
     for k, (name, rows) in enumerate(sets.items()):
-        os.environ["ECOUTE_LABELLER_DIR"] = str(folder / f"state-{k}-{time.monotonic_ns()}")  # fresh centring
-        lab = Labeller(model_path=str(path or PACKAGED_ARTEFACT), shared_centring=False)
+        state = folder / f"state-{k}-{time.monotonic_ns()}"  # each set centred on its own texts, in memory
+        config = LabellerConfig.from_settings(Settings(labeller_dir=state), centring="own")
+        lab = Labeller(model_path=str(path or PACKAGED_ARTEFACT), config=config)
         pred = lab.label_columns([r["text"] for r in rows])["sentiment"]
         out[name] = round(100 * macro_f1([r["sentiment"] for r in rows], pred), 1)
     return out

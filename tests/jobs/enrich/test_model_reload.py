@@ -9,8 +9,10 @@ import orjson
 import pyarrow as pa
 
 from ecoute import events
+from ecoute.settings import get_settings
 from jobs.enrich.executor import enrich_partition
 from jobs.labeller import history
+from jobs.labeller.config import LabellerConfig, default_config
 from jobs.labeller.heads import PACKAGED_ARTEFACT, LabelModel, LinearHead
 from tests.jobs.enrich.events import raw_event
 
@@ -28,7 +30,8 @@ def _batch(start: int) -> pa.RecordBatch:
 
 
 def _docs(start: int) -> list[dict]:
-    (out,) = list(enrich_partition(iter([_batch(start)]), store_author_names=False))
+    config = LabellerConfig.from_settings(get_settings())
+    (out,) = list(enrich_partition(iter([_batch(start)]), store_author_names=False, labeller_config=config))
     docs = [orjson.loads(d) for d in out.to_pydict()["doc"]]
     assert all(events.validation_errors(d, "enriched_event.schema.json") == [] for d in docs)
     return docs
@@ -36,6 +39,8 @@ def _docs(start: int) -> list[dict]:
 
 def test_a_new_model_labels_the_next_micro_batch(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("ECOUTE_LABELLER_DIR", str(tmp_path))
+    get_settings.cache_clear()  # the settings (and the labeller config made from them) are read once
+    default_config.cache_clear()
     base = LabelModel.load(PACKAGED_ARTEFACT)
     first = _docs(1)
     assert {d["model_version"] for d in first} == {base.version}
@@ -55,3 +60,5 @@ def test_a_new_model_labels_the_next_micro_batch(tmp_path, monkeypatch) -> None:
     third = _docs(21)
     assert {d["model_version"] for d in third} == {base.version}
     assert [d["sentiment"] for d in third] == [d["sentiment"] for d in first]
+    get_settings.cache_clear()
+    default_config.cache_clear()

@@ -4,12 +4,15 @@ change up at its next batch (what the enrichment job does per micro-batch) — i
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from ecoute.settings import get_settings
 from jobs.labeller import Labeller, history
+from jobs.labeller.config import default_config
 from jobs.labeller.heads import ANY_LANG, PACKAGED_ARTEFACT, LabelModel, LinearHead, newest_model
 
 TEXTS = ["Merci beaucoup, service impeccable !", "Colis jamais reçu, trois semaines d'attente", "Vous ouvrez à quelle heure ?"]
@@ -28,9 +31,13 @@ def _copy(tmp: Path, version: str, created: str, *, invert: bool = False) -> Lab
 
 
 @pytest.fixture
-def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("ECOUTE_LABELLER_DIR", str(tmp_path))
-    return tmp_path / "models"
+    get_settings.cache_clear()  # the settings (and the labeller config made from them) are read once
+    default_config.cache_clear()
+    yield tmp_path / "models"
+    get_settings.cache_clear()
+    default_config.cache_clear()
 
 
 def test_without_a_history_the_newest_artefact_is_used_then_the_log_decides(model_dir: Path) -> None:
