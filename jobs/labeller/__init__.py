@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LABELLER_VERSION = "2026.12-3"
+LABELLER_VERSION = "2026.12-4"
 
 COLUMNS = (
     "lang",
