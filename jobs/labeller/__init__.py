@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jobs.labeller.config import LabellerConfig
 
-LABELLER_VERSION = "2026.12-4"
+LABELLER_VERSION = "2026.12-5"
 
 COLUMNS = (
     "lang",
@@ -175,6 +175,7 @@ class Labeller(RuleStages):
             from jobs.labeller.heads import LabelModel, newest_model
             from jobs.labeller.topics import TopicEmbedder
 
+            encoder.use_engine(config.encoder_engine)
             encoder.use_disk_cache(config.embed_cache)
             if not model_path:
                 from jobs.labeller import history

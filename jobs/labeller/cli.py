@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import time
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -72,13 +75,24 @@ def run_label(
     progress = None
     task = None
     if console.is_terminal:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console)
+        # a bar over the input's bytes when it is a file (its size is known), a spinner for a pipe
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console)  # fmt: skip
         progress.start()
-        task = progress.add_task("loading models…", total=None)
+        task = progress.add_task("loading models…", total=_bytes_left(stdin))
     errors = 0
     done = 0
+    started = time.monotonic()
     try:
         labeller = Labeller(config=config)
         for batch in _batches(stdin, batch_size):
@@ -100,13 +114,24 @@ def run_label(
             stdout.flush()
             done += len(batch)
             if progress is not None and task is not None:
-                progress.update(task, description=f"labelled {done:,} lines ({errors} malformed)")
+                rate = done / max(time.monotonic() - started, 1e-9)
+                progress.update(task, advance=sum(len(line) for _, line in batch),
+                                description=f"labelled {done:,} lines ({errors} malformed), {rate:,.0f}/s")  # fmt: skip
     finally:
         if progress is not None:
             progress.stop()
     if errors:
         console.print(f"[yellow]{errors} malformed line(s)[/] of {done}: error objects written in their place")
     return 0
+
+
+def _bytes_left(stream: IO[bytes]) -> int | None:
+    """How many bytes a regular file has left to read; None for a pipe or a terminal."""
+    try:
+        info = os.fstat(stream.fileno())
+        return max(0, info.st_size - stream.tell()) if stat.S_ISREG(info.st_mode) else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def check_taxonomy_file(console: Any) -> int:

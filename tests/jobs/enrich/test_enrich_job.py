@@ -35,9 +35,12 @@ def test_available_now_enriches_validates_quarantines_and_resumes(job_settings):
             ("facebook:9000", raw_event(9000, created_at=datetime(2099, 10, 14, tzinfo=UTC))),
         ],
     )
-    stats = run_enrichment(settings, mode="available-now", timeout_s=600)
+    reports = []
+    stats = run_enrichment(settings, mode="available-now", timeout_s=600, progress=reports.append)
 
     assert stats.rows_in == 304
+    # progress after the batch: everything done, nothing left
+    assert reports and reports[-1].done == 304 and reports[-1].left == 0 and reports[-1].batches == stats.batches
     assert stats.rows_out == 301
     assert stats.quarantined == 3
     docs = stored(settings)

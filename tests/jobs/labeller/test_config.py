@@ -10,7 +10,7 @@ import pytest
 
 from ecoute.settings import Settings
 from jobs.labeller.centring import CentringStats
-from jobs.labeller.config import EMBED_CACHE_FILE, LabellerConfig
+from jobs.labeller.config import LabellerConfig, embed_cache_file
 from jobs.labeller.heads import PACKAGED_ARTEFACT, LabelModel
 
 TEXTS = ["Livraison en retard, encore une fois.", "Super équipe, merci pour votre aide !", "Le site est en panne"]
@@ -40,7 +40,7 @@ def test_the_config_comes_from_the_settings(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("ECOUTE_LABELLER_DIR")
     config = LabellerConfig.from_settings(Settings(state_dir=tmp_path / "state"))
     assert config.state_dir == tmp_path / "state" / "labeller"
-    assert config.embed_cache == tmp_path / "cache" / EMBED_CACHE_FILE
+    assert config.embed_cache == tmp_path / "cache" / embed_cache_file("onnx")
 
 
 def test_the_published_centring_is_a_snapshot_shipped_with_the_config(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_labeller_reads_only_its_config_and_labels_the_same_whatever_came_befo
     settings = Settings(state_dir=tmp_path, labeller_dir=tmp_path / "lab", cache_dir=tmp_path / "cache")
     config = LabellerConfig.from_settings(settings)
     fresh, busy = Labeller(config=config), Labeller(config=config)
-    assert patterns.cache_dir() == tmp_path / "cache" and encoder._disk_path == tmp_path / "cache" / EMBED_CACHE_FILE
+    assert patterns.cache_dir() == tmp_path / "cache" and encoder._disk_path == tmp_path / "cache" / embed_cache_file("onnx")
     assert busy.centring_version == config.centring_version is not None
     busy.label_columns([f"Encore un colis perdu, numéro {i}, c'est inadmissible" for i in range(300)])
     assert busy.label_columns(TEXTS) == fresh.label_columns(TEXTS)

@@ -63,6 +63,6 @@ def test_batched_encoding_gives_each_text_its_own_vector(counting):
     batched = encoder.embed(texts)
     assert counting.encoded["query"] == len(texts)
     one_by_one = np.vstack([counting._model.query(t) for t in texts])
-    # the engine concatenates a batch's tokens without padding: not a single bit moves
+    # each text runs alone through the engine: not a single bit moves
     assert np.array_equal(batched, one_by_one)
     assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)

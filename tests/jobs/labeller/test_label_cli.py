@@ -112,3 +112,42 @@ def test_a_labelled_file_is_centred_on_its_own_unless_asked_to_use_the_published
     scores = [[json.loads(line)["sentiment_score"] for line in out.splitlines()] for out in (own.stdout, shared[0].stdout)]
     assert scores[0] != scores[1], "--shared-centring did not centre on the published means"
     assert sorted(p.name for p in tmp_path.rglob("*")) == before, "--shared-centring wrote labeller state"
+
+
+def test_a_terminal_gets_a_progress_bar_over_the_input_file(tmp_path: Path):
+    import io
+
+    from rich.console import Console
+
+    from jobs.labeller.cli import run_label
+
+    lines = [json.dumps({"id": f"t{i}", "text": f"commande {i} toujours pas arrivée"}) for i in range(30)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=160)
+    out = io.BytesIO()
+    with path.open("rb") as stdin:
+        assert run_label(stdin, out, console, batch_size=10) == 0
+    assert out.getvalue().count(b"\n") == 30
+    shown = screen.getvalue()
+    assert "labelled 30 lines (0 malformed)" in shown
+    assert "100%" in shown and "left" in shown  # a bar with its percentage and time left
+    # a pipe has no size: a spinner and the count, no percentage
+    screen.truncate(0)
+    assert run_label(io.BytesIO(path.read_bytes()), io.BytesIO(), console, batch_size=10) == 0
+    assert "labelled 30 lines" in screen.getvalue()
+
+
+def test_a_file_or_pipe_that_is_not_a_terminal_gets_no_progress_output(tmp_path: Path):
+    import io
+
+    from rich.console import Console
+
+    from jobs.labeller.cli import run_label
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=False)
+    out = io.BytesIO()
+    assert run_label(io.BytesIO(b'{"id": "a", "text": "merci"}\n'), out, console) == 0
+    assert screen.getvalue() == "" and out.getvalue().count(b"\n") == 1
