@@ -195,7 +195,7 @@ def set_doc_columns(columns: dict[str, list[Any]], i: int, doc: dict[str, Any], 
     for name in ("lang_confidence", "sentiment_score", "toxic_score", "topic_score_min", "topic_score_max",
                  "created_at_epoch_s", "created_ahead_s", "fetched_before_created_s"):  # fmt: skip
         columns[name][i] = _number(gate[name])
-    for name in ("toxic", "criticism", "constructive"):
+    for name in ("toxic", "criticism", "constructive", "question"):
         columns[name][i] = _flag(gate[name])
 
 

@@ -29,6 +29,7 @@ GATE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("toxic", pa.bool_()),
     pa.field("criticism", pa.bool_()),
     pa.field("constructive", pa.bool_()),
+    pa.field("question", pa.bool_()),
     pa.field("labeller_version", pa.string()),
     pa.field("created_at_epoch_s", pa.float64()),
     pa.field("created_ahead_s", pa.float64()),

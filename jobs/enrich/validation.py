@@ -63,6 +63,7 @@ def gate_row(doc: dict[str, Any], now_epoch_s: float) -> dict[str, Any]:
         "toxic": doc.get("toxic"),
         "criticism": doc.get("criticism"),
         "constructive": doc.get("constructive"),
+        "question": doc.get("question"),
         "labeller_version": doc.get("labeller_version"),
         # An unparseable date is "infinitely wrong": the range expectations catch it.
         "created_at_epoch_s": created if created is not None else float("-inf"),

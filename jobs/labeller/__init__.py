@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LABELLER_VERSION = "2026.12-3"
+LABELLER_VERSION = "2026.12-4"
 
 COLUMNS = (
     "lang",
@@ -29,6 +29,7 @@ COLUMNS = (
     "toxic_categories",
     "criticism",
     "constructive",
+    "question",
 )
 
 # Toxicity categories whose texts are never criticism (see Labeller.label_columns).
@@ -43,7 +44,7 @@ class RuleStages:
     the batch's first steps and the row-wise wrapper. Subclasses add their decider."""
 
     def __init__(self, taxonomy_path: str | None = None) -> None:
-        from jobs.labeller import criticism, sentiment, topics
+        from jobs.labeller import criticism, question, sentiment, topics
         from jobs.labeller.lang import LanguageDetector
         from jobs.labeller.toxic import ToxicityScorer
 
@@ -54,6 +55,8 @@ class RuleStages:
         # Every rule pattern is compiled here (Spark's worker warm-up), not during the first batch.
         sentiment.phrase_patterns()
         criticism.rule_patterns()
+        criticism.constructive_patterns()
+        question.rule_patterns()
         topics.keyword_patterns(self.taxonomy)
 
     def label_columns(
@@ -171,7 +174,8 @@ class Labeller(RuleStages):
         is_brand: Sequence[bool | None] | None = None,
     ) -> dict[str, list]:
         """Label a batch; returns one list per label, each as long as `texts`, in order."""
-        from jobs.labeller.criticism import criticism_many
+        from jobs.labeller.criticism import constructive_many, criticism_many
+        from jobs.labeller.question import question_many
         from jobs.labeller.topics import decide
         from jobs.labeller.toxic import THRESHOLD
 
@@ -208,11 +212,19 @@ class Labeller(RuleStages):
 
         if self.model is None:  # rules only (use_models=False): the pattern-based criticism
             crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand)
+        else:
+            # Constructive is a rule judgment over the heads' criticism (suggestion or cause: see
+            # jobs.labeller.criticism); the learned constructive head, trained on "a concrete problem"
+            # as the definition, flagged plain complaints (precision 0.16 on the demo month).
+            cons = constructive_many(docs, crit, sentiments, brand)
+            crit = [c or k for c, k in zip(crit, cons, strict=True)]
         # Hate and threats are not criticism of the brand, constructive or not: they go to
         # moderation, never to the answer queue (a narrow override over the heads' answer).
         for i, cats in enumerate(tox_categories):
             if toxic[i] and NOT_CRITICISM.intersection(cats):
                 crit[i] = cons[i] = False
+        questions = question_many(docs, crit, toxic, brand)
+        clock("judgments")
         return {
             "lang": langs,
             "lang_confidence": [float(c) for c in lang_conf],
@@ -225,6 +237,7 @@ class Labeller(RuleStages):
             "toxic_categories": tox_categories,
             "criticism": crit,
             "constructive": cons,
+            "question": questions,
         }
 
 
