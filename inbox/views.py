@@ -12,21 +12,20 @@ from ecoute.es import scan_docs
 from ecoute.views.common import NOT_BRAND, author_label, fetch_by_ids
 from ecoute.views.queues import (
     ITEM_FIELDS,
-    answer_priority,
-    answer_queue,
+    MAX_CANDIDATES,
+    answer_page,
     facet_filters,
     moderate_queue,
+    questions_page,
     welcome_queue,
 )
+from ecoute.views.ranking import PAGE_SIZE, QueuePage, page_bounds
 from inbox.actions import Services
 
-QUEUES = ("moderate", "answer", "welcome")
+QUEUES = ("moderate", "answer", "questions", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
 DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "constructive_score", "brand_answered_at", "labeller_version"]
-# Rows read from a queue before ranking (the page shows the first `limit`): enough to rank a busy
-# day's backlog, small enough for the embedded server to answer in a second or two.
-FETCH_LIMIT = 120
 CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
 
 
@@ -59,33 +58,30 @@ class Filters:
         return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v}
 
 
-def queue(services: Services, name: str, filters: Filters, limit: int = 50) -> list[dict[str, Any]]:
-    """One queue's rows, enriched with their labels, toxic categories and inbox work state."""
+def queue(
+    services: Services, name: str, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE, lang: str = "fr"
+) -> QueuePage:
+    """One page of a queue (items ranked, the queue's total), enriched with labels and inbox work state."""
     settings, client = services.settings, services.store.client
     extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
-    fetch = max(FETCH_LIMIT, limit)
+    common = {"channel": filters.channel, "since": filters.start, "client": client, "extra_filters": extra}
+    if name in ("answer", "questions"):
+        ranked = answer_page if name == "answer" else questions_page
+        result = ranked(settings, page=page, page_size=page_size, lang=lang, **common)
+        _attach_details(services, result.items)
+        return result
     if name == "moderate":
-        rows = moderate_queue(
-            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
-        )
-    elif name == "answer":
-        rows = answer_queue(
-            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
-        )
+        rows = moderate_queue(settings, limit=MAX_CANDIDATES, **common)
+        rows.sort(key=lambda r: (_category_rank(r["categories"]), -(r.get("score") or 0)))
     elif name == "welcome":
         day = filters.day or latest_day(services) or datetime.now(UTC).date()
-        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra)
+        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra, limit=MAX_CANDIDATES)
     else:
         raise KeyError(name)
-    _attach_details(services, rows)
-    if name == "moderate":
-        rows.sort(key=lambda r: (_category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
-    elif name == "answer":
-        now = datetime.now(UTC)
-        for row in rows:
-            row["priority"] = answer_priority(row, now=now)
-        rows.sort(key=lambda r: (not r.get("constructive"), -r["priority"]))
-    return rows[:limit]
+    start, end = page_bounds(page, page_size)
+    result = QueuePage(rows[start:end], len(rows), max(1, page), page_size)
+    _attach_details(services, result.items)
+    return result
 
 
 def _category_rank(categories: list[str]) -> int:

@@ -1,0 +1,75 @@
+"""Who answered whom and who is new: what the questions and welcome queues need to know of members."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from elasticsearch import ApiError
+
+from ecoute.settings import Settings
+from ecoute.views.common import NOT_BRAND, day_start, iso
+
+MAX_HITS = 10_000
+
+
+def _sources(client: Any, index: str, query: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
+    try:
+        response = client.search(index=index, query=query, size=MAX_HITS, _source=fields)
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return []
+        raise
+    return [hit["_source"] for hit in response["hits"]["hits"]]
+
+
+def community_answered(client: Any, settings: Settings, questions: list[dict[str, Any]]) -> set[str]:
+    """Ids of the questions another member replied to (the asker's own follow-ups, the brand's
+    replies and replies that are questions themselves do not count)."""
+    askers = {str(q["id"]): (q.get("author") or {}).get("id") for q in questions}
+    answered: set[str] = set()
+    ids = sorted(askers)
+    for offset in range(0, len(ids), 1000):
+        chunk = ids[offset : offset + 1000]
+        query = {"bool": {"filter": [{"terms": {"parent_id": chunk}}],
+                          "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
+        for reply in _sources(client, settings.indices.mentions, query, ["parent_id", "author"]):  # fmt: skip
+            parent = str(reply.get("parent_id"))
+            if (reply.get("author") or {}).get("id") != askers.get(parent):
+                answered.add(parent)
+    return answered
+
+
+def first_day_items(client: Any, settings: Settings, items: list[dict[str, Any]]) -> set[str]:
+    """Ids of the items posted on their author's first day (nothing of theirs before that UTC day)."""
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for item in items:
+        created = item.get("created_at")
+        if created and (item.get("author") or {}).get("id"):
+            by_day.setdefault(datetime.fromisoformat(str(created).replace("Z", "+00:00")).date(), []).append(item)
+    newcomers: set[str] = set()
+    for day, group in by_day.items():
+        authors = [g["author"]["id"] for g in group]
+        returning = authors_seen_before(client, settings, authors, day_start(day))
+        newcomers.update(str(g["id"]) for g in group if g["author"]["id"] not in returning)
+    return newcomers
+
+
+def authors_seen_before(client: Any, settings: Settings, authors: list[str], before: datetime) -> set[str]:
+    """Which of these authors have any item created before ``before`` (terms aggregation, chunked)."""
+    seen: set[str] = set()
+    unique = sorted(set(authors))
+    for offset in range(0, len(unique), 500):
+        chunk = unique[offset : offset + 500]
+        query = {"bool": {"filter": [{"terms": {"author.id": chunk}}, {"range": {"created_at": {"lt": iso(before)}}}]}}
+        try:
+            response = client.search(
+                index=settings.indices.mentions, size=0, query=query,
+                aggs={"authors": {"terms": {"field": "author.id", "size": len(chunk)}}},
+            )  # fmt: skip
+        except ApiError as exc:
+            if exc.meta.status == 404:
+                return seen
+            raise
+        seen.update(bucket["key"] for bucket in response["aggregations"]["authors"]["buckets"])
+    return seen
