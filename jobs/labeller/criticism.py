@@ -49,10 +49,11 @@ def constructive_many(
     sentiments: Sequence[str],
     is_brand: Sequence[bool],
 ) -> list[bool]:
-    """Constructive flags (docs/labels.md): a suggestion or a cause in a criticism, or in a text that
-    is not positive — polite feedback the criticism heads miss ("Sans vouloir râler, …") — or both
-    together whatever the tone ("J'adore la marque, mais la pompe casse parce que…; un ressort en
-    métal réglerait le problème")."""
+    """Constructive flags (docs/labels.md): a suggestion or a cause in a criticism; a suggestion in a
+    text that is not positive — polite feedback the criticism heads miss ("Sans vouloir râler, …");
+    both together whatever the tone ("J'adore la marque, mais la pompe casse parce que…; un ressort
+    en métal réglerait le problème"). A cause alone ("…parce que…") is only constructive in a
+    criticism: people explain their day too."""
     patterns = constructive_patterns()
     out: list[bool] = []
     for doc, crit, sent, brand in zip(docs, criticism, sentiments, is_brand, strict=True):
@@ -61,7 +62,7 @@ def constructive_many(
             continue
         found = patterns.scan(doc.folded)
         suggestion, cause = bool(found.search(SUGGESTION)), bool(found.search(CAUSE))
-        out.append((suggestion and cause) or ((suggestion or cause) and (crit or sent != "positive")))
+        out.append((suggestion and cause) or ((suggestion or cause) and crit) or (suggestion and sent != "positive"))
     return out
 
 

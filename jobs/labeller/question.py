@@ -18,15 +18,17 @@ from jobs.labeller import lexicon as lx
 from jobs.labeller.patterns import PatternSet
 from jobs.labeller.text import Prepared, any_of
 
-INDIRECT, RHETORICAL = range(2)  # indices in the PatternSet
-# A text that opens on tagged people and speaks to them familiarly asks them, not the page.
+INDIRECT, RHETORICAL, TO_FRIENDS = range(3)  # indices in the PatternSet
+# A text that opens on tagged people and speaks to them in the familiar singular asks them, not the page.
 _TAGGED_START = re.compile(r"^\s*(?:@[\w.]+[\s,]*)+")
-_TO_FRIEND = re.compile(r"\b(tu|t'|toi|ton|ta|tes|on y va|on se fait|on s'fait)\b")
+_FAMILIAR = re.compile(r"\b(tu|t'|toi|ton|ta|tes)\b")
 
 
 @lru_cache(maxsize=1)
 def rule_patterns() -> PatternSet:
-    return PatternSet([any_of(lx.INDIRECT_QUESTION_PATTERNS), any_of(lx.RHETORICAL_PATTERNS)])
+    return PatternSet(
+        [any_of(lx.INDIRECT_QUESTION_PATTERNS), any_of(lx.RHETORICAL_PATTERNS), any_of(lx.TO_FRIENDS_PATTERNS)]
+    )
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +65,8 @@ def question_many(
         if brand or crit or tox or not asks(doc):
             out.append(False)
             continue
-        to_friends = bool(_TAGGED_START.match(doc.raw)) and bool(_TO_FRIEND.search(doc.folded))
+        to_friends = bool(rule_patterns().scan(doc.folded).search(TO_FRIENDS)) or (
+            bool(_TAGGED_START.match(doc.raw)) and bool(_FAMILIAR.search(doc.folded))
+        )
         out.append(not to_friends)
     return out

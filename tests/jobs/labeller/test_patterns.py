@@ -35,6 +35,7 @@ def vocabulary() -> list[str]:
     for source in (
         [p for p, _ in lx.PHRASE_VALENCE], [p for p, _ in lx.TOXIC_PATTERNS], lx.COMPLAINT_PATTERNS,
         lx.SUGGESTION_PATTERNS, lx.CAUSE_PATTERNS, lx.INDIRECT_QUESTION_PATTERNS, lx.RHETORICAL_PATTERNS,
+        lx.TO_FRIENDS_PATTERNS,
         [lx.BRAND_TARGET],
         *[t.keywords for t in get_labeller().taxonomy.topics.values()],
     ):  # fmt: skip
