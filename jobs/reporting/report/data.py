@@ -22,7 +22,7 @@ from jobs.reporting.kpis import mood_index
 
 SCAN_FIELDS = [
     "created_at", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
-    "answered_by_brand", "brand_answered_at", "handled", "thread_id",
+    "answered_by_brand", "brand_answered_at", "handled", "thread_id", "question",
 ]  # fmt: skip
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
 TOP_N = 5
@@ -76,6 +76,7 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
             "criticism": [bool(d.get("criticism")) for d in docs],
             "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
             "toxic": [bool(d.get("toxic")) for d in docs],
+            "question": [bool(d.get("question")) for d in docs],
             "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
             "handled": [bool(d.get("handled")) for d in docs],
             "answered": [bool(d.get("answered_by_brand")) for d in docs],
@@ -84,7 +85,9 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
     )
     # Explicit dtypes: an empty period must still give boolean masks, not object columns.
     # "answered" is the queues' definition (answered_by_brand), so the report and the queues agree.
-    frame = frame.astype({"criticism": bool, "constructive": bool, "toxic": bool, "handled": bool, "answered": bool})
+    frame = frame.astype(
+        {"criticism": bool, "constructive": bool, "toxic": bool, "question": bool, "handled": bool, "answered": bool}
+    )
     frame["response_hours"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 3600
     frame.loc[frame["response_hours"] < 0, "response_hours"] = float("nan")
     timings["frame"] = round(clock.perf_counter() - t0, 2)
@@ -162,6 +165,8 @@ def kpis(data: ReportData) -> dict[str, Any]:
     positives = int((frame["sentiment"] == "positive").sum())
     negatives = int((frame["sentiment"] == "negative").sum())
     response_hours = critical.loc[critical["answered"], "response_hours"].dropna()
+    questions = frame[frame["question"]]
+    question_hours = questions.loc[questions["answered"], "response_hours"].dropna()
     return {
         "items": n,
         "mood": None if (mood := mood_index(positives, negatives, n)) is None else round(mood, 3),
@@ -174,4 +179,8 @@ def kpis(data: ReportData) -> dict[str, Any]:
         "unanswered": int((~critical["answered"] & ~critical["handled"]).sum()),
         "moderate": int((frame["toxic"] & ~frame["handled"]).sum()),
         "alerts": len(data.alerts),
+        "questions": len(questions),
+        "question_response_rate": round(float(questions["answered"].mean()) * 100, 1) if len(questions) else None,
+        "median_question_response_hours": round(float(question_hours.median()), 2) if len(question_hours) else None,
+        "unanswered_questions": int((~questions["answered"] & ~questions["handled"]).sum()),
     }
