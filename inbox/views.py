@@ -68,7 +68,7 @@ def queue(
     if name in ("answer", "questions"):
         ranked = answer_page if name == "answer" else questions_page
         result = ranked(settings, page=page, page_size=page_size, lang=lang, **common)
-        _attach_details(services, result.items)
+        _attach_details(services, result.items, result.docs)
         return result
     if name == "moderate":
         rows = moderate_queue(settings, limit=MAX_CANDIDATES, **common)
@@ -89,9 +89,11 @@ def _category_rank(categories: list[str]) -> int:
     return min(ranks, default=len(CATEGORY_ORDER))
 
 
-def _attach_details(services: Services, rows: list[dict[str, Any]]) -> None:
+def _attach_details(services: Services, rows: list[dict[str, Any]], docs: dict[str, dict[str, Any]] | None = None) -> None:
+    """Labels and inbox work state on each row (``docs``: the rows' documents when already read)."""
     ids = [row["id"] for row in rows]
-    docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids, DETAIL_FIELDS)
+    if docs is None:
+        docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids, DETAIL_FIELDS)
     work = services.store.items(ids)
     for row in rows:
         doc = docs.get(row["id"], {})
@@ -126,8 +128,25 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+FACETS_TTL_S = 60.0  # the filter bar's values change with new pages or languages, not per request
+_facets_cache: dict[str, tuple[float, dict[str, list[str]]]] = {}
+
+
 def facets(services: Services) -> dict[str, list[str]]:
-    """Values offered in the filter bar (terms aggregations on the mentions index)."""
+    """Values offered in the filter bar (terms aggregations on the mentions index), kept a minute:
+    each aggregation is a pass over the index, and every queue page shows the bar."""
+    import time
+
+    index = services.settings.indices.mentions
+    cached = _facets_cache.get(index)
+    if cached and time.monotonic() - cached[0] < FACETS_TTL_S:
+        return cached[1]
+    values = _read_facets(services)
+    _facets_cache[index] = (time.monotonic(), values)
+    return values
+
+
+def _read_facets(services: Services) -> dict[str, list[str]]:
     fields = {"channel": "channel", "source": "source", "lang": "lang", "topic": "topics"}
     try:
         response = services.store.client.search(

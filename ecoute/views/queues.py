@@ -21,6 +21,7 @@ the queues, the rollups and Kibana all see the same state. Nothing is kept anywh
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from elasticsearch import ApiError
 
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
-from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids, iso, period_filters
+from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids, get_many, iso, period_filters
 from ecoute.views.members import authors_seen_before, community_answered, first_day_items
 from ecoute.views.ranking import (
     PAGE_SIZE,
@@ -47,8 +48,10 @@ ITEM_FIELDS = [
     "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "toxic_categories", "criticism", "constructive", "question", "answered_by_brand", "handled",
     "metrics",
 ]  # fmt: skip
+# What a queue page shows of its own items (the inbox's cards need the toxicity and labeller fields).
+DETAIL_FIELDS = [*ITEM_FIELDS, "constructive_score", "brand_answered_at", "labeller_version"]
 # What ranking reads of every candidate (the page's items are then read in full).
-RANK_FIELDS = ["id", "kind", "created_at", "criticism", "constructive", "metrics", "author"]
+RANK_FIELDS = ["id", "kind", "created_at", "criticism", "constructive", "metrics", "author", "thread_id", "parent_id"]
 # Candidates ranked per request: one search. Past this many unanswered items, the newest are ranked.
 MAX_CANDIDATES = 10_000
 
@@ -163,9 +166,8 @@ def answer_page(
     ranked = rank_answer(candidates, now)
     start, end = page_bounds(page, page_size)
     chosen = ranked[start:end]
-    docs = fetch_by_ids(client, settings.indices.mentions, [r["doc"]["id"] for r in chosen], ITEM_FIELDS)
-    context_ids = [d.get("thread_id") for d in docs.values()] + [d.get("parent_id") for d in docs.values()]
-    context = fetch_by_ids(client, settings.indices.mentions, [i for i in context_ids if i], ITEM_FIELDS)
+    docs = _page_docs(client, settings, [r["doc"] for r in chosen])
+    context = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id", "parent_id"))
     rows = []
     for ranked_row in chosen:
         doc = docs.get(ranked_row["doc"]["id"])
@@ -182,7 +184,7 @@ def answer_page(
         _ranked_fields(row, ranked_row, lang)
         row["priority"] = ranked_row["priority"]
         rows.append(row)
-    return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked))
+    return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked), docs)
 
 
 def answer_queue(settings: Settings, *, limit: int = 50, **kwargs: Any) -> list[dict[str, Any]]:
@@ -214,13 +216,16 @@ def questions_page(
     }
     candidates = _search(client, settings.indices.mentions, query=query, size=MAX_CANDIDATES,
                          sort=[{"created_at": {"order": "desc"}}], _source=RANK_FIELDS)  # fmt: skip
-    answered = community_answered(client, settings, candidates)
-    newcomers = first_day_items(client, settings, candidates)
+    # two independent reads: side by side (each is a pass over the index on the embedded server)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answered_future = pool.submit(community_answered, client, settings, candidates)
+        newcomers = first_day_items(client, settings, candidates)
+        answered = answered_future.result()
     ranked = rank_questions(candidates, answered, newcomers, now)
     start, end = page_bounds(page, page_size)
     chosen = ranked[start:end]
-    docs = fetch_by_ids(client, settings.indices.mentions, [r["doc"]["id"] for r in chosen], ITEM_FIELDS)
-    posts = fetch_by_ids(client, settings.indices.mentions, [d.get("thread_id") for d in docs.values()], ITEM_FIELDS)
+    docs = _page_docs(client, settings, [r["doc"] for r in chosen])
+    posts = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id",))
     rows = []
     for ranked_row in chosen:
         doc = docs.get(ranked_row["doc"]["id"])
@@ -234,12 +239,29 @@ def questions_page(
         row["community_answered"] = ranked_row["community_answered"]
         _ranked_fields(row, ranked_row, lang)
         rows.append(row)
-    return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked))
+    return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked), docs)
 
 
 def questions_queue(settings: Settings, *, limit: int = 50, **kwargs: Any) -> list[dict[str, Any]]:
     """The questions queue's first ``limit`` items (see ``questions_page``)."""
     return questions_page(settings, page_size=limit, **kwargs).items
+
+
+def _page_docs(client: Any, settings: Settings, chosen: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The page's items in full, read where the ranking search found them."""
+    return get_many(client, settings.indices.mentions, {d["id"]: d.get("_index") for d in chosen}, DETAIL_FIELDS)
+
+
+def _context_docs(
+    client: Any, settings: Settings, chosen: list[dict[str, Any]], keys: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """The items' posts and parents, looked for first in the item's own monthly index."""
+    wanted: dict[str, str | None] = {}
+    for doc in chosen:
+        for key in keys:
+            if doc.get(key):
+                wanted.setdefault(doc[key], doc.get("_index"))
+    return get_many(client, settings.indices.mentions, wanted, ITEM_FIELDS)
 
 
 def _ranked_fields(row: dict[str, Any], ranked_row: dict[str, Any], lang: str) -> None:

@@ -49,6 +49,7 @@ class QueuePage:
     page: int = 1
     page_size: int = PAGE_SIZE
     sections: dict[str, int] = field(default_factory=dict)
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)  # the items' stored documents, by id
 
     @property
     def pages(self) -> int:
