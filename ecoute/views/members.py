@@ -8,7 +8,7 @@ from typing import Any
 from elasticsearch import ApiError
 
 from ecoute.settings import Settings
-from ecoute.views.common import NOT_BRAND, day_start, iso
+from ecoute.views.common import day_start, iso
 
 MAX_HITS = 10_000
 
@@ -23,20 +23,17 @@ def _sources(client: Any, index: str, query: dict[str, Any], fields: list[str]) 
     return [hit["_source"] for hit in response["hits"]["hits"]]
 
 
-def community_answered(client: Any, settings: Settings, questions: list[dict[str, Any]]) -> set[str]:
+def answered_by_members(questions: list[dict[str, Any]], replies: list[dict[str, Any]]) -> set[str]:
     """Ids of the questions another member replied to (the asker's own follow-ups, the brand's
-    replies and replies that are questions themselves do not count)."""
+    replies and replies that are questions themselves do not count: ``replies`` holds none of
+    the last two)."""
     askers = {str(q["id"]): (q.get("author") or {}).get("id") for q in questions}
     answered: set[str] = set()
-    ids = sorted(askers)
-    for offset in range(0, len(ids), 1000):
-        chunk = ids[offset : offset + 1000]
-        query = {"bool": {"filter": [{"terms": {"parent_id": chunk}}],
-                          "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
-        for reply in _sources(client, settings.indices.mentions, query, ["parent_id", "author"]):  # fmt: skip
-            parent = str(reply.get("parent_id"))
-            if (reply.get("author") or {}).get("id") != askers.get(parent):
-                answered.add(parent)
+    for reply in replies:
+        parent = str(reply.get("parent_id"))
+        by_other = parent in askers and (reply.get("author") or {}).get("id") != askers[parent]
+        if by_other and reply.get("kind") == "reply" and not reply.get("question"):
+            answered.add(parent)
     return answered
 
 

@@ -21,7 +21,6 @@ the queues, the rollups and Kibana all see the same state. Nothing is kept anywh
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,10 +29,11 @@ from elasticsearch import ApiError
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
 from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids, get_many, iso, period_filters
-from ecoute.views.members import authors_seen_before, community_answered, first_day_items
+from ecoute.views.members import answered_by_members, authors_seen_before, first_day_items
 from ecoute.views.ranking import (
     PAGE_SIZE,
     QueuePage,
+    mark_newcomers,
     page_bounds,
     rank_answer,
     rank_questions,
@@ -72,6 +72,20 @@ def _search(client: Any, index: str, **body: Any) -> list[dict[str, Any]]:
             return []
         raise
     return [dict(hit["_source"], _index=hit["_index"]) for hit in response["hits"]["hits"]]
+
+
+def _all(client: Any, index: str, query: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
+    """Every match: one search when they fit in one (a scroll costs several round trips), else a scan."""
+    try:
+        response = client.search(index=index, query=query, size=MAX_CANDIDATES, _source=fields, track_total_hits=True)
+        hits = response["hits"]["hits"]
+        if int(response["hits"]["total"]["value"]) <= len(hits):
+            return [dict(hit["_source"], _index=hit["_index"]) for hit in hits]
+        return list(scan_docs(client, index, query, fields))  # a busy page's day: more than one search holds
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return []
+        raise
 
 
 def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[str, Any]:
@@ -208,22 +222,23 @@ def questions_page(
     then those another member answered (``community_answered``, to confirm with one click: marking
     it handled). ``newcomer`` marks a question asked on its author's first day."""
     client = client or make_client(settings)
-    query = {
+    questions = {
         "bool": {
             "filter": [{"term": {"question": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
             "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
         }
     }
-    candidates = _search(client, settings.indices.mentions, query=query, size=MAX_CANDIDATES,
-                         sort=[{"created_at": {"order": "desc"}}], _source=RANK_FIELDS)  # fmt: skip
-    # two independent reads: side by side (each is a pass over the index on the embedded server)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        answered_future = pool.submit(community_answered, client, settings, candidates)
-        newcomers = first_day_items(client, settings, candidates)
-        answered = answered_future.result()
-    ranked = rank_questions(candidates, answered, newcomers, now)
+    # One pass over the index reads the questions and the members' replies that may answer them
+    # (each search is a pass on the embedded server: the page's cost is the number of searches).
+    replies = {"bool": {"filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
+                        "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
+    hits = _search(client, settings.indices.mentions, query={"bool": {"should": [questions, replies], "minimum_should_match": 1}},
+                   size=MAX_CANDIDATES, sort=[{"created_at": {"order": "desc"}}], _source=[*RANK_FIELDS, "question", "answered_by_brand", "handled"])  # fmt: skip
+    candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")]
+    ranked = rank_questions(candidates, answered_by_members(candidates, hits), set(), now)
     start, end = page_bounds(page, page_size)
     chosen = ranked[start:end]
+    mark_newcomers(chosen, first_day_items(client, settings, [r["doc"] for r in chosen]))
     docs = _page_docs(client, settings, [r["doc"] for r in chosen])
     posts = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id",))
     rows = []
@@ -305,14 +320,7 @@ def welcome_queue(
     client = client or make_client(settings)
     day = day or datetime.now(UTC).date()
     query = {"bool": {"filter": [*period_filters(day, day, channel), *(extra_filters or [])], "must_not": [NOT_BRAND]}}
-    try:  # a busy page can have more than one search page of items a day: scan them all
-        docs = sorted(
-            scan_docs(client, settings.indices.mentions, query, ITEM_FIELDS), key=lambda d: d.get("created_at") or ""
-        )
-    except ApiError as exc:
-        if exc.meta.status != 404:
-            raise
-        docs = []
+    docs = sorted(_all(client, settings.indices.mentions, query, ITEM_FIELDS), key=lambda d: d.get("created_at") or "")
     first: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
     asked: set[str] = set()  # newcomers who asked a question that day: the questions queue marks it too

@@ -157,6 +157,14 @@ def rank_questions(
     return rows
 
 
+def mark_newcomers(rows: Sequence[dict[str, Any]], newcomers: set[str]) -> None:
+    """Mark the ranked rows whose item is a newcomer's (known for a page's rows only: it needs their history)."""
+    for row in rows:
+        row["newcomer"] = str(row["doc"].get("id")) in newcomers
+        if row["newcomer"] and ("newcomer", {}) not in row["reasons"]:
+            row["reasons"].insert(1, ("newcomer", {}))
+
+
 def _waiting_reason(hours: float) -> tuple[str, dict[str, Any]]:
     if hours > STALE_DAYS * 24:
         return ("stale", {"days": STALE_DAYS})
