@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from typer.testing import CliRunner
 
+from ecoute.cli import app
 from ecoute.views.queues import answer_page, questions_page, welcome_queue
 from ecoute.views.ranking import STALE_DAYS, rank_answer, reason_text, wait_boost
 from tests.ecoute.views.synthetic import index_mentions, mention
@@ -62,6 +65,15 @@ def test_questions_open_newest_first_then_those_the_community_answered(month) ->
     assert by_id["facebook:q1"]["post"]["id"] == "facebook:p1"
     english = questions_page(month, now=NOW, lang="en").items[0]["reason"]
     assert english.startswith("a member's question") and "first message" in english
+
+
+def test_cli_lists_the_questions_with_why_they_are_there(month, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ecoute.cli_support.views_settings", lambda: month)
+    result = CliRunner().invoke(app, ["queue", "questions", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["id"] for r in rows} == {"facebook:q1", "facebook:q2", "facebook:q4"}
+    assert all(r["reason"].startswith("question d'un membre") for r in rows)
 
 
 def test_a_newcomers_question_is_marked_in_the_welcome_queue(month) -> None:
