@@ -189,4 +189,9 @@ def reason_strings(lang: str) -> dict[str, str]:
 def reason_text(reasons: Sequence[tuple[str, dict[str, Any]] | list[Any]], lang: str = "fr") -> str:
     """The card's line: each reason in the reader's language, joined with " · "."""
     strings = reason_strings(lang)
-    return " · ".join(strings.get(code, code).format(**values) for code, values in reasons)
+
+    def text(code: str, values: dict[str, Any]) -> str:
+        key = f"{code}_one" if values.get("n") == 1 and f"{code}_one" in strings else code
+        return strings.get(key, code).format(**values)
+
+    return " · ".join(text(code, values) for code, values in reasons)

@@ -123,5 +123,6 @@ def test_praise_and_a_plain_reply_never_enter_the_answer_queue() -> None:
     ]
     assert [r["doc"]["id"] for r in rank_answer(docs, now=NOW)] == ["idea"]
     assert reason_text([("likes", {"n": 3}), ("stale", {"days": 7})], "en") == (
-        "3 like(s) · more than 7 days without an answer"
+        "3 likes · more than 7 days without an answer"
     )
+    assert reason_text([("replies", {"n": 1}), ("replies", {"n": 2})], "fr") == "1 réponse · 2 réponses"
