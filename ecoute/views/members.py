@@ -23,17 +23,18 @@ def _sources(client: Any, index: str, query: dict[str, Any], fields: list[str]) 
     return [hit["_source"] for hit in response["hits"]["hits"]]
 
 
-def answered_by_members(questions: list[dict[str, Any]], replies: list[dict[str, Any]]) -> set[str]:
-    """Ids of the questions another member replied to (the asker's own follow-ups, the brand's
-    replies and replies that are questions themselves do not count: ``replies`` holds none of
-    the last two)."""
+def answered_by_members(questions: list[dict[str, Any]], replies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The questions another member replied to, each with the first such reply (the asker's own
+    follow-ups, the brand's replies and replies that are questions themselves do not count)."""
     askers = {str(q["id"]): (q.get("author") or {}).get("id") for q in questions}
-    answered: set[str] = set()
+    answered: dict[str, dict[str, Any]] = {}
     for reply in replies:
         parent = str(reply.get("parent_id"))
         by_other = parent in askers and (reply.get("author") or {}).get("id") != askers[parent]
         if by_other and reply.get("kind") == "reply" and not reply.get("question"):
-            answered.add(parent)
+            first = answered.get(parent)
+            if first is None or str(reply.get("created_at")) < str(first.get("created_at")):
+                answered[parent] = reply
     return answered
 
 

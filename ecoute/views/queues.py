@@ -235,12 +235,15 @@ def questions_page(
     hits = _search(client, settings.indices.mentions, query={"bool": {"should": [questions, replies], "minimum_should_match": 1}},
                    size=MAX_CANDIDATES, sort=[{"created_at": {"order": "desc"}}], _source=[*RANK_FIELDS, "question", "answered_by_brand", "handled"])  # fmt: skip
     candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")]
-    ranked = rank_questions(candidates, answered_by_members(candidates, hits), set(), now)
+    answers = answered_by_members(candidates, hits)
+    ranked = rank_questions(candidates, set(answers), set(), now)
     start, end = page_bounds(page, page_size)
     chosen = ranked[start:end]
     mark_newcomers(chosen, first_day_items(client, settings, [r["doc"] for r in chosen]))
     docs = _page_docs(client, settings, [r["doc"] for r in chosen])
+    shown = {str(r["doc"]["id"]): answers[str(r["doc"]["id"])] for r in chosen if str(r["doc"]["id"]) in answers}
     posts = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id",))
+    replies = get_many(client, settings.indices.mentions, {a["id"]: a.get("_index") for a in shown.values()}, ITEM_FIELDS)
     rows = []
     for ranked_row in chosen:
         doc = docs.get(ranked_row["doc"]["id"])
@@ -252,6 +255,8 @@ def questions_page(
         row["age_hours"] = _age_hours(doc.get("created_at"), now)
         row["newcomer"] = ranked_row["newcomer"]
         row["community_answered"] = ranked_row["community_answered"]
+        answer = replies.get(str((shown.get(str(doc.get("id"))) or {}).get("id")))
+        row["community_answer"] = _context(answer, settings) if answer else None
         _ranked_fields(row, ranked_row, lang)
         rows.append(row)
     return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked), docs)

@@ -60,6 +60,8 @@ def test_questions_open_newest_first_then_those_the_community_answered(month) ->
     by_id = {r["id"]: r for r in page.items}
     assert by_id["facebook:q2"]["community_answered"] and by_id["facebook:q2"]["section"] == "community"
     assert "répondue par la communauté" in by_id["facebook:q2"]["reason"]
+    assert by_id["facebook:q2"]["community_answer"]["text"] == "Oui, c'est écrit sur la fiche"
+    assert by_id["facebook:q1"]["community_answer"] is None
     assert by_id["facebook:q4"]["newcomer"] and not by_id["facebook:q1"]["newcomer"]  # a_old posted before
     assert "premier message" in by_id["facebook:q4"]["reason"]
     assert by_id["facebook:q1"]["post"]["id"] == "facebook:p1"
