@@ -228,12 +228,14 @@ def questions_page(
             "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
         }
     }
-    # One pass over the index reads the questions and the members' replies that may answer them
-    # (each search is a pass on the embedded server: the page's cost is the number of searches).
+    # One search reads the questions and the members' replies that may answer them: the embedded
+    # server charges each search a pass over the index, so a page costs what its searches do.
     replies = {"bool": {"filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
                         "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
-    hits = _search(client, settings.indices.mentions, query={"bool": {"should": [questions, replies], "minimum_should_match": 1}},
-                   size=MAX_CANDIDATES, sort=[{"created_at": {"order": "desc"}}], _source=[*RANK_FIELDS, "question", "answered_by_brand", "handled"])  # fmt: skip
+    either = {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
+    fields = [*RANK_FIELDS, "question", "answered_by_brand", "handled"]
+    hits = _search(client, settings.indices.mentions, query=either, size=MAX_CANDIDATES,
+                   sort=[{"created_at": {"order": "desc"}}], _source=fields)  # fmt: skip
     candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")]
     answers = answered_by_members(candidates, hits)
     ranked = rank_questions(candidates, set(answers), set(), now)
@@ -243,7 +245,8 @@ def questions_page(
     docs = _page_docs(client, settings, [r["doc"] for r in chosen])
     shown = {str(r["doc"]["id"]): answers[str(r["doc"]["id"])] for r in chosen if str(r["doc"]["id"]) in answers}
     posts = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id",))
-    replies = get_many(client, settings.indices.mentions, {a["id"]: a.get("_index") for a in shown.values()}, ITEM_FIELDS)
+    answer_docs = {a["id"]: a.get("_index") for a in shown.values()}
+    replies = get_many(client, settings.indices.mentions, answer_docs, ITEM_FIELDS)
     rows = []
     for ranked_row in chosen:
         doc = docs.get(ranked_row["doc"]["id"])
