@@ -88,3 +88,20 @@ def get_many(client: Elasticsearch, alias: str, wanted: dict[str, str | None], s
     if missing:
         found.update(fetch_by_ids(client, alias, missing, source))
     return found
+
+
+def facet_filters(
+    *, source: str | None = None, lang: str | None = None, topic: str | None = None, until: date | datetime | None = None
+) -> list[dict[str, Any]]:
+    """Extra filters for the queues: network (source), language, topic, and an end of period (exclusive
+    for a datetime, inclusive for a date)."""
+    filters: list[dict[str, Any]] = []
+    if source:
+        filters.append({"term": {"source": source}})
+    if lang:
+        filters.append({"term": {"lang": lang}})
+    if topic:
+        filters.append({"term": {"topics": topic}})
+    if until is not None:
+        filters.extend(period_filters(None, until, None))
+    return filters
