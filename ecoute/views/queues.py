@@ -60,7 +60,8 @@ ITEM_FIELDS = [
 # What a queue page shows of its own items (the inbox's cards need the toxicity and labeller fields).
 DETAIL_FIELDS = [*ITEM_FIELDS, "constructive_score", "brand_answered_at", "labeller_version"]
 # What ranking reads of every candidate (the page's items are then read in full).
-RANK_FIELDS = ["id", "kind", "created_at", "criticism", "constructive", "metrics", "author", "thread_id", "parent_id"]
+RANK_FIELDS = ["id", "kind", "created_at", "criticism", "constructive", "sentiment", "metrics", "author", "thread_id",
+               "parent_id"]  # fmt: skip
 # Candidates ranked per request: one search. Past this many unanswered items, the newest are ranked.
 MAX_CANDIDATES = 10_000
 

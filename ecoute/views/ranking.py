@@ -9,7 +9,8 @@ rank the demo month's labelled items exactly as the inbox does.
   their thread, not answered one by one; praise is not criticism and never enters;
 - sections: ``waiting`` (at most STALE_DAYS without an answer), then ``stale`` (older: a comment
   that waited 60 days needs a different reply than today's, so it does not bury today's);
-- order within a section: constructive criticism first, then the rest; within each, priority =
+- order within a section: constructive criticism first, then the rest, then criticism in a positive
+  tone (mostly praise the criticism heads misread, some sarcasm: last, not dropped); within each, priority =
   reach × waiting boost, where reach = log2(2 + likes + replies) and the boost grows with the hours
   waited and **saturates** (1 → 2, half-way at WAIT_HALF_HOURS): a day's wait counts, a month's
   wait counts no more than two days'.
@@ -107,6 +108,7 @@ def rank_answer(docs: Iterable[dict[str, Any]], now: datetime | None = None) -> 
         hours = hours_waited(doc.get("created_at"), now)
         likes, replies = _metric(doc, "likes"), _metric(doc, "replies")
         constructive = bool(doc.get("constructive"))
+        tier = 0 if constructive else 2 if doc.get("sentiment") == "positive" else 1
         section = "stale" if hours > STALE_DAYS * 24 else "waiting"
         reasons: list[tuple[str, dict[str, Any]]] = [("constructive" if constructive else "criticism", {})]
         if likes:
@@ -119,6 +121,7 @@ def rank_answer(docs: Iterable[dict[str, Any]], now: datetime | None = None) -> 
                 "doc": doc,
                 "section": section,
                 "constructive": constructive,
+                "tier": tier,
                 "priority": round(reach(likes, replies) * wait_boost(hours), 4),
                 "reasons": reasons,
             }
@@ -126,7 +129,7 @@ def rank_answer(docs: Iterable[dict[str, Any]], now: datetime | None = None) -> 
     rows.sort(
         key=lambda r: (
             r["section"] != "waiting",
-            not r["constructive"],
+            r["tier"],
             -r["priority"],
             r["doc"].get("created_at") or "",
         )

@@ -117,6 +117,17 @@ def test_waiting_boost_saturates_so_a_month_old_item_does_not_outrank_todays() -
     assert [r["doc"]["id"] for r in later] == ["new", "old"] and later[0]["priority"] > later[1]["priority"]
 
 
+def test_criticism_in_a_positive_tone_comes_after_the_rest() -> None:
+    docs = [
+        {"id": "praise?", "criticism": True, "sentiment": "positive", "created_at": "2026-10-20T11:00:00Z",
+         "metrics": {"likes": 90}},
+        {"id": "complaint", "criticism": True, "sentiment": "negative", "created_at": "2026-10-20T09:00:00Z"},
+        {"id": "idea", "criticism": True, "constructive": True, "sentiment": "positive",
+         "created_at": "2026-10-20T08:00:00Z"},
+    ]  # fmt: skip
+    assert [r["doc"]["id"] for r in rank_answer(docs, now=NOW)] == ["idea", "complaint", "praise?"]
+
+
 def test_praise_and_a_plain_reply_never_enter_the_answer_queue() -> None:
     docs = [
         {"id": "praise", "criticism": False, "created_at": "2026-10-20T09:00:00Z"},

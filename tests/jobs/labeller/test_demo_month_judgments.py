@@ -53,7 +53,7 @@ def month() -> list[dict]:
             "created_at": record["created_at"], "author": {"id": record["author_id"]}, "answered": key in answered,
             "parent": (record["source"], record["parent_native_id"]), "key": key,
             "metrics": {"likes": record["likes"], "replies": record["replies"]},
-            **{name: labels[name][i] for name in ("criticism", "constructive", "question")},
+            **{name: labels[name][i] for name in ("criticism", "constructive", "question", "sentiment")},
         })  # fmt: skip
     return items
 
