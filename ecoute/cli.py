@@ -188,13 +188,29 @@ def queue_answer(
     days: Annotated[int | None, typer.Option(min=1, help="Only items of the last N days.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
 ) -> None:
-    """Criticism without a brand reply: constructive first, then oldest first, with the thread context."""
+    """Criticism without a brand reply: waiting then stale; constructive first; reach × a capped wait."""
     from ecoute.views.queues import answer_queue, queue_since
 
     rows = run_view(answer_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
     columns = [("id", "id"), ("constructive", "constructive"), ("when (UTC)", "created_at"), ("author", "author"),
-               ("text", "text"), ("context", "context"), ("link", "url")]  # fmt: skip
+               ("text", "text"), ("why", "reason"), ("context", "context"), ("link", "url")]  # fmt: skip
     _print_queue(rows, "to answer", as_json, columns)
+
+
+@queue_app.command("questions")
+def queue_questions(
+    limit: Annotated[int, typer.Option(min=1, help="How many items.")] = 50,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Only items of the last N days.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False,
+) -> None:
+    """Members' questions without a brand reply: newest first, those the community answered last."""
+    from ecoute.views.queues import questions_queue, queue_since
+
+    rows = run_view(questions_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
+    columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
+               ("why", "reason"), ("link", "url")]  # fmt: skip
+    _print_queue(rows, "questions to answer", as_json, columns)
 
 
 @queue_app.command("welcome")

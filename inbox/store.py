@@ -102,10 +102,11 @@ class Store:
         return self.get(self.names.inbox_items, mention_id) or {"id": mention_id, "tags": [], "notes": []}
 
     def items(self, mention_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Work state by mention id: one realtime multi-get (items are stored under their mention id)."""
         if not mention_ids:
             return {}
-        found = self.search(self.names.inbox_items, {"terms": {"id": mention_ids}}, size=len(mention_ids))
-        return {doc["id"]: doc for doc in found}
+        response = self.client.options(ignore_status=404).mget(index=self.names.inbox_items, ids=list(dict.fromkeys(mention_ids)))
+        return {d["_id"]: dict(d["_source"]) for d in response.get("docs", []) if d.get("found")}
 
     def save_item(self, item: dict[str, Any]) -> None:
         item["updated_at"] = now_iso()

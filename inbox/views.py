@@ -12,15 +12,17 @@ from ecoute.es import scan_docs
 from ecoute.views.common import NOT_BRAND, author_label, fetch_by_ids
 from ecoute.views.queues import (
     ITEM_FIELDS,
-    answer_priority,
-    answer_queue,
+    MAX_CANDIDATES,
+    answer_page,
     facet_filters,
     moderate_queue,
+    questions_page,
     welcome_queue,
 )
+from ecoute.views.ranking import PAGE_SIZE, QueuePage, page_bounds
 from inbox.actions import Services
 
-QUEUES = ("moderate", "answer", "welcome")
+QUEUES = ("moderate", "answer", "questions", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
 DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "toxic_evidence", "constructive_score", "brand_answered_at", "labeller_version"]
@@ -59,34 +61,31 @@ class Filters:
         return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v}
 
 
-def queue(services: Services, name: str, filters: Filters, limit: int = 50) -> list[dict[str, Any]]:
-    """One queue's rows, enriched with their labels, toxic categories and inbox work state."""
+def queue(
+    services: Services, name: str, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE, lang: str = "fr"
+) -> QueuePage:
+    """One page of a queue (items ranked, the queue's total), enriched with labels and inbox work state."""
     settings, client = services.settings, services.store.client
     extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
-    fetch = max(FETCH_LIMIT, limit)
+    common = {"channel": filters.channel, "since": filters.start, "client": client, "extra_filters": extra}
+    if name in ("answer", "questions"):
+        ranked = answer_page if name == "answer" else questions_page
+        result = ranked(settings, page=page, page_size=page_size, lang=lang, **common)
+        _attach_details(services, result.items, result.docs)
+        return result
     if name == "moderate":
-        rows = moderate_queue(
-            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
-        )
-    elif name == "answer":
-        rows = answer_queue(
-            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
-        )
+        rows = moderate_queue(settings, limit=MAX_CANDIDATES, **common)
+        # flagged before "to review" (counter-speech), then threats first, then the other categories
+        rows.sort(key=lambda r: (bool(r.get("review")), _category_rank(r["categories"]), -(r.get("score") or 0)))
     elif name == "welcome":
         day = filters.day or latest_day(services) or datetime.now(UTC).date()
-        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra)
+        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra, limit=MAX_CANDIDATES)
     else:
         raise KeyError(name)
-    _attach_details(services, rows)
-    if name == "moderate":
-        # flagged before "to review" (counter-speech), then threats first, then the other categories
-        rows.sort(key=lambda r: (bool(r.get("review")), _category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
-    elif name == "answer":
-        now = datetime.now(UTC)
-        for row in rows:
-            row["priority"] = answer_priority(row, now=now)
-        rows.sort(key=lambda r: (not r.get("constructive"), -r["priority"]))
-    return rows[:limit]
+    start, end = page_bounds(page, page_size)
+    result = QueuePage(rows[start:end], len(rows), max(1, page), page_size)
+    _attach_details(services, result.items)
+    return result
 
 
 def _category_rank(categories: list[str]) -> int:
@@ -94,9 +93,11 @@ def _category_rank(categories: list[str]) -> int:
     return min(ranks, default=len(CATEGORY_ORDER))
 
 
-def _attach_details(services: Services, rows: list[dict[str, Any]]) -> None:
+def _attach_details(services: Services, rows: list[dict[str, Any]], docs: dict[str, dict[str, Any]] | None = None) -> None:
+    """Labels and inbox work state on each row (``docs``: the rows' documents when already read)."""
     ids = [row["id"] for row in rows]
-    docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids, DETAIL_FIELDS)
+    if docs is None:
+        docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids, DETAIL_FIELDS)
     work = services.store.items(ids)
     for row in rows:
         doc = docs.get(row["id"], {})
@@ -132,8 +133,25 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+FACETS_TTL_S = 60.0  # the filter bar's values change with new pages or languages, not per request
+_facets_cache: dict[str, tuple[float, dict[str, list[str]]]] = {}
+
+
 def facets(services: Services) -> dict[str, list[str]]:
-    """Values offered in the filter bar (terms aggregations on the mentions index)."""
+    """Values offered in the filter bar (terms aggregations on the mentions index), kept a minute:
+    each aggregation is a pass over the index, and every queue page shows the bar."""
+    import time
+
+    index = services.settings.indices.mentions
+    cached = _facets_cache.get(index)
+    if cached and time.monotonic() - cached[0] < FACETS_TTL_S:
+        return cached[1]
+    values = _read_facets(services)
+    _facets_cache[index] = (time.monotonic(), values)
+    return values
+
+
+def _read_facets(services: Services) -> dict[str, list[str]]:
     fields = {"channel": "channel", "source": "source", "lang": "lang", "topic": "topics"}
     try:
         response = services.store.client.search(

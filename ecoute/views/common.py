@@ -66,3 +66,42 @@ def fetch_by_ids(client: Elasticsearch, index: str, ids: list[str], source: Any 
             doc["_index"] = hit["_index"]
             found[hit["_id"]] = doc
     return found
+
+
+def get_many(client: Elasticsearch, alias: str, wanted: dict[str, str | None], source: Any = True) -> dict[str, dict[str, Any]]:
+    """Documents by event id, each first looked up in the concrete index given (one realtime
+    multi-get: milliseconds, where a search costs a pass over the index on the embedded server),
+    the ones not found there (or without an index) by a search on the alias."""
+    found: dict[str, dict[str, Any]] = {}
+    known = [(event_id, index) for event_id, index in wanted.items() if event_id and index]
+    if known:
+        try:
+            response = client.mget(docs=[{"_index": index, "_id": event_id, "_source": source} for event_id, index in known])
+        except ApiError as exc:
+            if exc.meta.status != 404:
+                raise
+        else:
+            for doc in response["docs"]:
+                if doc.get("found"):
+                    found[doc["_id"]] = dict(doc.get("_source") or {}, _index=doc["_index"])
+    missing = [event_id for event_id in wanted if event_id and event_id not in found]
+    if missing:
+        found.update(fetch_by_ids(client, alias, missing, source))
+    return found
+
+
+def facet_filters(
+    *, source: str | None = None, lang: str | None = None, topic: str | None = None, until: date | datetime | None = None
+) -> list[dict[str, Any]]:
+    """Extra filters for the queues: network (source), language, topic, and an end of period (exclusive
+    for a datetime, inclusive for a date)."""
+    filters: list[dict[str, Any]] = []
+    if source:
+        filters.append({"term": {"source": source}})
+    if lang:
+        filters.append({"term": {"lang": lang}})
+    if topic:
+        filters.append({"term": {"topics": topic}})
+    if until is not None:
+        filters.extend(period_filters(None, until, None))
+    return filters

@@ -3,9 +3,17 @@
 - **moderate**: toxic or shocking items not yet handled: threats first, then the other toxic items,
   then counter-speech and near-misses to review (``toxic_categories`` set, ``toxic`` false); newest
   first within each.
-- **answer**: criticism the brand has not answered and nobody marked handled; constructive criticism
-  first, then oldest first, each with its thread context (the post and the parent comment).
-- **welcome**: people whose first item ever was posted on a given day, so they can be welcomed.
+- **answer**: criticism the brand has not answered and nobody marked handled, ranked by
+  ``ecoute.views.ranking`` (waiting, then stale; constructive first; reach × a waiting boost that
+  saturates; agreement and community answers stay in their thread), each with its thread context
+  (the post and the parent comment) and the reason it is there.
+- **questions**: members' questions the brand has not answered, newest first; those another member
+  already answered come after, apart, to be confirmed; a newcomer's question is marked.
+- **welcome**: people whose first item ever was posted on a given day, so they can be welcomed (a
+  newcomer who asked a question is marked).
+
+``*_page`` functions return one page (``ranking.QueuePage``: items, total, sections) for the
+inbox and its API; ``*_queue`` the first page's items, for the command line.
 
 ``mark_handled`` stores ``handled``/``handled_at`` on the mention itself (in its monthly index), so
 the queues, the rollups and Kibana all see the same state. Nothing is kept anywhere else.
@@ -20,13 +28,42 @@ from elasticsearch import ApiError
 
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
-from ecoute.views.common import NOT_BRAND, author_label, day_start, fetch_by_ids, iso, period_filters
+from ecoute.views.common import (
+    NOT_BRAND,
+    author_label,
+    day_start,
+    facet_filters,
+    fetch_by_ids,
+    get_many,
+    iso,
+    period_filters,
+)
+from ecoute.views.members import answered_by_members, authors_seen_before, first_day_items
+from ecoute.views.ranking import (
+    PAGE_SIZE,
+    QueuePage,
+    mark_newcomers,
+    page_bounds,
+    rank_answer,
+    rank_questions,
+    reason_text,
+    section_counts,
+)
+
+__all__ = ["authors_seen_before", "facet_filters"]  # the inbox reads them from here
 
 ITEM_FIELDS = [
     "id", "source", "kind", "channel", "author", "text", "url", "created_at", "parent_id", "thread_id", "lang",
-    "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "toxic_categories", "criticism", "constructive", "answered_by_brand", "handled",
+    "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "toxic_categories", "criticism", "constructive", "question", "answered_by_brand", "handled",
     "metrics", "toxic_evidence",
 ]  # fmt: skip
+# What a queue page shows of its own items (the inbox's cards need the toxicity and labeller fields).
+DETAIL_FIELDS = [*ITEM_FIELDS, "constructive_score", "brand_answered_at", "labeller_version"]
+# What ranking reads of every candidate (the page's items are then read in full).
+RANK_FIELDS = ["id", "kind", "created_at", "criticism", "constructive", "sentiment", "metrics", "author", "thread_id",
+               "parent_id"]  # fmt: skip
+# Candidates ranked per request: one search. Past this many unanswered items, the newest are ranked.
+MAX_CANDIDATES = 10_000
 
 
 class UnknownItems(LookupError):
@@ -45,6 +82,36 @@ def _search(client: Any, index: str, **body: Any) -> list[dict[str, Any]]:
             return []
         raise
     return [dict(hit["_source"], _index=hit["_index"]) for hit in response["hits"]["hits"]]
+
+
+def _candidates(client: Any, index: str, query: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
+    """A queue's candidates for ranking in Python: unsorted (sorting costs the embedded server a
+    sixth of the search), unless there are more than MAX_CANDIDATES — then the newest ones."""
+    try:
+        response = client.search(index=index, query=query, size=MAX_CANDIDATES, _source=fields, track_total_hits=True)
+    except ApiError as exc:
+        if exc.meta.status == 404:  # nothing enriched yet: empty queue, not an error
+            return []
+        raise
+    hits = response["hits"]["hits"]
+    if int(response["hits"]["total"]["value"]) > len(hits):
+        return _search(client, index, query=query, size=MAX_CANDIDATES, sort=[{"created_at": {"order": "desc"}}],
+                       _source=fields)  # fmt: skip
+    return [dict(hit["_source"], _index=hit["_index"]) for hit in hits]
+
+
+def _all(client: Any, index: str, query: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
+    """Every match: one search when they fit in one (a scroll costs several round trips), else a scan."""
+    try:
+        response = client.search(index=index, query=query, size=MAX_CANDIDATES, _source=fields, track_total_hits=True)
+        hits = response["hits"]["hits"]
+        if int(response["hits"]["total"]["value"]) <= len(hits):
+            return [dict(hit["_source"], _index=hit["_index"]) for hit in hits]
+        return list(scan_docs(client, index, query, fields))  # a busy page's day: more than one search holds
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return []
+        raise
 
 
 def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[str, Any]:
@@ -116,21 +183,23 @@ def moderate_queue(
     return rows
 
 
-def answer_queue(
+def answer_page(
     settings: Settings,
     *,
-    limit: int = 50,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
     channel: str | None = None,
     since: date | datetime | None = None,
     client: Any = None,
     extra_filters: list[dict[str, Any]] | None = None,
-) -> list[dict[str, Any]]:
-    """Criticism by people without a brand reply and not handled: constructive first, then oldest first.
-    A flagged threat is never here, whatever its criticism label (it belongs to moderation).
-
-    Each row carries ``constructive`` and its thread context: ``post`` (the thread's post) and, for a
-    reply, ``parent`` (the comment it answers); either is None when not ingested.
-    """
+    now: datetime | None = None,
+    lang: str = "fr",
+) -> QueuePage:
+    """One page of criticism by people without a brand reply and not handled, ranked (see
+    ``ecoute.views.ranking``). Each row carries ``constructive``, ``section``, ``priority``,
+    ``reasons``/``reason`` and its thread context: ``post`` (the thread's post) and, for a reply,
+    ``parent`` (the comment it answers); either is None when not ingested. A flagged threat is never
+    here, whatever its criticism label (it belongs to moderation)."""
     client = client or make_client(settings)
     query = {
         "bool": {
@@ -138,14 +207,17 @@ def answer_queue(
             "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND, FLAGGED_THREAT],
         }
     }
-    sort = [{"constructive": {"order": "desc", "missing": "_last"}}, {"created_at": {"order": "asc"}}]
-    docs = _search(client, settings.indices.mentions, query=query, size=limit, sort=sort, _source=ITEM_FIELDS)
-    # Elasticsearch already sorted; re-sort in Python so a server's missing/boolean quirks cannot reorder.
-    docs.sort(key=lambda d: (not d.get("constructive"), d.get("created_at") or ""))
-    context_ids = [d.get("thread_id") for d in docs] + [d.get("parent_id") for d in docs]
-    context = fetch_by_ids(client, settings.indices.mentions, [i for i in context_ids if i], ITEM_FIELDS)
+    candidates = _candidates(client, settings.indices.mentions, query, RANK_FIELDS)
+    ranked = rank_answer(candidates, now)
+    start, end = page_bounds(page, page_size)
+    chosen = ranked[start:end]
+    docs = _page_docs(client, settings, [r["doc"] for r in chosen])
+    context = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id", "parent_id"))
     rows = []
-    for doc in docs:
+    for ranked_row in chosen:
+        doc = docs.get(ranked_row["doc"]["id"])
+        if doc is None:  # gone between the two reads (erased): the next page view is exact again
+            continue
         row = _row(doc, settings, doc.get("sentiment_score"))
         row["constructive"] = bool(doc.get("constructive"))
         post = context.get(doc.get("thread_id") or "")
@@ -153,9 +225,102 @@ def answer_queue(
         parent = context.get(parent_id) if parent_id and parent_id != doc.get("thread_id") else None
         row["post"] = _context(post, settings) if post else None
         row["parent"] = _context(parent, settings) if parent else None
-        row["age_hours"] = _age_hours(doc.get("created_at"))
+        row["age_hours"] = _age_hours(doc.get("created_at"), now)
+        _ranked_fields(row, ranked_row, lang)
+        row["priority"] = ranked_row["priority"]
         rows.append(row)
-    return rows
+    return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked), docs)
+
+
+def answer_queue(settings: Settings, *, limit: int = 50, **kwargs: Any) -> list[dict[str, Any]]:
+    """The answer queue's first ``limit`` items (see ``answer_page``)."""
+    return answer_page(settings, page_size=limit, **kwargs).items
+
+
+def questions_page(
+    settings: Settings,
+    *,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    client: Any = None,
+    extra_filters: list[dict[str, Any]] | None = None,
+    now: datetime | None = None,
+    lang: str = "fr",
+) -> QueuePage:
+    """One page of members' questions without a brand reply and not handled: open ones newest first,
+    then those another member answered (``community_answered``, to confirm with one click: marking
+    it handled). ``newcomer`` marks a question asked on its author's first day."""
+    client = client or make_client(settings)
+    questions = {
+        "bool": {
+            "filter": [{"term": {"question": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
+            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
+        }
+    }
+    # One search reads the questions and the members' replies that may answer them: the embedded
+    # server charges each search a pass over the index, so a page costs what its searches do.
+    replies = {"bool": {"filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
+                        "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
+    either = {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
+    fields = [*RANK_FIELDS, "question", "answered_by_brand", "handled"]
+    hits = _candidates(client, settings.indices.mentions, either, fields)
+    candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")]
+    answers = answered_by_members(candidates, hits)
+    ranked = rank_questions(candidates, set(answers), set(), now)
+    start, end = page_bounds(page, page_size)
+    chosen = ranked[start:end]
+    mark_newcomers(chosen, first_day_items(client, settings, [r["doc"] for r in chosen]))
+    docs = _page_docs(client, settings, [r["doc"] for r in chosen])
+    shown = {str(r["doc"]["id"]): answers[str(r["doc"]["id"])] for r in chosen if str(r["doc"]["id"]) in answers}
+    posts = _context_docs(client, settings, [r["doc"] for r in chosen], ("thread_id",))
+    answer_docs = {a["id"]: a.get("_index") for a in shown.values()}
+    replies = get_many(client, settings.indices.mentions, answer_docs, ITEM_FIELDS)
+    rows = []
+    for ranked_row in chosen:
+        doc = docs.get(ranked_row["doc"]["id"])
+        if doc is None:
+            continue
+        row = _row(doc, settings, None)
+        post = posts.get(doc.get("thread_id") or "")
+        row["post"] = _context(post, settings) if post and post.get("id") != doc.get("id") else None
+        row["age_hours"] = _age_hours(doc.get("created_at"), now)
+        row["newcomer"] = ranked_row["newcomer"]
+        row["community_answered"] = ranked_row["community_answered"]
+        answer = replies.get(str((shown.get(str(doc.get("id"))) or {}).get("id")))
+        row["community_answer"] = _context(answer, settings) if answer else None
+        _ranked_fields(row, ranked_row, lang)
+        rows.append(row)
+    return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked), docs)
+
+
+def questions_queue(settings: Settings, *, limit: int = 50, **kwargs: Any) -> list[dict[str, Any]]:
+    """The questions queue's first ``limit`` items (see ``questions_page``)."""
+    return questions_page(settings, page_size=limit, **kwargs).items
+
+
+def _page_docs(client: Any, settings: Settings, chosen: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The page's items in full, read where the ranking search found them."""
+    return get_many(client, settings.indices.mentions, {d["id"]: d.get("_index") for d in chosen}, DETAIL_FIELDS)
+
+
+def _context_docs(
+    client: Any, settings: Settings, chosen: list[dict[str, Any]], keys: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """The items' posts and parents, looked for first in the item's own monthly index."""
+    wanted: dict[str, str | None] = {}
+    for doc in chosen:
+        for key in keys:
+            if doc.get(key):
+                wanted.setdefault(doc[key], doc.get("_index"))
+    return get_many(client, settings.indices.mentions, wanted, ITEM_FIELDS)
+
+
+def _ranked_fields(row: dict[str, Any], ranked_row: dict[str, Any], lang: str) -> None:
+    row["section"] = ranked_row["section"]
+    row["reasons"] = [{"code": code, **values} for code, values in ranked_row["reasons"]]
+    row["reason"] = reason_text(ranked_row["reasons"], lang)
 
 
 def _context(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -169,11 +334,11 @@ def _context(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
     }
 
 
-def _age_hours(created_at: str | None) -> float | None:
+def _age_hours(created_at: str | None, now: datetime | None = None) -> float | None:
     if not created_at:
         return None
     created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    return round((datetime.now(UTC) - created).total_seconds() / 3600, 1)
+    return round(((now or datetime.now(UTC)) - created).total_seconds() / 3600, 1)
 
 
 def welcome_queue(
@@ -193,22 +358,18 @@ def welcome_queue(
     client = client or make_client(settings)
     day = day or datetime.now(UTC).date()
     query = {"bool": {"filter": [*period_filters(day, day, channel), *(extra_filters or [])], "must_not": [NOT_BRAND]}}
-    try:  # a busy page can have more than one search page of items a day: scan them all
-        docs = sorted(
-            scan_docs(client, settings.indices.mentions, query, ITEM_FIELDS), key=lambda d: d.get("created_at") or ""
-        )
-    except ApiError as exc:
-        if exc.meta.status != 404:
-            raise
-        docs = []
+    docs = sorted(_all(client, settings.indices.mentions, query, ITEM_FIELDS), key=lambda d: d.get("created_at") or "")
     first: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
+    asked: set[str] = set()  # newcomers who asked a question that day: the questions queue marks it too
     for doc in docs:
         author = (doc.get("author") or {}).get("id")
         if not author:
             continue
         counts[author] = counts.get(author, 0) + 1
         first.setdefault(author, doc)
+        if doc.get("question"):
+            asked.add(author)
     returning = authors_seen_before(client, settings, list(first), day_start(day))
     rows = []
     for author, doc in first.items():
@@ -217,28 +378,9 @@ def welcome_queue(
         row = _row(doc, settings, None)
         row["items_today"] = counts[author]
         row["answered_by_brand"] = bool(doc.get("answered_by_brand"))
+        row["asked_question"] = author in asked
         rows.append(row)
     return rows[:limit]
-
-
-def authors_seen_before(client: Any, settings: Settings, authors: list[str], before: datetime) -> set[str]:
-    """Which of these authors have any item created before ``before`` (terms aggregation, chunked)."""
-    seen: set[str] = set()
-    unique = sorted(set(authors))
-    for offset in range(0, len(unique), 500):
-        chunk = unique[offset : offset + 500]
-        query = {"bool": {"filter": [{"terms": {"author.id": chunk}}, {"range": {"created_at": {"lt": iso(before)}}}]}}
-        try:
-            response = client.search(
-                index=settings.indices.mentions, size=0, query=query,
-                aggs={"authors": {"terms": {"field": "author.id", "size": len(chunk)}}},
-            )  # fmt: skip
-        except ApiError as exc:
-            if exc.meta.status == 404:
-                return seen
-            raise
-        seen.update(bucket["key"] for bucket in response["aggregations"]["authors"]["buckets"])
-    return seen
 
 
 def mark_handled(settings: Settings, ids: list[str], *, handled: bool = True, client: Any = None) -> list[str]:
@@ -263,45 +405,3 @@ def mark_handled(settings: Settings, ids: list[str], *, handled: bool = True, cl
 
 def queue_since(days: int | None) -> datetime | None:
     return None if days is None else datetime.now(UTC) - timedelta(days=days)
-
-
-# ---------------------------------------------------------------------------------------------
-# Filters and ranking used by the web inbox (inbox/); the CLI queues above are unchanged by them.
-# ---------------------------------------------------------------------------------------------
-def facet_filters(
-    *, source: str | None = None, lang: str | None = None, topic: str | None = None, until: date | datetime | None = None
-) -> list[dict[str, Any]]:
-    """Extra filters for the queues: network (source), language, topic, and an end of period (exclusive
-    for a datetime, inclusive for a date)."""
-    filters: list[dict[str, Any]] = []
-    if source:
-        filters.append({"term": {"source": source}})
-    if lang:
-        filters.append({"term": {"lang": lang}})
-    if topic:
-        filters.append({"term": {"topics": topic}})
-    if until is not None:
-        filters.extend(period_filters(None, until, None))
-    return filters
-
-
-def answer_priority(row: dict[str, Any], *, now: datetime | None = None) -> float:
-    """Constructiveness × reach × time unanswered, for ordering the answer queue.
-
-    Constructiveness is the labeller's constructive score when present, else 1 for constructive
-    criticism and 0.3 for the rest; reach grows with the log of likes and replies (a comment 100
-    people liked is seen, not 100 times more urgent); time unanswered grows with the square root of
-    hours waited, so an old complaint climbs without burying today's.
-    """
-    import math
-
-    score = row.get("constructive_score")
-    constructiveness = float(score) if score is not None else (1.0 if row.get("constructive") else 0.3)
-    reach = math.log2(2 + int(row.get("likes") or 0) + int(row.get("replies") or 0))
-    created = row.get("created_at")
-    if created:
-        moment = now or datetime.now(UTC)
-        hours = max(0.0, (moment - datetime.fromisoformat(str(created).replace("Z", "+00:00"))).total_seconds() / 3600)
-    else:
-        hours = 0.0
-    return round(constructiveness * reach * math.sqrt(1 + hours), 4)

@@ -21,11 +21,21 @@ def add_routes(app: FastAPI, web: Web) -> None:
 
     # -- JSON API (same session, read-only) ---------------------------------------------------
     @app.get("/api/queues/{name}")
-    def api_queue(request: Request, name: str, limit: int = 50, user: dict = Depends(current_user)) -> JSONResponse:
+    def api_queue(
+        request: Request, name: str, limit: int = 50, page: int = 1, user: dict = Depends(current_user)
+    ) -> JSONResponse:
+        """One page of a queue: ``{"items": [...], "total": N, "page", "pages", "page_size", "sections"}``
+        (``limit`` is the page size, 1–500; ``page`` starts at 1)."""
         known_queue(name)
-        rows = views.queue(services, name, views.Filters.parse(request.query_params), limit=min(max(limit, 1), 500))
+        filters = views.Filters.parse(request.query_params)
+        result = views.queue(services, name, filters, page=max(page, 1), page_size=min(max(limit, 1), 500),
+                             lang=web.lang_of(request))  # fmt: skip
+        rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
-        return JSONResponse({"queue": name, "count": len(rows), "items": _without_author_ids(rows)})
+        return JSONResponse({
+            "queue": name, "items": _without_author_ids(rows), "total": result.total, "count": len(rows),
+            "page": result.page, "pages": result.pages, "page_size": result.page_size, "sections": result.sections,
+        })  # fmt: skip
 
     @app.get("/api/threads/{mention_id}")
     def api_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> JSONResponse:

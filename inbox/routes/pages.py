@@ -21,6 +21,14 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 
 
+def _page_number(request: Request) -> int:
+    """?page=N (1 when absent or not a number)."""
+    try:
+        return max(1, int(request.query_params.get("page") or 1))
+    except ValueError:
+        return 1
+
+
 def _safe_next(target: Any) -> str:
     """Only same-site paths after login (no open redirect)."""
     target = str(target or "/")
@@ -76,12 +84,13 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def queue_page(request: Request, name: str, user: dict = Depends(current_user)) -> HTMLResponse:
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        rows = views.queue(services, name, filters, limit=PAGE_SIZE + 1)
-        more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+        result = views.queue(services, name, filters, page=_page_number(request), page_size=PAGE_SIZE, lang=lang_of(request))
+        rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
         return page(
-            request, "queue.html", queue=name, rows=rows, more=more, filters=filters, facets=views.facets(services),
+            request, "queue.html", queue=name, rows=rows, total=result.total, page_number=result.page,
+            pages=result.pages, sections=result.sections, filters=filters, facets=views.facets(services),
             query=urlencode(filters.as_query()), welcome_day=welcome_day, saved=services.store.saved_replies(),
             teammates=services.store.usernames(),
         )  # fmt: skip

@@ -95,6 +95,7 @@ GATE_COLUMNS: tuple[GateColumn, ...] = (
     GateColumn.copy("toxic", pa.bool_()),
     GateColumn.copy("criticism", pa.bool_()),
     GateColumn.copy("constructive", pa.bool_()),
+    GateColumn.copy("question", pa.bool_()),
     GateColumn.copy("labeller_version", pa.string()),
     GateColumn("created_at_epoch_s", pa.float64(), _created_at_epoch_s),
     GateColumn("created_ahead_s", pa.float64(), _created_ahead_s),

@@ -36,6 +36,7 @@ COLUMNS = (
     "toxic_evidence",
     "criticism",
     "constructive",
+    "question",
     "model_version",  # the heads' artefact that gave these labels (jobs.labeller.history)
 )
 
@@ -52,7 +53,7 @@ class RuleStages:
     the batch's first steps and the row-wise wrapper. Subclasses add their decider."""
 
     def __init__(self, taxonomy_path: str | None = None, config: LabellerConfig | None = None) -> None:
-        from jobs.labeller import criticism, patterns, sentiment, topics
+        from jobs.labeller import criticism, patterns, question, sentiment, topics
         from jobs.labeller.config import default_config
         from jobs.labeller.lang import LanguageDetector
         from jobs.labeller.toxic import ToxicityScorer
@@ -66,6 +67,8 @@ class RuleStages:
         # Every rule pattern is compiled here (Spark's worker warm-up), not during the first batch.
         sentiment.phrase_patterns()
         criticism.rule_patterns()
+        criticism.constructive_patterns()
+        question.rule_patterns()
         topics.keyword_patterns(self.taxonomy)
 
     def label_columns(
@@ -231,7 +234,8 @@ class Labeller(RuleStages):
         is_brand: Sequence[bool | None] | None = None,
     ) -> dict[str, list]:
         """Label a batch; returns one list per label, each as long as `texts`, in order."""
-        from jobs.labeller.criticism import criticism_many
+        from jobs.labeller.criticism import constructive_many, criticism_many
+        from jobs.labeller.question import question_many
         from jobs.labeller.topics import decide
         from jobs.labeller.toxic import THRESHOLD
 
@@ -275,11 +279,19 @@ class Labeller(RuleStages):
 
         if self.model is None:  # rules only (use_models=False): the pattern-based criticism
             crit, cons = criticism_many(docs, sentiments, sent_scores, topic_lists, toxic, brand)
+        else:
+            # Constructive is a rule judgment over the heads' criticism (suggestion or cause: see
+            # jobs.labeller.criticism); the learned constructive head, trained on "a concrete problem"
+            # as the definition, flagged plain complaints (precision 0.16 on the demo month).
+            cons = constructive_many(docs, crit, sentiments, brand)
+            crit = [c or k for c, k in zip(crit, cons, strict=True)]
         # Hate and threats are not criticism of the brand, constructive or not: they go to
         # moderation, never to the answer queue (a narrow override over the heads' answer).
         for i, cats in enumerate(tox_categories):
             if toxic[i] and NOT_CRITICISM.intersection(cats):
                 crit[i] = cons[i] = False
+        questions = question_many(docs, crit, toxic, brand)
+        clock("judgments")
         return {
             "lang": langs,
             "lang_confidence": [float(c) for c in lang_conf],
@@ -293,6 +305,7 @@ class Labeller(RuleStages):
             "toxic_evidence": tox_evidence,
             "criticism": crit,
             "constructive": cons,
+            "question": questions,
             "model_version": [self.model_version] * n,
         }
 

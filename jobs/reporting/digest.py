@@ -26,7 +26,7 @@ UNANSWERED_HOURS = 24
 UNANSWERED_LOOKBACK = timedelta(days=7)
 FIELDS = [
     "id", "kind", "channel", "author.is_brand", "created_at", "sentiment", "topics", "toxic", "criticism",
-    "constructive", "answered_by_brand", "brand_answered_at", "text", "url", "metrics.likes",
+    "constructive", "question", "answered_by_brand", "brand_answered_at", "text", "url", "metrics.likes",
 ]  # fmt: skip
 
 
@@ -57,6 +57,8 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, float | None]:
     answerable = [d for d in docs if kpis.answerable(d)]
     answered = [d for d in answerable if kpis.answered(d)]
     delays = [m for m in map(kpis.response_minutes, answered) if m is not None]
+    questions = [d for d in docs if d.get("question")]
+    answered_questions = [d for d in questions if d.get("answered_by_brand")]
     return {
         "volume": volume,
         "comments": sum(d.get("kind") in ("comment", "reply") for d in docs),
@@ -67,13 +69,29 @@ def summarise(docs: list[dict[str, Any]]) -> dict[str, float | None]:
         "toxic": sum(bool(d.get("toxic")) for d in docs),
         "brand_response_rate": kpis.response_rate(len(answered), len(answerable)),
         "median_response_minutes": float(pd.Series(delays).median()) if delays else None,
+        "questions": len(questions),
+        "question_response_rate": len(answered_questions) / len(questions) if questions else None,
+        "median_question_response_minutes": _median_minutes(answered_questions),
     }
 
 
+def _median_minutes(answered: list[dict[str, Any]]) -> float | None:
+    """Median minutes from an item to the brand's first answer (negative delays dropped)."""
+    import pandas as pd
+
+    delays = [
+        (pd.Timestamp(d["brand_answered_at"]) - pd.Timestamp(d["created_at"])).total_seconds() / 60
+        for d in answered
+        if d.get("brand_answered_at") and d.get("created_at")
+    ]
+    delays = [x for x in delays if x >= 0]
+    return float(pd.Series(delays).median()) if delays else None
+
+
 # Figures where a rise is bad news (coloured red); the others are good news when they rise.
-WORSE_WHEN_UP = {"negative_share", "criticism", "toxic", "median_response_minutes"}
-NEUTRAL = {"volume", "comments", "criticism_constructive"}
-PERCENT = {"negative_share", "brand_response_rate"}
+WORSE_WHEN_UP = {"negative_share", "criticism", "toxic", "median_response_minutes", "median_question_response_minutes"}
+NEUTRAL = {"volume", "comments", "criticism_constructive", "questions"}
+PERCENT = {"negative_share", "brand_response_rate", "question_response_rate"}
 
 
 def _format(key: str, value: float | None) -> str:
@@ -83,7 +101,7 @@ def _format(key: str, value: float | None) -> str:
         return f"{value * 100:.1f} %"
     if key == "mood_index":
         return f"{value:+.2f}"
-    if key == "median_response_minutes":
+    if key.startswith("median_"):
         return f"{value:.0f}"
     return f"{int(value):,}".replace(",", "\u202f")
 
@@ -148,7 +166,8 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
     figures = []
     for key in (
         "volume", "comments", "mood_index", "negative_share", "criticism", "criticism_constructive", "toxic",
-        "brand_response_rate", "median_response_minutes", "new_authors",
+        "brand_response_rate", "median_response_minutes", "questions", "question_response_rate",
+        "median_question_response_minutes", "new_authors",
     ):  # fmt: skip
         change, worse, better = _change(key, current[key], previous[key])
         figures.append(

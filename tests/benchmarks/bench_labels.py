@@ -129,10 +129,12 @@ def section_demo(report: dict, lab: Any) -> None:
     member = [i for i, (t, _) in enumerate(pairs) if not t["brand"]]
     report["demo"] = {}
     print(f"demo month (infra/demo, {len(pairs):,} events, its generator's labels — a second opinion)")
-    for lang in ("fr", "en"):
-        idx = [i for i in member if pairs[i][0]["lang"] == lang]
-        for key, gold_key in (("criticism", "critical"), ("constructive", "constructive"), ("toxic", "toxic")):
-            r = prf([bool(pairs[i][0][gold_key]) for i in idx], [cols[key][i] for i in idx])
+    judgments = (("criticism", lambda t: t["critical"]), ("constructive", lambda t: t["constructive"]),
+                 ("toxic", lambda t: t["toxic"]), ("question", lambda t: t["intent"] == "question"))  # fmt: skip
+    for lang in ("fr", "en", "all"):
+        idx = [i for i in member if lang == "all" or pairs[i][0]["lang"] == lang]
+        for key, gold in judgments:
+            r = prf([bool(gold(pairs[i][0])) for i in idx], [cols[key][i] for i in idx])
             report["demo"][f"{lang}_{key}"] = r
             print(f"  {key:<12} [{lang}] {fmt_prf(r)}")
 

@@ -80,13 +80,19 @@ def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path, request) ->
             truth = __import__("json").loads((DEMO / "ground_truth.json").read_text())
             moderate = client.get("/api/queues/moderate", params={"limit": 500}).json()["items"]
             assert "facebook:" + truth["threats"][0]["native_id"] in [r["id"] for r in moderate]
-            answer = client.get("/api/queues/answer").json()["items"]
-            assert answer and answer[0]["constructive"]
+            first = client.get("/api/queues/answer").json()
+            answer = first["items"]
+            assert answer and answer[0]["constructive"] and answer[0]["reason"]
+            second = client.get("/api/queues/answer", params={"page": 2}).json()
+            assert len(answer) == len(second["items"]) == 50 and second["total"] == first["total"] > 100
+            assert not {r["id"] for r in answer} & {r["id"] for r in second["items"]}
+            questions = client.get("/api/queues/questions").json()
+            assert questions["total"] > 100 and set(questions["sections"]) == {"open", "community"}
             crisis = client.get("/api/queues/answer", params={"start": "2026-10-17", "end": "2026-10-17"}).json()["items"]
             assert crisis and all(r["created_at"].startswith("2026-10-17") for r in crisis)
             welcome = client.get("/api/queues/welcome", params={"day": "2026-10-17"}).json()
             assert welcome["count"] > 0
-            for name in ("moderate", "answer", "welcome"):
+            for name in ("moderate", "answer", "questions", "welcome"):
                 page = client.get(f"/queues/{name}")
                 assert page.status_code == 200 and page.text.count('<article class="item') > 0, name
             thread = client.get(f"/threads/{answer[0]['id']}")

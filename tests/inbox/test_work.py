@@ -26,7 +26,7 @@ def services(inbox_settings, platforms) -> Services:
 
 
 def test_answer_queue_puts_constructive_first_ranked_by_reach_and_wait(services) -> None:
-    rows = views.queue(services, "answer", views.Filters())
+    rows = views.queue(services, "answer", views.Filters()).items
     ids = [r["id"] for r in rows]
     assert ids[:2] == [FB_CRITIC, IG_COMMENT]  # both constructive; Anna's has 40 likes and waited longer
     assert all(r["constructive"] for r in rows[:2]) and not any(r["constructive"] for r in rows[2:])
@@ -36,7 +36,7 @@ def test_answer_queue_puts_constructive_first_ranked_by_reach_and_wait(services)
 
 def test_queue_filters_by_network_language_topic_page_and_period(services) -> None:
     def ids(name: str, **filters) -> set[str]:
-        return {r["id"] for r in views.queue(services, name, views.Filters(**filters))}
+        return {r["id"] for r in views.queue(services, name, views.Filters(**filters)).items}
 
     assert ids("answer", source="instagram") == {IG_COMMENT}
     assert ids("answer", lang="en") == {IG_COMMENT}
@@ -54,10 +54,10 @@ def test_moderation_puts_threats_first_when_categories_exist_and_copes_without()
 
 
 def test_moderate_and_welcome_queues_on_seeded_data(services) -> None:
-    moderate = views.queue(services, "moderate", views.Filters())
+    moderate = views.queue(services, "moderate", views.Filters()).items
     assert moderate[0]["id"] == FB_THREAT  # highest score (no categories stored by this labeller)
     assert all(r["toxic_categories"] == [] for r in moderate)
-    welcome = views.queue(services, "welcome", views.Filters())  # opens on the newest day with data
+    welcome = views.queue(services, "welcome", views.Filters()).items  # opens on the newest day with data
     assert "facebook:811111111111111_900000000000007" in {r["id"] for r in welcome}
     assert "facebook:c0" not in {r["id"] for r in welcome}
 
@@ -184,6 +184,6 @@ def test_threats_come_first_once_the_labeller_stores_toxic_categories(settings, 
     index_mentions(seeded, docs)
     store = Store(seeded)
     store.ensure()
-    rows = views.queue(Services(seeded, store, platforms.connector_settings()), "moderate", views.Filters())
+    rows = views.queue(Services(seeded, store, platforms.connector_settings()), "moderate", views.Filters()).items
     assert [r["id"] for r in rows][:2] == [FB_THREAT, YT_COMMENT]
     assert rows[0]["toxic_categories"] == ["threat"]

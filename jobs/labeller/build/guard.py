@@ -85,7 +85,7 @@ def _codes(task: str, values: Sequence[Any]) -> np.ndarray:
 def _scores(task: str, gold: np.ndarray, pred: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """The task's score (macro-F1 for sentiment, F1 of the true class otherwise) of each resample."""
     k = 3 if task == "sentiment" else 2
-    b, n = samples.shape
+    b = samples.shape[0]
     cells = (gold[samples] * k + pred[samples]) + (np.arange(b)[:, None] * k * k)
     confusion = np.bincount(cells.ravel(), minlength=b * k * k).reshape(b, k, k).astype(np.float64)
     tp = np.diagonal(confusion, axis1=1, axis2=2)

@@ -23,7 +23,7 @@ from jobs.reporting.kpis import mood_index
 
 SCAN_FIELDS = [
     "created_at", "kind", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
-    "answered_by_brand", "brand_answered_at", "handled", "thread_id",
+    "answered_by_brand", "brand_answered_at", "handled", "thread_id", "question",
 ]  # fmt: skip
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
 TOP_N = 5
@@ -95,6 +95,7 @@ def item_frame(docs: list[dict[str, Any]]) -> Any:
             "criticism": [bool(d.get("criticism")) for d in docs],
             "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
             "toxic": [bool(d.get("toxic")) for d in docs],
+            "question": [bool(d.get("question")) for d in docs],
             "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
             "handled": [bool(d.get("handled")) for d in docs],
             "answered": [figures.answered(d) for d in docs],
@@ -104,7 +105,7 @@ def item_frame(docs: list[dict[str, Any]]) -> Any:
     )
     # Explicit dtypes: an empty period must still give boolean masks, not object columns.
     # "answered" is the queues' definition (answered_by_brand), so the report and the queues agree.
-    flags = ("criticism", "constructive", "toxic", "handled", "answered", "answerable")
+    flags = ("criticism", "constructive", "toxic", "question", "handled", "answered", "answerable")
     frame = frame.astype(dict.fromkeys(flags, bool))
     frame["response_hours"] = (frame["answered_at"] - frame["created_at"]).dt.total_seconds() / 3600
     frame.loc[frame["response_hours"] < 0, "response_hours"] = float("nan")
@@ -177,6 +178,8 @@ def kpis(data: ReportData) -> dict[str, Any]:
     positives = int((frame["sentiment"] == "positive").sum())
     negatives = int((frame["sentiment"] == "negative").sum())
     response_hours = critical.loc[critical["answered"], "response_hours"].dropna()
+    questions = frame[frame["question"]]
+    question_hours = questions.loc[questions["answered"], "response_hours"].dropna()
     return {
         "items": n,
         "mood": None if (mood := mood_index(positives, negatives, n)) is None else round(mood, 3),
@@ -189,4 +192,8 @@ def kpis(data: ReportData) -> dict[str, Any]:
         "unanswered": int((~critical["answered"] & ~critical["handled"]).sum()),
         "moderate": int((frame["toxic"] & ~frame["handled"]).sum()),
         "alerts": len(data.alerts),
+        "questions": len(questions),
+        "question_response_rate": round(float(questions["answered"].mean()) * 100, 1) if len(questions) else None,
+        "median_question_response_hours": round(float(question_hours.median()), 2) if len(question_hours) else None,
+        "unanswered_questions": int((~questions["answered"] & ~questions["handled"]).sum()),
     }

@@ -100,6 +100,11 @@ def render(
         (words["kpi_response_rate"], "–" if figures["response_rate"] is None else f"{figures['response_rate']:.0f} %"),
         (words["kpi_response_time"], _fmt_hours(figures["median_response_hours"], words)),
         (words["kpi_unanswered"], f"{figures['unanswered']}"),
+        (words["kpi_questions"], f"{figures['questions']}"),
+        (words["kpi_question_response_rate"],
+         "–" if figures["question_response_rate"] is None else f"{figures['question_response_rate']:.0f} %"),
+        (words["kpi_question_response_time"], _fmt_hours(figures["median_question_response_hours"], words)),
+        (words["kpi_unanswered_questions"], f"{figures['unanswered_questions']}"),
         (words["kpi_moderate"], f"{figures['moderate']}"),
         (words["kpi_alerts"], f"{figures['alerts']}"),
     ]

@@ -50,6 +50,7 @@ def demo_enriched(key: str = "demo") -> list[dict[str, Any]]:
             "topics": [TOPIC.get(topic, topic)] if topic else [],
             "toxic": bool(label.get("toxic")), "toxic_score": 0.9 if label.get("toxic") else 0.05,
             "criticism": bool(label.get("critical")), "constructive": bool(label.get("constructive")),
+            "question": intent == "question",
             "answered_by_brand": event_id in answered, "brand_answered_at": answered.get(event_id),
             "handled": False, "handled_at": None, "labeller_version": "ground-truth", "enriched_at": row["created_at"],
         })  # fmt: skip

@@ -32,6 +32,10 @@ def test_views_on_the_demo_month(demo_settings, tmp_path: Path) -> None:
     figures = kpis(data)
     assert figures["criticism"] == truth["critical_total"]
     assert figures["unanswered"] == truth["critical_total"] - truth["critical_answered_by_brand"]
+    # Members' questions and how fast the brand answered them (the month's generator answers ~55 %).
+    assert figures["questions"] == truth["by_intent_people"]["question"]
+    assert 40 < figures["question_response_rate"] < 70 and figures["median_question_response_hours"] > 0
+    assert figures["unanswered_questions"] < figures["questions"]
     # The one threat is in the moderation queue; the answer queue opens with constructive criticism.
     threat = "facebook:" + truth["threats"][0]["native_id"]
     assert threat in [r["id"] for r in moderate_queue(demo_settings, limit=500)]
@@ -45,3 +49,4 @@ def test_views_on_the_demo_month(demo_settings, tmp_path: Path) -> None:
     out = build_report(demo_settings, date(2026, 10, 1), date(2026, 10, 31), ARTIFACTS / "report-demo.html")
     assert out.stat().st_size > 50_000
     assert "De quoi se plaint-on ?" in out.read_text(encoding="utf-8")
+    assert "Délai de réponse médian aux questions" in out.read_text(encoding="utf-8")

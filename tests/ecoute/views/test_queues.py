@@ -22,12 +22,13 @@ def test_moderate_queue_is_toxic_unhandled_newest_first_and_pseudonymous(seeded)
 
 def test_answer_queue_constructive_first_then_oldest_with_thread_context(seeded) -> None:
     rows = answer_queue(seeded.settings)
-    assert [r["id"] for r in rows] == ["facebook:c0", "facebook:c2", "facebook:c1", "facebook:c3"]
-    assert [r["constructive"] for r in rows] == [True, True, False, False]
-    reply = rows[3]
-    assert reply["post"]["id"] == "facebook:p1" and reply["post"]["is_brand"]
-    assert reply["parent"]["id"] == "facebook:c1" and "Colis jamais" in reply["parent"]["text"]
+    # c3 ("pareil pour moi", a reply agreeing with c1) is read in its thread, not answered on its own
+    assert [r["id"] for r in rows] == ["facebook:c0", "facebook:c2", "facebook:c1"]
+    assert [r["constructive"] for r in rows] == [True, True, False]
+    assert rows[2]["post"]["id"] == "facebook:p1" and rows[2]["post"]["is_brand"]
     assert rows[2]["parent"] is None  # a top-level comment's context is its post only
+    assert all(r["section"] == "stale" for r in rows)  # October's items, read in December or later
+    assert rows[0]["reason"].startswith("critique constructive")
     assert rows[0]["author"] == "a_anna"
     named = seeded.settings.model_copy(update={"store_author_names": True})
     assert answer_queue(named, limit=1)[0]["author"] == "Anna Martin"

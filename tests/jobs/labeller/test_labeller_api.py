@@ -34,6 +34,8 @@ def _check_columns(cols: dict, n: int, topic_ids: set[str]) -> None:
         assert isinstance(cols["toxic"][i], bool) and 0.0 <= cols["toxic_score"][i] <= 1.0
         assert isinstance(cols["criticism"][i], bool) and isinstance(cols["constructive"][i], bool)
         assert not cols["constructive"][i] or cols["criticism"][i]
+        assert isinstance(cols["question"][i], bool)
+        assert not (cols["question"][i] and cols["criticism"][i]), "a complaint phrased as a question is criticism"
 
 
 def test_hostile_inputs_do_not_crash(lab):
@@ -85,7 +87,9 @@ def test_core_labels(lab):
     assert cols["sentiment"][6] == "positive"
     assert "delivery" in cols["topics"][0]
     assert "app_website" in cols["topics"][5]
-    assert cols["criticism"][0] and cols["constructive"][0]
+    # a report of one's own problem is a plain complaint; a suggestion makes criticism constructive
+    assert cols["criticism"][0] and not cols["constructive"][0]
+    assert cols["constructive"][5]
     assert not cols["criticism"][2], "bad weather is not criticism of the brand"
     assert cols["toxic"][3] and not cols["toxic"][4] and not cols["toxic"][0]
     assert cols["criticism"][5]

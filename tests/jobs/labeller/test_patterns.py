@@ -15,12 +15,14 @@ from jobs.labeller.text import prepare
 
 
 def labeller_pattern_sets() -> dict[str, PatternSet]:
-    from jobs.labeller import criticism, sentiment, topics, toxic
+    from jobs.labeller import criticism, question, sentiment, topics, toxic
 
     return {
         "sentiment phrases": sentiment.phrase_patterns()[0],
         "toxicity": toxic.rule_patterns()[0],
         "criticism": criticism.rule_patterns(),
+        "constructive": criticism.constructive_patterns(),
+        "question": question.rule_patterns(),
         "topic keywords": topics.keyword_patterns(get_labeller().taxonomy)[1],
     }
 
@@ -32,7 +34,9 @@ def vocabulary() -> list[str]:
     words: set[str] = set()
     for source in (
         [p for p, _ in lx.PHRASE_VALENCE], [p for p, _ in lx.TOXIC_PATTERNS], lx.COMPLAINT_PATTERNS,
-        lx.CONSTRUCTIVE_PATTERNS, [lx.BRAND_TARGET],
+        lx.SUGGESTION_PATTERNS, lx.CAUSE_PATTERNS, lx.INDIRECT_QUESTION_PATTERNS, lx.RHETORICAL_PATTERNS,
+        lx.TO_FRIENDS_PATTERNS,
+        [lx.BRAND_TARGET],
         *[t.keywords for t in get_labeller().taxonomy.topics.values()],
     ):  # fmt: skip
         for pattern in source:

@@ -6,7 +6,7 @@ import email
 import email.policy
 from datetime import date
 
-from jobs.reporting.digest import run_digest
+from jobs.reporting.digest import run_digest, summarise
 from jobs.reporting.rollups import compute_daily_rollups
 from tests.jobs.alerts.data import index_mentions, month_with_crisis
 from tests.jobs.alerts.screenshots import screenshot_email
@@ -39,3 +39,18 @@ def test_daily_and_weekly_digest(settings, smtp_outbox, monkeypatch) -> None:
     weekly = run_digest(settings, date(2026, 10, 18), period="weekly", send_email=False)
     assert weekly["subject"] == "[Écoute] Bilan de la semaine du 2026-10-12" and not weekly["sent"]
     assert len(smtp_outbox.messages()) == 1
+
+
+def test_digest_counts_questions_and_how_fast_the_brand_answered_them() -> None:
+    def item(question: bool, answered_after_min: int | None) -> dict:
+        answered = answered_after_min is not None
+        return {"kind": "comment", "created_at": "2026-10-20T10:00:00Z", "question": question, "sentiment": "neutral",
+                "answered_by_brand": answered,
+                "brand_answered_at": f"2026-10-20T{10 + answered_after_min // 60:02d}:{answered_after_min % 60:02d}:00Z"
+                if answered else None}  # fmt: skip
+
+    figures = summarise([item(True, 30), item(True, 90), item(True, None), item(False, 5)])
+    assert figures["questions"] == 3
+    assert figures["question_response_rate"] == 2 / 3
+    assert figures["median_question_response_minutes"] == 60
+    assert figures["median_response_minutes"] == 30  # every answered item: 5, 30 and 90 minutes
