@@ -127,12 +127,20 @@ def with_engine(encode: Encode):
     encoder._disk = None
 
 
+def own_labeller():
+    """A labeller as `ecoute label` builds one: a file centred on its own texts; no embedding cache."""
+    from ecoute.settings import Settings
+    from jobs.labeller import Labeller
+    from jobs.labeller.config import LabellerConfig
+
+    return Labeller(config=LabellerConfig.from_settings(Settings(embed_cache="off"), centring="own"))
+
+
 def label_dev(m: Measured, encode: Encode, rows: list[dict]) -> list[dict]:
     """Label the dev tweets as `ecoute label` does (a file centred on its own, 2,000 lines a batch)."""
-    from jobs.labeller import Labeller
 
     with_engine(encode)
-    lab = Labeller(shared_centring=False)
+    lab = own_labeller()
     t0 = time.process_time()
     out = lab.label_records([{"id": r["id"], "text": r["text"]} for r in rows])
     cpu = time.process_time() - t0
@@ -149,13 +157,12 @@ def toxicity(m: Measured, encode: Encode) -> None:
     path = os.environ.get("ECOUTE_INSULTS_CSV")
     if not path or not Path(path).exists():
         return
-    from jobs.labeller import Labeller
     from jobs.labeller.build.toxicity_head import held_out, read_insults
 
     texts, y = read_insults(Path(path))
     rows = [(t, bool(v)) for t, v in zip(texts, y, strict=True) if held_out(t)]
     with_engine(encode)
-    pred = Labeller(shared_centring=False).label_columns([t for t, _ in rows])["toxic"]
+    pred = own_labeller().label_columns([t for t, _ in rows])["toxic"]
     pos = [p for (_, g), p in zip(rows, pred, strict=True) if g]
     neg = [p for (_, g), p in zip(rows, pred, strict=True) if not g]
     m.tox = (sum(pos) / len(pos) + 1 - sum(neg) / len(neg)) / 2

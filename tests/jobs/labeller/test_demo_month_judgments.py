@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from ecoute.settings import get_settings
 from ecoute.views.ranking import rank_answer, rank_questions
 from jobs.labeller import Labeller
+from jobs.labeller.config import LabellerConfig
 
 DEMO = Path(__file__).resolve().parents[3] / "infra" / "demo"
 # Read after the month (as `make demo` does today): every item waited more than 7 days.
@@ -34,7 +36,7 @@ def month() -> list[dict]:
         records = [json.loads(line) for line in handle]
     with gzip.open(DEMO / "ground_truth_labels.jsonl.gz", "rt", encoding="utf-8") as handle:
         truth = {(t["source"], t["native_id"]): t for t in map(json.loads, handle)}
-    lab = Labeller(shared_centring=False)
+    lab = Labeller(config=LabellerConfig.from_settings(get_settings(), centring="own"))  # as `ecoute label`
     labels: dict[str, list] = {}
     for start in range(0, len(records), 512):
         batch = records[start : start + 512]
