@@ -16,6 +16,7 @@ from ecoute.views.common import author_label
 
 PLACEHOLDERS = ("author", "page", "network")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+_NO_AUTHOR = re.compile(r"[ \t]*\{author\}")
 
 
 def render_reply(template: str, mention: dict[str, Any], settings: Settings) -> str:
@@ -23,7 +24,6 @@ def render_reply(template: str, mention: dict[str, Any], settings: Settings) -> 
     (a pseudonym is no name to greet someone with)."""
     author = author_label(mention, settings) if settings.store_author_names else ""
     values = {"author": author, "page": mention.get("channel") or "", "network": mention.get("source") or ""}
-    text = _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
-    if not author:  # "Bonjour {author}, merci" -> "Bonjour, merci"
-        text = re.sub(r"[ \t]+([,!.?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))
-    return text
+    if not author:  # "Bonjour {author}, merci" -> "Bonjour, merci"; "Merci {author} !" -> "Merci !"
+        template = _NO_AUTHOR.sub("", template)
+    return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)
