@@ -152,6 +152,18 @@ class BusinessHours(BaseModel):
     holidays: list[str] = Field(default_factory=list)  # ISO dates, e.g. ["2026-11-11", "2026-12-25"]
 
 
+class ImportSettings(BaseModel):
+    """File imports (`ecoute connect import`): what a file may cost before it is refused."""
+
+    # A line (JSONL) or physical CSV line longer than this is dead-lettered with its head only;
+    # an event is at most 1 MiB once serialised, so no valid row is anywhere near it.
+    max_line_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    # A .gz file may decompress to gzip_max_ratio times its size, and always to gzip_floor_bytes:
+    # real exports compress 5–20×, a gzip bomb ~1000× (100 kB of NUL bytes is 100 MB).
+    gzip_max_ratio: float = Field(default=100.0, gt=1)
+    gzip_floor_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+
+
 class InboxSettings(BaseModel):
     """The community manager's web inbox (`ecoute inbox serve`)."""
 
@@ -315,6 +327,7 @@ class Settings(BaseSettings, SourceSections):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.
