@@ -24,6 +24,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 import schemas
 from ecoute import preflight
+from ecoute.private_files import private_folder, write_private
 from ecoute.settings import KafkaSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -143,10 +144,9 @@ class Producer:
         if len(payload) <= DLQ_MAX_BYTES:
             return payload
         digest = hashlib.sha256(payload).hexdigest()
-        overflow = self.settings.state_dir / "dlq-overflow" / f"{digest}.json"
-        overflow.parent.mkdir(parents=True, exist_ok=True)
+        overflow = private_folder(self.settings.state_dir / "dlq-overflow") / f"{digest}.json"
         tmp = overflow.with_suffix(".tmp")
-        tmp.write_bytes(payload)
+        write_private(tmp, payload)  # full texts and author names: the owner's eyes only
         tmp.replace(overflow)
         original = record.get("original") or ""
         log.warning("dead-letter record of %d bytes saved to %s; the DLQ message carries its head", len(payload), overflow)

@@ -137,3 +137,23 @@ def test_pipeline_runs_from_airflow_alone(dagbag, task_settings, httpserver, mon
     fired = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     assert _run(dagbag.get_dag("ecoute_rollups_daily"), fired) == "success"
     assert read_rollups(task_settings, fired.date() - timedelta(days=1), fired.date() - timedelta(days=1))
+
+
+def test_connectors_dag_refuses_the_public_pseudonym_key_off_the_embedded_stack(dagbag, task_settings, httpserver,
+                                                                                 monkeypatch) -> None:  # fmt: skip
+    """Issue 28 item 17: only `ecoute connect` refused it; the DAG pseudonymised real authors with it."""
+    from ecoute.kafka import ensure_topics
+    from ecoute.settings import get_settings
+    from tests.connectors.conftest import raw_events
+
+    _serve_rss(httpserver, monkeypatch)
+    monkeypatch.setenv("ECOUTE_ES__URL", "http://10.255.255.1:9200")  # a production cluster: not the embedded stack
+    monkeypatch.delenv("ECOUTE_PSEUDONYM_KEY", raising=False)
+    get_settings.cache_clear()
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 4, tzinfo=UTC)) == "failed"
+    ensure_topics(task_settings)  # refused before it created them
+    assert raw_events(task_settings) == []
+    monkeypatch.setenv("ECOUTE_PSEUDONYM_KEY", "k" * 32)
+    get_settings.cache_clear()
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 5, tzinfo=UTC)) == "success"
+    assert len(raw_events(task_settings)) == 3
