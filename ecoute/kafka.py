@@ -43,6 +43,9 @@ def _common(kafka: KafkaSettings) -> dict[str, Any]:
     preflight.check(
         "Kafka", kafka.bootstrap_servers, default_port=9092,
         hint=f"{preflight.START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS",
+        # A port that accepts TCP but is not Kafka costs 2 s, not the client's 30 s bootstrap
+        # (TLS listeners are not probed: the probe speaks plain Kafka).
+        probe=preflight.kafka_probe if kafka.security_protocol.upper() in ("PLAINTEXT", "SASL_PLAINTEXT") else None,
     )  # fmt: skip
     options: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
