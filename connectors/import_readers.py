@@ -19,6 +19,7 @@ import csv
 import gzip
 import hashlib
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,19 +74,31 @@ class DecompressionLimit(ConnectorError):
     """A .gz file decompressed past its allowance (a gzip bomb, or an export needing a higher limit)."""
 
 
-class _Bounded(io.RawIOBase):
-    """A decompressing stream that refuses to produce more than ``limit`` bytes."""
+class DamagedGzip(ConnectorError):
+    """A .gz file that is not gzip, or whose data is damaged or cut short."""
 
-    def __init__(self, inner: IO[bytes], limit: int, name: str):
+
+class _Bounded(io.RawIOBase):
+    """A decompressing stream that refuses to produce more than ``limit`` bytes (None: no bound) and
+    turns damaged gzip data into one clear error."""
+
+    def __init__(self, inner: IO[bytes], limit: int | None, name: str):
         self.inner, self.limit, self.name, self.total = inner, limit, name, 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        count = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        try:
+            count = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            after = (
+                f"after {self.total:,} decompressed bytes ({exc}); the records before this point were imported, "
+                "re-run with a complete file to import the rest" if self.total else f"({exc}); nothing was imported"
+            )
+            raise DamagedGzip(f"{self.name}: the gzip data is damaged or cut short {after}") from None
         self.total += count
-        if self.total > self.limit:
+        if self.limit is not None and self.total > self.limit:
             raise DecompressionLimit(
                 f"{self.name}: decompresses to more than {self.limit:,} bytes, the allowance of this .gz file "
                 "(ECOUTE_IMPORTS__GZIP_MAX_RATIO times its size, at least ECOUTE_IMPORTS__GZIP_FLOOR_BYTES); "
@@ -101,10 +114,9 @@ class _Bounded(io.RawIOBase):
 
 def open_binary(path: Path, limits: ReadLimits | None = None) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
-        if limits is None or limits.max_decompressed_bytes is None:
-            return gzip.open(path, "rb")  # type: ignore[return-value]
         inner = gzip.open(path, "rb")  # noqa: SIM115 - closed by _Bounded.close
-        bounded = _Bounded(inner, limits.max_decompressed_bytes, path.name)  # type: ignore[arg-type]
+        allowance = limits.max_decompressed_bytes if limits is not None else None
+        bounded = _Bounded(inner, allowance, path.name)  # type: ignore[arg-type]
         return io.BufferedReader(bounded, buffer_size=1 << 20)  # type: ignore[return-value]
     return open(path, "rb")
 
@@ -296,6 +308,6 @@ def count_records(path: Path, limits: ReadLimits | None = None) -> int | None:
     try:
         with open_binary(path, limits) as handle:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    except (OSError, DecompressionLimit):
+    except (OSError, ConnectorError):
         return None
     return max(0, lines - (1 if file_format(path) == "csv" else 0))

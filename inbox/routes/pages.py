@@ -7,12 +7,13 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
+from inbox.actions import ActionRefused
 from inbox.auth import new_csrf_token, verify_password
 from inbox.saved_replies import render_reply
 from inbox.strings import translator
@@ -133,7 +134,11 @@ def add_routes(app: FastAPI, web: Web) -> None:
         text = ""
         reply = services.store.get(settings.indices.inbox_replies, saved) if saved else None
         if reply:
-            text = render_reply(reply["text"], services.mention(mention_id), settings)
+            try:
+                mention = services.mention(mention_id)
+            except ActionRefused as exc:
+                raise HTTPException(404, str(exc)) from None
+            text = render_reply(reply["text"], mention, settings)
         return page(request, "_reply_box.html", text=text)
 
     # -- alert-email verdict links ----------------------------------------------------------

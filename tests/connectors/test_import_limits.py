@@ -111,3 +111,19 @@ def test_undecodable_jsonl_lines_in_another_encoding_keep_their_bytes(settings, 
     assert (stats.produced, stats.dead_lettered) == (1, 1)
     (letter,) = dead_letters(settings)
     assert base64.b64decode(letter["original_b64"]) == bad
+
+
+def test_a_damaged_or_truncated_gz_is_one_clear_error(settings, tmp_path):
+    from connectors.import_readers import DamagedGzip
+
+    whole = gzip.compress(b"".join(_row(f"r{n}") + b"\n" for n in range(100)))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(
+        DamagedGzip, match=r"cut\.jsonl\.gz: the gzip data is damaged or cut short .*nothing was imported"
+    ):
+        import_file(cut, settings)
+    fake = tmp_path / "fake.jsonl.gz"
+    fake.write_text('{"native_id": "x"}\n')  # named .gz, not compressed
+    with pytest.raises(DamagedGzip, match="Not a gzipped file"):
+        import_file(fake, settings)

@@ -273,3 +273,13 @@ def test_a_rule_form_refuses_a_notify_field_that_is_not_addresses(app) -> None:
     response = client.post("/rules", data={"csrf_token": token, "name": "x", "has_link": "on", "actions": ["notify"],
                                            "notify": "a@example.com\nBcc: everyone@example.com"})  # fmt: skip
     assert response.status_code == 400 and "email addresses" in response.text
+
+
+def test_reply_text_for_an_unknown_mention_is_404(app) -> None:
+    """Found by tests/fuzz/test_fuzz_inbox.py: a saved reply asked for an unknown mention was a 500."""
+    client = TestClient(app, raise_server_exceptions=False)
+    token = login(client, "claire")
+    client.post("/replies", data={"csrf_token": token, "title": "Merci", "lang": "fr", "text": "Merci !"})
+    for mention_id in ("facebook:nope", ""):
+        response = client.get(f"/mentions/{mention_id}/reply-text", params={"saved": "fr:Merci"})
+        assert response.status_code == 404, mention_id
