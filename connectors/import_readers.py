@@ -15,10 +15,12 @@ has newline bytes inside its characters).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import io
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,8 +165,20 @@ def check_encoding(encoding: str) -> str:
         raise ConnectorError(f"--encoding {encoding!r}: unknown encoding (try utf-8, latin-1 or cp1252)") from None
 
 
+def _keep_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: each undecodable byte becomes U+DC00 + its value. Like surrogateescape,
+    but for every byte value (UTF-16's cut-short or unpaired units include bytes under 0x80)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("ecoute-keep-bytes", _keep_bytes)
+KEEP_BYTES = "ecoute-keep-bytes"
+
+
 def _has_undecodable(cells: list[str]) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell)
+    return any("\udc00" <= ch <= "\udcff" for cell in cells for ch in cell)
 
 
 def csv_records(
@@ -172,7 +186,7 @@ def csv_records(
 ) -> Iterator[tuple[str | bytes, dict[str, Any] | None, str | None]]:
     """CSV/TSV: (the row's original lines, the row by column or None, the parse error or None).
 
-    Undecodable bytes are kept (surrogateescape): such a row is dead-lettered with its original
+    Undecodable bytes are kept (``KEEP_BYTES``): such a row is dead-lettered with its original
     bytes and line number, and the rows after it are still imported. A physical line over the
     line limit is dead-lettered with its head (the reader sees an empty line in its place).
     """
@@ -181,7 +195,7 @@ def csv_records(
     # dead-lettered anyway (MAX_EVENT_BYTES), and the run goes on to the next rows.
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_line_bytes))
     with open_binary(path, limits) as raw:
-        text = io.TextIOWrapper(raw, encoding=text_encoding(encoding), errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(raw, encoding=text_encoding(encoding), errors=KEEP_BYTES, newline="")
         delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
         consumed: list[str] = []
         too_long: list[tuple[int, int, str | None]] = []  # (physical line, size, sha256) in the current record
@@ -248,7 +262,14 @@ def _original(text: str, encoding: str) -> str | bytes:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode(encoding, errors="surrogateescape")
+        encoder = codecs.getincrementalencoder(encoding)()
+        kept = bytearray()
+        for run in re.split("([\udc00-\udcff]+)", text):
+            if run and "\udc00" <= run[0] <= "\udcff":
+                kept += bytes(ord(ch) - 0xDC00 for ch in run)
+            elif run:
+                kept += encoder.encode(run)
+        return bytes(kept)
     return text
 
 
@@ -272,7 +293,7 @@ def raw_items(path: Path, fmt: str, encoding: str = "utf-8", limits: ReadLimits 
                     yield stripped
             return
         # Any other encoding: decode, then split (UTF-16 has b"\n" inside its characters).
-        text = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="\n")
+        text = io.TextIOWrapper(handle, encoding=encoding, errors=KEEP_BYTES, newline="\n")
         for number, (line, size, digest) in enumerate(_lines(text, limits.max_line_bytes, "\n"), 1):
             if number == 1:
                 line = line.lstrip("\ufeff")

@@ -1,9 +1,10 @@
 """The inbox web app (FastAPI + Jinja2 templates + htmx, server-rendered, no build step).
 
-Security: every page and API needs a session (pages redirect to /login, /api/ answers 401); the
-session cookie is signed, HttpOnly and SameSite=Lax; every POST carries the session's CSRF token
-(form field ``csrf_token`` or header ``X-CSRF-Token``, which htmx sends); each action checks the
-user's role (viewer < moderator < admin); failed logins are rate limited per name and per address.
+Security: every page and API needs a session (pages redirect to /login, /api/ answers 401); sessions
+are server side (inbox/store.py), their id in a signed, HttpOnly, SameSite=Lax cookie; every POST
+carries the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``, which htmx
+sends); each action checks the user's role (viewer < moderator < admin); failed logins are rate
+limited per (name, address) and per address (inbox/auth.py); bad parameters are 400 naming them.
 
 This module builds the app (session, security headers, error pages); the routes are in groups under
 inbox/routes/ (pages, moderator actions, admin, JSON API), their shared plumbing in inbox/web.py.

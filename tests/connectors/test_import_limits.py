@@ -127,3 +127,19 @@ def test_a_damaged_or_truncated_gz_is_one_clear_error(settings, tmp_path):
     fake.write_text('{"native_id": "x"}\n')  # named .gz, not compressed
     with pytest.raises(DamagedGzip, match="Not a gzipped file"):
         import_file(fake, settings)
+
+
+def test_utf16_lines_that_do_not_decode_are_dead_lettered_with_their_bytes(settings, tmp_path):
+    """Found by the fuzz suite: an unpaired surrogate or a cut-short UTF-16 unit stopped the import."""
+    import base64
+
+    good = [json.dumps({**GOOD, "native_id": f"u{n}"}, ensure_ascii=False).encode("utf-16-le") for n in range(2)]
+    unpaired = '{"native_id": "bad", "text": "'.encode("utf-16-le") + b"\x00\xd8" + '"}'.encode("utf-16-le")
+    newline = "\n".encode("utf-16-le")
+    path = tmp_path / "u16.jsonl"
+    path.write_bytes(good[0] + newline + unpaired + newline + good[1] + newline + b"A")  # and one odd byte at the end
+    stats = import_file(path, settings, encoding="utf-16-le")
+    assert (stats.produced, stats.dead_lettered) == (2, 2)
+    letters = dead_letters(settings)
+    originals = sorted(base64.b64decode(d["original_b64"]) if d["original_b64"] else d["original"].encode() for d in letters)
+    assert originals == sorted([unpaired, b"A"])  # the bytes as they were in the file

@@ -23,23 +23,28 @@ counter = itertools.count()
 LINE_LIMIT = 64 * 1024  # the smallest allowed: over-long lines stay cheap to write
 
 
-@st.composite
-def damaged(draw, data: bytes) -> bytes:
-    how = draw(st.sampled_from(["intact", "intact", "truncate", "flip", "garbage"]))
+DAMAGE = st.tuples(
+    st.sampled_from(["intact", "intact", "truncate", "flip", "garbage"]),
+    st.floats(0, 1),
+    st.binary(min_size=1, max_size=64),
+)  # (an empty .gz is an empty file, not a damaged one)
+
+
+def damaged(data: bytes, damage: tuple[str, float, bytes]) -> bytes:
+    """Drawn before the file exists (the file's length depends on counters: no draw may)."""
+    how, where, garbage = damage
     if how == "truncate" and len(data) > 20:
-        return data[: draw(st.integers(10, len(data) - 1))]
+        return data[: 10 + int(where * (len(data) - 11))]
     if how == "flip" and len(data) > 20:
-        at = draw(st.integers(10, len(data) - 9))  # past the header, before the CRC trailer
+        at = 10 + int(where * (len(data) - 19))  # past the header, before the CRC trailer
         return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
-    if how == "garbage":
-        return draw(st.binary(min_size=1, max_size=64))  # (an empty .gz is an empty file, not a damaged one)
-    return data
+    return garbage if how == "garbage" else data
 
 
 @FUZZ
-@given(sample=jsonl_lines(), long_lines=st.integers(0, 2), utf16=st.booleans(), bomb=st.booleans(), data=st.data())
+@given(sample=jsonl_lines(), long_lines=st.integers(0, 2), utf16=st.booleans(), bomb=st.booleans(), damage=DAMAGE)
 def test_compressed_imports_end_with_every_line_accounted_or_one_clear_error(
-    settings, sink, tmp_path_factory, sample, long_lines, utf16, bomb, data  # noqa: F811 - the fixture
+    settings, sink, tmp_path_factory, sample, long_lines, utf16, bomb, damage  # noqa: F811 - the fixture
 ):  # fmt: skip
     lines, good = sample
     lines = lines + [b"\0" * (LINE_LIMIT * 2)] * long_lines
@@ -53,7 +58,7 @@ def test_compressed_imports_end_with_every_line_accounted_or_one_clear_error(
     if bomb:
         body += b"\n" * (3 * 1024 * 1024)  # blank lines: nothing to import, 3 MB to decompress
     path = tmp_path_factory.mktemp("fz") / "export.jsonl.gz"
-    path.write_bytes(data.draw(damaged(gzip.compress(body))))
+    path.write_bytes(damaged(gzip.compress(body), damage))
     limits = {"max_line_bytes": LINE_LIMIT, "gzip_floor_bytes": 2 * 1024 * 1024}
     tight = settings.model_copy(update={"imports": settings.imports.model_copy(update=limits)})
     before = _marks(tight)

@@ -42,3 +42,14 @@ def test_the_helpers_strip_sequences_and_keep_the_words() -> None:
     assert header_safe("Le Monde\n— Économie\r\n") == "Le Monde — Économie"
     assert header_safe("x" * 1000).endswith("…") and len(header_safe("x" * 1000)) == 250
     assert header_safe("sep\u2028arateur\x85") == "sep arateur"
+
+
+def test_log_lines_are_terminal_safe_and_redacted() -> None:
+    import logging
+
+    from ecoute.logs import RedactingFormatter
+
+    record = logging.LogRecord("connectors", logging.WARNING, __file__, 1, "dead-lettered %s: %s", (
+        "rss:1", "channel \x1b]0;owned\x07Le Monde\x1b[2J token=abc123"), None)  # fmt: skip
+    line = RedactingFormatter("%(message)s").format(record)
+    assert line == "dead-lettered rss:1: channel Le Monde token=***"
