@@ -186,6 +186,11 @@ class EventSink:
 
         from ecoute import kafka
 
+        # Every source produces through here (CLI, Airflow DAGs, webhooks): the public default key is
+        # refused off the embedded stack before any author id is pseudonymised with it.
+        problem = settings.pseudonym_key_problem()
+        if problem is not None:
+            raise ConnectorError(f"{problem}; connector {connector} refuses to start with it")
         self.settings = settings
         self.stage = f"connector:{connector}"
         self.connector = connector

@@ -19,7 +19,14 @@ from typing import Any
 from connectors.base import EventSink, Page, Prepared, RunStats, run_pages
 from connectors.checkpoints import CheckpointStore
 from connectors.errors import ConnectorError
-from connectors.import_readers import check_encoding, chunks, count_records, file_fingerprint, file_format
+from connectors.import_readers import (
+    ReadLimits,
+    check_encoding,
+    chunks,
+    count_records,
+    file_fingerprint,
+    file_format,
+)
 from connectors.import_rows import IMPORT_FIELDS, MapOptions, map_items, parse_mapping, prepare_chunk, row_to_event
 from ecoute import events
 from ecoute.settings import Settings
@@ -69,8 +76,9 @@ def import_pages(
     fmt = file_format(path)
     done = int(state.get("records", 0)) if state and state.get("fingerprint") == fingerprint else 0
     options = MapOptions(settings, mapping or {}, source, channel, events.utc_now())
+    limits = ReadLimits.for_file(path, settings)
     if workers <= 0:
-        for chunk, position, skipped in chunks(path, fmt, done, batch_size, encoding):
+        for chunk, position, skipped in chunks(path, fmt, done, batch_size, encoding, limits):
             yield Page(map_items(chunk, fmt, options), _state(path, fingerprint, position), skipped)
         return
     import multiprocessing
@@ -84,7 +92,7 @@ def import_pages(
     ) as pool:
         pending: deque[tuple[Future[Prepared], int, int]] = deque()
         try:
-            for chunk, position, skipped in chunks(path, fmt, done, batch_size, encoding):
+            for chunk, position, skipped in chunks(path, fmt, done, batch_size, encoding, limits):
                 pending.append((pool.submit(prepare_chunk, chunk, fmt, options), position, skipped))
                 if len(pending) > workers + 1:
                     future, at, skip = pending.popleft()
@@ -157,7 +165,7 @@ def import_file(
             return run_pages(pages, sink, checkpoints, key)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        total = count_records(path)
+        total = count_records(path, ReadLimits.for_file(path, settings))
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             transient=False,

@@ -148,10 +148,10 @@ def map_items(items: list[Any], fmt: str, options: MapOptions) -> list[Mapped]:
     records: list[Mapped] = []
     default_source = options.source or "import"
     for item in items:
-        if fmt == "jsonl":
+        if fmt == "jsonl" and isinstance(item, bytes):
             original = item
             row, error = _parse_json_line(item)
-        else:
+        else:  # a CSV row, or a JSONL line refused by the reader (over the line limit)
             original, row, error = item
         if error is not None or row is None:
             records.append(Mapped(original, reason=error))

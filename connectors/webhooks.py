@@ -6,7 +6,8 @@
 - ``POST /webhooks/meta``: the body must be signed: ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of
   the raw body with the app secret>``; compared in constant time; a missing or wrong signature is
   logged (never the secret) and answered 401; a body over ``max_body_bytes`` is refused (413)
-  without being read; no ``Content-Length`` is 411.
+  without being read; no ``Content-Length`` is 411; ``Transfer-Encoding`` (chunked, alone or with a
+  ``Content-Length``: request smuggling behind a proxy) or two ``Content-Length`` headers are 400.
 - A signed body is mapped (page ``feed`` changes: posts, comments, replies; Instagram ``comments``)
   with the shared raw-event builder, ids ``facebook:<id>`` / ``instagram:<id>`` — the same ids as
   the polling connectors, so both paths upsert the same documents. Unmappable changes go to the
@@ -25,7 +26,6 @@ import math
 import signal
 import threading
 import time
-from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +36,7 @@ from connectors.base import EventSink, RunStats
 from connectors.config import ConnectorSettings, WebhookSettings, load_connector_settings
 from connectors.errors import ConnectorError
 from connectors.mapping import Mapped, build_raw_event, json_kind, map_record
+from connectors.webhook_deliveries import DeliveryLog
 from ecoute.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -160,33 +161,6 @@ class MetaWebhookMapper:
         )
 
 
-class DeliveryLog:
-    """Signatures of the deliveries acknowledged within the replay window (bounded, oldest dropped first)."""
-
-    def __init__(self, window_s: float | None, capacity: int = 100_000):
-        self.window_s = window_s
-        self.capacity = capacity
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _expire(self, now: float) -> None:
-        while self._seen and (len(self._seen) > self.capacity or (
-            self.window_s is not None and next(iter(self._seen.values())) < now - self.window_s
-        )):  # fmt: skip
-            self._seen.popitem(last=False)
-
-    def seen(self, signature: str) -> bool:
-        with self._lock:
-            self._expire(time.time())
-            return signature in self._seen
-
-    def record(self, signature: str) -> None:
-        with self._lock:
-            self._seen[signature] = time.time()
-            self._seen.move_to_end(signature)
-            self._expire(time.time())
-
-
 def delivery_age_s(payload: Any, now: float | None = None) -> float | None:
     """Age of the newest entry of a delivery (entry.time, epoch seconds or ms), None when it has none."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
@@ -216,7 +190,8 @@ class WebhookServer(ThreadingHTTPServer):
         self.replays = 0  # deliveries refused as stale or answered without producing again
         self.busy = 0  # connections refused because max_connections were being served
         self.timed_out = 0
-        self.deliveries = DeliveryLog(config.replay_window_s)
+        # Persisted in the state folder: after a restart a replayed delivery is still answered, not produced.
+        self.deliveries = DeliveryLog(config.replay_window_s, path=settings.state_dir / "webhook" / "deliveries.log")
         self._slots = threading.BoundedSemaphore(config.max_connections)
         super().__init__(address, WebhookHandler)
 
@@ -337,6 +312,17 @@ class WebhookHandler(BaseHTTPRequestHandler):
         server = self.server
         if urlsplit(self.path).path != PATH:
             self._answer(404, "not found", close=True)
+            return
+        if self.headers.get("Transfer-Encoding") is not None:
+            # Chunked (with or without a Content-Length) is refused: a proxy that honours the one
+            # while we read the other would let a second request ride in this body (smuggling).
+            server.rejected += 1
+            log.warning("webhook: refused a request with Transfer-Encoding from %s", self.client_address[0])
+            self._answer(400, "Transfer-Encoding is not accepted; send the body with a Content-Length", close=True)
+            return
+        if len(self.headers.get_all("Content-Length") or []) > 1:
+            server.rejected += 1
+            self._answer(400, "more than one Content-Length", close=True)
             return
         length_header = (self.headers.get("Content-Length") or "").strip()
         # ASCII digits only: str.isdigit() accepts '²', which int() refuses.

@@ -13,10 +13,11 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ecoute import cli_support
-from ecoute.cli_support import console, fail, optional_day, out, run_view
+from ecoute.cli_support import console, fail, optional_day, out, run_view, terminal_safe
 
 app = typer.Typer(
     name="ecoute",
@@ -134,10 +135,14 @@ app.add_typer(kibana_app, name="kibana")
 
 
 def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tuple[str, str]]) -> None:
-    if as_json:  # plain stdout: rich would wrap long strings
+    if as_json:  # plain stdout: rich would wrap long strings; JSON escapes control characters itself
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str, indent=1) + "\n")
         return
-    from rich.markup import escape
+
+    def cell(value: object, limit: int | None = None) -> str:
+        """Texts and names are the commenters': no markup, no terminal escape sequences."""
+        text = terminal_safe("" if value is None else value)
+        return escape(text[:limit] if limit else text)
 
     table = Table(title=f"{title} ({len(rows)})", show_lines=True)
     for header, _ in columns:  # fold, never ellipsize: the id is what `ecoute queue done` needs
@@ -149,20 +154,20 @@ def _print_queue(rows: list[dict], title: str, as_json: bool, columns: list[tupl
             if key == "context":
                 parts = []
                 if row.get("post"):
-                    parts.append(f"[dim]post:[/] {escape(row['post']['text'][:100])}")
+                    parts.append(f"[dim]post:[/] {cell(row['post']['text'], 100)}")
                 if row.get("parent"):
-                    parts.append(f"[dim]↳ {escape(row['parent']['author'])}:[/] {escape(row['parent']['text'][:100])}")
+                    parts.append(f"[dim]↳ {cell(row['parent']['author'])}:[/] {cell(row['parent']['text'], 100)}")
                 cells.append("\n".join(parts) or "-")
             elif key == "text":
-                cells.append(escape(str(value or ""))[:280])
+                cells.append(cell(value, 280))
             elif isinstance(value, bool):
                 cells.append("✔" if value else "")
             elif isinstance(value, list):
-                cells.append(escape(", ".join(map(str, value))))
+                cells.append(cell(", ".join(map(str, value))))
             else:
-                cells.append(escape("" if value is None else str(value)))
+                cells.append(cell(value))
         table.add_row(*cells)
-    out.print(table)
+    out.print(table, highlight=False)
 
 
 @queue_app.command("moderate")
@@ -241,7 +246,8 @@ def queue_done(
     except UnknownItems as exc:
         raise fail(str(exc)) from None
     for event_id in done:
-        console.print(f"[green]✔[/] {event_id} {'back in its queue' if undo else 'handled'}")
+        line = f"{terminal_safe(event_id, one_line=True)} {'back in its queue' if undo else 'handled'}"
+        console.print(f"[green]✔[/] {escape(line)}", highlight=False)
 
 
 @kibana_app.command("import")
@@ -383,11 +389,10 @@ def run() -> None:
         console.print("[bold red]interrupted[/]")
         sys.exit(130)
     except Exception as exc:  # the last line of defence of every command
-        from rich.markup import escape
-
         if _verbose:
             console.print_exception(show_locals=False)
-        console.print(f"[bold red]error:[/] {escape(_error_line(exc))}", soft_wrap=True, highlight=False)
+        line = terminal_safe(_error_line(exc), one_line=True)
+        console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
         sys.exit(1)
 
 

@@ -12,6 +12,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
+from ecoute.safe_text import terminal_safe
+
+__all__ = ["console", "fail", "optional_day", "out", "parse_day", "parse_time", "run_view", "terminal_safe",
+           "views_settings"]  # fmt: skip
+
 if TYPE_CHECKING:
     from ecoute.settings import Settings
 
@@ -41,8 +46,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one clear error line and return the Exit to raise (``raise fail("…") from None``)."""
     from rich.markup import escape
 
-    # One line, never wrapped, and the message (often from the input or an exception) is not markup.
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    # One line, never wrapped, and the message (often from the input or an exception) is not markup
+    # nor terminal escape sequences.
+    console.print(f"[bold red]error:[/] {escape(terminal_safe(message))}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
 
 

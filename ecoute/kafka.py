@@ -24,6 +24,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 import schemas
 from ecoute import preflight
+from ecoute.private_files import private_folder, write_private
 from ecoute.settings import KafkaSettings, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ def _common(kafka: KafkaSettings) -> dict[str, Any]:
     preflight.check(
         "Kafka", kafka.bootstrap_servers, default_port=9092,
         hint=f"{preflight.START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS",
+        # A port that accepts TCP but is not Kafka costs 2 s, not the client's 30 s bootstrap
+        # (TLS listeners are not probed: the probe speaks plain Kafka).
+        probe=preflight.kafka_probe if kafka.security_protocol.upper() in ("PLAINTEXT", "SASL_PLAINTEXT") else None,
     )  # fmt: skip
     options: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
@@ -143,10 +147,9 @@ class Producer:
         if len(payload) <= DLQ_MAX_BYTES:
             return payload
         digest = hashlib.sha256(payload).hexdigest()
-        overflow = self.settings.state_dir / "dlq-overflow" / f"{digest}.json"
-        overflow.parent.mkdir(parents=True, exist_ok=True)
+        overflow = private_folder(self.settings.state_dir / "dlq-overflow") / f"{digest}.json"
         tmp = overflow.with_suffix(".tmp")
-        tmp.write_bytes(payload)
+        write_private(tmp, payload)  # full texts and author names: the owner's eyes only
         tmp.replace(overflow)
         original = record.get("original") or ""
         log.warning("dead-letter record of %d bytes saved to %s; the DLQ message carries its head", len(payload), overflow)

@@ -1,13 +1,16 @@
 """Logging set-up shared by the CLI, the jobs and the DAGs.
 
 Secrets never reach logs: settings hold them as SecretStr, and ``redact`` masks token-like
-query parameters and headers in any message that passes through the Écoute handlers.
+query parameters and headers in any message that passes through the Écoute handlers, which also
+strip terminal escape sequences (a log line may quote a comment or a channel name).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+
+from ecoute.safe_text import terminal_safe
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(access_token|api_key|apikey|token|secret|password|authorization)([=:]\s*|\"\s*:\s*\")([^&\s\"',]+)"),
@@ -23,8 +26,10 @@ def redact(text: str) -> str:
 
 
 class RedactingFormatter(logging.Formatter):
+    """Secrets masked, and terminal escape sequences stripped (messages quote the sources' text)."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return terminal_safe(redact(super().format(record)))
 
 
 # Loggers of our own code; everything else is a library.

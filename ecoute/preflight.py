@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import struct
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -62,20 +64,54 @@ def _host_ports(addresses: str, default_port: int) -> list[tuple[str, int]]:
     return pairs
 
 
-def check(service: str, address: str, *, default_port: int, hint: str, timeout_s: float = 2.0) -> None:
+class NotThatService(OSError):
+    """Something accepted the connection but does not speak the service's protocol."""
+
+
+def kafka_probe(sock: socket.socket, timeout_s: float) -> None:
+    """One ApiVersions request (v0, which every broker answers, before any SASL step): a Kafka
+    broker answers with our correlation id; an HTTP server, a silent port or anything else does not."""
+    client_id = b"ecoute-preflight"
+    correlation = 0x0EC0
+    body = struct.pack(">hhih", 18, 0, correlation, len(client_id)) + client_id
+    sock.settimeout(timeout_s)
+    try:
+        sock.sendall(struct.pack(">i", len(body)) + body)
+        answer = b""
+        while len(answer) < 8:
+            chunk = sock.recv(8 - len(answer))
+            if not chunk:
+                raise NotThatService("it closed the connection without a Kafka answer")
+            answer += chunk
+    except TimeoutError:
+        raise NotThatService(f"it accepts connections but gave no Kafka answer within {timeout_s:g} s") from None
+    size, got = struct.unpack(">ii", answer)
+    if got != correlation or not 4 <= size <= 1 << 20:
+        raise NotThatService("it accepts connections but does not speak the Kafka protocol")
+
+
+def check(
+    service: str, address: str, *, default_port: int, hint: str, timeout_s: float = 2.0,
+    probe: Callable[[socket.socket, float], None] | None = None,
+) -> None:  # fmt: skip
     """Raise :class:`ServiceUnreachable` when fail-fast is on and no address of ``address`` accepts
-    a TCP connection; a no-op when it is off or the service already answered in this process."""
+    a TCP connection (and, with ``probe``, answers the service's protocol within ``timeout_s``); a
+    no-op when it is off or the service already answered in this process."""
     if not _fail_fast or address in _reached:
         return
     errors = []
     for host, port in _host_ports(address, default_port):
         try:
-            with socket.create_connection((host, port), timeout=timeout_s):
+            with socket.create_connection((host, port), timeout=timeout_s) as sock:
+                if probe is not None:
+                    probe(sock, timeout_s)
                 _reached.add(address)
                 return
+        except NotThatService as exc:
+            errors.append(str(exc))
         except OSError as exc:
-            errors.append(exc.strerror or type(exc).__name__)
-    raise ServiceUnreachable(service, mask_userinfo(address), hint, (errors[0] if errors else "no address").lower())
+            errors.append((exc.strerror or type(exc).__name__).lower())
+    raise ServiceUnreachable(service, mask_userinfo(address), hint, errors[0] if errors else "no address")
 
 
 @dataclass
@@ -132,9 +168,36 @@ def describe(exc: BaseException, settings: object | None = None) -> Failure | No
                 f"cannot reach Kafka at {kafka} ({name}); {START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS", True
             )
         if module.startswith("smtplib") or (isinstance(current, OSError) and _from_module(current, "smtplib")):
-            return Failure(f"cannot reach the SMTP server at {smtp} ({name}); {START_HINT} or set ECOUTE_SMTP__*", True)
+            return _smtp_failure(current, smtp)
         if module.startswith("httpx") and name in ("ConnectError", "ConnectTimeout"):
             request = getattr(current, "_request", None)
             where = mask_userinfo(str(request.url)) if request is not None else "its address"
             return Failure(f"cannot reach {where} ({name}); is the service running?", True)
     return None
+
+
+def _smtp_failure(exc: BaseException, smtp: str) -> Failure:
+    """What failed with the SMTP server: reaching it, the login, or the message it refused."""
+    import smtplib
+
+    answer = ""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        answer = f"{exc.smtp_code} {' '.join(text.split())}"[:300]
+    if isinstance(exc, smtplib.SMTPNotSupportedError) or "AUTH extension not supported" in str(exc):
+        return Failure(
+            f"the SMTP server at {smtp} does not support login (it offers no AUTH{'' if not answer else ': ' + answer}); "
+            "unset ECOUTE_SMTP__USERNAME/__PASSWORD for a server that needs none, or set "
+            "ECOUTE_SMTP__STARTTLS=true if it offers AUTH after STARTTLS", False,
+        )  # fmt: skip
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return Failure(f"the SMTP server at {smtp} refused the login ({answer}); check ECOUTE_SMTP__USERNAME/__PASSWORD", False)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = ", ".join(sorted(exc.recipients))[:300]
+        return Failure(f"the SMTP server at {smtp} refused the recipients {refused}; check ECOUTE_ALERTS__RECIPIENTS", False)
+    if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
+        return Failure(f"the SMTP server at {smtp} refused the message ({answer}); check ECOUTE_SMTP__SENDER", False)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return Failure(f"the SMTP server at {smtp} answered {answer} ({type(exc).__name__})", False)
+    name = type(exc).__name__
+    return Failure(f"cannot reach the SMTP server at {smtp} ({name}); {START_HINT} or set ECOUTE_SMTP__*", True)

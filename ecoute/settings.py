@@ -102,6 +102,7 @@ class IndexNames(BaseModel):
     inbox_items: str = "ecoute-inbox-items"
     inbox_replies: str = "ecoute-inbox-replies"
     inbox_rules: str = "ecoute-inbox-rules"
+    inbox_sessions: str = "ecoute-inbox-sessions"
     alert_feedback: str = "ecoute-alert-feedback"
 
 
@@ -169,6 +170,18 @@ class BusinessHours(BaseModel):
     holidays: list[str] = Field(default_factory=list)  # ISO dates, e.g. ["2026-11-11", "2026-12-25"]
 
 
+class ImportSettings(BaseModel):
+    """File imports (`ecoute connect import`): what a file may cost before it is refused."""
+
+    # A line (JSONL) or physical CSV line longer than this is dead-lettered with its head only;
+    # an event is at most 1 MiB once serialised, so no valid row is anywhere near it.
+    max_line_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
+    # A .gz file may decompress to gzip_max_ratio times its size, and always to gzip_floor_bytes:
+    # real exports compress 5–20×, a gzip bomb ~1000× (100 kB of NUL bytes is 100 MB).
+    gzip_max_ratio: float = Field(default=100.0, gt=1)
+    gzip_floor_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+
+
 class InboxSettings(BaseModel):
     """The community manager's web inbox (`ecoute inbox serve`)."""
 
@@ -179,16 +192,33 @@ class InboxSettings(BaseModel):
     secure_cookies: bool = False  # true behind HTTPS
     session_max_age_s: int = 12 * 3600
     language: str = "fr"
-    login_max_failures: int = 5  # per user name and per client address, within login_window_s
+    # Failed logins: at most login_max_failures per (user name, client address) within
+    # login_window_s, and ten times that per client address whatever the name (password spraying).
+    login_max_failures: int = 5
     login_window_s: int = 300
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated:
+    # ECOUTE_INBOX__TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8); empty: the peer address is the client's.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Platform calls: attempts (tenacity) before an action is recorded as failed and offered for retry.
     platform_attempts: int = 3
     platform_backoff_s: float = 1.0
     platform_timeout_s: float = 20.0
+    platform_deadline_s: float = 60.0  # an action gives up after this long in all (attempts and waits)
     # Write access the read-only connector credentials do not give (OAuth user tokens).
     youtube_oauth_token: SecretStr | None = None
     reddit_refresh_token: SecretStr | None = None
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: Any) -> Any:
+        import ipaddress
+
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for network in value or []:
+            ipaddress.ip_network(str(network), strict=False)  # a typo fails at start, not silently
+        return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +357,7 @@ class Settings(BaseSettings, SourceSections):
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
     # Key of the keyed hash that pseudonymises author ids; set it in production.
     pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
     # Retention: mentions and quarantined records older than this are deleted by the retention DAG.

@@ -20,11 +20,12 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from ecoute.private_files import private_folder, write_private
+
 
 class OutboxHandler:
     def __init__(self, outbox: Path):
-        self.outbox = outbox
-        self.outbox.mkdir(parents=True, exist_ok=True)
+        self.outbox = private_folder(outbox)  # emails carry signed feedback links: owner only (0700/0600)
         self._lock = threading.Lock()
         self._counter = 0
 
@@ -46,7 +47,7 @@ class OutboxHandler:
             safe = re.sub(r"[^A-Za-z0-9._-]+", "_", content_id)[:80]
             extension = re.sub(r"[^a-z0-9]+", "", part.get_content_subtype().lower())[:8] or "bin"
             image = f"{name}-{safe}.{extension}"
-            (self.outbox / image).write_bytes(part.get_payload(decode=True) or b"")
+            write_private(self.outbox / image, part.get_payload(decode=True) or b"")
             html = html.replace(f"cid:{content_id}", image)
         return html
 
@@ -55,11 +56,11 @@ class OutboxHandler:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         name = self._name(str(message.get("Subject", "")))
         tmp = self.outbox / f".{name}.eml.tmp"
-        tmp.write_bytes(raw)
+        write_private(tmp, raw)
         html = message.get_body(preferencelist=("html",))
         if html is not None:
-            (self.outbox / f"{name}.html").write_text(self._with_images(message, html.get_content(), name),
-                                                      encoding="utf-8")  # fmt: skip
+            page = self._with_images(message, html.get_content(), name)
+            write_private(self.outbox / f"{name}.html", page.encode("utf-8"))
         tmp.rename(self.outbox / f"{name}.eml")  # atomic: readers never see half a message
         return "250 Message accepted for delivery"
 

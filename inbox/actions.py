@@ -116,6 +116,9 @@ def _run(services: Services, record: dict[str, Any]) -> dict[str, Any]:
         }  # fmt: skip
     except Unsupported as exc:
         fields = {"status": "failed", "error": str(exc), "attempts": attempts + 1}
+    except Exception as exc:  # whatever the platform or its client did, the record ends failed, never pending
+        log.exception("inbox action %s on %s: unexpected error", record["action"], record["mention_id"])
+        fields = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000], "attempts": attempts + 1}
     store.audit_update(record["id"], fields)
     record.update(fields)
     if record["status"] == "done":

@@ -1,9 +1,10 @@
 """The inbox web app (FastAPI + Jinja2 templates + htmx, server-rendered, no build step).
 
-Security: every page and API needs a session (pages redirect to /login, /api/ answers 401); the
-session cookie is signed, HttpOnly and SameSite=Lax; every POST carries the session's CSRF token
-(form field ``csrf_token`` or header ``X-CSRF-Token``, which htmx sends); each action checks the
-user's role (viewer < moderator < admin); failed logins are rate limited per name and per address.
+Security: every page and API needs a session (pages redirect to /login, /api/ answers 401); sessions
+are server side (inbox/store.py), their id in a signed, HttpOnly, SameSite=Lax cookie; every POST
+carries the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``, which htmx
+sends); each action checks the user's role (viewer < moderator < admin); failed logins are rate
+limited per (name, address) and per address (inbox/auth.py); bad parameters are 400 naming them.
 
 This module builds the app (session, security headers, error pages); the routes are in groups under
 inbox/routes/ (pages, moderator actions, admin, JSON API), their shared plumbing in inbox/web.py.
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -29,6 +31,7 @@ from inbox.actions import Services
 from inbox.auth import LoginLimiter
 from inbox.routes import actions, admin, api, learning, pages
 from inbox.strings import translator
+from inbox.views import BadFilter
 from inbox.web import CsrfRefused, NotLoggedIn, Web, when
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["when"] = when
+    # Ids go into paths encoded (a native id may hold / ? # %); the routes take the decoded id whole.
+    templates.env.filters["idpath"] = lambda value: quote(str(value), safe=":@")
     app.state.services = services
     web = Web(settings, services, templates, limiter)
     page, lang_of = web.page, web.lang_of
@@ -88,6 +93,19 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "missing or wrong CSRF token"}, status_code=403)
         return page(request, "error.html", status_code=403, message=translator(lang_of(request))("csrf_refused"))
+
+    @app.exception_handler(BadFilter)
+    async def bad_filter(request: Request, exc: BadFilter) -> Response:
+        return await http_error(request, HTTPException(400, str(exc)))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+        """A parameter of the wrong type or range: 400 naming it (FastAPI's default is a 422 dump)."""
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error.get('loc', ())[1:]) or 'request'}: {error.get('msg')}"
+            for error in exc.errors()[:5]
+        )
+        return await http_error(request, HTTPException(400, problems or "bad request"))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

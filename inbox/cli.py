@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from inbox.store import Store
 
 app = typer.Typer(
     help="The community manager's web inbox: queues, threads, actions on the platforms.", no_args_is_help=True,
@@ -26,12 +30,14 @@ def serve(
     """Serve the inbox (log in with a user made by `ecoute inbox user add`)."""
     import uvicorn
 
+    from ecoute.preflight import mask_userinfo
     from ecoute.settings import get_settings
     from inbox.app import create_app
 
     settings = get_settings()
     application = create_app(settings)
-    console.print(f"[green]✔[/] inbox on http://{host}:{port} (Elasticsearch {settings.es.url})")
+    console.print(f"[green]✔[/] inbox on http://{host}:{port} (Elasticsearch {mask_userinfo(settings.es.url)})",
+                  highlight=False)  # fmt: skip
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 
 
@@ -40,14 +46,25 @@ def rules_run(
     hours: Annotated[int, typer.Option(min=1, help="Look at mentions of the last HOURS not handled yet.")] = 1,
 ) -> None:
     """Apply every enabled moderation rule now (schedule it, e.g. every 15 minutes)."""
+    from ecoute.cli_support import terminal_safe
     from ecoute.settings import get_settings
     from inbox import rules
     from inbox.actions import Services
 
     services = Services.create(get_settings())
     services.store.ensure()
+    failed_rules = 0
     for rule_id, result in rules.run_enabled(services, hours=hours).items():
-        console.print(f"[green]✔[/] rule {rule_id}: {result['matched']} matched, {result['failed']} failed")
+        name = escape(terminal_safe(result.get("name") or rule_id))
+        if "error" in result:
+            failed_rules += 1
+            console.print(f"[bold red]✘[/] rule {name} ({rule_id}) skipped: {escape(terminal_safe(result['error']))}",
+                          highlight=False)  # fmt: skip
+            continue
+        console.print(f"[green]✔[/] rule {name} ({rule_id}): {result['matched']} matched, {result['failed']} failed",
+                      highlight=False)  # fmt: skip
+    if failed_rules:
+        raise typer.Exit(1)
 
 
 def _read_password() -> str:
@@ -84,6 +101,55 @@ def user_add(
     store.ensure()
     created = store.put_user(name, role, password_hash)
     console.print(f"[green]✔[/] {'created' if created else 'updated'} {name} ({role})")
+
+
+def _users_store() -> Store:
+    from ecoute.settings import get_settings
+    from inbox.store import Store
+
+    store = Store(get_settings())
+    store.ensure()
+    return store
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Stop a user from logging in; their open sessions end at once (pages and actions alike)."""
+    if not _users_store().set_disabled(name, True):
+        console.print(f"[bold red]error:[/] no user {escape(name)!r}", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"[green]✔[/] {escape(name)} disabled; their sessions are ended", highlight=False)
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Let a disabled user log in again (with their password; old sessions stay ended)."""
+    if not _users_store().set_disabled(name, False):
+        console.print(f"[bold red]error:[/] no user {escape(name)!r}", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"[green]✔[/] {escape(name)} enabled", highlight=False)
+
+
+@user_app.command("list")
+def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for tools.")] = False) -> None:
+    """Every user with their role and whether they may log in (never their password hash)."""
+    import json
+
+    from rich.table import Table
+
+    from ecoute.cli_support import out, terminal_safe
+
+    users = _users_store().all_users()
+    if as_json:
+        sys.stdout.write(json.dumps(users, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table("user", "role", "status", "created", "updated")
+    for user in users:
+        table.add_row(
+            escape(terminal_safe(user["username"])), user.get("role") or "", "disabled" if user.get("disabled") else "active",
+            str(user.get("created_at") or ""), str(user.get("updated_at") or ""),
+        )  # fmt: skip
+    out.print(table)
 
 
 def register(root: typer.Typer) -> None:

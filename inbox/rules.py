@@ -9,6 +9,8 @@ person undid what the rule did) come from the audit index.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import smtplib
 import unicodedata
@@ -17,18 +19,22 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import quote
 
 from elasticsearch import ApiError
 
 from ecoute.es import scan_docs
 from ecoute.feedback import TOXIC_CATEGORIES
+from ecoute.safe_text import header_safe
 from ecoute.views.common import NOT_BRAND, author_label, iso
 from ecoute.views.queues import authors_seen_before
 from inbox import actions
 from inbox.store import now_iso
 
+log = logging.getLogger(__name__)
 CATEGORIES = TOXIC_CATEGORIES
 RULE_ACTIONS = ("hide", "assign", "tag", "notify")
+EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+")
 LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 FIELDS = ["id", "source", "kind", "channel", "author", "text", "created_at", "lang", "toxic", "toxic_score",
           "toxic_categories", "handled"]  # fmt: skip
@@ -72,6 +78,8 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     for action, field in (("assign", "assign_to"), ("tag", "tag"), ("notify", "notify")):
         if action in chosen and not rule[field]:
             raise ValueError(f"the {action} action needs {field}")
+    if rule["notify"] and not all(EMAIL.fullmatch(a.strip()) for a in rule["notify"].split(",")):
+        raise ValueError("notify takes email addresses, separated by commas")
     return rule
 
 
@@ -186,32 +194,46 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
     return {"matched": len(hits), "failed": failed}
 
 
-def run_enabled(services: Any, hours: int = 1, who: str = "scheduler") -> dict[str, dict[str, int]]:
+def run_enabled(services: Any, hours: int = 1, who: str = "scheduler") -> dict[str, dict[str, Any]]:
     """Apply every enabled rule to the last ``hours`` (`ecoute inbox rules-run`, e.g. every 15 minutes
-    with --hours 1: items already handled are skipped, so overlapping windows do not act twice)."""
-    return {
-        rule["id"]: apply(services, rule, {"username": who, "role": "admin"}, hours=hours)
-        for rule in services.store.rules()
-        if rule.get("enabled")
-    }
+    with --hours 1: items already handled are skipped, so overlapping windows do not act twice).
+
+    Per rule id: its name and counts, or its name and ``error`` when it could not run: one broken
+    rule is reported (and audited) and skipped, the rules after it still run."""
+    results: dict[str, dict[str, Any]] = {}
+    for rule in services.store.rules():
+        if not rule.get("enabled"):
+            continue
+        name = str(rule.get("name") or rule.get("id"))
+        try:
+            results[rule["id"]] = {"name": name, **apply(services, rule, {"username": who, "role": "admin"}, hours=hours)}
+        except Exception as exc:  # reported per rule: the next rules must still run
+            log.exception("rule %s could not run", rule.get("id"))
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            results[rule["id"]] = {"name": name, "error": error}
+            with contextlib.suppress(Exception):
+                services.store.audit({"kind": "rule", "action": "apply", "status": "failed", "rule_id": rule["id"],
+                                      "who": who, "text": error})  # fmt: skip
+    return results
 
 
 def _notify(services: Any, rule: dict[str, Any], hits: list[dict[str, Any]]) -> bool:
     smtp = services.settings.smtp
-    message = EmailMessage()
-    message["Subject"] = f"Écoute — {rule['name']}: {len(hits)}"
-    message["From"] = smtp.sender
-    message["To"] = rule["notify"]
     base = services.settings.inbox.url.rstrip("/")
-    message.set_content("\n".join(f"{base}/threads/{doc['id']}" for doc in hits[:100]))
     try:
+        message = EmailMessage()
+        message["Subject"] = header_safe(f"Écoute — {rule['name']}: {len(hits)}")  # names may hold line breaks
+        message["From"] = smtp.sender
+        message["To"] = header_safe(rule["notify"])
+        message.set_content("\n".join(f"{base}/threads/{quote(doc['id'], safe=':')}" for doc in hits[:100]))
         with smtplib.SMTP(smtp.host, smtp.port, timeout=30) as client:
             if smtp.starttls:
                 client.starttls()
             if smtp.username and smtp.password:
                 client.login(smtp.username, smtp.password.get_secret_value())
             client.send_message(message)
-    except (OSError, smtplib.SMTPException):
+    except (OSError, ValueError, smtplib.SMTPException) as exc:
+        log.warning("rule %s: notify email to %r not sent: %s", rule.get("id"), rule.get("notify"), exc)
         return False
     return True
 

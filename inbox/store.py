@@ -1,11 +1,20 @@
-"""What the inbox keeps in Elasticsearch, through the one ES wrapper: users, audit trail, work state,
-saved replies and moderation rules. Index templates live in schemas/elasticsearch/ecoute-inbox-*.
+"""What the inbox keeps in Elasticsearch, through the one ES wrapper: users, their open sessions,
+audit trail, work state, saved replies and moderation rules. Index templates live in
+schemas/elasticsearch/ecoute-inbox-*.
+
+Sessions are server side: the signed cookie carries a random session id, the sessions index its
+hash (never the id itself), the user name and the user's ``session_epoch`` at login. Logout deletes
+the record; a password change or disabling the user raises the epoch, which ends every session
+opened before, at once and on every device.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from elasticsearch import ApiError, NotFoundError
@@ -31,11 +40,13 @@ class Store:
         """Apply every template of schemas/ (idempotent) and create the inbox's indices."""
         es.apply_templates(self.client, self.settings)
         for index in (
-            self.names.inbox_users, self.names.inbox_audit, self.names.inbox_items, self.names.inbox_replies,
-            self.names.inbox_rules,
+            self.names.inbox_audit, self.names.inbox_items, self.names.inbox_replies, self.names.inbox_rules,
+            self.names.inbox_sessions,
         ):  # fmt: skip
             if not self.client.indices.exists(index=index):
                 self.client.options(ignore_status=400).indices.create(index=index)
+        # Users made by an older release lack session_epoch: the strict mapping gets the new field.
+        es.ensure_index_mapping(self.client, self.names.inbox_users, "ecoute-inbox-users")
 
     # -- generic ------------------------------------------------------------------------------
     def get(self, index: str, doc_id: str) -> dict[str, Any] | None:
@@ -63,24 +74,88 @@ class Store:
 
     # -- users --------------------------------------------------------------------------------
     def user(self, username: str) -> dict[str, Any] | None:
+        """The user who may log in (None when unknown or disabled)."""
         user = self.get(self.names.inbox_users, username)
         return None if not user or user.get("disabled") else user
 
     def put_user(self, username: str, role: str, password_hash: str) -> bool:
-        """Create or update a user; True when created."""
+        """Create or update a user; True when created. A new password ends the user's open sessions."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         existing = self.get(self.names.inbox_users, username)
         stamp = now_iso()
+        epoch = int((existing or {}).get("session_epoch") or 0)
+        if existing and existing.get("password_hash") != password_hash:
+            epoch += 1
         doc = {
-            "username": username, "role": role, "password_hash": password_hash, "disabled": False,
+            "username": username, "role": role, "password_hash": password_hash,
+            "disabled": bool((existing or {}).get("disabled")), "session_epoch": epoch,
             "created_at": (existing or {}).get("created_at", stamp), "updated_at": stamp,
         }  # fmt: skip
         self.put(self.names.inbox_users, username, doc)
         return existing is None
 
+    def set_disabled(self, username: str, disabled: bool) -> bool:
+        """Disable (ending every open session at once) or enable a user; False when there is no such user."""
+        existing = self.get(self.names.inbox_users, username)
+        if existing is None:
+            return False
+        fields: dict[str, Any] = {"disabled": disabled, "updated_at": now_iso()}
+        if disabled:
+            fields["session_epoch"] = int(existing.get("session_epoch") or 0) + 1
+        self.update(self.names.inbox_users, username, fields)
+        return True
+
+    def all_users(self) -> list[dict[str, Any]]:
+        """Every user, disabled ones included, without their password hashes."""
+        users = self.search(self.names.inbox_users, size=1000)
+        return sorted(({k: v for k, v in u.items() if k != "password_hash"} for u in users), key=lambda u: u["username"])
+
     def usernames(self) -> list[str]:
         return sorted(u["username"] for u in self.search(self.names.inbox_users, size=500) if not u.get("disabled"))
+
+    # -- sessions -------------------------------------------------------------------------------
+    @staticmethod
+    def _session_key(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+    def open_session(self, user: dict[str, Any], max_age_s: float, address: str | None = None) -> str:
+        """A new session of ``user``; returns the id the cookie carries."""
+        session_id = secrets.token_urlsafe(32)
+        created = datetime.now(UTC)
+        self.put(self.names.inbox_sessions, self._session_key(session_id), {
+            "username": user["username"], "epoch": int(user.get("session_epoch") or 0), "address": address,
+            "created_at": to_rfc3339(created), "expires_at": to_rfc3339(created + timedelta(seconds=max_age_s)),
+        })  # fmt: skip
+        self._forget_expired(user["username"])
+        return session_id
+
+    def session_user(self, session_id: str | None) -> dict[str, Any] | None:
+        """The user of a live session: it exists, has not expired, and the user is enabled with the
+        same session epoch as at login. None otherwise."""
+        if not session_id:
+            return None
+        session = self.get(self.names.inbox_sessions, self._session_key(session_id))
+        if not session or session.get("expires_at", "") <= now_iso():
+            return None
+        user = self.user(session["username"])
+        if not user or int(user.get("session_epoch") or 0) != int(session.get("epoch") or 0):
+            return None
+        return user
+
+    def close_session(self, session_id: str | None) -> None:
+        if session_id:
+            self.client.options(ignore_status=404).delete(
+                index=self.names.inbox_sessions, id=self._session_key(session_id), refresh="wait_for"
+            )
+
+    def _forget_expired(self, username: str) -> None:
+        """Expired sessions of a user leave the index at their next login (best effort)."""
+        with contextlib.suppress(ApiError):
+            self.client.delete_by_query(
+                index=self.names.inbox_sessions, conflicts="proceed",
+                query={"bool": {"filter": [{"term": {"username": username}}, {"range": {"expires_at": {"lt": now_iso()}}}]}},
+            )  # fmt: skip
 
     # -- audit --------------------------------------------------------------------------------
     def audit(self, record: dict[str, Any], *, wait: bool = True) -> dict[str, Any]:

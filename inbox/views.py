@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from elasticsearch import ApiError
 
@@ -32,6 +33,14 @@ FETCH_LIMIT = 120
 CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
 
 
+# Days a filter may name: older or later ones are typing errors (and 9999-12-31 + 1 day overflows).
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
+
+
+class BadFilter(ValueError):
+    """A query parameter that cannot be used; the message names it (the app answers 400)."""
+
+
 @dataclass
 class Filters:
     channel: str | None = None
@@ -50,12 +59,20 @@ class Filters:
 
         def day(name: str) -> date | None:
             value = text(name)
-            try:
-                return date.fromisoformat(value) if value else None
-            except ValueError:
+            if not value:
                 return None
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                parsed = None
+            if parsed is None or not FIRST_DAY <= parsed <= LAST_DAY:
+                raise BadFilter(f"{name}: expected a day YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}, got {value[:40]!r}")
+            return parsed
 
-        return cls(text("channel"), text("source"), text("lang"), text("topic"), day("start"), day("end"), day("day"))
+        filters = cls(text("channel"), text("source"), text("lang"), text("topic"), day("start"), day("end"), day("day"))
+        if filters.start and filters.end and filters.start > filters.end:
+            raise BadFilter(f"start ({filters.start}) is after end ({filters.end})")
+        return filters
 
     def as_query(self) -> dict[str, str]:
         return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v}
@@ -129,6 +146,14 @@ def latest_day(services: Services) -> date | None:
     return parse_time(hits[0]["_source"]["created_at"]).date() if hits else None
 
 
+def web_link(url: Any) -> str | None:
+    """A link the page may show: http(s) with a host only (never javascript:, data: or a relative path)."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -200,7 +225,7 @@ def _item(doc: dict[str, Any], settings: Any) -> dict[str, Any]:
     return {
         "id": doc.get("id"), "kind": doc.get("kind"), "source": doc.get("source"), "channel": doc.get("channel"),
         "author": author_label(doc, settings), "author_id": author.get("id"), "is_brand": bool(author.get("is_brand")),
-        "text": doc.get("text") or "", "url": doc.get("url"), "created_at": doc.get("created_at"),
+        "text": doc.get("text") or "", "url": web_link(doc.get("url")), "created_at": doc.get("created_at"),
         "parent_id": doc.get("parent_id"), "lang": doc.get("lang"), "sentiment": doc.get("sentiment"),
         "sentiment_score": doc.get("sentiment_score"), "toxic": bool(doc.get("toxic")),
         "toxic_score": doc.get("toxic_score"), "toxic_categories": list(doc.get("toxic_categories") or []),

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from ecoute.settings import Settings
 from inbox import actions, views
 from inbox.actions import ActionRefused, Services
-from inbox.auth import LoginLimiter, csrf_matches, new_csrf_token, role_allows
+from inbox.auth import LoginLimiter, client_address, csrf_matches, new_csrf_token, role_allows
 from inbox.strings import LANGUAGES, translator
 
 
@@ -69,14 +69,20 @@ class Web:
         request.session.setdefault("flash", []).append({"kind": kind, "text": message})
 
     def current_user(self, request: Request) -> dict[str, Any]:
+        """The user of the request's server-side session (a sync dependency: FastAPI runs it in its
+        worker pool). Logged out, expired, disabled or password changed since: not logged in."""
         session_user = request.session.get("user")
         if not session_user:
             raise NotLoggedIn()
-        user = self.services.store.user(session_user["username"])  # a removed user or changed role counts now
-        if not user:
+        user = self.services.store.session_user(request.session.get("sid"))  # a changed role counts now
+        if not user or user["username"] != session_user.get("username"):
             request.session.clear()
             raise NotLoggedIn()
         return {"username": user["username"], "role": user["role"]}
+
+    def client_address(self, request: Request) -> str:
+        peer = request.client.host if request.client else None
+        return client_address(peer, request.headers.get("x-forwarded-for"), self.settings.inbox.trusted_proxies)
 
     def require(self, role: str) -> Callable[..., dict[str, Any]]:
         def check(request: Request, user: dict[str, Any] = Depends(self.current_user)) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ecoute import cli_support
-from ecoute.cli_support import console, fail, optional_day, out, parse_day, parse_time, run_view
+from ecoute.cli_support import console, fail, optional_day, out, parse_day, parse_time, run_view, terminal_safe
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +280,8 @@ def alerts_watch(
     alerts = run_criticism_watch(get_settings(), now=at, send_email=not no_email)
     for alert in alerts:
         sent = f"emailed {alert['email_sent_at']}" if alert.get("email_sent_at") else "not emailed"
-        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})", markup=False, highlight=False)
+        line = terminal_safe(f"{alert['id']}  {alert['severity']}  {alert['summary']}  ({sent})", one_line=True)
+        out.print(line, markup=False, highlight=False)  # summaries name channels: the sources' text
     console.print(f"[green]✔[/] {len(alerts)} alert(s) opened or emailed")
 
 
@@ -297,7 +299,8 @@ def alerts_replay(
         get_settings(), parse_time(start, "--from"), parse_time(end, "--to"), send_email=not no_email
     )
     for alert in alerts:
-        out.print(f"{alert['id']}  {alert['severity']}  {alert['summary']}", markup=False, highlight=False)
+        line = terminal_safe(f"{alert['id']}  {alert['severity']}  {alert['summary']}", one_line=True)
+        out.print(line, markup=False, highlight=False)
     console.print(f"[green]✔[/] {len(alerts)} alert episode(s)")
 
 
@@ -314,7 +317,8 @@ def digest_command(
 
     last = parse_day(day, "--day") if day else (datetime.now(UTC) - timedelta(days=1)).date()
     result = run_digest(get_settings(), last, period="weekly" if weekly else "daily", send_email=not no_email)
-    console.print(f"[green]✔[/] digest {result['subject']!r}: preview {result['preview']}, sent={result['sent']}")
+    subject = escape(terminal_safe(result["subject"], one_line=True))
+    console.print(f"[green]✔[/] digest {subject!r}: preview {result['preview']}, sent={result['sent']}", highlight=False)
 
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 # reply: answer the comment; hide/unhide: hide from the public (reversible); delete: remove for good;
 # delete_reply: remove a reply the brand posted (the undo of reply).
@@ -91,6 +91,20 @@ class Platform:
             )  # fmt: skip
         return response
 
+    def json_body(self, response: httpx.Response) -> Any:
+        """The JSON of a success answer (None when empty); any other body is a clear, final failure:
+        an HTML page answered with 200 (a captive portal, a proxy's error page) did nothing we know."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise PlatformError(
+                f"{self.source}: HTTP {response.status_code} answered {kind}, not JSON: {response.text[:200]!r}",
+                status=response.status_code, body=response.text[:2000],
+            ) from None
+
     def error_message(self, body: Any) -> str:
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             return str(body["error"].get("message") or body["error"])
@@ -103,7 +117,8 @@ class Platform:
 def call_with_retries(platform: Platform, action: str, native_id: str, text: str | None = None) -> PlatformAnswer:
     """``platform.perform`` retried on transient failures (tenacity); raises the last error otherwise."""
     retrying = Retrying(
-        stop=stop_after_attempt(max(1, platform.inbox.platform_attempts)),
+        # Attempts, and a deadline for all of them with their waits: an outage costs one action that long.
+        stop=stop_after_attempt(max(1, platform.inbox.platform_attempts)) | stop_after_delay(platform.inbox.platform_deadline_s),
         wait=wait_exponential(multiplier=platform.inbox.platform_backoff_s, max=30),
         retry=retry_if_exception(lambda exc: isinstance(exc, PlatformError) and exc.retryable),
         reraise=True,

@@ -36,7 +36,7 @@ class Graph(Platform):
 
     def _post(self, path: str, data: dict[str, str]) -> PlatformAnswer:
         response = self.request("POST", path, data={**data, "access_token": self.token()})
-        body = response.json()
+        body = self.json_body(response)
         return PlatformAnswer(response.status_code, body, platform_id=body.get("id") if isinstance(body, dict) else None)
 
     def do_reply(self, native_id: str, text: str | None) -> PlatformAnswer:
@@ -50,7 +50,7 @@ class Graph(Platform):
 
     def do_delete(self, native_id: str, text: str | None = None) -> PlatformAnswer:
         response = self.request("DELETE", native_id, params={"access_token": self.token()})
-        return PlatformAnswer(response.status_code, response.json())
+        return PlatformAnswer(response.status_code, self.json_body(response))
 
     do_delete_reply = do_delete
 

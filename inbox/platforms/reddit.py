@@ -35,8 +35,11 @@ class Reddit(Platform):
             )  # fmt: skip
         except httpx.TransportError as exc:
             raise PlatformError(f"reddit token: {exc}", retryable=True) from exc
-        body = response.json() if response.content else {}
-        if response.status_code >= 400 or "access_token" not in body:
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = response.text[:2000]
+        if response.status_code >= 400 or not isinstance(body, dict) or "access_token" not in body:
             raise PlatformError(
                 f"reddit token refused: {body}", status=response.status_code, body=body,
                 retryable=response.status_code >= 500 or response.status_code == 429,
@@ -47,7 +50,7 @@ class Reddit(Platform):
     def _post(self, path: str, data: dict[str, str]) -> PlatformAnswer:
         headers = {"Authorization": f"bearer {self.access_token()}", "User-Agent": self.config.user_agent}
         response = self.request("POST", path, data=data, headers=headers)
-        body = response.json() if response.content else {}
+        body = self.json_body(response) or {}
         errors = (body.get("json") or {}).get("errors") if isinstance(body, dict) else None
         if errors:  # Reddit answers 200 with a list of [code, message, field]
             raise PlatformError(

@@ -33,8 +33,8 @@ class YouTube(Platform):
             "POST", "comments", params={"part": "snippet"}, headers=self.headers(),
             json={"snippet": {"parentId": native_id, "textOriginal": text}},
         )  # fmt: skip
-        body = response.json()
-        return PlatformAnswer(response.status_code, body, platform_id=body.get("id"))
+        body = self.json_body(response)
+        return PlatformAnswer(response.status_code, body, platform_id=body.get("id") if isinstance(body, dict) else None)
 
     def _moderate(self, native_id: str, status: str) -> PlatformAnswer:
         response = self.request(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ecoute.feedback import InvalidCorrection
 from ecoute.views.queues import UnknownItems, mark_handled
@@ -36,6 +38,8 @@ def _reason(form: dict[str, Any]) -> str | None:
 
 
 def add_routes(app: FastAPI, web: Web) -> None:
+    """Each POST reads its form on the event loop, then does its work (Elasticsearch, the platform's
+    API with its retries) in the worker pool: one slow platform never holds other people's requests."""
     settings, services = web.settings, web.services
     flash, back, lang_of, require, form_with_csrf = web.flash, web.back, web.lang_of, web.require, web.form_with_csrf
 
@@ -45,11 +49,14 @@ def add_routes(app: FastAPI, web: Web) -> None:
         return record
 
     # -- actions (moderator) -------------------------------------------------------------
-    @app.post("/mentions/{mention_id}/act/{action}")
+    @app.post("/mentions/{mention_id:path}/act/{action}")
     async def act_on_mention(
         request: Request, mention_id: str, action: str, user: dict = Depends(require("moderator"))
     ) -> Response:
         form = await form_with_csrf(request)
+        return await run_in_threadpool(act, request, mention_id, action, user, form)
+
+    def act(request: Request, mention_id: str, action: str, user: dict[str, Any], form: dict[str, Any]) -> Response:
         t = translator(lang_of(request))
         if action not in ("reply", "hide", "unhide", "delete"):
             raise HTTPException(404, f"no action {action}")
@@ -78,16 +85,21 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/actions/{record_id}/undo")
     async def undo_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
-        return recorded(request, lambda: taught(user, actions.undo(services, user, record_id, reason=_reason(form))))
+        run = partial(actions.undo, services, user, record_id, reason=_reason(form))
+        return await run_in_threadpool(recorded, request, lambda: taught(user, run()))
 
     @app.post("/actions/{record_id}/retry")
     async def retry_action(request: Request, record_id: str, user: dict = Depends(require("moderator"))) -> Response:
         await form_with_csrf(request)
-        return recorded(request, lambda: taught(user, actions.retry(services, record_id)))
+        run = partial(actions.retry, services, record_id)
+        return await run_in_threadpool(recorded, request, lambda: taught(user, run()))
 
-    @app.post("/mentions/{mention_id}/labels")
+    @app.post("/mentions/{mention_id:path}/labels")
     async def correct_label(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
+        return await run_in_threadpool(correct, request, mention_id, user, form)
+
+    def correct(request: Request, mention_id: str, user: dict[str, Any], form: dict[str, Any]) -> Response:
         t = translator(lang_of(request))
         field, value = str(form.get("field") or ""), str(form.get("value") or "")
         if field not in LABEL_FIELDS:
@@ -109,10 +121,12 @@ def add_routes(app: FastAPI, web: Web) -> None:
         flash(request, "ok", t("label_saved", field=t(f"label_{field}")))
         return back(request)
 
-    @app.post("/mentions/{mention_id}/done")
+    @app.post("/mentions/{mention_id:path}/done")
     async def mark_done(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
-        undo = form.get("undo") == "1"
+        return await run_in_threadpool(done, request, mention_id, user, form.get("undo") == "1")
+
+    def done(request: Request, mention_id: str, user: dict[str, Any], undo: bool) -> Response:
         try:
             mark_handled(settings, [mention_id], handled=not undo, client=services.store.client)
         except UnknownItems as exc:
@@ -126,26 +140,31 @@ def add_routes(app: FastAPI, web: Web) -> None:
         flash(request, "ok", translator(lang_of(request))("reopened" if undo else "marked_done"))
         return back(request)
 
-    @app.post("/mentions/{mention_id}/assign")
+    @app.post("/mentions/{mention_id:path}/assign")
     async def assign(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
-        assignee = str(form.get("assignee") or "").strip() or None
+        return await run_in_threadpool(assign_to, request, mention_id, user, str(form.get("assignee") or "").strip())
+
+    def assign_to(request: Request, mention_id: str, user: dict[str, Any], assignee: str) -> Response:
         if assignee and assignee not in services.store.usernames():
             raise HTTPException(400, f"no teammate {assignee}")
         item = services.store.item(mention_id)
-        item.update({"assigned_to": assignee, "assigned_by": user["username"], "assigned_at": metrics.now_iso()})
+        item.update({"assigned_to": assignee or None, "assigned_by": user["username"], "assigned_at": metrics.now_iso()})
         services.store.save_item(item)
         services.store.audit({"kind": "action", "action": "assign", "status": "done", "who": user["username"],
-                              "role": user["role"], "mention_id": mention_id, "text": assignee})  # fmt: skip
+                              "role": user["role"], "mention_id": mention_id, "text": assignee or None})  # fmt: skip
         flash(request, "ok", translator(lang_of(request))("assigned", who=assignee or "—"))
         return back(request)
 
-    @app.post("/mentions/{mention_id}/notes")
+    @app.post("/mentions/{mention_id:path}/notes")
     async def add_note(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
         text = str(form.get("text") or "").strip()
         if text:
-            item = services.store.item(mention_id)
-            item.setdefault("notes", []).append({"who": user["username"], "at": metrics.now_iso(), "text": text[:4000]})
-            services.store.save_item(item)
+            await run_in_threadpool(note, mention_id, user, text)
         return back(request)
+
+    def note(mention_id: str, user: dict[str, Any], text: str) -> None:
+        item = services.store.item(mention_id)
+        item.setdefault("notes", []).append({"who": user["username"], "at": metrics.now_iso(), "text": text[:4000]})
+        services.store.save_item(item)

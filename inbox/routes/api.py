@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from inbox import actions, metrics, views
@@ -22,14 +22,17 @@ def add_routes(app: FastAPI, web: Web) -> None:
     # -- JSON API (same session, read-only) ---------------------------------------------------
     @app.get("/api/queues/{name}")
     def api_queue(
-        request: Request, name: str, limit: int = 50, page: int = 1, user: dict = Depends(current_user)
+        request: Request,
+        name: str,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        page: Annotated[int, Query(ge=1)] = 1,
+        user: dict = Depends(current_user),
     ) -> JSONResponse:
         """One page of a queue: ``{"items": [...], "total": N, "page", "pages", "page_size", "sections"}``
         (``limit`` is the page size, 1–500; ``page`` starts at 1)."""
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        result = views.queue(services, name, filters, page=max(page, 1), page_size=min(max(limit, 1), 500),
-                             lang=web.lang_of(request))  # fmt: skip
+        result = views.queue(services, name, filters, page=page, page_size=limit, lang=web.lang_of(request))
         rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         return JSONResponse({
@@ -37,14 +40,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
             "page": result.page, "pages": result.pages, "page_size": result.page_size, "sections": result.sections,
         })  # fmt: skip
 
-    @app.get("/api/threads/{mention_id}")
+    @app.get("/api/threads/{mention_id:path}")
     def api_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> JSONResponse:
         data = web.thread(request, user, mention_id)
         return JSONResponse({k: v for k, v in data.items() if k not in ("mood", "author_ids")})
 
     @app.get("/api/audit")
-    def api_audit(request: Request, limit: int = 100, user: dict = Depends(current_user)) -> JSONResponse:
-        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule"]}}, size=min(limit, 1000))
+    def api_audit(
+        request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100, user: dict = Depends(current_user)
+    ) -> JSONResponse:
+        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule"]}}, size=limit)
         return JSONResponse({"count": len(records), "records": records})
 
     @app.get("/api/stats/response-times")

@@ -7,11 +7,13 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
+from inbox.actions import ActionRefused
 from inbox.auth import new_csrf_token, verify_password
 from inbox.saved_replies import render_reply
 from inbox.strings import translator
@@ -19,6 +21,7 @@ from inbox.web import Web, known_queue, period
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
+MAX_USERNAME = 150  # longer names exist nowhere: not looked up
 
 
 def _page_number(request: Request) -> int:
@@ -47,24 +50,28 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/login")
     async def login(request: Request) -> Response:
         form = await form_with_csrf(request)
+        return await run_in_threadpool(log_in, request, form)  # argon2 and Elasticsearch: off the event loop
+
+    def log_in(request: Request, form: dict[str, Any]) -> Response:
         username = str(form.get("username") or "").strip()
         password = str(form.get("password") or "")
-        address = request.client.host if request.client else "?"
+        address = web.client_address(request)
         t = translator(lang_of(request))
-        keys = (f"user:{username.lower()}", f"addr:{address}")
-        wait = limiter.blocked(*keys)
+        wait = limiter.blocked(username, address)
         if wait:
             return page(request, "login.html", status_code=429, next=_safe_next(form.get("next")),
                         error=t("login_blocked", minutes=max(1, round(wait / 60))))  # fmt: skip
-        user = services.store.user(username) if username else None
+        user = services.store.user(username) if 0 < len(username) <= MAX_USERNAME else None
         if not verify_password((user or {}).get("password_hash"), password):
-            limiter.failed(*keys)
-            log.warning("inbox: failed login for %r from %s", username, address)
+            limiter.failed(username, address)
+            log.warning("inbox: failed login for %r from %s", username[:80], address)
             return page(request, "login.html", status_code=401, next=_safe_next(form.get("next")), error=t("login_failed"))
-        limiter.succeeded(*keys)
+        limiter.succeeded(username, address)
         lang = request.session.get("lang")
+        session_id = services.store.open_session(user, settings.inbox.session_max_age_s, address)
         request.session.clear()  # a new session (and CSRF token) at login: no fixation
-        request.session.update({"user": {"username": user["username"], "role": user["role"]}, "csrf": new_csrf_token()})
+        request.session.update({"user": {"username": user["username"], "role": user["role"]}, "sid": session_id,
+                                "csrf": new_csrf_token()})  # fmt: skip
         if lang:
             request.session["lang"] = lang
         return RedirectResponse(_safe_next(form.get("next")), status_code=303)
@@ -72,6 +79,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
     @app.post("/logout")
     async def logout(request: Request) -> Response:
         await form_with_csrf(request)
+        await run_in_threadpool(services.store.close_session, request.session.get("sid"))
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -95,7 +103,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
             teammates=services.store.usernames(),
         )  # fmt: skip
 
-    @app.get("/threads/{mention_id}", response_class=HTMLResponse)
+    @app.get("/threads/{mention_id:path}", response_class=HTMLResponse)
     def thread_page(request: Request, mention_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
         data = web.thread(request, user, mention_id)
         history = services.store.audit_records({"term": {"mention_id": mention_id}}, {"term": {"kind": "action"}})
@@ -129,13 +137,17 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def replies_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
         return page(request, "replies.html", replies=services.store.saved_replies())
 
-    @app.get("/mentions/{mention_id}/reply-text", response_class=HTMLResponse)
+    @app.get("/mentions/{mention_id:path}/reply-text", response_class=HTMLResponse)
     def reply_text(request: Request, mention_id: str, saved: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
         """The reply box filled with a saved reply, placeholders replaced (htmx swaps it in)."""
         text = ""
         reply = services.store.get(settings.indices.inbox_replies, saved) if saved else None
         if reply:
-            text = render_reply(reply["text"], services.mention(mention_id), settings)
+            try:
+                mention = services.mention(mention_id)
+            except ActionRefused as exc:
+                raise HTTPException(404, str(exc)) from None
+            text = render_reply(reply["text"], mention, settings)
         return page(request, "_reply_box.html", text=text)
 
     # -- alert-email verdict links ----------------------------------------------------------

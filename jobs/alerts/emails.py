@@ -210,12 +210,37 @@ def send_pending_emails(
                 update_alert(client, settings, alert["id"], {"held_for_morning": True})
         return []
     pending.sort(key=lambda a: a["id"])
-    rank = {"critical": 0, "high": 1, "warning": 2}
-    primary = min(pending, key=lambda a: (rank.get(a["severity"], 3), -(a.get("ratio") or 0)))
-    start = parse_time(primary["episode_start"])
-    posts = top_mentions(client, settings, start - timedelta(hours=2), now, primary.get("channel"))
     kind = "morning" if any(a.get("held_for_morning") for a in pending) else "opened"
-    email = alert_email(settings, pending, series_by_scope.get(primary["scope"]), posts, now, kind=kind)
+
+    def compose(group: list[dict[str, Any]]) -> Any:
+        from jobs.notify import build_message
+
+        rank = {"critical": 0, "high": 1, "warning": 2}
+        primary = min(group, key=lambda a: (rank.get(a["severity"], 3), -(a.get("ratio") or 0)))
+        start = parse_time(primary["episode_start"])
+        posts = top_mentions(client, settings, start - timedelta(hours=2), now, primary.get("channel"))
+        composed = alert_email(settings, group, series_by_scope.get(primary["scope"]), posts, now, kind=kind)
+        build_message(settings, composed)  # every header and part, before anything is sent
+        return composed
+
+    try:
+        email = compose(pending)
+    except Exception:
+        # One alert that cannot be written (a field an older release left odd…) must not hold the
+        # others: find it, record why on it, send the rest.
+        good = []
+        for alert in pending:
+            try:
+                compose([alert])
+            except Exception as exc:
+                log.exception("alert %s cannot be emailed", alert["id"])
+                update_alert(client, settings, alert["id"], {"email_error": f"{type(exc).__name__}: {exc}"[:2000]})
+            else:
+                good.append(alert)
+        if not good:
+            return []
+        pending = good
+        email = compose(pending)
     try:
         send_email(settings, email)
     except Exception as exc:

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ecoute.safe_text import header_safe
 from ecoute.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def load_strings(name: str) -> dict[str, dict[str, str]]:
 def build_message(settings: Settings, email: Email) -> EmailMessage:
     """multipart/alternative (text, then HTML with its inline images as multipart/related)."""
     message = EmailMessage()
-    message["Subject"] = email.subject
+    message["Subject"] = header_safe(email.subject)  # channel names (RSS titles) may hold line breaks
     message["From"] = settings.smtp.sender
     message["To"] = ", ".join(email.recipients)
     message["Date"] = formatdate(localtime=False)

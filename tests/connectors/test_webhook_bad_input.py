@@ -151,3 +151,55 @@ def test_replays_are_recorded_and_not_produced_again_and_stale_deliveries_refuse
     answer = httpx.post(url(webhook), content=stale, headers=sign(stale), timeout=10)
     assert answer.status_code == 400 and "replay" in answer.text and webhook.replays == 3
     assert len(raw_events(settings)) == 1
+
+
+# -- issue 28 items 18 and 19 --------------------------------------------------------------------
+def test_the_replay_window_survives_a_restart(settings):
+    import stat
+
+    change = {"field": "feed", "value": {"verb": "add", "item": "status", "post_id": "104857600123456_9",
+                                         "message": "avant redémarrage", "created_time": int(time.time())}}  # fmt: skip
+    body = orjson.dumps({"object": "page", "entry": [now_entry(changes=[change])]})
+    for _ in range(2):  # the receiver, then the same receiver restarted, get the same delivery
+        server = start(settings, timeout_s=1.0, body_timeout_s=2.0)
+        try:
+            assert httpx.post(url(server), content=body, headers=sign(body), timeout=10).status_code == 200
+        finally:
+            server.shutdown()
+            server.server_close()
+            server.sink.close()
+    assert len(raw_events(settings)) == 1 and server.replays == 1  # produced once, counted once
+    kept = settings.state_dir / "webhook" / "deliveries.log"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and sign(body)["X-Hub-Signature-256"] not in kept.read_text()
+
+
+def test_the_delivery_log_drops_expired_and_torn_lines_at_start(tmp_path):
+    from connectors.webhook_deliveries import DeliveryLog
+
+    path = tmp_path / "deliveries.log"
+    log = DeliveryLog(3600, path=path)
+    log.record("sha256=fresh")
+    key = DeliveryLog._key("sha256=old")
+    with path.open("a") as handle:
+        handle.write(f"{time.time() - 7200:.3f} {key}\n12.5 torn-li")
+    again = DeliveryLog(3600, path=path)
+    assert again.seen("sha256=fresh") and not again.seen("sha256=old")
+    assert len(path.read_text().splitlines()) == 1  # rewritten compacted
+
+
+@pytest.mark.parametrize("headers", [
+    "Content-Length: {n}\r\nTransfer-Encoding: chunked\r\n",
+    "Transfer-Encoding: chunked\r\nContent-Length: {n}\r\n",
+    "Transfer-Encoding: chunked\r\n",
+    "Content-Length: {n}\r\nContent-Length: 5\r\n",
+])  # fmt: skip
+def test_chunked_or_ambiguous_lengths_are_refused_with_400(webhook, settings, headers):
+    body = orjson.dumps({"object": "page", "entry": [now_entry(changes=[])]})
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    signature = sign(body)["X-Hub-Signature-256"]
+    head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: {signature}\r\n" + headers.format(n=len(body))
+    with socket.create_connection(webhook.server_address[:2], timeout=5) as sock:
+        sock.sendall(head.encode() + b"\r\n" + (body if "chunked" not in headers else chunked))
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400"), answer
+    assert raw_events(settings) == [] and dead_letters(settings) == []

@@ -177,3 +177,23 @@ def _published_mentions(dag, when: datetime) -> str:
     run = dag.test(logical_date=when)
     assert str(run.state) == "success"
     return str(run.get_task_instance("mentions_written").state)
+
+
+def test_connectors_dag_refuses_the_public_pseudonym_key_off_the_embedded_stack(dagbag, task_settings, httpserver,
+                                                                                 monkeypatch) -> None:  # fmt: skip
+    """Issue 28 item 17: only `ecoute connect` refused it; the DAG pseudonymised real authors with it."""
+    from ecoute.kafka import ensure_topics
+    from ecoute.settings import get_settings
+    from tests.connectors.conftest import raw_events
+
+    _serve_rss(httpserver, monkeypatch)
+    monkeypatch.setenv("ECOUTE_ES__URL", "http://10.255.255.1:9200")  # a production cluster: not the embedded stack
+    monkeypatch.delenv("ECOUTE_PSEUDONYM_KEY", raising=False)
+    get_settings.cache_clear()
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 4, tzinfo=UTC)) == "failed"
+    ensure_topics(task_settings)  # refused before it created them
+    assert raw_events(task_settings) == []
+    monkeypatch.setenv("ECOUTE_PSEUDONYM_KEY", "k" * 32)
+    get_settings.cache_clear()
+    assert _run(dagbag.get_dag("ecoute_connectors"), datetime(2026, 10, 20, 5, tzinfo=UTC)) == "success"
+    assert len(raw_events(task_settings)) == 3

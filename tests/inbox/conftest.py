@@ -109,6 +109,12 @@ class Call:
 
 
 @dataclass
+class RawAnswer:
+    body: bytes
+    content_type: str
+
+
+@dataclass
 class PlatformServer:
     """The four platforms' write endpoints on one pytest-httpserver, answering recorded-shape fixtures.
 
@@ -132,6 +138,11 @@ class PlatformServer:
         self.routes.setdefault((method, path), []).append((status, body))
         return self
 
+    def add_raw(self, method: str, path: str, body: bytes, content_type: str, status: int = 200) -> PlatformServer:
+        """Queue an answer that is not a recorded JSON fixture (an HTML error page answered with 200…)."""
+        self.routes.setdefault((method, path), []).append((status, RawAnswer(body, content_type)))
+        return self
+
     def handle(self, request: Any) -> Any:
         from werkzeug import Response
 
@@ -147,6 +158,8 @@ class PlatformServer:
         status, payload = answers.pop(0) if len(answers) > 1 else answers[0]
         if payload is None:
             return Response(b"", status)
+        if isinstance(payload, RawAnswer):
+            return Response(payload.body, status, content_type=payload.content_type)
         return Response(json.dumps(payload), status, content_type="application/json; charset=UTF-8")
 
     def calls_to(self, method: str, path: str) -> list[Call]:

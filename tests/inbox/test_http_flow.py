@@ -118,6 +118,6 @@ def test_enabled_rules_run_on_schedule_and_skip_what_is_handled(inbox_settings, 
     disabled = {**enabled, "id": "off", "name": "off", "enabled": False, "actions": ["tag"], "tag": "x"}
     for rule in (enabled, disabled):
         services.store.put(inbox_settings.indices.inbox_rules, rule["id"], rule)
-    assert rules.run_enabled(services, hours=1) == {"on": {"matched": 1, "failed": 0}}
-    assert rules.run_enabled(services, hours=1) == {"on": {"matched": 0, "failed": 0}}  # handled: not twice
+    assert rules.run_enabled(services, hours=1) == {"on": {"name": "on", "matched": 1, "failed": 0}}
+    assert rules.run_enabled(services, hours=1) == {"on": {"name": "on", "matched": 0, "failed": 0}}  # handled: not twice
     assert len(platforms.calls) == 1 and Store(inbox_settings).item(fresh).get("tags", []) == []

@@ -48,3 +48,17 @@ def test_the_embedded_stack_keeps_the_development_key():
     assert Settings().pseudonym_key_problem() is None
     assert Settings(kafka={"bootstrap_servers": "k1:9092"}).pseudonym_key_problem()
     assert Settings(kafka={"bootstrap_servers": "k1:9092"}, pseudonym_key="s" * 32).pseudonym_key_problem() is None
+
+
+def test_every_connector_sink_refuses_the_public_key_off_the_embedded_stack(tmp_path):
+    """Issue 28 item 17: the check lives where every source produces (CLI, DAGs, webhooks)."""
+    import pytest
+
+    from connectors.base import EventSink
+    from connectors.errors import ConnectorError
+
+    remote = Settings(state_dir=tmp_path, kafka={"bootstrap_servers": "10.255.255.1:9092"},
+                      es={"url": "http://10.255.255.1:9200"})  # fmt: skip
+    for connector in ("import", "rss", "webhook", "facebook"):
+        with pytest.raises(ConnectorError, match=f"ECOUTE_PSEUDONYM_KEY.*connector {connector} refuses"):
+            EventSink(remote, connector)
