@@ -154,7 +154,7 @@ def test_saved_replies_with_braces_or_format_specs_render_as_typed(app) -> None:
 GET_ROUTES = [
     "/login", "/", "/queues/{name}", "/threads/{mention_id:path}", "/activity", "/stats", "/rules", "/replies",
     "/mentions/{mention_id:path}/reply-text", "/api/queues/{name}", "/api/threads/{mention_id:path}", "/api/audit",
-    "/api/stats/response-times", "/api/me", "/alerts/feedback",
+    "/api/stats/response-times", "/api/me", "/alerts/feedback", "/learn",
 ]  # fmt: skip
 VERDICT_ROUTE = "/alerts/feedback"
 
@@ -186,9 +186,10 @@ def es_writes(monkeypatch) -> list[tuple[str, str, Any]]:
 def _urls(route: str, token: str) -> list[str]:
     ids = [FB_CRITIC, FB_THREAT]
     filled = {
-        "/queues/{name}": [f"/queues/{q}" for q in ("moderate", "answer", "welcome")]
+        "/queues/{name}": [f"/queues/{q}" for q in ("moderate", "answer", "questions", "welcome")]
         + ["/queues/answer?start=2026-10-01&end=2026-10-31&lang=en", "/queues/welcome?day=2026-10-17"],
-        "/api/queues/{name}": [f"/api/queues/{q}" for q in ("moderate", "answer", "welcome")],
+        "/api/queues/{name}": [f"/api/queues/{q}" for q in ("moderate", "answer", "questions", "welcome")]
+        + ["/api/queues/answer?page=2"],
         "/threads/{mention_id:path}": [f"/threads/{i}" for i in ids],
         "/api/threads/{mention_id:path}": [f"/api/threads/{i}" for i in ids],
         "/mentions/{mention_id:path}/reply-text": [f"/mentions/{FB_CRITIC}/reply-text?saved=fr:Merci"],
@@ -199,7 +200,7 @@ def _urls(route: str, token: str) -> list[str]:
 
 
 def _verdict_token(settings) -> str:
-    from jobs.alert_feedback import feedback_links
+    from jobs.alerts.verdicts import feedback_links
 
     alert = {"id": "overall:2026-10-17T09:00:00Z", "scope": "overall", "episode_start": "2026-10-17T09:00:00Z"}
     return urlsplit(feedback_links(settings, alert)["useful"]).query.split("t=", 1)[1]

@@ -21,4 +21,4 @@ def test_erase_summary_shows_the_erased_count(settings):
     done = subprocess.run([ECOUTE, "erase", "--author", author, "--yes"], env=env, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert f"author {author}: 0 document(s) erased (0 mentions, 0 quarantined records)" in done.stderr
+    assert f"author {author}: 0 document(s) erased (0 mentions, 0 quarantined records, 0 labels)" in done.stderr

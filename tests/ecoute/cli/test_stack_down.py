@@ -29,7 +29,8 @@ STARTS_THE_STACK = {("stack", "up"), ("demo",)}
 # Commands that need no service: they may succeed with the stack down (still no traceback).
 # (`stack status` exits 3 when the stack is not running: that is its answer, on stdout.)
 OFFLINE = {("config",), ("label",), ("spikes", "detect"), ("kibana", "export"), ("stack", "down"),
-           ("stack", "status"), ("models", "build")}  # fmt: skip
+           ("stack", "status"), ("models", "build"), ("models", "list"), ("models", "rollback"),
+           ("feedback", "suggest")}  # fmt: skip
 STACK_SERVICES = ("Kafka", "Elasticsearch", "SMTP")  # the embedded stack: the line says `ecoute stack up`
 TIMEOUT_S = 240
 # Commands that read a secret from stdin before they reach a service.
@@ -60,7 +61,10 @@ def sample_args(command, tmp: Path) -> list[str]:
         if not param.required:
             continue
         name = param.name or ""
-        if name in ("path",):
+        if name == "pool":  # a file of {"id","text"} lines
+            value = tmp / "pool.jsonl"
+            value.write_text('{"id":"p1","text":"bonjour, vous livrez en Belgique ?"}\n')
+        elif name in ("path",):
             value = tmp / "one.jsonl"
             value.write_text('{"native_id":"1","created_at":"2026-10-01T10:00:00Z","text":"bonjour"}\n')
         elif name == "file":
