@@ -159,7 +159,8 @@ def spikes_detect(
     verbose: Annotated[bool, typer.Option("--details", help="Also print ratio, expected and severity.")] = False,
 ) -> None:
     """Print the timestamp of each bucket at which an alert fires (one line per alert episode)."""
-    from jobs.alerts.spikes import SeriesFormatError, read_series_csv, run_detector
+    from jobs.alerts.series_csv import SeriesFormatError, read_series_csv
+    from jobs.alerts.spikes import run_detector
 
     try:
         if file == "-":

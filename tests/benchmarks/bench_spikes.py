@@ -47,10 +47,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jobs.alerts.spikes import SpikeParams, detect_alerts, read_series_csv
+from jobs.alerts.series_csv import read_series_csv
+from jobs.alerts.spikes import SpikeParams, detect_alerts
 from tests.jobs.alerts.data import poisson
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev"
+# ../shared/eval beside the checkout (a worktree may sit one level deeper)
+DEV = next(
+    (p / "shared" / "eval" / "spikes-dev" for p in Path(__file__).resolve().parents[3:5] if (p / "shared" / "eval").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev",
+)
 FMT = "%Y-%m-%d %H:%M:%S"
 EPISODE_GAP = timedelta(hours=1)
 LATE = timedelta(hours=1)

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ecoute.cli import app
-from jobs.alerts.spikes import SeriesFormatError, detect_alerts, read_series_csv
+from jobs.alerts.series_csv import SeriesFormatError, read_series_csv
+from jobs.alerts.spikes import detect_alerts
 from tests.jobs.alerts.data import poisson
 
 SERIES = Path(__file__).resolve().parents[2] / "benchmarks" / "spike_series"
