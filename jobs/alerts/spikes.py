@@ -4,6 +4,7 @@ Small API (used by the spike-watch DAG, by ``ecoute spikes detect`` and by the b
 
     detect_alerts(timestamps, values, bucket_minutes) -> list[timestamp]   # one per alert episode
     SpikeDetector(bucket_minutes, params).update(timestamp, value) -> Decision
+    SpikeDetector.judge(Verdict(episode_start, "useful" | "not_useful"))   # a manager's verdict
 
 Real social series burst all the time (retweet cascades, bots, giveaways): an hour at 3× its usual
 level happens most days. So the detector does not ask "is this unlikely under a Poisson?" but
@@ -23,13 +24,21 @@ level happens most days. So the detector does not ask "is this unlikely under a 
    cascade at ×40 scores little and a rise that lasts the whole window scores its level. It has
    its own threshold, calibrated the same way on the page's past sustained rises; a decision
    fires when either score beats its threshold (``fired_on`` says which).
-3. **Calibration on the page's own burstiness**: each complete day keeps its largest score; the
-   threshold is the k-th largest of those daily maxima over the last ``history_days`` ordinary
-   days (days in an alert episode are left out, so a past crisis does not hide the next one),
-   times ``margin``, and at least ``min_ratio``. If days were exchangeable, a new day beats the
-   k-th largest of n previous ones with probability k / (n + 1): ``k`` follows from the alert
-   budget ``false_alerts_per_14d`` (``k = budget × (n + 1) / 14``), not from a nominal p-value.
-4. **Episodes**: the first firing bucket opens an episode and is reported; later firings extend
+3. **The page's level**: a rise is measured beyond the page's level of the day before the window
+   (its last 24 h against the same 24 h on the previous days, when higher): a page whose whole
+   volume moved to a new level alerts when it moves, not on every day until the median catches up.
+4. **Calibration on the page's own burstiness**: each complete day keeps its largest score; the
+   threshold is the k-th largest of those daily maxima over the last ``history_days`` days, times
+   ``margin``, and at least ``min_ratio``. If days were exchangeable, a new day beats the k-th
+   largest of n previous ones with probability k / (n + 1): ``k`` is the largest rank within the
+   alert budget ``false_alerts_per_14d`` (``k = floor(budget × (n + 1) / 14)``, at least 1), not
+   a nominal p-value. Alert days stay in the calibration (a page that alerts often learns that
+   such rises are ordinary for it) unless a manager judged the episode useful (a true event must
+   not hide the next one). **Budget floor**: when the page's episodes of the last
+   ``history_days`` not judged useful already used the budget, a rise must beat the one that used
+   it up. An episode judged **not useful** is an ordinary burst of this page: for
+   ``verdict_days`` a rise must beat ``margin`` × its peak (``judge``, ``Verdict``).
+5. **Episodes**: the first firing bucket opens an episode and is reported; later firings extend
    it silently; a new episode cannot open within ``cooldown_hours`` of the last alert. Inside an
    episode, ``escalated`` marks the bucket where the score grew by ``severity_step`` × since the
    alert (worth a second email). Missing buckets are unobserved, not zeros.
@@ -79,6 +88,7 @@ class SpikeParams:
     # moved to a new level alerts once, when it moves, and not on every day until the median
     # baseline catches up. 0: off.
     level_hours: int = 24
+    level_tolerance: float = 1.25  # a day this much above its usual volume is noise, not a new level
     verdict_days: int = 90  # a "not useful" episode stays one of the page's ordinary peaks this long
 
     def rank_for(self, days: int) -> int:
@@ -337,7 +347,8 @@ class SpikeDetector:
         if now is None or len(past) < self.params.min_baseline_days:
             return 1.0
         c = self.params.pseudo_count_per_hour * self.params.level_hours
-        return max(1.0, (now[3] + c) / (statistics.median(s[3] for s in past) + c))
+        level = (now[3] + c) / (statistics.median(s[3] for s in past) + c)
+        return max(1.0, level / self.params.level_tolerance)
 
     # -- decision -------------------------------------------------------------------------------
     def update(self, timestamp: datetime, value: float) -> Decision:

@@ -227,10 +227,11 @@ def combined_verdict(useful: int, not_useful: int) -> str | None:
 
 def _store_on_alert(client: Any, settings: Settings, alert_id: str) -> None:
     """The alert carries its managers' verdicts: the counts and the combined verdict."""
-    from ecoute.es import scan_docs
+    from ecoute.es import ensure_index_mapping, scan_docs
 
     if _alert(client, settings, alert_id) is None:
         return
+    ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")  # an index of an older release
     given = [d["verdict"] for d in scan_docs(client, settings.indices.alert_feedback, {"term": {"alert_id": alert_id}})]
     useful = given.count("useful")
     fields = {"verdict": combined_verdict(useful, len(given) - useful), "useful_votes": useful, "not_useful_votes": len(given) - useful}
@@ -251,9 +252,10 @@ def page_verdicts(client: Any, settings: Settings, since: datetime) -> dict[str,
     found: dict[str, list[Verdict]] = {}
     for alert in scan_docs(client, settings.indices.alerts, query):
         why = alert.get("explanation") or {}
-        found.setdefault(alert.get("scope") or "overall", []).append(
-            Verdict(_naive_utc(alert["episode_start"]), alert["verdict"], alert.get("score"), why.get("sustained_ratio"))
-        )
+        score = alert.get("peak_score") or alert.get("score")
+        sustained = alert.get("peak_sustained") or why.get("sustained_ratio")
+        verdict = Verdict(_naive_utc(alert["episode_start"]), alert["verdict"], score, sustained)
+        found.setdefault(alert.get("scope") or "overall", []).append(verdict)
     return found
 
 

@@ -257,7 +257,9 @@ def main() -> None:
     if args.only in (None, "A"):
         part_a(dev, detectors)
     if args.only in (None, "S"):
-        part_s(dev, detectors)
+        # What each piece buys: without the page's level; without learning from its own alerts
+        # (the detector before) is the second row.
+        part_s(dev, [*detectors, ours(replace(SpikeParams(), level_hours=0), "ecoute without level")])
     if args.only in (None, "L"):
         part_l(dev)
     if args.only in (None, "R"):
