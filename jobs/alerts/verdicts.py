@@ -158,7 +158,7 @@ def verdict_prompt(settings: Settings, token: str) -> dict[str, Any]:
         "manager": _manager(payload),
         "scope": payload.get("s") or "overall",
         "episode_start": payload.get("e"),
-        "summary": (alert or {}).get("summary"),
+        "known": alert is not None,  # an alert this deployment still has
         "previous": previous,
     }
 
