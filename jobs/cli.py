@@ -179,7 +179,7 @@ def spikes_detect(
                 line += (
                     f"  observed/expected={decision.ratio:.1f} window={decision.window_minutes}min "
                     f"severity={decision.severity} threshold={decision.threshold:.1f} fired_on={decision.fired_on} "
-                    f"sustained={decision.sustained_ratio:.1f}/{decision.sustained_threshold:.1f}"
+                    f"sustained={decision.sustained_ratio:.1f}/{decision.sustained_threshold:.1f} level={decision.level:.2f}"
                 )
             print(line)
 

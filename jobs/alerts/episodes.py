@@ -50,6 +50,7 @@ def explanation(series: ScopeSeries, index: int) -> dict[str, Any]:
         # "burst": both windows beat the page's past bursts; "sustained": every half hour of the
         # long window stayed above its usual count more than on the page's ordinary days.
         "fired_on": decision.fired_on,
+        "level": round(decision.level, 3),  # the page's level the day before (rises are measured beyond it)
         "sustained_ratio": round(decision.sustained_ratio, 3),
         "sustained_threshold": (
             round(decision.sustained_threshold, 3) if math.isfinite(decision.sustained_threshold) else None
