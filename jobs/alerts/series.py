@@ -13,7 +13,9 @@ from ecoute.settings import Settings
 from ecoute.views.common import community
 from jobs.alerts.spikes import Decision, SpikeParams, Verdict, run_detector
 
-HISTORY = timedelta(days=28)  # the baseline learns daily and weekly rhythms from this much data
+# Mentions each run reads: the detector's 28 days of ordinary peaks, plus the 7 days of baseline
+# the first of them needs (with 28 days only, a run never knew 27 days and the rank stayed at 1).
+HISTORY = timedelta(days=SpikeParams().history_days + SpikeParams().baseline_days + 1)
 OVERALL = "overall"
 REPEAT_WINDOW = timedelta(hours=6)  # an author or a text counts once within this long
 MIN_REPEAT_WORDS = 4  # shorter texts are not treated as copies of each other
