@@ -224,7 +224,8 @@ def spikes_detect(
     verbose: Annotated[bool, typer.Option("--details", help="Also print ratio, expected and severity.")] = False,
 ) -> None:
     """Print the timestamp of each bucket at which an alert fires (one line per alert episode)."""
-    from jobs.alerts.spikes import SeriesFormatError, read_series_csv, run_detector
+    from jobs.alerts.series_csv import SeriesFormatError, read_series_csv
+    from jobs.alerts.spikes import run_detector
 
     try:
         if file == "-":
@@ -243,7 +244,7 @@ def spikes_detect(
                 line += (
                     f"  observed/expected={decision.ratio:.1f} window={decision.window_minutes}min "
                     f"severity={decision.severity} threshold={decision.threshold:.1f} fired_on={decision.fired_on} "
-                    f"sustained={decision.sustained_ratio:.1f}/{decision.sustained_threshold:.1f}"
+                    f"sustained={decision.sustained_ratio:.1f}/{decision.sustained_threshold:.1f} level={decision.level:.2f}"
                 )
             print(line)
 

@@ -153,13 +153,32 @@ def add_routes(app: FastAPI, web: Web) -> None:
     # -- alert-email verdict links ----------------------------------------------------------
     @app.get("/alerts/feedback", response_class=HTMLResponse)
     def alert_feedback(request: Request, t: str = "") -> HTMLResponse:
-        """The "useful / not useful" link of alert emails. Managers who get alerts may have no inbox
-        account, so the signed token is the credential; the page shows no data, only the outcome."""
-        from jobs.alerts.verdicts import record_verdict_from_link
+        """The "useful / not useful" link of alert emails: a confirmation page, it records nothing
+        (mail scanners open every link). Managers who get alerts may have no inbox account, so
+        the signed token is the credential; its button POSTs the token back."""
+        from jobs.alerts.verdicts import verdict_prompt
 
-        tr = translator(lang_of(request))
         try:
-            record_verdict_from_link(settings, t)
+            prompt = verdict_prompt(settings, t)
         except ValueError as exc:
-            return page(request, "feedback.html", status_code=400, ok=False, message=f"{tr('feedback_invalid')} ({exc})")
-        return page(request, "feedback.html", ok=True, message=tr("feedback_thanks"))
+            return _feedback_page(request, 400, f"{translator(lang_of(request))('feedback_invalid')} ({exc})")
+        return page(request, "feedback.html", token=t, prompt=prompt)
+
+    @app.post("/alerts/feedback", response_class=HTMLResponse)
+    async def alert_feedback_record(request: Request) -> HTMLResponse:
+        """Record the verdict of the token in the form: one per alert and manager; a different
+        verdict replaces the stored one only when the form asks for the change."""
+        from jobs.alerts.verdicts import VerdictConflict, record_verdict, verdict_prompt
+
+        form = await request.form()
+        token, tr = str(form.get("t") or ""), translator(lang_of(request))
+        try:
+            recorded = record_verdict(settings, token, change=form.get("change") == "1")
+        except VerdictConflict:
+            return page(request, "feedback.html", status_code=409, token=token, prompt=verdict_prompt(settings, token))
+        except ValueError as exc:
+            return _feedback_page(request, 400, f"{tr('feedback_invalid')} ({exc})")
+        return _feedback_page(request, 200, tr(f"feedback_{recorded['outcome']}", verdict=tr(f"verdict_{recorded['verdict']}")))
+
+    def _feedback_page(request: Request, status: int, message: str) -> HTMLResponse:
+        return page(request, "feedback.html", status_code=status, ok=status == 200, message=message, prompt=None)

@@ -8,7 +8,7 @@
    it adds a voice (``voice_weights``: an author or an identical text already counted within
    ``REPEAT_WINDOW`` counts zero); messages and distinct authors are kept for the explanation;
 2. runs the causal detector of ``jobs.alerts.spikes`` on each series (parameters from the settings: the
-   alert budget, the pages' time zone; the margin moved by the managers' verdicts); an alert the
+   alert budget, the pages' time zone; each page's verdicts on its past alerts); an alert the
    detector raised in the last few buckets opens an episode document in ``ecoute-alerts``
    (``_id = scope|episode start``) with its explanation, unless an episode (of any scope) was
    recorded within the last hours, and is produced to ``ecoute.alerts.v1``;

@@ -70,8 +70,11 @@ def alert_email(
     posts: list[dict[str, Any]],
     now: datetime,
     kind: str = "opened",
+    recipient: str | None = None,
 ) -> Any:
-    """The Email (HTML + text + chart) announcing ``alerts`` (the first is the primary one).
+    """The Email (HTML + text + chart) announcing ``alerts`` (the first is the primary one), to
+    ``recipient`` (its verdict links are signed for them; None: every configured recipient, links
+    signed for nobody in particular).
 
     ``kind``: "opened" (a new episode), "morning" (alerts held over the quiet hours), "escalated"
     (an announced episode grew by a severity step or reached a second page), "resolved" (short:
@@ -147,11 +150,12 @@ def alert_email(
         chart_cid=chart_cid,
         kibana_link=kibana_link(settings, start, now, ordered[0].get("channel")),
         es_query=es_query_text(settings, ordered[0].get("channel")),
-        feedback=feedback_links(settings, ordered[0]) if ordered[0].get("id") and kind != "resolved" else None,
+        feedback=feedback_links(settings, ordered[0], recipient) if ordered[0].get("id") and kind != "resolved" else None,
         kind=kind,
         resolved=_resolved_view(ordered[0]) if kind == "resolved" else None,
     )
-    return Email(subject=subject, html=html, text=text, recipients=list(settings.alerts.recipients), images=images)
+    recipients = [recipient] if recipient else list(settings.alerts.recipients)
+    return Email(subject=subject, html=html, text=text, recipients=recipients, images=images)
 
 
 def _resolved_view(alert: dict[str, Any]) -> dict[str, Any]:
@@ -168,17 +172,29 @@ def _explanation_view(alert: dict[str, Any]) -> dict[str, Any]:
     """The explanation fields the templates show (alerts stored by older releases have none)."""
     why = alert.get("explanation") or {}
     threshold = why.get("usual_peak")
+    observed = alert.get("observed") or 0.0
     return {
         "messages": alert.get("messages"),
         "distinct_authors": alert.get("distinct_authors"),
         "yesterday": why.get("yesterday"),
         "last_week": why.get("last_week"),
+        # "x 3.2 yesterday's": the rise against the same window yesterday and a week ago.
+        "vs_yesterday": _times(observed, why.get("yesterday")),
+        "vs_last_week": _times(observed, why.get("last_week")),
+        "fired_on": why.get("fired_on"),
+        "sustained_ratio": f"{why.get('sustained_ratio') or 0:.1f}",
+        "sustained_threshold": f"{why['sustained_threshold']:.1f}" if why.get("sustained_threshold") else None,
         "threshold": f"{threshold:.1f}" if threshold else None,
         "score": f"{why.get('score') or 0:.1f}",
         "history_days": SpikeParams().history_days,
         "mostly_repeats": bool(why.get("mostly_repeats")),
         "repeat_share": f"{(alert.get('repeat_share') or 0) * 100:.0f} %",
     }
+
+
+def _times(observed: float, before: float | None) -> str | None:
+    """How many times ``before`` the observed count is ("3.2"); None when there was nothing then."""
+    return f"{observed / before:.1f}" if before else None
 
 
 def _window_minutes(alert: dict[str, Any]) -> int:
@@ -211,27 +227,31 @@ def send_pending_emails(
         return []
     pending.sort(key=lambda a: a["id"])
     kind = "morning" if any(a.get("held_for_morning") for a in pending) else "opened"
+    posts_of: dict[str, list[dict[str, Any]]] = {}
 
-    def compose(group: list[dict[str, Any]]) -> Any:
+    def compose(group: list[dict[str, Any]], recipient: str | None) -> Any:
         from jobs.notify import build_message
 
         rank = {"critical": 0, "high": 1, "warning": 2}
         primary = min(group, key=lambda a: (rank.get(a["severity"], 3), -(a.get("ratio") or 0)))
-        start = parse_time(primary["episode_start"])
-        posts = top_mentions(client, settings, start - timedelta(hours=2), now, primary.get("channel"))
-        composed = alert_email(settings, group, series_by_scope.get(primary["scope"]), posts, now, kind=kind)
+        if primary["id"] not in posts_of:
+            start = parse_time(primary["episode_start"])
+            posts_of[primary["id"]] = top_mentions(client, settings, start - timedelta(hours=2), now, primary.get("channel"))
+        series = series_by_scope.get(primary["scope"])
+        composed = alert_email(settings, group, series, posts_of[primary["id"]], now, kind=kind, recipient=recipient)
         build_message(settings, composed)  # every header and part, before anything is sent
         return composed
 
+    reader = next(iter(settings.alerts.recipients), None)
     try:
-        email = compose(pending)
+        compose(pending, reader)
     except Exception:
         # One alert that cannot be written (a field an older release left odd…) must not hold the
         # others: find it, record why on it, send the rest.
         good = []
         for alert in pending:
             try:
-                compose([alert])
+                compose([alert], reader)
             except Exception as exc:
                 log.exception("alert %s cannot be emailed", alert["id"])
                 update_alert(client, settings, alert["id"], {"email_error": f"{type(exc).__name__}: {exc}"[:2000]})
@@ -240,21 +260,31 @@ def send_pending_emails(
         if not good:
             return []
         pending = good
-        email = compose(pending)
-    try:
-        send_email(settings, email)
-    except Exception as exc:
-        log.error("alert email not sent (will retry next run): %s", exc)
+    # One email per recipient: each carries verdict links signed for its reader. Recipients already
+    # served (a run that failed half-way) are not sent it again.
+    done = set.intersection(*(set(a.get("email_recipients") or []) for a in pending))
+    for recipient in [r for r in settings.alerts.recipients if r not in done] or [None]:
+        if recipient is None and done:
+            break
+        email = compose(pending, recipient)
+        try:
+            send_email(settings, email)
+        except Exception as exc:
+            log.error("alert email not sent (will retry next run): %s", exc)
+            for alert in pending:
+                update_alert(client, settings, alert["id"], {"email_error": f"{type(exc).__name__}: {exc}"[:2000]})
+            return []
+        done.add(recipient)
         for alert in pending:
-            update_alert(client, settings, alert["id"], {"email_error": f"{type(exc).__name__}: {exc}"[:2000]})
-        return []
+            update_alert(client, settings, alert["id"], {"email_recipients": sorted(done)})
     sent_at = to_rfc3339(datetime.now(UTC))
+    recipients = [r for r in settings.alerts.recipients if r in done]
     for alert in pending:
         update_alert(
             client, settings, alert["id"],
-            {"email_sent_at": sent_at, "email_recipients": email.recipients, "email_error": None},
+            {"email_sent_at": sent_at, "email_recipients": recipients, "email_error": None},
         )  # fmt: skip
-        alert.update(email_sent_at=sent_at, email_recipients=email.recipients)
+        alert.update(email_sent_at=sent_at, email_recipients=recipients)
     return pending
 
 
@@ -276,7 +306,8 @@ def send_followup(
     start = parse_time(alert["episode_start"])
     posts = top_mentions(client, settings, start - timedelta(hours=2), now, alert.get("channel")) if kind != "resolved" else []
     try:
-        send_email(settings, alert_email(settings, [alert], series, posts, now, kind=kind))
+        for recipient in settings.alerts.recipients or [None]:
+            send_email(settings, alert_email(settings, [alert], series, posts, now, kind=kind, recipient=recipient))
     except Exception as exc:  # the state stays unstamped: the next run tries again
         log.error("%s email for %s not sent (will retry next run): %s", kind, alert["id"], exc)
         return False

@@ -50,6 +50,7 @@ def explanation(series: ScopeSeries, index: int) -> dict[str, Any]:
         # "burst": both windows beat the page's past bursts; "sustained": every half hour of the
         # long window stayed above its usual count more than on the page's ordinary days.
         "fired_on": decision.fired_on,
+        "level": round(decision.level, 3),  # the page's level the day before (rises are measured beyond it)
         "sustained_ratio": round(decision.sustained_ratio, 3),
         "sustained_threshold": (
             round(decision.sustained_threshold, 3) if math.isfinite(decision.sustained_threshold) else None
@@ -211,7 +212,14 @@ def end_finished_episodes(
              if t > start and not d.in_episode),
             upto + series_step(series),
         )  # fmt: skip
-        fields: dict[str, Any] = {"status": "ended", "ended_at": to_rfc3339(ended)}
+        inside = [d for t, d in zip(series.times, series.decisions, strict=True) if start <= t < ended]
+        fields: dict[str, Any] = {
+            "status": "ended",
+            "ended_at": to_rfc3339(ended),
+            # What a "not useful" verdict on it remembers (jobs/alerts/verdicts.py page_verdicts).
+            "peak_score": round(max((d.ratio for d in inside), default=alert.get("score") or 0.0), 3),
+            "peak_sustained": round(max((d.sustained_ratio for d in inside), default=0.0), 3),
+        }
         recent = now is not None and now - ended <= RESOLVED_MAX_AGE
         if send and recent and alert.get("email_sent_at") and not alert.get("resolved_email_sent_at"):
             alert.update(fields)

@@ -11,9 +11,11 @@ from typing import Any
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
 from ecoute.views.common import community
-from jobs.alerts.spikes import Decision, SpikeParams, run_detector
+from jobs.alerts.spikes import Decision, SpikeParams, Verdict, run_detector
 
-HISTORY = timedelta(days=28)  # the baseline learns daily and weekly rhythms from this much data
+# Mentions each run reads: the detector's 28 days of ordinary peaks, plus the 7 days of baseline
+# the first of them needs (with 28 days only, a run never knew 27 days and the rank stayed at 1).
+HISTORY = timedelta(days=SpikeParams().history_days + SpikeParams().baseline_days + 1)
 OVERALL = "overall"
 REPEAT_WINDOW = timedelta(hours=6)  # an author or a text counts once within this long
 MIN_REPEAT_WORDS = 4  # shorter texts are not treated as copies of each other
@@ -125,27 +127,26 @@ def voice_weights(mentions: list[CriticalMention]) -> list[float]:
     return weights
 
 
-def detector_params(settings: Settings, client: Any = None) -> SpikeParams:
-    """The detector's parameters for the pages: the alert budget and the clock of the settings,
-    and the margin the managers' verdicts on past alerts moved (jobs/alerts/verdicts.py)."""
-    params = replace(
+def detector_params(settings: Settings) -> SpikeParams:
+    """The detector's parameters for the pages: the alert budget and the clock of the settings."""
+    return replace(
         SpikeParams(),
         false_alerts_per_14d=settings.alerts.false_alerts_per_page_per_14d,
         timezone=settings.alerts.timezone,
     )
-    if client is not None:
-        from jobs.alerts.verdicts import sensitivity_margin
-
-        params = replace(params, margin=sensitivity_margin(client, settings, params.margin))
-    return params
 
 
 def build_series(
-    mentions: list[CriticalMention], end: datetime, bucket_minutes: int, params: SpikeParams | None = None
+    mentions: list[CriticalMention],
+    end: datetime,
+    bucket_minutes: int,
+    params: SpikeParams | None = None,
+    verdicts: dict[str, list[Verdict]] | None = None,
 ) -> list[ScopeSeries]:
     """Per-scope bucket counts of distinct voices (see ``voice_weights``) from the first bucket with
-    data up to ``end`` (exclusive), decided. Raw message counts and the authors are kept too, for
-    the explanation ("120 messages from 35 authors, mostly repeats")."""
+    data up to ``end`` (exclusive), decided with the managers' ``verdicts`` on each scope's past
+    alerts (jobs/alerts/verdicts.py ``page_verdicts``). Raw message counts and the authors are
+    kept too, for the explanation ("120 messages from 35 authors, mostly repeats")."""
     if not mentions:
         return []
     mentions = sorted(mentions, key=lambda m: m.created_at)
@@ -172,7 +173,7 @@ def build_series(
     naive = [t.replace(tzinfo=None) for t in times]
     result = []
     for scope in scopes:
-        decisions = run_detector(naive, counts[scope], bucket_minutes, params)
+        decisions = run_detector(naive, counts[scope], bucket_minutes, params, (verdicts or {}).get(scope, ()))
         channel = scope.split(":", 1)[1] if scope.startswith("channel:") else None
         result.append(ScopeSeries(scope, channel, times, counts[scope], decisions, messages[scope], authors[scope]))
     return result

@@ -1,22 +1,26 @@
-"""Managers' verdicts on alert emails: signed one-click links, their recording, and what they change.
+"""Managers' verdicts on alert emails: signed links, a confirmation step, and what verdicts change.
 
-Each alert email carries two links, "useful" and "not useful":
+Each alert email carries two links, "useful" and "not useful", signed for its recipient:
 ``{settings.inbox.url}/alerts/feedback?t=<token>``. The token is
-``base64url(payload).base64url(HMAC-SHA256(key, payload))`` with the alert id, the verdict and the
-issue time, so a click needs no login and nobody can forge or alter a verdict. The key is
-``ECOUTE_ALERTS__FEEDBACK_KEY`` (set it in production, the same for every process that signs or
-checks links); without it a random key is created once in ``<state_dir>/alert-feedback.key``
-(never a literal in code).
+``base64url(payload).base64url(HMAC-SHA256(key, payload))`` with the alert id, the verdict, the
+recipient and the issue time, so nobody can forge or alter a verdict, and a manager clicking from
+email needs no login: the token is the credential. The key is ``ECOUTE_ALERTS__FEEDBACK_KEY`` (set
+it in production, the same for every process that signs or checks links); without it a random key
+is created once in ``<state_dir>/alert-feedback.key`` (never a literal in code).
 
-``record_verdict_from_link(settings, token)`` is what the web endpoint calls (``GET
-/alerts/feedback?t=…``, mounted by the inbox app): it checks the token and writes the verdict to
-the ``ecoute-alert-feedback`` index (one document per alert; a second click replaces it) and on
-the alert itself.
+Opening a link (GET) never writes: mail scanners fetch every link of an email. It shows a
+confirmation page (``verdict_prompt``); its button POSTs the token back (``record_verdict``). The
+credential is in the form, not in a cookie, so another site cannot make a browser cast a verdict
+(no CSRF). One verdict per alert and manager (``ecoute-alert-feedback``, ``_id = alert|manager``):
+posting the same verdict again changes nothing; a different one is refused
+(``VerdictConflict``) unless the manager explicitly asks to change it.
 
-Verdicts move the detector's sensitivity within bounds (``sensitivity_margin``): over the last
-``VERDICT_DAYS``, each "not useful" raises the margin a rise must beat by ``STEP_UP`` (10 %), each
-"useful" lowers it by ``STEP_DOWN`` (5 %), never below ``MIN_FACTOR`` (0.8×) nor above
-``MAX_FACTOR`` (1.5×) the default. ``alert_precision`` gives the digest its alert precision.
+What verdicts change (``page_verdicts`` hands them to the detector, jobs/alerts/spikes.py): an
+episode judged *useful* is a true event (its days leave the calibration of the page's ordinary
+bursts and it does not count against the alert budget); *not useful* makes it one of the page's
+ordinary bursts for ``SpikeParams.verdict_days``, which raises that page's threshold. With
+several managers, an alert is useful when at least as many said useful as not useful (missing a
+crisis costs more than one email). ``alert_precision`` gives the digest its line.
 """
 
 from __future__ import annotations
@@ -34,19 +38,23 @@ import orjson
 
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
+from jobs.alerts.spikes import Verdict
 
 VERDICTS = ("useful", "not_useful")
 LINK_MAX_AGE = timedelta(days=30)
-VERDICT_DAYS = 90
-STEP_UP = 1.10
-STEP_DOWN = 0.95
-MIN_FACTOR = 0.8
-MAX_FACTOR = 1.5
 KEY_FILE = "alert-feedback.key"
 
 
 class FeedbackTokenError(ValueError):
     """A feedback link that cannot be trusted (the message says why, for the web page)."""
+
+
+class VerdictConflict(ValueError):
+    """This manager already gave the other verdict on this alert: changing it must be asked for."""
+
+    def __init__(self, previous: dict[str, Any]) -> None:
+        super().__init__(f"already judged {previous['verdict']!r} on {previous.get('recorded_at')}")
+        self.previous = previous
 
 
 def _b64(data: bytes) -> str:
@@ -78,13 +86,16 @@ def signing_key(settings: Settings) -> bytes:
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
-def sign_token(settings: Settings, alert: dict[str, Any], verdict: str, issued_at: datetime | None = None) -> str:
+def sign_token(
+    settings: Settings, alert: dict[str, Any], verdict: str, recipient: str | None = None, issued_at: datetime | None = None
+) -> str:
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
     issued = issued_at or datetime.now(UTC)
     payload = orjson.dumps(
-        {"a": alert["id"], "v": verdict, "s": alert.get("scope"), "e": alert.get("episode_start"), "t": int(issued.timestamp())}
-    )
+        {"a": alert["id"], "v": verdict, "s": alert.get("scope"), "e": alert.get("episode_start"),
+         "r": recipient, "t": int(issued.timestamp())}
+    )  # fmt: skip
     body = _b64(payload)
     mac = hmac.new(signing_key(settings), body.encode("ascii"), hashlib.sha256).digest()
     return f"{body}.{_b64(mac)}"
@@ -112,70 +123,140 @@ def verify_token(settings: Settings, token: str, now: datetime | None = None) ->
 
 
 def feedback_base_url(settings: Settings) -> str:
-    """The links point at the inbox, which records the verdict (no login needed: the link is signed)."""
+    """The links point at the inbox, which shows the confirmation page (no login: the link is signed)."""
     return str(settings.inbox.url).rstrip("/")
 
 
-def feedback_links(settings: Settings, alert: dict[str, Any]) -> dict[str, str]:
-    """{"useful": url, "not_useful": url} for one alert."""
+def feedback_links(settings: Settings, alert: dict[str, Any], recipient: str | None = None) -> dict[str, str]:
+    """{"useful": url, "not_useful": url} for one alert, signed for ``recipient``."""
     base = feedback_base_url(settings)
-    return {v: f"{base}/alerts/feedback?t={quote(sign_token(settings, alert, v), safe='')}" for v in VERDICTS}
+    return {
+        v: f"{base}/alerts/feedback?t={quote(sign_token(settings, alert, v, recipient), safe='')}" for v in VERDICTS
+    }
 
 
-def record_verdict_from_link(settings: Settings, token: str) -> dict[str, Any]:
-    """Check the link's token and record its verdict; returns what was recorded.
+def _manager(payload: dict[str, Any]) -> str:
+    return str(payload.get("r") or "(unnamed recipient)")
 
-    Raises FeedbackTokenError for a forged, altered, expired or malformed link (nothing recorded)."""
-    from ecoute.es import bulk_write, ensure_index_mapping, make_client, upsert_actions
+
+def _feedback_id(alert_id: str, manager: str) -> str:
+    return f"{alert_id}|{manager}"
+
+
+def verdict_prompt(settings: Settings, token: str) -> dict[str, Any]:
+    """What the confirmation page shows for a link (GET): the verdict it proposes, the alert, and
+    this manager's current verdict if any. Reads only. FeedbackTokenError for a bad link."""
+    from ecoute.es import make_client
 
     payload = verify_token(settings, token)
     client = make_client(settings)
+    previous = _stored_verdict(client, settings, payload["a"], _manager(payload))
+    alert = _alert(client, settings, payload["a"])
+    return {
+        "alert_id": payload["a"],
+        "verdict": payload["v"],
+        "manager": _manager(payload),
+        "scope": payload.get("s") or "overall",
+        "episode_start": payload.get("e"),
+        "known": alert is not None,  # an alert this deployment still has
+        "previous": previous,
+    }
+
+
+def _stored_verdict(client: Any, settings: Settings, alert_id: str, manager: str) -> dict[str, Any] | None:
+    index = settings.indices.alert_feedback
+    if not client.indices.exists(index=index):
+        return None
+    found = client.options(ignore_status=404).get(index=index, id=_feedback_id(alert_id, manager))
+    return found.get("_source") if found.get("found") else None
+
+
+def _alert(client: Any, settings: Settings, alert_id: str) -> dict[str, Any] | None:
+    if not client.indices.exists(index=settings.indices.alerts):
+        return None
+    found = client.options(ignore_status=404).get(index=settings.indices.alerts, id=alert_id)
+    return found.get("_source") if found.get("found") else None
+
+
+def record_verdict(settings: Settings, token: str, change: bool = False) -> dict[str, Any]:
+    """Record the link's verdict for its manager (the POST of the confirmation page); returns the
+    stored verdict with ``outcome``: "recorded", "unchanged" or "changed".
+
+    FeedbackTokenError for a forged, altered, expired or malformed link; VerdictConflict when this
+    manager already gave the other verdict and ``change`` is not set (nothing recorded)."""
+    from ecoute.es import bulk_write, ensure_index_mapping, make_client, upsert_actions
+
+    payload = verify_token(settings, token)
+    manager = _manager(payload)
+    client = make_client(settings)
     index = settings.indices.alert_feedback
     ensure_index_mapping(client, index, "ecoute-alert-feedback")
+    previous = _stored_verdict(client, settings, payload["a"], manager)
+    if previous and previous["verdict"] == payload["v"]:
+        return {**previous, "outcome": "unchanged"}
+    if previous and not change:
+        raise VerdictConflict(previous)
     scope = payload.get("s") or "overall"
+    now = to_rfc3339(datetime.now(UTC))
     doc = {
-        "id": payload["a"],
+        "id": _feedback_id(payload["a"], manager),
         "alert_id": payload["a"],
+        "manager": manager,
         "scope": scope,
         "channel": scope.split(":", 1)[1] if scope.startswith("channel:") else None,
         "episode_start": payload.get("e"),
         "verdict": payload["v"],
+        "previous_verdict": previous["verdict"] if previous else None,
         "link_issued_at": to_rfc3339(datetime.fromtimestamp(int(payload["t"]), UTC)),
-        "recorded_at": to_rfc3339(datetime.now(UTC)),
+        "recorded_at": now,
     }
     result = bulk_write(client, upsert_actions(index, [doc]), refresh="wait_for")
     if result.failed:
         raise RuntimeError(f"verdict on {doc['alert_id']} not stored: {result.failed[0]['error']}")
-    if client.indices.exists(index=settings.indices.alerts) and client.exists(index=settings.indices.alerts, id=doc["alert_id"]):
-        client.update(index=settings.indices.alerts, id=doc["alert_id"], doc={"verdict": doc["verdict"]}, refresh="wait_for")
+    _store_on_alert(client, settings, payload["a"])
     doc.pop("id")
-    return doc
+    return {**doc, "outcome": "changed" if previous else "recorded"}
 
 
-def _verdicts(client: Any, settings: Settings, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
+def combined_verdict(useful: int, not_useful: int) -> str | None:
+    """One verdict per alert from its managers' verdicts (ties: useful)."""
+    if not useful and not not_useful:
+        return None
+    return "useful" if useful >= not_useful else "not_useful"
+
+
+def _store_on_alert(client: Any, settings: Settings, alert_id: str) -> None:
+    """The alert carries its managers' verdicts: the counts and the combined verdict."""
+    from ecoute.es import ensure_index_mapping, scan_docs
+
+    if _alert(client, settings, alert_id) is None:
+        return
+    ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")  # an index of an older release
+    given = [d["verdict"] for d in scan_docs(client, settings.indices.alert_feedback, {"term": {"alert_id": alert_id}})]
+    useful = given.count("useful")
+    fields = {"verdict": combined_verdict(useful, len(given) - useful), "useful_votes": useful, "not_useful_votes": len(given) - useful}
+    client.update(index=settings.indices.alerts, id=alert_id, doc=fields, refresh="wait_for")
+
+
+def _naive_utc(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+
+
+def page_verdicts(client: Any, settings: Settings, since: datetime) -> dict[str, list[Verdict]]:
+    """The judged alert episodes since ``since``, per scope, as the detector takes them."""
     from ecoute.es import scan_docs
 
-    index = settings.indices.alert_feedback
-    if not client.indices.exists(index=index):
-        return []
-    bounds = {"gte": to_rfc3339(since)}
-    if until is not None:
-        bounds["lt"] = to_rfc3339(until)
-    return list(scan_docs(client, index, {"range": {"episode_start": bounds}}))
-
-
-def margin_from_verdicts(base_margin: float, useful: int, not_useful: int) -> float:
-    """The margin after these verdicts, within [MIN_FACTOR, MAX_FACTOR] × the default."""
-    factor = STEP_UP**not_useful * STEP_DOWN**useful
-    return base_margin * min(MAX_FACTOR, max(MIN_FACTOR, factor))
-
-
-def sensitivity_margin(client: Any, settings: Settings, base_margin: float, scope: str = "overall", now: datetime | None = None) -> float:
-    """The detector margin for ``scope`` given the managers' verdicts of the last VERDICT_DAYS."""
-    since = (now or datetime.now(UTC)) - timedelta(days=VERDICT_DAYS)
-    verdicts = [v for v in _verdicts(client, settings, since) if (v.get("scope") or "overall") == scope]
-    useful = sum(v["verdict"] == "useful" for v in verdicts)
-    return margin_from_verdicts(base_margin, useful, len(verdicts) - useful)
+    if client is None or not client.indices.exists(index=settings.indices.alerts):
+        return {}
+    query = {"bool": {"filter": [{"exists": {"field": "verdict"}}, {"range": {"episode_start": {"gte": to_rfc3339(since)}}}]}}
+    found: dict[str, list[Verdict]] = {}
+    for alert in scan_docs(client, settings.indices.alerts, query):
+        why = alert.get("explanation") or {}
+        score = alert.get("peak_score") or alert.get("score")
+        sustained = alert.get("peak_sustained") or why.get("sustained_ratio")
+        verdict = Verdict(_naive_utc(alert["episode_start"]), alert["verdict"], score, sustained)
+        found.setdefault(alert.get("scope") or "overall", []).append(verdict)
+    return found
 
 
 def alert_precision(client: Any, settings: Settings, start: datetime, end: datetime) -> dict[str, Any]:
@@ -185,10 +266,9 @@ def alert_precision(client: Any, settings: Settings, start: datetime, end: datet
     alerts = []
     if client.indices.exists(index=settings.indices.alerts):
         bounds = {"gte": to_rfc3339(start), "lt": to_rfc3339(end)}
-        alerts = list(scan_docs(client, settings.indices.alerts, {"range": {"episode_start": bounds}}, ["id"]))
-    verdicts = {v["alert_id"]: v["verdict"] for v in _verdicts(client, settings, start, end)}
-    judged = [verdicts[a["id"]] for a in alerts if a["id"] in verdicts]
-    useful = sum(v == "useful" for v in judged)
+        alerts = list(scan_docs(client, settings.indices.alerts, {"range": {"episode_start": bounds}}, ["id", "verdict"]))
+    judged = [a["verdict"] for a in alerts if a.get("verdict")]
+    useful = judged.count("useful")
     return {
         "alerts": len(alerts),
         "judged": len(judged),

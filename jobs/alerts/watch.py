@@ -23,6 +23,7 @@ from jobs.alerts.series import (
     voices,
 )
 from jobs.alerts.store import stored_alerts
+from jobs.alerts.verdicts import page_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ def run_criticism_watch(settings: Settings, now: datetime | None = None, send_em
     client = make_client(settings)
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, end - HISTORY, end)
-    params = detector_params(settings, client)
-    series_list = build_series(mentions, end, bucket, params)
+    params = detector_params(settings)
+    series_list = build_series(mentions, end, bucket, params, page_verdicts(client, settings, end - timedelta(days=params.verdict_days)))
     by_scope = {s.scope: s for s in series_list}
     step = timedelta(minutes=bucket)
     candidates = [(s, i, now) for s, i in alert_candidates(series_list, end - max(LOOKBACK, 2 * step), end, params)]
@@ -75,8 +76,9 @@ def replay_criticism_watch(
     client = make_client(settings)
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, start - HISTORY, end)
-    params = detector_params(settings, client)
-    series_list = build_series(mentions, end, bucket, params)
+    params = detector_params(settings)
+    verdicts = page_verdicts(client, settings, start - HISTORY - timedelta(days=params.verdict_days))
+    series_list = build_series(mentions, end, bucket, params, verdicts)
     candidates = alert_candidates(series_list, floor_time(start, bucket), end, params)
     opened: list[dict[str, Any]] = []
     for series, index in candidates:
@@ -111,9 +113,10 @@ def short_bursts(client: Any, settings: Settings, start: datetime, end: datetime
     bucket = settings.alerts.bucket_minutes
     end = floor_time(end, bucket)
     mentions = load_critical_times(client, settings, start - HISTORY, end)
-    params = detector_params(settings, client)
+    params = detector_params(settings)
+    verdicts = page_verdicts(client, settings, start - HISTORY - timedelta(days=params.verdict_days))
     found: list[dict[str, Any]] = []
-    for series in build_series(mentions, end, bucket, params):
+    for series in build_series(mentions, end, bucket, params, verdicts):
         if series.scope != OVERALL:
             continue
         for i, (t, d) in enumerate(zip(series.times, series.decisions, strict=True)):

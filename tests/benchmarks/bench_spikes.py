@@ -47,10 +47,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from jobs.alerts.spikes import SpikeParams, detect_alerts, read_series_csv
+from jobs.alerts.series_csv import read_series_csv
+from jobs.alerts.spikes import SpikeParams, detect_alerts
 from tests.jobs.alerts.data import poisson
 
-DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev"
+# ../shared/eval beside the checkout (a worktree may sit one level deeper)
+DEV = next(
+    (p / "shared" / "eval" / "spikes-dev" for p in Path(__file__).resolve().parents[3:5] if (p / "shared" / "eval").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev",
+)
 FMT = "%Y-%m-%d %H:%M:%S"
 EPISODE_GAP = timedelta(hours=1)
 LATE = timedelta(hours=1)
@@ -190,6 +195,17 @@ def ours(params: SpikeParams | None = None) -> Callable[[Series], list[datetime]
     return detect
 
 
+def ours_judged(series: Series) -> list[datetime]:
+    """Ours with the managers' verdicts following the truth (the series' windows), a day after
+    each alert: what a page whose managers click gets (bench_spike_budget.py part R)."""
+    from tests.benchmarks.bench_spike_budget import replay
+
+    return replay(series, with_verdicts=True)
+
+
+ours_judged.__name__ = "ecoute + verdicts"
+
+
 # -- part A: labelled events ------------------------------------------------------------------------
 def score_labelled(series: Series, alerts: list[datetime]) -> tuple[int, int, int]:
     eps = [t for t in episodes(alerts) if t >= series.start]
@@ -300,7 +316,10 @@ def part_b(
             weeks = 0.0
             for series in dev:
                 injected, crises = inject(series, multiplier, hours, rng, every_days)
-                eps = [t for t in episodes(detect(injected)) if t >= series.start]
+                # The truth travels with the series for the detector whose verdicts follow it (the
+                # others ignore windows); scoring below uses the labels and the crises themselves.
+                truth = replace(injected, windows=series.windows + [(c.start, c.end + LATE) for c in crises])
+                eps = [t for t in episodes(detect(truth)) if t >= series.start]
                 for crisis in crises:
                     hit = [t for t in eps if crisis.start <= t <= crisis.end + LATE]
                     total += 1
@@ -352,6 +371,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", type=Path, default=DEV, help="folder of the real labelled series")
     parser.add_argument("--quick", action="store_true", help="one injected crisis every 8 days instead of 4")
+    parser.add_argument("--every", type=int, help="one injected crisis every N days (default 4)")
     parser.add_argument("--only", choices=["A", "B"], help="run one part")
     parser.add_argument("--all", action="store_true", help="part B on every multiplier x duration")
     parser.add_argument("--loso", action="store_true", help="also the leave-one-series-out check (a few minutes)")
@@ -364,11 +384,11 @@ def main() -> None:
     k = choose_k(dev)
     print(f"# bench_spikes: {len(dev)} real series, {sum(s.weeks for s in dev):.1f} scored series-weeks; "
           f"seasonal-median rule k = {k:g} (best F1 on part A)")  # fmt: skip
-    detectors = [ours()] + ([] if args.no_peers else [seasonal_median_rule(k), shesd, luminol_default])
+    detectors = [ours(), ours_judged] + ([] if args.no_peers else [seasonal_median_rule(k), shesd, luminol_default])
     if args.only in (None, "A"):
         part_a(dev, detectors)
     if args.only in (None, "B"):
-        part_b(dev, detectors, 8 if args.quick else 4, ALL_SHAPES if args.all else SHAPES)
+        part_b(dev, detectors, args.every or (8 if args.quick else 4), ALL_SHAPES if args.all else SHAPES)
     if args.loso:
         leave_one_series_out(dev)
 

@@ -211,10 +211,7 @@ def test_the_walk_covers_every_get_route(app) -> None:
     assert routes == set(GET_ROUTES), "a GET route was added or renamed: walk it in test_get_never_writes"
 
 
-@pytest.mark.parametrize("route", [
-    pytest.param(route, marks=pytest.mark.xfail(reason="issue 26 owns it", strict=True)) if route == VERDICT_ROUTE
-    else route for route in GET_ROUTES
-])  # fmt: skip
+@pytest.mark.parametrize("route", GET_ROUTES)
 def test_get_never_writes(route, app, inbox_settings, es_writes) -> None:
     """Reading may leave the GDPR access record of the read itself (who saw which authors' data,
     kind "access"); nothing else: no state, no label, no verdict."""

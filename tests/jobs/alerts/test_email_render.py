@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import unescape
+from urllib.parse import unquote
 
 import pytest
 
 from ecoute.settings import Settings
 from jobs.alerts import alert_email
+from jobs.alerts.verdicts import verify_token
 from jobs.notify import build_message
 
 ALERT = {
@@ -76,3 +79,24 @@ def test_resolved_email_is_short_and_says_it_is_over(tmp_path) -> None:
     email = alert_email(settings, [ended], None, [], datetime(2026, 10, 20, 20, tzinfo=UTC), kind="resolved")
     assert "over" in email.subject and "back to its usual level at 2026-10-20 19:00 UTC (4.0 h episode, up to × 7.5)" in email.text
     assert "/alerts/feedback" not in email.html and "Critical mentions" not in email.text
+
+
+@pytest.mark.parametrize(
+    ("language", "fired", "words"),
+    [("fr", "sustained", ["Ce qui a déclenché l'alerte", "une hausse qui dure", "indice 3.1, seuil 2.6", "aujourd'hui × 4.0", "aujourd'hui × 6.0", "Gravité", "fort"]),
+     ("en", "burst", ["What fired the alert", "a sharp rise", "today × 4.0", "today × 6.0", "high"])],
+)  # fmt: skip
+def test_alert_email_says_what_fired_compares_with_yesterday_and_last_week_in_the_readers_language(
+    tmp_path, language: str, fired: str, words: list[str]
+) -> None:
+    why = {**EXPLAINED["explanation"], "fired_on": fired, "sustained_ratio": 3.1, "sustained_threshold": 2.6}
+    alert = {**EXPLAINED, "observed": 24.0, "severity": "high", "explanation": why}
+    settings = Settings(state_dir=tmp_path, alerts={"language": language, "recipients": ["a@example.com", "b@example.com"]})
+    email = alert_email(settings, [alert], None, [], datetime(2026, 10, 20, 16, tzinfo=UTC), recipient="b@example.com")
+    for part in (unescape(email.html), email.text):
+        for word in words:
+            assert word in part, (word, part)
+    # Each recipient gets their own email, its verdict links signed for them.
+    assert email.recipients == ["b@example.com"]
+    token = unquote(email.text.split("/alerts/feedback?t=")[1].split()[0])
+    assert verify_token(settings, token)["r"] == "b@example.com"

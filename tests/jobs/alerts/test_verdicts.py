@@ -1,5 +1,6 @@
-"""Feedback links of alert emails (jobs/alerts/verdicts.py): signed, one click, recorded in
-Elasticsearch (noida-db); forged, altered or expired links are refused and record nothing."""
+"""Feedback links of alert emails (jobs/alerts/verdicts.py): signed for their recipient, confirmed
+before anything is recorded in Elasticsearch (noida-db), one verdict per alert and manager; forged,
+altered or expired links are refused and record nothing; verdicts reach the detector."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from pydantic import SecretStr
 from ecoute.es import make_client, scan_docs
 from ecoute.settings import Settings
 from jobs.alerts.verdicts import (
-    MAX_FACTOR,
-    MIN_FACTOR,
     FeedbackTokenError,
+    VerdictConflict,
     alert_precision,
+    combined_verdict,
     feedback_links,
-    margin_from_verdicts,
-    record_verdict_from_link,
-    sensitivity_margin,
+    page_verdicts,
+    record_verdict,
     sign_token,
+    verdict_prompt,
     verify_token,
 )
 
@@ -57,7 +58,7 @@ def test_forged_altered_and_expired_links_are_refused(tmp_path) -> None:
     for bad in ("", "abc", "a.b.c", f"{body}.%%%"):
         with pytest.raises(FeedbackTokenError):
             verify_token(settings, bad)
-    old = sign_token(settings, ALERT, "useful", issued_at=datetime.now(UTC) - timedelta(days=31))
+    old = sign_token(settings, ALERT, "useful", "a@example.com", issued_at=datetime.now(UTC) - timedelta(days=31))
     with pytest.raises(FeedbackTokenError, match="expired"):
         verify_token(settings, old)
     with pytest.raises(ValueError, match="verdict"):
@@ -69,33 +70,40 @@ def test_inbox_url_is_preferred_when_set(tmp_path) -> None:
     assert feedback_links(settings, ALERT)["useful"].startswith("https://ecoute.example.com/alerts/feedback?t=")
 
 
-def test_sensitivity_moves_within_bounds() -> None:
-    assert margin_from_verdicts(1.6, 0, 0) == 1.6
-    assert margin_from_verdicts(1.6, 0, 1) > 1.6 > margin_from_verdicts(1.6, 1, 0)
-    assert margin_from_verdicts(1.6, 0, 50) == pytest.approx(1.6 * MAX_FACTOR)
-    assert margin_from_verdicts(1.6, 50, 0) == pytest.approx(1.6 * MIN_FACTOR)
+def test_several_managers_make_one_verdict_ties_useful() -> None:
+    assert combined_verdict(0, 0) is None
+    assert combined_verdict(1, 1) == "useful" and combined_verdict(0, 2) == "not_useful" and combined_verdict(2, 1) == "useful"
 
 
-def test_a_click_is_recorded_once_and_feeds_precision_and_sensitivity(settings) -> None:
+def test_a_link_is_confirmed_before_recording_and_reaches_the_detector(settings) -> None:
     from ecoute.es import bulk_write, ensure_index_mapping, upsert_actions
 
-    # Verdicts of this test only: other tests' watches must not see them (they move sensitivity).
-    settings.indices.alert_feedback = settings.indices.alerts.replace("ecoute-alerts", "ecoute-alert-feedback")
     client = make_client(settings)
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
-    assert not bulk_write(client, upsert_actions(settings.indices.alerts, [dict(ALERT)]), refresh="wait_for").failed
-    token = unquote(_token(feedback_links(settings, ALERT)["not_useful"]))
-    recorded = record_verdict_from_link(settings, token)
-    assert recorded["alert_id"] == ALERT["id"] and recorded["verdict"] == "not_useful"
-    record_verdict_from_link(settings, token)  # a second click replaces, never doubles
-    docs = list(scan_docs(client, settings.indices.alert_feedback))
-    assert [d["verdict"] for d in docs] == ["not_useful"]
-    now = datetime(2026, 10, 20, tzinfo=UTC)
-    assert sensitivity_margin(client, settings, 1.6, now=now) == pytest.approx(1.6 * 1.1)
-    assert sensitivity_margin(client, settings, 1.6, scope="channel:x", now=now) == 1.6
-    record_verdict_from_link(settings, sign_token(settings, ALERT, "useful"))  # changed their mind
+    alert = {**ALERT, "score": 5.2, "peak_score": 7.5, "peak_sustained": 3.1}
+    assert not bulk_write(client, upsert_actions(settings.indices.alerts, [alert]), refresh="wait_for").failed
+    links = feedback_links(settings, ALERT, "claire@example.com")
+    token = unquote(_token(links["not_useful"]))
+    assert verify_token(settings, token)["r"] == "claire@example.com"
+    prompt = verdict_prompt(settings, token)  # what the GET shows: nothing written
+    assert prompt["verdict"] == "not_useful" and prompt["previous"] is None and prompt["known"]
+    assert not client.indices.exists(index=settings.indices.alert_feedback)
+    recorded = record_verdict(settings, token)
+    assert (recorded["alert_id"], recorded["manager"], recorded["outcome"]) == (ALERT["id"], "claire@example.com", "recorded")
+    assert record_verdict(settings, token)["outcome"] == "unchanged"  # a second POST never doubles
+    assert [d["verdict"] for d in scan_docs(client, settings.indices.alert_feedback)] == ["not_useful"]
+    # The detector gets it with the episode's peaks, per page.
+    [verdict] = page_verdicts(client, settings, datetime(2026, 10, 1, tzinfo=UTC))["overall"]
+    assert (verdict.start, verdict.verdict, verdict.score, verdict.sustained) == (
+        datetime(2026, 10, 17, 12, 0), "not_useful", 7.5, 3.1)  # fmt: skip
+    useful = unquote(_token(links["useful"]))
+    with pytest.raises(VerdictConflict):  # changing one's mind must be asked for
+        record_verdict(settings, useful)
+    assert verdict_prompt(settings, useful)["previous"]["verdict"] == "not_useful"
+    assert record_verdict(settings, useful, change=True)["outcome"] == "changed"
     precision = alert_precision(client, settings, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
     assert precision == {"alerts": 1, "judged": 1, "useful": 1, "not_useful": 0, "precision": 1.0}
-    assert client.get(index=settings.indices.alerts, id=ALERT["id"])["_source"]["verdict"] == "useful"
+    stored = client.get(index=settings.indices.alerts, id=ALERT["id"])["_source"]
+    assert (stored["verdict"], stored["useful_votes"], stored["not_useful_votes"]) == ("useful", 1, 0)
     with pytest.raises(FeedbackTokenError):
-        record_verdict_from_link(settings, token[:-3] + "abc")
+        record_verdict(settings, token[:-3] + "abc")
