@@ -60,6 +60,7 @@ def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[s
         "lang": doc.get("lang"),
         "topics": list(doc.get("topics") or []),
         "likes": int((doc.get("metrics") or {}).get("likes") or 0),
+        "replies": int((doc.get("metrics") or {}).get("replies") or 0),
         "score": None if score is None else round(float(score), 3),
     }
 
@@ -119,11 +120,13 @@ def answer_queue(
     since: date | datetime | None = None,
     client: Any = None,
     extra_filters: list[dict[str, Any]] | None = None,
+    with_context: bool = True,
 ) -> list[dict[str, Any]]:
     """Criticism by people without a brand reply and not handled: constructive first, then oldest first.
 
     Each row carries ``constructive`` and its thread context: ``post`` (the thread's post) and, for a
-    reply, ``parent`` (the comment it answers); either is None when not ingested.
+    reply, ``parent`` (the comment it answers); either is None when not ingested. A caller that
+    shows one page of many rows passes ``with_context=False`` and calls ``attach_context`` on that page.
     """
     client = client or make_client(settings)
     query = {
@@ -136,26 +139,44 @@ def answer_queue(
     docs = _search(client, settings.indices.mentions, query=query, size=limit, sort=sort, _source=ITEM_FIELDS)
     # Elasticsearch already sorted; re-sort in Python so a server's missing/boolean quirks cannot reorder.
     docs.sort(key=lambda d: (not d.get("constructive"), d.get("created_at") or ""))
-    context_ids = [d.get("thread_id") for d in docs] + [d.get("parent_id") for d in docs]
-    context = fetch_by_ids(client, settings.indices.mentions, [i for i in context_ids if i], ITEM_FIELDS)
     rows = []
     for doc in docs:
         row = _row(doc, settings, doc.get("sentiment_score"))
         row["constructive"] = bool(doc.get("constructive"))
-        post = context.get(doc.get("thread_id") or "")
-        parent_id = doc.get("parent_id")
-        parent = context.get(parent_id) if parent_id and parent_id != doc.get("thread_id") else None
-        row["post"] = _context(post, settings) if post else None
-        row["parent"] = _context(parent, settings) if parent else None
+        row["thread_id"], row["parent_id"] = doc.get("thread_id"), doc.get("parent_id")
         row["age_hours"] = _age_hours(doc.get("created_at"))
         rows.append(row)
+    if with_context:
+        attach_context(settings, client, rows)
     return rows
+
+
+def attach_context(settings: Settings, client: Any, rows: list[dict[str, Any]]) -> None:
+    """Set each row's ``post`` (its thread's post) and ``parent`` (the comment a reply answers)."""
+    context_ids = [r.get("thread_id") for r in rows] + [r.get("parent_id") for r in rows]
+    context = fetch_by_ids(client, settings.indices.mentions, [i for i in context_ids if i], ITEM_FIELDS)
+    for row in rows:
+        post = context.get(row.get("thread_id") or "")
+        parent_id = row.get("parent_id")
+        parent = context.get(parent_id) if parent_id and parent_id != row.get("thread_id") else None
+        row["post"] = _context(post, settings) if post else None
+        row["parent"] = _context(parent, settings) if parent else None
+
+
+def paginate(rows: list[dict[str, Any]], page: int = 1, per_page: int = 50) -> dict[str, Any]:
+    """One page of a ranked queue and the size of the whole queue: ``{"items": [...], "total": N}``
+    (``GET /api/queues/<name>?page=N`` answers this shape). Pages count from 1."""
+    page = max(1, int(page))
+    start = (page - 1) * per_page
+    return {"items": rows[start : start + per_page], "total": len(rows), "page": page, "per_page": per_page}
 
 
 def _context(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {
         "id": doc.get("id"),
         "author": author_label(doc, settings),
+        "author_id": (doc.get("author") or {}).get("id"),
+        "channel": doc.get("channel"),
         "is_brand": bool((doc.get("author") or {}).get("is_brand")),
         "text": doc.get("text") or "",
         "url": doc.get("url"),
