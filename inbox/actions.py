@@ -145,6 +145,10 @@ def correct(services: Services, user: dict[str, Any], mention_id: str, labels: d
     )  # fmt: skip
     result = record_corrections(services.settings, [correction], who=user["username"], source="inbox", client=services.store.client)
     status = "done" if result.ok and not result.failed else "failed"
+    if status == "done":
+        # The correction shows at once: the chips, the queues (a "not criticism" leaves the answer
+        # queue) and Kibana read the mention itself; the model's answer stays in the feedback record.
+        services.store.client.update(index=mention["_index"], id=mention_id, doc=dict(labels), refresh="wait_for")
     return services.store.audit({
         "kind": "correction", "action": "correct", "status": status, "who": user["username"], "role": user.get("role"),
         "mention_id": mention_id, "source": mention.get("source"), "channel": mention.get("channel"),

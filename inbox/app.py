@@ -17,19 +17,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from connectors.config import ConnectorSettings
 from ecoute.settings import Settings
 from inbox.actions import Services
 from inbox.auth import LoginLimiter
-from inbox.routes import actions, admin, api, pages
+from inbox.display import register_filters
+from inbox.routes import actions, admin, api, pages, team
 from inbox.strings import translator
-from inbox.web import CsrfRefused, NotLoggedIn, Web, when
+from inbox.web import CsrfRefused, NotLoggedIn, Web
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -69,7 +71,7 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         return response
 
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["when"] = when
+    register_filters(templates.env)
     app.state.services = services
     web = Web(settings, services, templates, limiter)
     page, lang_of = web.page, web.lang_of
@@ -89,12 +91,19 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
             return JSONResponse({"error": "missing or wrong CSRF token"}, status_code=403)
         return page(request, "error.html", status_code=403, message=translator(lang_of(request))("csrf_refused"))
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Errors in the page's language: a known reason in words, else what the status means (an
+        unknown page, a form address opened directly…), never a raw JSON body on a page."""
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        return page(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+        t = translator(lang_of(request))
+        detail = str(exc.detail or "")
+        message = t(f"error_{detail}") if t(f"error_{detail}") != f"error_{detail}" else t(f"http_{exc.status_code}")
+        if message == f"http_{exc.status_code}":
+            message = t("http_other")
+        return page(request, "error.html", status_code=exc.status_code, message=message, status=exc.status_code)
 
-    for group in (pages, actions, admin, api):
+    for group in (pages, actions, team, admin, api):
         group.add_routes(app, web)
     return app

@@ -47,11 +47,15 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     """A rule from the rules page's form; ValueError says what is missing."""
     name = str(form.get("name") or "").strip()
     if not name:
-        raise ValueError("a rule needs a name")
-    score = str(form.get("min_toxic_score") or "").strip()
+        raise ValueError("rule_needs_name")
+    score = str(form.get("min_toxic_score") or "").strip().replace(",", ".")
+    try:
+        minimum = float(score) if score else None
+    except ValueError:
+        raise ValueError("rule_score_invalid") from None
     conditions = {
         "toxic_categories": [c for c in form.getlist("toxic_categories") if c in CATEGORIES],
-        "min_toxic_score": float(score) if score else None,
+        "min_toxic_score": minimum,
         "keywords": _split(form.get("keywords")),
         "has_link": form.get("has_link") == "on" or None,
         "first_time": form.get("first_time") == "on" or None,
@@ -60,18 +64,18 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     }
     conditions = {k: v for k, v in conditions.items() if v not in (None, [])}
     if not conditions:
-        raise ValueError("a rule needs at least one condition")
+        raise ValueError("rule_needs_condition")
     chosen = [a for a in form.getlist("actions") if a in RULE_ACTIONS]
     if not chosen:
-        raise ValueError("a rule needs at least one action")
+        raise ValueError("rule_needs_action")
     rule = {
-        "id": uuid.uuid4().hex[:12], "name": name, "enabled": True, "created_by": who, "created_at": now_iso(),
+        "id": uuid.uuid4().hex[:12], "name": name, "enabled": False, "created_by": who, "created_at": now_iso(),
         "conditions": conditions, "actions": chosen, "assign_to": str(form.get("assign_to") or "").strip() or None,
         "tag": str(form.get("tag") or "").strip() or None, "notify": str(form.get("notify") or "").strip() or None,
     }  # fmt: skip
     for action, field in (("assign", "assign_to"), ("tag", "tag"), ("notify", "notify")):
         if action in chosen and not rule[field]:
-            raise ValueError(f"the {action} action needs {field}")
+            raise ValueError(f"rule_{action}_needs_{field}")
     return rule
 
 
@@ -154,6 +158,7 @@ def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "sys
     services.store.audit({
         "kind": "rule", "action": "dry_run", "status": "done", "dry_run": True, "rule_id": rule["id"],
         "who": who, "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
+        "platform_response": {"matched": len(hits), "scanned": len(docs), "start": result["start"], "end": result["end"]},
     })  # fmt: skip
     return result
 
@@ -167,7 +172,7 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
     actor = {"username": f"rule:{rule['id']}", "role": "moderator"}
     for doc in hits:
         if "hide" in rule["actions"]:
-            record = actions.act(services, actor, doc["id"], "hide", reason=f"rule {rule['name']} ({user['username']})",
+            record = actions.act(services, actor, doc["id"], "hide", reason=f"{rule['name']} ({user['username']})",
                                  rule_id=rule["id"])  # fmt: skip
             failed += record["status"] != "done"
         if "assign" in rule["actions"] or "tag" in rule["actions"]:
@@ -182,6 +187,7 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
     services.store.audit({
         "kind": "rule", "action": "apply", "status": "done" if not failed else "failed", "rule_id": rule["id"],
         "who": user["username"], "text": f"{len(hits)} matched, {failed} failed",
+        "platform_response": {"matched": len(hits), "failed": failed},
     })  # fmt: skip
     return {"matched": len(hits), "failed": failed}
 

@@ -17,11 +17,19 @@ class _Blank(dict):
         return "{" + key + "}"
 
 
-def render_reply(template: str, mention: dict[str, Any], settings: Settings) -> str:
-    """Fill a saved reply for this mention. Without stored display names the author is left out
-    (a pseudonym is no name to greet someone with)."""
-    author = author_label(mention, settings) if settings.store_author_names else ""
-    values = _Blank(author=author, page=mention.get("channel") or "", network=mention.get("source") or "")
+def render_reply(
+    template: str, mention: dict[str, Any], settings: Settings, missing_author: str = "", display: Any = None
+) -> str:
+    """Fill a saved reply for this mention. Without a stored display name (a pseudonym is no name
+    to greet someone with) ``{author}`` becomes ``missing_author``: a visible blank the CM fills in
+    before sending (the inbox refuses to send it unfilled), or nothing when none is given. With a
+    ``display`` (inbox.display.Display) the page and network are their names, not their ids."""
+    name = author_label(mention, settings) if settings.store_author_names else ""
+    author = name if name and name != (mention.get("author") or {}).get("id") else missing_author
+    page, network = mention.get("channel") or "", mention.get("source") or ""
+    if display is not None:
+        page, network = display.page(page), display.network(network)
+    values = _Blank(author=author, page=page, network=network)
     text = string.Formatter().vformat(template, (), values)
     if not author:  # "Bonjour {author}, merci" -> "Bonjour, merci"
         text = re.sub(r"[ \t]+([,!.?])", r"\1", re.sub(r"[ \t]{2,}", " ", text))

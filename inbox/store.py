@@ -10,6 +10,7 @@ from typing import Any
 
 from elasticsearch import ApiError, NotFoundError
 
+import schemas
 from ecoute import es
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
@@ -36,6 +37,10 @@ class Store:
         ):  # fmt: skip
             if not self.client.indices.exists(index=index):
                 self.client.options(ignore_status=400).indices.create(index=index)
+            else:  # an index of an earlier release gets the fields this one declares (strict mappings)
+                template = next((n for n in schemas.index_templates() if index.startswith(n)), None)
+                if template:
+                    es.ensure_index_mapping(self.client, index, template)
 
     # -- generic ------------------------------------------------------------------------------
     def get(self, index: str, doc_id: str) -> dict[str, Any] | None:
@@ -46,6 +51,9 @@ class Store:
 
     def put(self, index: str, doc_id: str, doc: dict[str, Any], *, wait: bool = True) -> None:
         self.client.index(index=index, id=doc_id, document=doc, refresh="wait_for" if wait else False)
+
+    def delete(self, index: str, doc_id: str) -> None:
+        self.client.options(ignore_status=404).delete(index=index, id=doc_id, refresh="wait_for")
 
     def update(self, index: str, doc_id: str, fields: dict[str, Any]) -> None:
         self.client.update(index=index, id=doc_id, doc=fields, refresh="wait_for")
@@ -106,6 +114,12 @@ class Store:
             return {}
         found = self.search(self.names.inbox_items, {"terms": {"id": mention_ids}}, size=len(mention_ids))
         return {doc["id"]: doc for doc in found}
+
+    def assignments(self) -> dict[str, str]:
+        """Mention id -> who it is assigned to, for every assigned item (a team's open assignments)."""
+        query = {"exists": {"field": "assigned_to"}}
+        return {d["id"]: d["assigned_to"] for d in self.search(self.names.inbox_items, query, size=10_000)
+                if d.get("assigned_to")}  # fmt: skip
 
     def save_item(self, item: dict[str, Any]) -> None:
         item["updated_at"] = now_iso()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,24 +16,34 @@ from ecoute.views.queues import (
     ITEM_FIELDS,
     answer_priority,
     answer_queue,
+    attach_context,
     facet_filters,
     moderate_queue,
+    paginate,
     welcome_queue,
 )
 from inbox.actions import Services
+from inbox.display import Display
 
 QUEUES = ("moderate", "answer", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
 DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "constructive_score", "brand_answered_at", "labeller_version"]
-# Rows read from a queue before ranking (the page shows the first `limit`): enough to rank a busy
-# day's backlog, small enough for the embedded server to answer in a second or two.
-FETCH_LIMIT = 120
+# Rows of a queue read in one search and ranked here (then paged): a month's backlog of a busy page.
+CANDIDATES = 5000
+PAGE_SIZE = 50
 CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
+
+
+PARAMS = {"lang": "comment_lang"}  # Filters field -> query parameter, where they differ
 
 
 @dataclass
 class Filters:
+    """What a queue is narrowed to. ``lang`` is the comments' language (query parameter
+    ``comment_lang``: ``lang`` is the interface's); ``q`` searches the text, ``author`` a name or
+    pseudonym (or an author id from a link), ``assigned`` is ``me`` or ``nobody``."""
+
     channel: str | None = None
     source: str | None = None
     lang: str | None = None
@@ -39,53 +51,111 @@ class Filters:
     start: date | None = None
     end: date | None = None
     day: date | None = None  # the welcome queue's day
+    q: str | None = None
+    author: str | None = None
+    assigned: str | None = None
+
 
     @classmethod
     def parse(cls, params: Any) -> Filters:
         def text(name: str) -> str | None:
-            value = (params.get(name) or "").strip()
-            return value or None
+            value = (params.get(PARAMS.get(name, name)) or "").strip()
+            return value[:200] or None
 
         def day(name: str) -> date | None:
-            value = text(name)
-            try:
-                return date.fromisoformat(value) if value else None
-            except ValueError:
-                return None
+            return parse_day(text(name))
 
-        return cls(text("channel"), text("source"), text("lang"), text("topic"), day("start"), day("end"), day("day"))
+        assigned = text("assigned")
+        return cls(
+            text("channel"), text("source"), text("lang"), text("topic"), day("start"), day("end"), day("day"),
+            text("q"), text("author"), assigned if assigned in ("me", "nobody") else None,
+        )  # fmt: skip
 
     def as_query(self) -> dict[str, str]:
-        return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v}
+        return {
+            PARAMS.get(k, k): v.isoformat() if isinstance(v, date) else v
+            for k, v in asdict(self).items() if v
+        }  # fmt: skip
+
+
+def parse_day(value: str | None) -> date | None:
+    """A day typed as jj/mm/aaaa (what French people write) or YYYY-MM-DD; None when empty or wrong."""
+    if not value:
+        return None
+    try:
+        if "/" in value:
+            day, month, year = (int(part) for part in value.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def queue(services: Services, name: str, filters: Filters, limit: int = 50) -> list[dict[str, Any]]:
-    """One queue's rows, enriched with their labels, toxic categories and inbox work state."""
+    """The first ``limit`` rows of a queue (see ``queue_page``)."""
+    return queue_page(services, name, filters, per_page=limit)["items"]
+
+
+def queue_page(
+    services: Services, name: str, filters: Filters, *, page: int = 1, per_page: int = PAGE_SIZE,
+    user: str | None = None, lang: str = "fr",
+) -> dict[str, Any]:  # fmt: skip
+    """One page of a queue, ranked over the whole queue: ``{"items", "total", "page", "per_page"}``.
+
+    The queue's rows come in one search (``CANDIDATES`` at most, ranked here); the text, author and
+    "assigned to me" searches narrow them; only the page's rows get their thread context and work
+    state (assignment, tags, notes)."""
     settings, client = services.settings, services.store.client
     extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
-    fetch = max(FETCH_LIMIT, limit)
     if name == "moderate":
         rows = moderate_queue(
-            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
+            settings, limit=CANDIDATES, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
         )
-    elif name == "answer":
-        rows = answer_queue(
-            settings, limit=fetch, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
-        )
-    elif name == "welcome":
-        day = filters.day or latest_day(services) or datetime.now(UTC).date()
-        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra)
-    else:
-        raise KeyError(name)
-    _attach_details(services, rows)
-    if name == "moderate":
         rows.sort(key=lambda r: (_category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
     elif name == "answer":
+        rows = answer_queue(
+            settings, limit=CANDIDATES, channel=filters.channel, since=filters.start, client=client,
+            extra_filters=extra, with_context=False,
+        )  # fmt: skip
         now = datetime.now(UTC)
         for row in rows:
             row["priority"] = answer_priority(row, now=now)
         rows.sort(key=lambda r: (not r.get("constructive"), -r["priority"]))
-    return rows[:limit]
+    elif name == "welcome":
+        day = filters.day or latest_day(services) or datetime.now(UTC).date()
+        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra,
+                             limit=CANDIDATES)  # fmt: skip
+    else:
+        raise KeyError(name)
+    rows = _narrow(services, rows, filters, user, lang)
+    result = paginate(rows, page, per_page)
+    if name == "answer":
+        attach_context(settings, client, result["items"])
+    _attach_work(services, result["items"])
+    return result
+
+
+def _narrow(services: Services, rows: list[dict[str, Any]], filters: Filters, user: str | None, lang: str) -> list:
+    """The searches: every word of ``q`` in the text (case and accents ignored), ``author`` in the
+    name people read (or the author id), ``assigned`` to the user or to nobody."""
+    if filters.q:
+        words = _fold(filters.q).split()
+        rows = [r for r in rows if all(w in _fold(r.get("text") or "") for w in words)]
+    if filters.author:
+        wanted = _fold(filters.author)
+        display = Display(services.settings, lang)
+        rows = [r for r in rows if r.get("author_id") == filters.author or wanted in _fold(display.person(r))]
+    if filters.assigned:
+        assigned = services.store.assignments()
+        if filters.assigned == "me":
+            rows = [r for r in rows if assigned.get(r["id"]) == user]
+        else:
+            rows = [r for r in rows if not assigned.get(r["id"])]
+    return rows
 
 
 def _category_rank(categories: list[str]) -> int:
@@ -93,18 +163,9 @@ def _category_rank(categories: list[str]) -> int:
     return min(ranks, default=len(CATEGORY_ORDER))
 
 
-def _attach_details(services: Services, rows: list[dict[str, Any]]) -> None:
-    ids = [row["id"] for row in rows]
-    docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids, DETAIL_FIELDS)
-    work = services.store.items(ids)
+def _attach_work(services: Services, rows: list[dict[str, Any]]) -> None:
+    work = services.store.items([row["id"] for row in rows])
     for row in rows:
-        doc = docs.get(row["id"], {})
-        row["toxic_categories"] = list(doc.get("toxic_categories") or [])  # absent until the labeller sets it
-        for key in ("sentiment", "criticism", "constructive", "toxic", "toxic_score", "thread_id", "parent_id"):
-            row.setdefault(key, doc.get(key))
-        row["constructive_score"] = doc.get("constructive_score")
-        row["replies"] = int((doc.get("metrics") or {}).get("replies") or 0)
-        row["author_id"] = (doc.get("author") or {}).get("id")
         state = work.get(row["id"], {})
         row["assigned_to"] = state.get("assigned_to")
         row["tags"] = state.get("tags") or []
@@ -112,7 +173,11 @@ def _attach_details(services: Services, rows: list[dict[str, Any]]) -> None:
 
 
 def latest_day(services: Services) -> date | None:
-    """The UTC day of the newest mention by a person (the welcome queue opens on it)."""
+    """The UTC day of the newest mention by a person (the welcome queue opens on it; a minute old at most)."""
+    return cached(("latest_day", services.settings.indices.mentions), 60, lambda: _latest_day(services))
+
+
+def _latest_day(services: Services) -> date | None:
     try:
         response = services.store.client.search(
             index=services.settings.indices.mentions, size=1, query={"bool": {"must_not": [NOT_BRAND]}},
@@ -130,8 +195,27 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+_CACHE: dict[Any, tuple[float, Any]] = {}
+
+
+def cached(key: Any, ttl_s: float, compute: Any) -> Any:
+    """``compute()``, kept ``ttl_s`` seconds in this process: what changes slowly (the filter bar's
+    values, the newest day) is not asked of Elasticsearch on every page."""
+    now = time.monotonic()
+    hit = _CACHE.get(key)
+    if hit and now - hit[0] < ttl_s:
+        return hit[1]
+    value = compute()
+    _CACHE[key] = (now, value)
+    return value
+
+
 def facets(services: Services) -> dict[str, list[str]]:
-    """Values offered in the filter bar (terms aggregations on the mentions index)."""
+    """Values offered in the filter bar (terms aggregations on the mentions index; one minute old at most)."""
+    return cached(("facets", services.settings.indices.mentions), 60, lambda: _facets(services))
+
+
+def _facets(services: Services) -> dict[str, list[str]]:
     fields = {"channel": "channel", "source": "source", "lang": "lang", "topic": "topics"}
     try:
         response = services.store.client.search(
@@ -173,6 +257,37 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
         "mood": mood(items), "author_ids": sorted({(d.get("author") or {}).get("id") for d in items} - {None}),
         "work": services.store.item(mention_id),
     }  # fmt: skip
+
+
+def mentions_about(ids: list[str], services: Services) -> dict[str, dict[str, Any]]:
+    """What a list of records is about, by mention id: the text, author and page people read."""
+    docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids,
+                        ["id", "text", "author", "channel", "source", "kind"])  # fmt: skip
+    return {doc_id: _item(doc, services.settings) for doc_id, doc in docs.items()}
+
+
+def is_hidden(history: list[dict[str, Any]]) -> bool:
+    """Whether the mention is hidden on its platform now: the newest hide or unhide that went through
+    (``history`` newest first; an undone hide was followed by its unhide)."""
+    for record in history:
+        if record.get("kind") == "action" and record.get("action") in ("hide", "unhide") and record.get("status") == "done":
+            return record["action"] == "hide"
+    return False
+
+
+def sent_replies(records: list[dict[str, Any]], thread_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The brand's replies sent from the inbox, by the mention they answer, that the thread does not
+    show yet (the connector brings them in at its next poll): a reply appears once it is sent."""
+    present = set(thread_ids)
+    sent: dict[str, list[dict[str, Any]]] = {}
+    for record in sorted(records, key=lambda r: r.get("at") or ""):
+        if record.get("kind") != "action" or record.get("action") != "reply" or record.get("status") != "done":
+            continue
+        platform_id = record.get("platform_id")
+        if platform_id and f"{record.get('source')}:{platform_id}" in present:
+            continue  # ingested: the thread shows it already
+        sent.setdefault(record["mention_id"], []).append(record)
+    return sent
 
 
 def _item(doc: dict[str, Any], settings: Any) -> dict[str, Any]:
@@ -222,10 +337,10 @@ def mood(items: list[dict[str, Any]], buckets: int = 18, width: int = 308, heigh
             "x": round(x + 1, 1), "w": round(bar_w - 2, 1), "y": round(plot - total_h, 1), "h": round(total_h, 1),
             "neg_y": round(plot - toxic_h - negative_h, 1), "neg_h": round(negative_h, 1),
             "tox_y": round(plot - toxic_h, 1), "tox_h": round(toxic_h, 1), "n": slot["n"],
-            "at": (start + timedelta(seconds=i * step)).strftime("%d/%m %H:%M"),
+            "at": (start + timedelta(seconds=i * step)).isoformat(),
         })  # fmt: skip
         if slot["n"]:
             mean = slot["score"] / slot["n"]  # -1..1
             points.append(f"{x + bar_w / 2:.1f},{plot / 2 - mean * plot / 2:.1f}")
-    labels = [start.strftime("%d/%m %H:%M"), end.strftime("%d/%m %H:%M")]
+    labels = [start.isoformat(), end.isoformat()]  # shown in the page's time zone
     return {"bars": bars, "line": " ".join(points), "width": width, "height": height, "labels": labels, "plot": plot}

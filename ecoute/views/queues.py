@@ -62,6 +62,14 @@ def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[s
         "likes": int((doc.get("metrics") or {}).get("likes") or 0),
         "replies": int((doc.get("metrics") or {}).get("replies") or 0),
         "score": None if score is None else round(float(score), 3),
+        # What a card shows and a ranking reads, so one search serves a whole page.
+        "author_id": (doc.get("author") or {}).get("id"),
+        "is_brand": bool((doc.get("author") or {}).get("is_brand")),
+        "thread_id": doc.get("thread_id"),
+        "parent_id": doc.get("parent_id"),
+        **{key: doc.get(key) for key in ("sentiment", "criticism", "constructive", "toxic", "toxic_score")},
+        "toxic_categories": [doc["toxic_categories"]] if isinstance(doc.get("toxic_categories"), str)
+        else list(doc.get("toxic_categories") or []),
     }
 
 
@@ -143,7 +151,6 @@ def answer_queue(
     for doc in docs:
         row = _row(doc, settings, doc.get("sentiment_score"))
         row["constructive"] = bool(doc.get("constructive"))
-        row["thread_id"], row["parent_id"] = doc.get("thread_id"), doc.get("parent_id")
         row["age_hours"] = _age_hours(doc.get("created_at"))
         rows.append(row)
     if with_context:

@@ -1,71 +1,137 @@
-"""The admin's routes: saved replies and rules (add, dry run, apply, enable/disable)."""
+"""The admin's routes: saved replies (add, edit, delete) and rules (add, edit, delete, dry run,
+enable after the dry run, apply). A new or edited rule starts disabled and opens on its dry run:
+it acts only once someone saw what it would have done and enabled it."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from inbox import actions, metrics, rules
-from inbox.auth import csrf_matches
 from inbox.strings import LANGUAGES, translator
-from inbox.web import CsrfRefused, Web
+from inbox.web import Web
+
+REPLY_LANGUAGES = (*LANGUAGES, "es", "de", "it", "pt")
 
 
 def add_routes(app: FastAPI, web: Web) -> None:
     settings, services = web.settings, web.services
-    page, flash, back, lang_of = web.page, web.flash, web.back, web.lang_of
+    page, flash, lang_of = web.page, web.flash, web.lang_of
     current_user, require, form_with_csrf = web.current_user, web.require, web.form_with_csrf
 
     def rule_or_404(rule_id: str) -> dict[str, Any]:
         rule = services.store.get(settings.indices.inbox_rules, rule_id)
         if not rule:
-            raise HTTPException(404, f"no rule {rule_id}")
+            raise HTTPException(404, "rule_unknown")
         return rule
 
-    # -- saved replies and rules (admin) ---------------------------------------------------
+    def reply_or_404(reply_id: str) -> dict[str, Any]:
+        reply = services.store.get(settings.indices.inbox_replies, reply_id)
+        if not reply:
+            raise HTTPException(404, "reply_unknown")
+        return reply
+
+    def rules_page(request: Request, **context: Any) -> HTMLResponse:
+        listed = services.store.rules()
+        context.setdefault("dry", None)
+        return page(request, "rules.html", rules=listed, counts=rules.rule_counts(services, [r["id"] for r in listed]),
+                    teammates=services.store.usernames(), categories=rules.CATEGORIES, **context)  # fmt: skip
+
+    # -- saved replies (admin) ------------------------------------------------------------
     @app.post("/replies")
-    async def add_reply(request: Request, user: dict = Depends(require("admin"))) -> Response:
+    async def save_reply(request: Request, user: dict = Depends(require("admin"))) -> Response:
         form = await form_with_csrf(request)
         title, text, lang = (str(form.get(k) or "").strip() for k in ("title", "text", "lang"))
-        if not (title and text and lang in (*LANGUAGES, "es", "de", "it")):
-            raise HTTPException(400, "a saved reply needs a title, a text and a language")
+        if not (title and text and lang in REPLY_LANGUAGES):
+            raise HTTPException(400, "reply_incomplete")
+        previous = str(form.get("id") or "")
         reply_id = f"{lang}:{title}"
+        old = services.store.get(settings.indices.inbox_replies, previous) if previous else None
         services.store.put(settings.indices.inbox_replies, reply_id, {
-            "id": reply_id, "title": title, "lang": lang, "text": text, "created_by": user["username"],
-            "created_at": metrics.now_iso(),
+            "id": reply_id, "title": title, "lang": lang, "text": text,
+            "created_by": (old or {}).get("created_by", user["username"]),
+            "created_at": (old or {}).get("created_at", metrics.now_iso()),
+            "updated_by": user["username"], "updated_at": metrics.now_iso(),
         })  # fmt: skip
-        return back(request, "/replies")
+        if old and previous != reply_id:  # renamed: the old entry goes
+            services.store.delete(settings.indices.inbox_replies, previous)
+        flash(request, "ok", translator(lang_of(request))("reply_saved", title=title))
+        return RedirectResponse("/replies", status_code=303)
 
+    @app.post("/replies/{reply_id:path}/delete")
+    async def delete_reply(request: Request, reply_id: str, user: dict = Depends(require("admin"))) -> Response:
+        await form_with_csrf(request)
+        reply = reply_or_404(reply_id)
+        services.store.delete(settings.indices.inbox_replies, reply_id)
+        flash(request, "ok", translator(lang_of(request))("reply_deleted", title=reply["title"]))
+        return RedirectResponse("/replies", status_code=303)
+
+    # -- rules (admin; any role may look at a dry run) --------------------------------------
     @app.post("/rules")
     async def add_rule(request: Request, user: dict = Depends(require("admin"))) -> Response:
-        form = await request.form()
-        if not csrf_matches(request.session.get("csrf"), form.get("csrf_token")):
-            raise CsrfRefused()
+        form = await form_with_csrf(request)
         try:
             rule = rules.rule_from_form(form, user["username"])
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         services.store.put(settings.indices.inbox_rules, rule["id"], rule)
+        return RedirectResponse(f"/rules/{quote(rule['id'])}/dry-run?new=1", status_code=303)
+
+    @app.get("/rules/{rule_id}/edit", response_class=HTMLResponse)
+    def edit_rule_page(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> HTMLResponse:
+        return rules_page(request, editing=rule_or_404(rule_id))
+
+    @app.post("/rules/{rule_id}")
+    async def edit_rule(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> Response:
+        form = await form_with_csrf(request)
+        old = rule_or_404(rule_id)
+        try:
+            rule = rules.rule_from_form(form, user["username"])
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        # Same id (its counts and history stay), disabled again until its new dry run was seen.
+        rule.update({"id": rule_id, "created_by": old.get("created_by"), "created_at": old.get("created_at"),
+                     "updated_by": user["username"], "updated_at": metrics.now_iso(), "enabled": False})  # fmt: skip
+        services.store.put(settings.indices.inbox_rules, rule_id, rule)
+        return RedirectResponse(f"/rules/{quote(rule_id)}/dry-run?new=1", status_code=303)
+
+    @app.post("/rules/{rule_id}/delete")
+    async def delete_rule(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> Response:
+        await form_with_csrf(request)
+        rule = rule_or_404(rule_id)
+        services.store.delete(settings.indices.inbox_rules, rule_id)
+        services.store.audit({"kind": "rule", "action": "delete_rule", "status": "done", "rule_id": rule_id,
+                              "who": user["username"], "text": rule.get("name")})  # fmt: skip
+        flash(request, "ok", translator(lang_of(request))("rule_deleted", name=rule.get("name")))
         return RedirectResponse("/rules", status_code=303)
 
-    @app.post("/rules/{rule_id}/dry-run", response_class=HTMLResponse)
-    async def dry_run(request: Request, rule_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
-        await form_with_csrf(request)  # a dry run changes nothing: any role may run one
+    @app.get("/rules/{rule_id}/dry-run", response_class=HTMLResponse)
+    def dry_run_page(request: Request, rule_id: str, new: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
+        """What the rule would have done on the last 30 days (nothing changes; reloading runs it again)."""
         rule = rule_or_404(rule_id)
         result = rules.dry_run(services, rule, who=user["username"])
-        actions.log_access(services, user, request.url.path, [m["author_id"] for m in result["sample"] if m.get("author_id")])
-        listed = services.store.rules()
-        return page(request, "rules.html", rules=listed, counts=rules.rule_counts(services, [r["id"] for r in listed]),
-                    teammates=services.store.usernames(), categories=rules.CATEGORIES, dry=result, dry_rule=rule)  # fmt: skip
+        actions.log_access(
+            services, user, request.url.path, [m["author_id"] for m in result["sample"] if m.get("author_id")]
+        )
+        return rules_page(request, dry=result, dry_rule=rule, new=bool(new))
+
+    @app.post("/rules/{rule_id}/dry-run")
+    async def dry_run(request: Request, rule_id: str, user: dict = Depends(current_user)) -> Response:
+        await form_with_csrf(request)
+        rule_or_404(rule_id)
+        return RedirectResponse(f"/rules/{quote(rule_id)}/dry-run", status_code=303)
 
     @app.post("/rules/{rule_id}/apply")
     async def apply_rule(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> Response:
         form = await form_with_csrf(request)
         rule = rule_or_404(rule_id)
-        hours = int(form.get("hours") or 24)
-        result = rules.apply(services, rule, user, hours=hours)
+        hours = str(form.get("hours") or "24")
+        if not hours.isdigit() or not 0 < int(hours) <= 24 * 31:
+            raise HTTPException(400, "hours_invalid")
+        result = rules.apply(services, rule, user, hours=int(hours))
         flash(request, "ok", translator(lang_of(request))("rule_applied", n=result["matched"], failed=result["failed"]))
         return RedirectResponse("/rules", status_code=303)
 
@@ -73,5 +139,8 @@ def add_routes(app: FastAPI, web: Web) -> None:
     async def toggle_rule(request: Request, rule_id: str, user: dict = Depends(require("admin"))) -> Response:
         await form_with_csrf(request)
         rule = rule_or_404(rule_id)
-        services.store.update(settings.indices.inbox_rules, rule_id, {"enabled": not rule.get("enabled")})
+        enabled = not rule.get("enabled")
+        services.store.update(settings.indices.inbox_rules, rule_id, {"enabled": enabled})
+        t = translator(lang_of(request))
+        flash(request, "ok", t("rule_enabled" if enabled else "rule_disabled", name=rule.get("name")))
         return RedirectResponse("/rules", status_code=303)

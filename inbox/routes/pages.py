@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
 from inbox.auth import new_csrf_token, verify_password
+from inbox.routes.admin import REPLY_LANGUAGES
 from inbox.saved_replies import render_reply
 from inbox.strings import translator
 from inbox.web import Web, known_queue, period
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 50
+PAGE_SIZE = views.PAGE_SIZE
 
 
 def _safe_next(target: Any) -> str:
@@ -30,6 +31,7 @@ def _safe_next(target: Any) -> str:
 def add_routes(app: FastAPI, web: Web) -> None:
     settings, services, limiter = web.settings, web.services, web.limiter
     page, lang_of, current_user, form_with_csrf = web.page, web.lang_of, web.current_user, web.form_with_csrf
+    page_of = web.page
 
     # -- login ------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
@@ -73,35 +75,46 @@ def add_routes(app: FastAPI, web: Web) -> None:
         return RedirectResponse("/queues/answer", status_code=303)
 
     @app.get("/queues/{name}", response_class=HTMLResponse)
-    def queue_page(request: Request, name: str, user: dict = Depends(current_user)) -> HTMLResponse:
+    def queue_page(request: Request, name: str, page: str = "1", user: dict = Depends(current_user)) -> HTMLResponse:
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        rows = views.queue(services, name, filters, limit=PAGE_SIZE + 1)
-        more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+        number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+        result = views.queue_page(services, name, filters, page=number, per_page=PAGE_SIZE, user=user["username"],
+                                  lang=lang_of(request))  # fmt: skip
+        rows = result["items"]
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
-        return page(
-            request, "queue.html", queue=name, rows=rows, more=more, filters=filters, facets=views.facets(services),
-            query=urlencode(filters.as_query()), welcome_day=welcome_day, saved=services.store.saved_replies(),
-            teammates=services.store.usernames(),
+        pages = max(1, -(-result["total"] // PAGE_SIZE))
+        return page_of(
+            request, "queue.html", queue=name, rows=rows, total=result["total"], page=result["page"], pages=pages,
+            per_page=PAGE_SIZE, filters=filters, facets=views.facets(services), query=urlencode(filters.as_query()),
+            welcome_day=welcome_day, saved=services.store.saved_replies(), teammates=services.store.usernames(),
         )  # fmt: skip
 
     @app.get("/threads/{mention_id}", response_class=HTMLResponse)
     def thread_page(request: Request, mention_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
         data = web.thread(request, user, mention_id)
-        history = services.store.audit_records({"term": {"mention_id": mention_id}}, {"term": {"kind": "action"}})
+        ids = [mention_id, *(item["id"] for item in data["items"])]
+        records = services.store.audit_records(
+            {"terms": {"mention_id": sorted(set(ids))}}, {"terms": {"kind": ["action", "correction", "forward"]}}, size=500
+        )  # fmt: skip
+        history = [r for r in records if r.get("mention_id") == mention_id and r.get("kind") in ("action", "correction")]
         lang = data["focus"].get("lang") or lang_of(request)
         saved = services.store.saved_replies(lang) or services.store.saved_replies()
         return page(
             request, "thread.html", data=data, history=history, saved=saved, teammates=services.store.usernames(),
-            sentiments=SENTIMENTS,
+            sentiments=SENTIMENTS, hidden=views.is_hidden(history), sent=views.sent_replies(records, ids),
+            forwards=[r for r in records if r.get("kind") == "forward" and r.get("mention_id") == mention_id],
         )  # fmt: skip
 
     @app.get("/activity", response_class=HTMLResponse)
     def activity_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
-        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule"]}}, size=200)
+        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule", "forward"]}}, size=200)
         open_actions = [r for r in records if r.get("kind") == "action" and r.get("status") in ("failed", "pending")]
-        return page(request, "activity.html", records=records, open_actions=open_actions)
+        about = views.mentions_about([r["mention_id"] for r in records if r.get("mention_id")], services)
+        actions.log_access(services, user, request.url.path, sorted({a["author_id"] for a in about.values() if a.get("author_id")}))
+        rule_names = {r["id"]: r.get("name") for r in services.store.rules()}
+        return page(request, "activity.html", records=records, open_actions=open_actions, about=about, rule_names=rule_names)
 
     @app.get("/stats", response_class=HTMLResponse)
     def stats_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
@@ -117,8 +130,10 @@ def add_routes(app: FastAPI, web: Web) -> None:
                     categories=rules.CATEGORIES, dry=None)  # fmt: skip
 
     @app.get("/replies", response_class=HTMLResponse)
-    def replies_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
-        return page(request, "replies.html", replies=services.store.saved_replies())
+    def replies_page(request: Request, edit: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
+        editing = services.store.get(settings.indices.inbox_replies, edit) if edit else None
+        return page(request, "replies.html", replies=services.store.saved_replies(), editing=editing,
+                    reply_languages=REPLY_LANGUAGES)  # fmt: skip
 
     @app.get("/mentions/{mention_id}/reply-text", response_class=HTMLResponse)
     def reply_text(request: Request, mention_id: str, saved: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
@@ -126,7 +141,9 @@ def add_routes(app: FastAPI, web: Web) -> None:
         text = ""
         reply = services.store.get(settings.indices.inbox_replies, saved) if saved else None
         if reply:
-            text = render_reply(reply["text"], services.mention(mention_id), settings)
+            blank = translator(lang_of(request))("reply_author_blank")
+            text = render_reply(reply["text"], services.mention(mention_id), settings, missing_author=blank,
+                                display=web.display(request))  # fmt: skip
         return page(request, "_reply_box.html", text=text)
 
     # -- alert-email verdict links ----------------------------------------------------------
