@@ -16,6 +16,7 @@ from ecoute.feedback import Correction, record_corrections
 from ecoute.settings import Settings
 from ecoute.views.common import fetch_by_ids
 from ecoute.views.queues import ITEM_FIELDS, mark_handled
+from inbox import cache
 from inbox.platforms import PlatformError, Unsupported, call_with_retries, platform_for
 from inbox.store import Store, now_iso
 
@@ -122,6 +123,10 @@ def _run(services: Services, record: dict[str, Any]) -> dict[str, Any]:
         handled = HANDLED_AFTER.get(record["action"])
         if handled is not None:
             mark_handled(services.settings, [record["mention_id"]], handled=handled, client=store.client)
+            if handled:
+                cache.forget([record["mention_id"]])
+            else:
+                cache.invalidate()
         if record.get("undo_of"):
             store.audit_update(record["undo_of"], {"status": "undone", "undone_by": record["id"]})
     else:
@@ -149,6 +154,7 @@ def correct(services: Services, user: dict[str, Any], mention_id: str, labels: d
         # The correction shows at once: the chips, the queues (a "not criticism" leaves the answer
         # queue) and Kibana read the mention itself; the model's answer stays in the feedback record.
         services.store.client.update(index=mention["_index"], id=mention_id, doc=dict(labels), refresh="wait_for")
+        cache.invalidate()
     return services.store.audit({
         "kind": "correction", "action": "correct", "status": status, "who": user["username"], "role": user.get("role"),
         "mention_id": mention_id, "source": mention.get("source"), "channel": mention.get("channel"),

@@ -24,7 +24,7 @@ from ecoute.es import scan_docs
 from ecoute.feedback import TOXIC_CATEGORIES
 from ecoute.views.common import NOT_BRAND, author_label, iso
 from ecoute.views.queues import authors_seen_before
-from inbox import actions
+from inbox import actions, cache
 from inbox.store import now_iso
 
 CATEGORIES = TOXIC_CATEGORIES
@@ -33,6 +33,7 @@ LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 FIELDS = ["id", "source", "kind", "channel", "author", "text", "created_at", "lang", "toxic", "toxic_score",
           "toxic_categories", "handled"]  # fmt: skip
 SAMPLE_SIZE = 50
+DRY_RUN_KEEP_S = 120
 
 
 def _fold(text: str) -> str:
@@ -141,7 +142,11 @@ def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "sys
     """What the rule would have done on the last ``days`` days of data (ending at the newest mention)."""
     end = _data_end(services)
     start = end - timedelta(days=days)
-    docs, first_ids = _candidates(services, start, end, unhandled_only=False)
+    # The window's mentions are kept a couple of minutes: the dry runs of one editing session
+    # (save, look, change, look again) read them once.
+    window = (services.settings.indices.mentions, iso(start), iso(end))
+    docs, first_ids = cache.cached(("dry-run", *window), DRY_RUN_KEEP_S,
+                                   lambda: _candidates(services, start, end, unhandled_only=False))  # fmt: skip
     hits = [doc for doc in docs if matches(rule, doc, doc["id"] in first_ids)]
     per_day = Counter(doc["created_at"][:10] for doc in hits)
     sample = [
@@ -182,6 +187,8 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
             if "tag" in rule["actions"] and rule["tag"] not in item.setdefault("tags", []):
                 item["tags"].append(rule["tag"])
             services.store.save_item(item)
+    if hits:
+        cache.invalidate()  # tags and assignments changed
     if hits and "notify" in rule["actions"]:
         failed += not _notify(services, rule, hits)
     services.store.audit({

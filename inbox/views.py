@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +21,7 @@ from ecoute.views.queues import (
     paginate,
     welcome_queue,
 )
+from inbox import cache
 from inbox.actions import Services
 from inbox.display import Display
 
@@ -33,6 +33,8 @@ DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "constructive_score", "brand_
 CANDIDATES = 5000
 PAGE_SIZE = 50
 CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
+THREAD_PAGE = 2000  # a thread read in one search up to this size
+
 
 
 PARAMS = {"lang": "comment_lang"}  # Filters field -> query parameter, where they differ
@@ -110,6 +112,24 @@ def queue_page(
     "assigned to me" searches narrow them; only the page's rows get their thread context and work
     state (assignment, tags, notes)."""
     settings, client = services.settings, services.store.client
+    rows = _narrow(services, ranked(services, name, filters), filters, user, lang)
+    result = paginate(rows, page, per_page)
+    if name == "answer":  # rows keep their context in the cache: only new ones are fetched
+        attach_context(settings, client, [row for row in result["items"] if "post" not in row])
+    _attach_work(services, result["items"])
+    cache.remember_threads(result["items"])
+    return result
+
+
+def ranked(services: Services, name: str, filters: Filters) -> list[dict[str, Any]]:
+    """Every row of a queue, ranked; kept a few seconds in this process (inbox/cache.py)."""
+    key = (services.settings.indices.mentions, name, filters.channel, filters.source, filters.lang, filters.topic,
+           filters.start, filters.end, filters.day)  # fmt: skip
+    return cache.queue(key, lambda: _fetch_ranked(services, name, filters))
+
+
+def _fetch_ranked(services: Services, name: str, filters: Filters) -> list[dict[str, Any]]:
+    settings, client = services.settings, services.store.client
     extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
     if name == "moderate":
         rows = moderate_queue(
@@ -131,12 +151,7 @@ def queue_page(
                              limit=CANDIDATES)  # fmt: skip
     else:
         raise KeyError(name)
-    rows = _narrow(services, rows, filters, user, lang)
-    result = paginate(rows, page, per_page)
-    if name == "answer":
-        attach_context(settings, client, result["items"])
-    _attach_work(services, result["items"])
-    return result
+    return rows
 
 
 def _narrow(services: Services, rows: list[dict[str, Any]], filters: Filters, user: str | None, lang: str) -> list:
@@ -174,7 +189,7 @@ def _attach_work(services: Services, rows: list[dict[str, Any]]) -> None:
 
 def latest_day(services: Services) -> date | None:
     """The UTC day of the newest mention by a person (the welcome queue opens on it; a minute old at most)."""
-    return cached(("latest_day", services.settings.indices.mentions), 60, lambda: _latest_day(services))
+    return cache.cached(("latest_day", services.settings.indices.mentions), 60, lambda: _latest_day(services))
 
 
 def _latest_day(services: Services) -> date | None:
@@ -195,24 +210,9 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-_CACHE: dict[Any, tuple[float, Any]] = {}
-
-
-def cached(key: Any, ttl_s: float, compute: Any) -> Any:
-    """``compute()``, kept ``ttl_s`` seconds in this process: what changes slowly (the filter bar's
-    values, the newest day) is not asked of Elasticsearch on every page."""
-    now = time.monotonic()
-    hit = _CACHE.get(key)
-    if hit and now - hit[0] < ttl_s:
-        return hit[1]
-    value = compute()
-    _CACHE[key] = (now, value)
-    return value
-
-
 def facets(services: Services) -> dict[str, list[str]]:
     """Values offered in the filter bar (terms aggregations on the mentions index; one minute old at most)."""
-    return cached(("facets", services.settings.indices.mentions), 60, lambda: _facets(services))
+    return cache.cached(("facets", services.settings.indices.mentions), 60, lambda: _facets(services))
 
 
 def _facets(services: Services) -> dict[str, list[str]]:
@@ -230,19 +230,19 @@ def _facets(services: Services) -> dict[str, list[str]]:
 
 
 def thread(services: Services, mention_id: str) -> dict[str, Any]:
-    """A mention in its thread: the post, the parent comment, every item of the thread, its mood."""
+    """A mention in its thread: the post, the parent comment, every item of the thread, its mood.
+
+    One search when the mention was on a queue page just shown (its thread is remembered), two else."""
     settings, client = services.settings, services.store.client
-    focus = services.mention(mention_id)
-    thread_id = focus.get("thread_id") or mention_id
-    try:
-        items = sorted(
-            scan_docs(client, settings.indices.mentions, {"term": {"thread_id": thread_id}}, DETAIL_FIELDS),
-            key=lambda d: d.get("created_at") or "",
-        )
-    except ApiError as exc:
-        if exc.meta.status != 404:
-            raise
-        items = []
+    thread_id = cache.threads.get(mention_id)
+    items = _thread_items(services, thread_id) if thread_id else []
+    focus = next((d for d in items if d["id"] == mention_id), None)
+    if focus is None:
+        focus = services.mention(mention_id)
+        if (focus.get("thread_id") or mention_id) != thread_id:
+            thread_id = focus.get("thread_id") or mention_id
+            items = _thread_items(services, thread_id)
+    thread_id = thread_id or mention_id
     by_id = {d["id"]: d for d in items}
     if thread_id not in by_id:  # the post itself has no thread_id pointing to itself in some sources
         by_id.update(fetch_by_ids(client, settings.indices.mentions, [thread_id], DETAIL_FIELDS))
@@ -257,6 +257,25 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
         "mood": mood(items), "author_ids": sorted({(d.get("author") or {}).get("id") for d in items} - {None}),
         "work": services.store.item(mention_id),
     }  # fmt: skip
+
+
+def _thread_items(services: Services, thread_id: str) -> list[dict[str, Any]]:
+    """Every item of a thread, oldest first: one search (a scroll only for threads bigger than a page)."""
+    settings, client = services.settings, services.store.client
+    query = {"term": {"thread_id": thread_id}}
+    try:
+        response = client.search(index=settings.indices.mentions, query=query, size=THREAD_PAGE,
+                                  _source=DETAIL_FIELDS, track_total_hits=True)  # fmt: skip
+    except ApiError as exc:
+        if exc.meta.status != 404:
+            raise
+        return []
+    hits = response["hits"]["hits"]
+    if response["hits"]["total"]["value"] > len(hits):
+        docs = list(scan_docs(client, settings.indices.mentions, query, DETAIL_FIELDS))
+    else:
+        docs = [dict(hit["_source"], _index=hit["_index"]) for hit in hits]
+    return sorted(docs, key=lambda d: d.get("created_at") or "")
 
 
 def mentions_about(ids: list[str], services: Services) -> dict[str, dict[str, Any]]:

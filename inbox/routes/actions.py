@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from ecoute.feedback import InvalidCorrection
 from ecoute.views.common import author_label
 from ecoute.views.queues import UnknownItems, mark_handled
-from inbox import actions, metrics
+from inbox import actions, cache, metrics
 from inbox.actions import ActionRefused
 from inbox.display import Display, taxonomy
 from inbox.strings import translator
@@ -125,6 +125,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
             raise HTTPException(404, str(exc)) from None
         if form.get("done") == "1":  # "not toxic" from the moderation queue: corrected, and out of the queue
             mark_handled(settings, [mention_id], handled=True, client=services.store.client)
+            cache.forget([mention_id])
         display = Display(settings, lang_of(request))
         flash(request, "ok", t("label_saved", field=t(f"label_{field}"), value=display.label_value(field, parsed),
                                about=_about(services, t, lang_of(request), mention_id)))  # fmt: skip
@@ -138,6 +139,10 @@ def add_routes(app: FastAPI, web: Web) -> None:
             mark_handled(settings, [mention_id], handled=not undo, client=services.store.client)
         except UnknownItems as exc:
             raise HTTPException(404, str(exc)) from None
+        if undo:
+            cache.invalidate()
+        else:
+            cache.forget([mention_id])
         services.store.audit({"kind": "action", "action": "reopen" if undo else "done", "status": "done",
                               "who": user["username"], "role": user["role"], "mention_id": mention_id})  # fmt: skip
         t = translator(lang_of(request))

@@ -21,11 +21,19 @@ def add_routes(app: FastAPI, web: Web) -> None:
 
     # -- JSON API (same session, read-only) ---------------------------------------------------
     @app.get("/api/queues/{name}")
-    def api_queue(request: Request, name: str, limit: int = 50, user: dict = Depends(current_user)) -> JSONResponse:
+    def api_queue(
+        request: Request, name: str, limit: int = 50, page: int = 1, user: dict = Depends(current_user)
+    ) -> JSONResponse:
+        """One page of a queue (``?page=N``, ``limit`` per page) and the whole queue's ``total``."""
         known_queue(name)
-        rows = views.queue(services, name, views.Filters.parse(request.query_params), limit=min(max(limit, 1), 500))
+        result = views.queue_page(
+            services, name, views.Filters.parse(request.query_params), page=max(1, page), per_page=min(max(limit, 1), 500),
+            user=user["username"],
+        )  # fmt: skip
+        rows = result["items"]
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
-        return JSONResponse({"queue": name, "count": len(rows), "items": _without_author_ids(rows)})
+        return JSONResponse({"queue": name, "count": len(rows), "total": result["total"], "page": result["page"],
+                             "per_page": result["per_page"], "items": _without_author_ids(rows)})  # fmt: skip
 
     @app.get("/api/threads/{mention_id}")
     def api_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> JSONResponse:

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ecoute.events import to_rfc3339
 from ecoute.views.queues import UnknownItems, mark_handled
-from inbox import actions, metrics, views
+from inbox import actions, cache, metrics, views
 from inbox.display import Display
 from inbox.strings import translator
 from inbox.web import Web
@@ -59,6 +59,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
                 mark_handled(settings, ids, handled=True, client=services.store.client)
             except UnknownItems as exc:
                 raise HTTPException(404, str(exc)) from None
+            cache.forget(ids)
             for mention_id in ids:
                 services.store.audit({"kind": "action", "action": "done", "status": "done", "who": user["username"],
                                       "role": user["role"], "mention_id": mention_id, "bulk": True}, wait=False)  # fmt: skip
