@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
@@ -32,6 +32,17 @@ def add_routes(app: FastAPI, web: Web) -> None:
     settings, services, limiter = web.settings, web.services, web.limiter
     page, lang_of, current_user, form_with_csrf = web.page, web.lang_of, web.current_user, web.form_with_csrf
     page_of = web.page
+
+    # -- health (the deployment's check; public, shows nothing) --------------------------------
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        """200 when the inbox answers and reaches Elasticsearch, 503 otherwise."""
+        try:
+            reachable = bool(services.store.client.ping())
+        except Exception:  # unreachable, refused, timed out: all mean "not healthy"
+            reachable = False
+        return JSONResponse({"status": "ok" if reachable else "elasticsearch unreachable"},
+                            status_code=200 if reachable else 503)  # fmt: skip
 
     # -- login ------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)

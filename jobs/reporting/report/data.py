@@ -105,20 +105,32 @@ def load_data(settings: Settings, start: date, end: date, channel: str | None) -
 def load_complaints(
     client: Any, settings: Settings, start: date, end: date, channel: str | None, limit: int = COMPLAINT_TEXTS
 ) -> list[dict[str, Any]]:
-    """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first."""
+    """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first.
+
+    Praise flagged as criticism stays out, and the examples quoted are people's own comments, not
+    replies (a member answering another, agreeing or defending reads as no complaint on its own)."""
     from jobs.reporting.emerging import emerging_topics
 
     query = community({"term": {"criticism": True}}, *period_filters(start, end, channel))
+    query["bool"]["must_not"].append({"term": {"sentiment": "positive"}})
     try:
         response = client.search(
-            index=settings.indices.mentions, query=query, size=limit, _source=["text"], sort=[{"created_at": "desc"}]
-        )
+            index=settings.indices.mentions, query=query, size=limit, _source=["text", "kind"],
+            sort=[{"created_at": "desc"}],
+        )  # fmt: skip
     except ApiError as exc:
         if exc.meta.status in (400, 404):
             return []
         raise
-    texts = [str(hit["_source"].get("text") or "") for hit in response["hits"]["hits"]]
-    return emerging_topics(texts, max_topics=6)
+    hits = [hit["_source"] for hit in response["hits"]["hits"]]
+    texts = [str(doc.get("text") or "") for doc in hits]
+    groups = emerging_topics(texts, max_topics=6)
+    for group in groups:
+        own = [i for i in group.get("indices", []) if hits[i].get("kind") != "reply"]
+        closest = [e for e in group.get("examples", []) if any(texts[i] == e for i in own)]
+        others = [texts[i] for i in own if texts[i] not in closest]
+        group["examples"] = (closest + others)[: max(1, len(group.get("examples", [])))] if own else []
+    return [group for group in groups if group["examples"]]
 
 
 def load_posts(
