@@ -115,12 +115,10 @@ def test_the_inbox_runs_behind_the_tls_proxy_with_its_secrets_from_the_environme
 
 
 def test_the_inbox_health_check_answers_without_a_session(settings):
+    from elasticsearch import Elasticsearch
     from fastapi.testclient import TestClient
 
     from inbox.app import create_app
-
-    from elasticsearch import Elasticsearch
-
     from tests.conftest import free_port
 
     app = create_app(settings)
