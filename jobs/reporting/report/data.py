@@ -115,7 +115,7 @@ def load_complaints(
     query["bool"]["must_not"].append({"term": {"sentiment": "positive"}})
     try:
         response = client.search(
-            index=settings.indices.mentions, query=query, size=limit, _source=["text", "kind"],
+            index=settings.indices.mentions, query=query, size=limit, _source=["text", "kind", "sentiment"],
             sort=[{"created_at": "desc"}],
         )  # fmt: skip
     except ApiError as exc:
@@ -126,10 +126,15 @@ def load_complaints(
     texts = [str(doc.get("text") or "") for doc in hits]
     groups = emerging_topics(texts, max_topics=6)
     for group in groups:
-        own = [i for i in group.get("indices", []) if hits[i].get("kind") != "reply"]
-        closest = [e for e in group.get("examples", []) if any(texts[i] == e for i in own)]
+        # People's own comments, negative ones first (a neutral "criticism" is often a question).
+        own = sorted((i for i in group.get("indices", []) if hits[i].get("kind") != "reply"),
+                     key=lambda i: hits[i].get("sentiment") != "negative")  # fmt: skip
+        closest = [texts[i] for i in own if texts[i] in group.get("examples", [])]
         others = [texts[i] for i in own if texts[i] not in closest]
-        group["examples"] = (closest + others)[: max(1, len(group.get("examples", [])))] if own else []
+        ranked = sorted(closest + others, key=lambda text: text not in closest)
+        negative = {texts[i] for i in own if hits[i].get("sentiment") == "negative"}
+        ranked.sort(key=lambda text: text not in negative)  # stable: closest negative ones lead
+        group["examples"] = ranked[: max(1, len(group.get("examples", [])))]
     return [group for group in groups if group["examples"]]
 
 
