@@ -57,7 +57,7 @@ def test_complaint_examples_are_peoples_own_complaints(settings) -> None:
     assert quoted and set(quoted) <= set(COMPLAINTS), quoted  # no reply, no praise
 
 
-def test_the_report_reads_on_a_phone_and_gives_no_command(settings, tmp_path: Path, browser) -> None:
+def test_the_report_reads_on_a_phone_and_gives_no_command(settings, tmp_path: Path, browser) -> None:  # noqa: F811
     _month(settings)
     out = build_report(settings, date(2026, 10, 1), date(2026, 10, 31), tmp_path / "report.html", lang="fr")
     html = out.read_text(encoding="utf-8")
