@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
 from inbox.auth import new_csrf_token, verify_password
+from inbox.display import PSEUDONYM_ID
 from inbox.routes.admin import REPLY_LANGUAGES
 from inbox.saved_replies import render_reply
 from inbox.strings import translator
@@ -96,10 +97,14 @@ def add_routes(app: FastAPI, web: Web) -> None:
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
         pages = max(1, -(-result["total"] // PAGE_SIZE))
+        author_shown = filters.author or ""
+        if author_shown and (PSEUDONYM_ID.match(author_shown) or any(r.get("author_id") == author_shown for r in rows)):
+            author_shown = web.display(request).person({"author_id": author_shown})  # a name, never the hash
         return page_of(
             request, "queue.html", queue=name, rows=rows, total=result["total"], page=result["page"], pages=pages,
             per_page=PAGE_SIZE, filters=filters, facets=views.facets(services), query=urlencode(filters.as_query()),
             welcome_day=welcome_day, saved=services.store.saved_replies(), teammates=services.store.usernames(),
+            author_shown=author_shown,
         )  # fmt: skip
 
     @app.get("/threads/{mention_id}", response_class=HTMLResponse)
