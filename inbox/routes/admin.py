@@ -48,16 +48,14 @@ def add_routes(app: FastAPI, web: Web) -> None:
         if not (title and text and lang in REPLY_LANGUAGES):
             raise HTTPException(400, "reply_incomplete")
         previous = str(form.get("id") or "")
-        reply_id = f"{lang}:{title}"
         old = services.store.get(settings.indices.inbox_replies, previous) if previous else None
+        reply_id = previous if old else f"{lang}:{title}"  # an edit keeps its id
         services.store.put(settings.indices.inbox_replies, reply_id, {
             "id": reply_id, "title": title, "lang": lang, "text": text,
             "created_by": (old or {}).get("created_by", user["username"]),
             "created_at": (old or {}).get("created_at", metrics.now_iso()),
             "updated_by": user["username"], "updated_at": metrics.now_iso(),
         })  # fmt: skip
-        if old and previous != reply_id:  # renamed: the old entry goes
-            services.store.delete(settings.indices.inbox_replies, previous)
         flash(request, "ok", translator(lang_of(request))("reply_saved", title=title))
         return RedirectResponse("/replies", status_code=303)
 
