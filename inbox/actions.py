@@ -14,7 +14,6 @@ from typing import Any
 from connectors.config import ConnectorSettings, load_connector_settings
 from ecoute.feedback import Correction, record_corrections
 from ecoute.settings import Settings
-from ecoute.views.common import fetch_by_ids
 from ecoute.views.queues import ITEM_FIELDS, mark_handled
 from inbox import cache
 from inbox.platforms import PlatformError, Unsupported, call_with_retries, platform_for
@@ -41,7 +40,7 @@ class Services:
         return cls(settings, Store(settings), connectors or load_connector_settings())
 
     def mention(self, mention_id: str) -> dict[str, Any]:
-        found = fetch_by_ids(self.store.client, self.settings.indices.mentions, [mention_id], [*ITEM_FIELDS, "toxic_categories"])
+        found = self.store.mentions_by_id([mention_id], [*ITEM_FIELDS, "toxic_categories"])
         if mention_id not in found:
             raise ActionRefused(f"unknown mention: {mention_id}")
         return found[mention_id]

@@ -9,8 +9,10 @@ person undid what the rule did) come from the audit index.
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
+import threading
 import unicodedata
 import uuid
 from collections import Counter
@@ -33,6 +35,7 @@ LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 FIELDS = ["id", "source", "kind", "channel", "author", "text", "created_at", "lang", "toxic", "toxic_score",
           "toxic_categories", "handled"]  # fmt: skip
 SAMPLE_SIZE = 50
+log = logging.getLogger(__name__)
 DRY_RUN_KEEP_S = 120
 
 
@@ -138,15 +141,37 @@ def _data_end(services: Any) -> datetime:
     return min(now, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC))
 
 
-def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "system") -> dict[str, Any]:
-    """What the rule would have done on the last ``days`` days of data (ending at the newest mention)."""
+_window_lock = threading.Lock()
+
+
+def dry_run_window(services: Any, days: int = 30) -> tuple[datetime, datetime, list[dict], set[str]]:
+    """The last ``days`` days of people's mentions (ending at the newest one) and who wrote first
+    there. Kept a couple of minutes: the dry runs of one editing session (save, look, change, look
+    again) read them once; one reading at a time (a warm-up in progress is waited for)."""
     end = _data_end(services)
     start = end - timedelta(days=days)
-    # The window's mentions are kept a couple of minutes: the dry runs of one editing session
-    # (save, look, change, look again) read them once.
-    window = (services.settings.indices.mentions, iso(start), iso(end))
-    docs, first_ids = cache.cached(("dry-run", *window), DRY_RUN_KEEP_S,
-                                   lambda: _candidates(services, start, end, unhandled_only=False))  # fmt: skip
+    key = ("dry-run", services.settings.indices.mentions, iso(start), iso(end))
+    with _window_lock:
+        docs, first_ids = cache.cached(key, DRY_RUN_KEEP_S, lambda: _candidates(services, start, end, unhandled_only=False))
+    return start, end, docs, first_ids
+
+
+def warm_dry_run_window(services: Any) -> None:
+    """Read the dry run's window in the background (the rules page is opened: a dry run follows)."""
+
+    def warm() -> None:
+        try:
+            dry_run_window(services)
+        except Exception:  # a warm-up only saves time; the dry run itself reports any error
+            log.debug("dry-run warm-up failed", exc_info=True)
+
+    if not _window_lock.locked():
+        threading.Thread(target=warm, name="dry-run-warm-up", daemon=True).start()
+
+
+def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "system") -> dict[str, Any]:
+    """What the rule would have done on the last ``days`` days of data (ending at the newest mention)."""
+    start, end, docs, first_ids = dry_run_window(services, days)
     hits = [doc for doc in docs if matches(rule, doc, doc["id"] in first_ids)]
     per_day = Counter(doc["created_at"][:10] for doc in hits)
     sample = [

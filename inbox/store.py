@@ -4,6 +4,7 @@ saved replies and moderation rules. Index templates live in schemas/elasticsearc
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,8 @@ class Store:
         self.settings = settings
         self.client = client or es.make_client(settings)
         self.names = settings.indices
+        self._indices: list[str] = []
+        self._indices_at = -1e9
 
     def ensure(self) -> None:
         """Apply every template of schemas/ (idempotent) and create the inbox's indices."""
@@ -68,6 +71,32 @@ class Store:
                 return []
             raise
         return [dict(hit["_source"]) for hit in response["hits"]["hits"]]
+
+    # -- mentions by id (a realtime multi-get: no search, whose fixed cost a page pays each time) --
+    def mentions_by_id(self, ids: list[str], fields: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The mentions of these ids that exist (``_index`` added), from the alias's monthly indices."""
+        wanted = list(dict.fromkeys(i for i in ids if i))
+        if not wanted:
+            return {}
+        indices = self._mention_indices()
+        docs = [{"_index": index, "_id": doc_id} for doc_id in wanted for index in indices]
+        options = {"source_includes": fields} if fields else {}
+        found: dict[str, dict[str, Any]] = {}
+        for offset in range(0, len(docs), 5000):
+            response = self.client.mget(docs=docs[offset : offset + 5000], **options)
+            for doc in response["docs"]:
+                if doc.get("found") and doc["_id"] not in found:
+                    found[doc["_id"]] = {**doc["_source"], "_index": doc["_index"]}
+        return found
+
+    def _mention_indices(self) -> list[str]:
+        """The concrete monthly indices behind the mentions alias, newest first (kept a minute)."""
+        now = time.monotonic()
+        if now - self._indices_at > 60:
+            indices = es.concrete_indices(self.client, self.names.mentions)
+            self._indices = [i for i in sorted(indices, reverse=True) if self.client.indices.exists(index=i)]
+            self._indices_at = now
+        return self._indices
 
     # -- users --------------------------------------------------------------------------------
     def user(self, username: str) -> dict[str, Any] | None:

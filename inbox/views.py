@@ -10,7 +10,7 @@ from typing import Any
 from elasticsearch import ApiError
 
 from ecoute.es import scan_docs
-from ecoute.views.common import NOT_BRAND, author_label, fetch_by_ids
+from ecoute.views.common import NOT_BRAND, author_label
 from ecoute.views.queues import (
     ITEM_FIELDS,
     answer_priority,
@@ -115,7 +115,8 @@ def queue_page(
     rows = _narrow(services, ranked(services, name, filters), filters, user, lang)
     result = paginate(rows, page, per_page)
     if name == "answer":  # rows keep their context in the cache: only new ones are fetched
-        attach_context(settings, client, [row for row in result["items"] if "post" not in row])
+        attach_context(settings, client, [row for row in result["items"] if "post" not in row],
+                       fetch=services.store.mentions_by_id)  # fmt: skip
     _attach_work(services, result["items"])
     cache.remember_threads(result["items"])
     return result
@@ -123,7 +124,7 @@ def queue_page(
 
 def ranked(services: Services, name: str, filters: Filters) -> list[dict[str, Any]]:
     """Every row of a queue, ranked; kept a few seconds in this process (inbox/cache.py)."""
-    key = (services.settings.indices.mentions, name, filters.channel, filters.source, filters.lang, filters.topic,
+    key = (services.settings.indices.mentions, services.settings.store_author_names, name, filters.channel, filters.source, filters.lang, filters.topic,
            filters.start, filters.end, filters.day)  # fmt: skip
     return cache.queue(key, lambda: _fetch_ranked(services, name, filters))
 
@@ -232,8 +233,9 @@ def _facets(services: Services) -> dict[str, list[str]]:
 def thread(services: Services, mention_id: str) -> dict[str, Any]:
     """A mention in its thread: the post, the parent comment, every item of the thread, its mood.
 
-    One search when the mention was on a queue page just shown (its thread is remembered), two else."""
-    settings, client = services.settings, services.store.client
+    One search when the mention was on a queue page just shown (its thread is remembered), none when
+    its thread was read in the last seconds (inbox/cache.py)."""
+    settings = services.settings
     thread_id = cache.threads.get(mention_id)
     items = _thread_items(services, thread_id) if thread_id else []
     focus = next((d for d in items if d["id"] == mention_id), None)
@@ -245,7 +247,7 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
     thread_id = thread_id or mention_id
     by_id = {d["id"]: d for d in items}
     if thread_id not in by_id:  # the post itself has no thread_id pointing to itself in some sources
-        by_id.update(fetch_by_ids(client, settings.indices.mentions, [thread_id], DETAIL_FIELDS))
+        by_id.update(services.store.mentions_by_id([thread_id], DETAIL_FIELDS))
     post = by_id.get(thread_id)
     parent = by_id.get(focus.get("parent_id") or "") if focus.get("parent_id") != thread_id else None
     comments = [_item(d, settings) for d in items if d["id"] != thread_id]
@@ -259,8 +261,21 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def warm_thread(services: Services, mention_id: str) -> None:
+    """Read a mention's thread into the process's keeping (the pointer or the focus rests on its
+    queue card: opening it then takes no search). Shows nothing, so it logs no access."""
+    thread_id = cache.threads.get(mention_id)
+    if thread_id:
+        _thread_items(services, thread_id)
+
+
 def _thread_items(services: Services, thread_id: str) -> list[dict[str, Any]]:
-    """Every item of a thread, oldest first: one search (a scroll only for threads bigger than a page)."""
+    """Every item of a thread, oldest first: one search (a scroll only for threads bigger than a page),
+    kept a few seconds."""
+    return cache.thread((services.settings.indices.mentions, thread_id), lambda: _read_thread(services, thread_id))
+
+
+def _read_thread(services: Services, thread_id: str) -> list[dict[str, Any]]:
     settings, client = services.settings, services.store.client
     query = {"term": {"thread_id": thread_id}}
     try:
@@ -280,8 +295,7 @@ def _thread_items(services: Services, thread_id: str) -> list[dict[str, Any]]:
 
 def mentions_about(ids: list[str], services: Services) -> dict[str, dict[str, Any]]:
     """What a list of records is about, by mention id: the text, author and page people read."""
-    docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids,
-                        ["id", "text", "author", "channel", "source", "kind"])  # fmt: skip
+    docs = services.store.mentions_by_id(ids, ["id", "text", "author", "channel", "source", "kind"])
     return {doc_id: _item(doc, services.settings) for doc_id, doc in docs.items()}
 
 

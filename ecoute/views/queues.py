@@ -158,10 +158,14 @@ def answer_queue(
     return rows
 
 
-def attach_context(settings: Settings, client: Any, rows: list[dict[str, Any]]) -> None:
-    """Set each row's ``post`` (its thread's post) and ``parent`` (the comment a reply answers)."""
-    context_ids = [r.get("thread_id") for r in rows] + [r.get("parent_id") for r in rows]
-    context = fetch_by_ids(client, settings.indices.mentions, [i for i in context_ids if i], ITEM_FIELDS)
+def attach_context(settings: Settings, client: Any, rows: list[dict[str, Any]], fetch: Any = None) -> None:
+    """Set each row's ``post`` (its thread's post) and ``parent`` (the comment a reply answers);
+    ``fetch(ids, fields)`` reads them when given (a multi-get), else a search by ids."""
+    context_ids = [i for i in [r.get("thread_id") for r in rows] + [r.get("parent_id") for r in rows] if i]
+    if fetch is not None:
+        context = fetch(context_ids, ITEM_FIELDS)
+    else:
+        context = fetch_by_ids(client, settings.indices.mentions, context_ids, ITEM_FIELDS)
     for row in rows:
         post = context.get(row.get("thread_id") or "")
         parent_id = row.get("parent_id")

@@ -107,6 +107,12 @@ def add_routes(app: FastAPI, web: Web) -> None:
             author_shown=author_shown,
         )  # fmt: skip
 
+    @app.get("/threads/{mention_id}/warm")
+    def warm_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> Response:
+        """(Declared before the thread page, whose id may hold slashes.) The queue's cards ask this when the pointer or the keyboard rests on them (inbox.js)."""
+        views.warm_thread(services, mention_id)
+        return Response(status_code=204)
+
     @app.get("/threads/{mention_id}", response_class=HTMLResponse)
     def thread_page(request: Request, mention_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
         data = web.thread(request, user, mention_id)
@@ -142,6 +148,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def rules_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
         listed = services.store.rules()
         counts = rules.rule_counts(services, [r["id"] for r in listed])
+        rules.warm_dry_run_window(services)  # a dry run is what people do here next
         return page(request, "rules.html", rules=listed, counts=counts, teammates=services.store.usernames(),
                     categories=rules.CATEGORIES, dry=None)  # fmt: skip
 

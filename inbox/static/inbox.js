@@ -72,6 +72,17 @@
   document.addEventListener("htmx:afterSettle", restore);
   document.addEventListener("DOMContentLoaded", restore);
 
+  // A card the pointer or the focus rests on: its thread is read ahead, so opening it is instant.
+  const warmed = new Set();
+  function warm(event) {
+    const item = event.target.closest ? event.target.closest("article.item") : null;
+    if (!item || warmed.has(item.dataset.id)) return;
+    warmed.add(item.dataset.id);
+    fetch("/threads/" + encodeURIComponent(item.dataset.id) + "/warm", { credentials: "same-origin" }).catch(function () {});
+  }
+  document.addEventListener("mouseover", warm);
+  document.addEventListener("focusin", warm);
+
   // Bulk picking: "all" ticks every item of the page; the bar says how many are picked.
   function bulk() {
     const all = document.querySelector("[data-pick-all]");
