@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from elasticsearch import ApiError
 
@@ -131,15 +132,19 @@ def ranked(services: Services, name: str, filters: Filters) -> list[dict[str, An
 
 def _fetch_ranked(services: Services, name: str, filters: Filters) -> list[dict[str, Any]]:
     settings, client = services.settings, services.store.client
-    extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
+    # Days are the page's days (Paris by default), not UTC ones: 17/10 runs from 00:00 to 24:00 there.
+    zone = ZoneInfo(settings.inbox.time_zone)
+    since = datetime.combine(filters.start, datetime.min.time(), zone) if filters.start else None
+    until = datetime.combine(filters.end + timedelta(days=1), datetime.min.time(), zone) if filters.end else None
+    extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=until)
     if name == "moderate":
         rows = moderate_queue(
-            settings, limit=CANDIDATES, channel=filters.channel, since=filters.start, client=client, extra_filters=extra
+            settings, limit=CANDIDATES, channel=filters.channel, since=since, client=client, extra_filters=extra
         )
         rows.sort(key=lambda r: (_category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
     elif name == "answer":
         rows = answer_queue(
-            settings, limit=CANDIDATES, channel=filters.channel, since=filters.start, client=client,
+            settings, limit=CANDIDATES, channel=filters.channel, since=since, client=client,
             extra_filters=extra, with_context=False,
         )  # fmt: skip
         now = datetime.now(UTC)
