@@ -201,3 +201,12 @@ def test_day_filters_are_the_pages_days_not_utc_ones(services, inbox_settings) -
         return {r["id"] for r in views.queue(services, "answer", views.Filters(start=day, end=day))}
 
     assert late in ids(date(2026, 10, 18)) and late not in ids(date(2026, 10, 17))
+
+
+def test_weekend_hours_count_for_a_team_that_works_then() -> None:
+    hours = BusinessHours(timezone="Europe/Paris", start="08:00", end="22:00", weekend="10:00-19:00")
+    saturday = datetime(2026, 10, 17, 7, 30, tzinfo=UTC)  # 09:30 in Paris, the team opens at 10:00
+    answered = datetime(2026, 10, 17, 9, 0, tzinfo=UTC)  # 11:00 in Paris
+    assert metrics.business_seconds(saturday, answered, hours) == 3600
+    closed = BusinessHours(timezone="Europe/Paris", start="08:00", end="22:00")
+    assert metrics.business_seconds(saturday, answered, closed) == 0  # no weekend hours: 0, and the page says so
