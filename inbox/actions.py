@@ -153,7 +153,7 @@ def correct(services: Services, user: dict[str, Any], mention_id: str, labels: d
         # The correction shows at once: the chips, the queues (a "not criticism" leaves the answer
         # queue) and Kibana read the mention itself; the model's answer stays in the feedback record.
         services.store.client.update(index=mention["_index"], id=mention_id, doc=dict(labels), refresh="wait_for")
-        cache.invalidate()
+        cache.relabel(mention_id, labels)
     return services.store.audit({
         "kind": "correction", "action": "correct", "status": status, "who": user["username"], "role": user.get("role"),
         "mention_id": mention_id, "source": mention.get("source"), "channel": mention.get("channel"),

@@ -113,6 +113,26 @@ def forget(ids: list[str]) -> None:
                 doc["handled"] = True
 
 
+def relabel(mention_id: str, labels: dict[str, Any]) -> None:
+    """A label correction made here. The tone changes no queue: the kept rows and threads take it
+    as is; "not criticism" takes the mention out of the answer queues; anything else (a new
+    criticism, toxicity, constructiveness, topics) may add or reorder items: read them again."""
+    if set(labels) - {"sentiment", "criticism"} or labels.get("criticism") is True:
+        invalidate()
+        return
+    for key, (at, rows) in list(_queues.items()):
+        if labels.get("criticism") is False and "answer" in key:
+            rows = [row for row in rows if row["id"] != mention_id]
+        for row in rows:
+            if row["id"] == mention_id:
+                row.update(labels)
+        _queues[key] = (at, rows)
+    for _, docs in _threads.values():
+        for doc in docs:
+            if doc.get("id") == mention_id:
+                doc.update(labels)
+
+
 def invalidate() -> None:
     """Labels or handled states changed so that a queue may gain items: read them (and threads) again."""
     _queues.clear()  # a background read finishing later finds its key gone and keeps nothing

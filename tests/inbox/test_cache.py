@@ -74,3 +74,15 @@ def test_pages_and_actions_use_the_one_client_of_the_process(inbox_settings, use
     client.post(f"/mentions/{FB_THREAT}/act/hide", data={"csrf_token": token})
     client.post(f"/mentions/{FB_CRITIC}/done", data={"csrf_token": token})
     assert opened == []  # no new client (and no socket probe) per correction, action or page
+
+
+def test_a_tone_correction_keeps_the_queue_and_not_criticism_leaves_it() -> None:
+    answer, moderate = ("i", "answer"), ("i", "moderate")
+    cache.queue(answer, lambda: [{"id": "a", "sentiment": "negative"}, {"id": "b"}])
+    cache.queue(moderate, lambda: [{"id": "a", "sentiment": "negative"}])
+    cache.relabel("a", {"sentiment": "positive"})
+    assert cache.queue(answer, list)[0] == {"id": "a", "sentiment": "positive"}  # kept, not read again
+    cache.relabel("a", {"criticism": False})
+    assert [r["id"] for r in cache.queue(answer, list)] == ["b"] and cache.queue(moderate, list)[0]["id"] == "a"
+    cache.relabel("b", {"toxic": True})  # may add items elsewhere: everything is read again
+    assert cache.queue(answer, lambda: [{"id": "fresh"}]) == [{"id": "fresh"}]
