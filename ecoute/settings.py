@@ -168,6 +168,8 @@ class BusinessHours(BaseModel):
     end: str = "18:00"
     weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
     holidays: list[str] = Field(default_factory=list)  # ISO dates, e.g. ["2026-11-11", "2026-12-25"]
+    # Saturday and Sunday hours of a team that works weekends ("10:00-19:00"); none: closed then.
+    weekend: str | None = None
 
 
 class ImportSettings(BaseModel):
@@ -208,6 +210,10 @@ class InboxSettings(BaseModel):
     youtube_oauth_token: SecretStr | None = None
     reddit_refresh_token: SecretStr | None = None
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    # How pages read: the time zone of every time shown, and readable names of the brand's pages
+    # (ECOUTE_INBOX__PAGE_NAMES='{"facebook:maison-aurore": "Maison Aurore"}'; else made from the id).
+    time_zone: str = "Europe/Paris"
+    page_names: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -14,8 +14,8 @@ from typing import Any
 from connectors.config import ConnectorSettings, load_connector_settings
 from ecoute.feedback import Correction, record_corrections
 from ecoute.settings import Settings
-from ecoute.views.common import fetch_by_ids
 from ecoute.views.queues import ITEM_FIELDS, mark_handled
+from inbox import cache
 from inbox.platforms import PlatformError, Unsupported, call_with_retries, platform_for
 from inbox.store import Store, now_iso
 
@@ -40,7 +40,7 @@ class Services:
         return cls(settings, Store(settings), connectors or load_connector_settings())
 
     def mention(self, mention_id: str) -> dict[str, Any]:
-        found = fetch_by_ids(self.store.client, self.settings.indices.mentions, [mention_id], [*ITEM_FIELDS, "toxic_categories"])
+        found = self.store.mentions_by_id([mention_id], [*ITEM_FIELDS, "toxic_categories"])
         if mention_id not in found:
             raise ActionRefused(f"unknown mention: {mention_id}")
         return found[mention_id]
@@ -125,6 +125,10 @@ def _run(services: Services, record: dict[str, Any]) -> dict[str, Any]:
         handled = HANDLED_AFTER.get(record["action"])
         if handled is not None:
             mark_handled(services.settings, [record["mention_id"]], handled=handled, client=store.client)
+            if handled:
+                cache.forget([record["mention_id"]])
+            else:
+                cache.invalidate()
         if record.get("undo_of"):
             store.audit_update(record["undo_of"], {"status": "undone", "undone_by": record["id"]})
     else:
@@ -152,6 +156,11 @@ def correct(
     )  # fmt: skip
     result = record_corrections(services.settings, [correction], who=user["username"], source="inbox", client=services.store.client)
     status = "done" if result.ok and not result.failed else "failed"
+    if status == "done":
+        # The correction shows at once: the chips, the queues (a "not criticism" leaves the answer
+        # queue) and Kibana read the mention itself; the model's answer stays in the feedback record.
+        services.store.client.update(index=mention["_index"], id=mention_id, doc=dict(labels), refresh="wait_for")
+        cache.relabel(mention_id, labels)
     return services.store.audit({
         "kind": "correction", "action": "correct", "status": status, "who": user["username"], "role": user.get("role"),
         "mention_id": mention_id, "source": mention.get("source"), "channel": mention.get("channel"),

@@ -34,13 +34,16 @@ def business_seconds(start: datetime, end: datetime, hours: BusinessHours) -> fl
     if end <= start:
         return 0.0
     zone = ZoneInfo(hours.timezone)
-    opens, closes = _clock(hours.start), _clock(hours.end)
+    weekday_hours = (_clock(hours.start), _clock(hours.end))
+    weekend_hours = tuple(_clock(part) for part in hours.weekend.split("-")) if hours.weekend else None
     holidays = {date.fromisoformat(d) for d in hours.holidays}
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     total = 0.0
     day = local_start.date()
     while day <= local_end.date():
-        if day.weekday() in hours.weekdays and day not in holidays:
+        weekend_open = day.weekday() >= 5 and weekend_hours is not None
+        if (weekend_open or day.weekday() in hours.weekdays) and day not in holidays:
+            opens, closes = weekend_hours if weekend_open else weekday_hours
             window_start = datetime.combine(day, opens, tzinfo=zone)
             window_end = datetime.combine(day, closes, tzinfo=zone)
             overlap = min(window_end, local_end) - max(window_start, local_start)
@@ -67,6 +70,7 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
     query = {"bool": {"filter": [*period_filters(start, end), {"terms": {"kind": ["comment", "reply"]}}],
                       "must_not": [NOT_BRAND]}}  # fmt: skip
     fields = ["created_at", "criticism", "constructive", "toxic", "answered_by_brand", "brand_answered_at"]
+    outside = 0  # replies sent when the business hours say the team is away
     waits: dict[str, list[float]] = {name: [] for name in CLASSES}
     wall: dict[str, list[float]] = {name: [] for name in CLASSES}
     counts = dict.fromkeys(CLASSES, 0)
@@ -84,18 +88,22 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
             answered = datetime.fromisoformat(doc["brand_answered_at"].replace("Z", "+00:00"))
             waits[name].append(business_seconds(created, answered, settings.inbox.business_hours) / 3600)
             wall[name].append(max(0.0, (answered - created).total_seconds()) / 3600)
+            outside += business_seconds(answered - timedelta(seconds=60), answered, settings.inbox.business_hours) == 0
     classes = {}
     for name in CLASSES:
         answered = waits[name]
         classes[name] = {
             "items": counts[name], "answered": len(answered),
             "answered_share": round(len(answered) / counts[name], 3) if counts[name] else None,
-            "median_hours": round(statistics.median(answered), 1) if answered else None,
-            "p90_hours": round(statistics.quantiles(answered, n=10)[-1], 1) if len(answered) >= 2 else None,
+            # Two decimals: a median of 6 minutes is 0.1 h, not "0.0 h" (the page shows minutes under an hour).
+            "median_hours": round(statistics.median(answered), 2) if answered else None,
+            "p90_hours": round(statistics.quantiles(answered, n=10)[-1], 2) if len(answered) >= 2 else None,
             # Beside it, clock hours: a reply at 20:40 to a comment of 20:00 took 0 business hours.
-            "median_clock_hours": round(statistics.median(wall[name]), 1) if wall[name] else None,
+            "median_clock_hours": round(statistics.median(wall[name]), 2) if wall[name] else None,
         }  # fmt: skip
     return {
         "start": start.isoformat(), "end": end.isoformat(), "headline": classes["constructive"], "classes": classes,
+        "replies": sum(len(w) for w in waits.values()), "replies_outside_hours": outside,
+        "holidays_in_period": sorted(d for d in settings.inbox.business_hours.holidays if start.isoformat() <= d <= end.isoformat()),
         "business_hours": settings.inbox.business_hours.model_dump(), "computed_at": datetime.now(UTC).isoformat(),
     }  # fmt: skip

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import re
 import smtplib
+import threading
 import unicodedata
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ from ecoute.feedback import TOXIC_CATEGORIES
 from ecoute.safe_text import header_safe
 from ecoute.views.common import NOT_BRAND, author_label, iso
 from ecoute.views.queues import authors_seen_before
-from inbox import actions
+from inbox import actions, cache
 from inbox.store import now_iso
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 FIELDS = ["id", "source", "kind", "channel", "author", "text", "created_at", "lang", "toxic", "toxic_score",
           "toxic_categories", "handled"]  # fmt: skip
 SAMPLE_SIZE = 50
+log = logging.getLogger(__name__)
+DRY_RUN_KEEP_S = 120
 
 
 def _fold(text: str) -> str:
@@ -53,11 +56,15 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     """A rule from the rules page's form; ValueError says what is missing."""
     name = str(form.get("name") or "").strip()
     if not name:
-        raise ValueError("a rule needs a name")
-    score = str(form.get("min_toxic_score") or "").strip()
+        raise ValueError("rule_needs_name")
+    score = str(form.get("min_toxic_score") or "").strip().replace(",", ".")
+    try:
+        minimum = float(score) if score else None
+    except ValueError:
+        raise ValueError("rule_score_invalid") from None
     conditions = {
         "toxic_categories": [c for c in form.getlist("toxic_categories") if c in CATEGORIES],
-        "min_toxic_score": float(score) if score else None,
+        "min_toxic_score": minimum,
         "keywords": _split(form.get("keywords")),
         "has_link": form.get("has_link") == "on" or None,
         "first_time": form.get("first_time") == "on" or None,
@@ -66,20 +73,20 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     }
     conditions = {k: v for k, v in conditions.items() if v not in (None, [])}
     if not conditions:
-        raise ValueError("a rule needs at least one condition")
+        raise ValueError("rule_needs_condition")
     chosen = [a for a in form.getlist("actions") if a in RULE_ACTIONS]
     if not chosen:
-        raise ValueError("a rule needs at least one action")
+        raise ValueError("rule_needs_action")
     rule = {
-        "id": uuid.uuid4().hex[:12], "name": name, "enabled": True, "created_by": who, "created_at": now_iso(),
+        "id": uuid.uuid4().hex[:12], "name": name, "enabled": False, "created_by": who, "created_at": now_iso(),
         "conditions": conditions, "actions": chosen, "assign_to": str(form.get("assign_to") or "").strip() or None,
         "tag": str(form.get("tag") or "").strip() or None, "notify": str(form.get("notify") or "").strip() or None,
     }  # fmt: skip
     for action, field in (("assign", "assign_to"), ("tag", "tag"), ("notify", "notify")):
         if action in chosen and not rule[field]:
-            raise ValueError(f"the {action} action needs {field}")
+            raise ValueError(f"rule_{action}_needs_{field}")
     if rule["notify"] and not all(EMAIL.fullmatch(a.strip()) for a in rule["notify"].split(",")):
-        raise ValueError("notify takes email addresses, separated by commas")
+        raise ValueError("rule_notify_invalid", "notify takes email addresses, separated by commas")
     return rule
 
 
@@ -141,11 +148,40 @@ def _data_end(services: Any) -> datetime:
     return min(now, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC))
 
 
-def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "system") -> dict[str, Any]:
-    """What the rule would have done on the last ``days`` days of data (ending at the newest mention)."""
+_window_lock = threading.Lock()
+
+
+def dry_run_window(services: Any, days: int = 30) -> tuple[datetime, datetime, list[dict], set[str]]:
+    """The last ``days`` days of people's mentions (ending at the newest one) and who wrote first
+    there. Kept a couple of minutes: the dry runs of one editing session (save, look, change, look
+    again) read them once; one reading at a time (a warm-up in progress is waited for)."""
     end = _data_end(services)
     start = end - timedelta(days=days)
-    docs, first_ids = _candidates(services, start, end, unhandled_only=False)
+    key = ("dry-run", services.settings.indices.mentions, iso(start), iso(end))
+    with _window_lock:
+        docs, first_ids = cache.cached(key, DRY_RUN_KEEP_S, lambda: _candidates(services, start, end, unhandled_only=False))
+    return start, end, docs, first_ids
+
+
+def warm_dry_run_window(services: Any) -> None:
+    """Read the dry run's window in the background (the rules page is opened: a dry run follows)."""
+
+    def warm() -> None:
+        try:
+            dry_run_window(services)
+        except Exception:  # a warm-up only saves time; the dry run itself reports any error
+            log.debug("dry-run warm-up failed", exc_info=True)
+
+    if not _window_lock.locked():
+        threading.Thread(target=warm, name="dry-run-warm-up", daemon=True).start()
+
+
+def dry_run(
+    services: Any, rule: dict[str, Any], days: int = 30, who: str = "system", record: bool = True
+) -> dict[str, Any]:
+    """What the rule would have done on the last ``days`` days of data (ending at the newest mention).
+    ``record``: the run goes to the audit (the page that shows it again on a reload records nothing)."""
+    start, end, docs, first_ids = dry_run_window(services, days)
     hits = [doc for doc in docs if matches(rule, doc, doc["id"] in first_ids)]
     per_day = Counter(doc["created_at"][:10] for doc in hits)
     sample = [
@@ -159,9 +195,12 @@ def dry_run(services: Any, rule: dict[str, Any], days: int = 30, who: str = "sys
         "actions": {action: len(hits) for action in rule.get("actions") or []},
         "per_day": sorted(per_day.items()), "sample": sample,
     }  # fmt: skip
+    if not record:
+        return result
     services.store.audit({
         "kind": "rule", "action": "dry_run", "status": "done", "dry_run": True, "rule_id": rule["id"],
         "who": who, "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
+        "platform_response": {"matched": len(hits), "scanned": len(docs), "start": result["start"], "end": result["end"]},
     })  # fmt: skip
     return result
 
@@ -175,7 +214,7 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
     actor = {"username": f"rule:{rule['id']}", "role": "moderator"}
     for doc in hits:
         if "hide" in rule["actions"]:
-            record = actions.act(services, actor, doc["id"], "hide", reason=f"rule {rule['name']} ({user['username']})",
+            record = actions.act(services, actor, doc["id"], "hide", reason=f"{rule['name']} ({user['username']})",
                                  rule_id=rule["id"])  # fmt: skip
             failed += record["status"] != "done"
         if "assign" in rule["actions"] or "tag" in rule["actions"]:
@@ -185,11 +224,14 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
             if "tag" in rule["actions"] and rule["tag"] not in item.setdefault("tags", []):
                 item["tags"].append(rule["tag"])
             services.store.save_item(item)
+    if hits:
+        cache.invalidate()  # tags and assignments changed
     if hits and "notify" in rule["actions"]:
         failed += not _notify(services, rule, hits)
     services.store.audit({
         "kind": "rule", "action": "apply", "status": "done" if not failed else "failed", "rule_id": rule["id"],
         "who": user["username"], "text": f"{len(hits)} matched, {failed} failed",
+        "platform_response": {"matched": len(hits), "failed": failed},
     })  # fmt: skip
     return {"matched": len(hits), "failed": failed}
 

@@ -19,11 +19,19 @@ _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _NO_AUTHOR = re.compile(r"[ \t]*\{author\}")
 
 
-def render_reply(template: str, mention: dict[str, Any], settings: Settings) -> str:
-    """Fill a saved reply for this mention. Without stored display names the author is left out
-    (a pseudonym is no name to greet someone with)."""
-    author = author_label(mention, settings) if settings.store_author_names else ""
-    values = {"author": author, "page": mention.get("channel") or "", "network": mention.get("source") or ""}
+def render_reply(
+    template: str, mention: dict[str, Any], settings: Settings, missing_author: str = "", display: Any = None
+) -> str:
+    """Fill a saved reply for this mention. Without a stored display name (a pseudonym is no name
+    to greet someone with) ``{author}`` becomes ``missing_author``: a visible blank the CM fills in
+    before sending (the inbox refuses to send it unfilled), or nothing when none is given. With a
+    ``display`` (inbox.display.Display) the page and network are their names, not their ids."""
+    name = author_label(mention, settings) if settings.store_author_names else ""
+    author = name if name and name != (mention.get("author") or {}).get("id") else missing_author
+    page, network = mention.get("channel") or "", mention.get("source") or ""
+    if display is not None:
+        page, network = display.page(page), display.network(network)
+    values = {"author": author, "page": page, "network": network}
     if not author:  # "Bonjour {author}, merci" -> "Bonjour, merci"; "Merci {author} !" -> "Merci !"
         template = _NO_AUTHOR.sub("", template)
     return _PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), template)

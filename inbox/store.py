@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from elasticsearch import ApiError, NotFoundError
 
+import schemas
 from ecoute import es
 from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
@@ -35,6 +37,8 @@ class Store:
         self.settings = settings
         self.client = client or es.make_client(settings)
         self.names = settings.indices
+        self._indices: list[str] = []
+        self._indices_at = -1e9
 
     def ensure(self) -> None:
         """Apply every template of schemas/ (idempotent) and create the inbox's indices."""
@@ -45,6 +49,10 @@ class Store:
         ):  # fmt: skip
             if not self.client.indices.exists(index=index):
                 self.client.options(ignore_status=400).indices.create(index=index)
+            else:  # an index of an earlier release gets the fields this one declares (strict mappings)
+                template = next((n for n in schemas.index_templates() if index.startswith(n)), None)
+                if template:
+                    es.ensure_index_mapping(self.client, index, template)
         # Users made by an older release lack session_epoch: the strict mapping gets the new field.
         es.ensure_index_mapping(self.client, self.names.inbox_users, "ecoute-inbox-users")
 
@@ -57,6 +65,9 @@ class Store:
 
     def put(self, index: str, doc_id: str, doc: dict[str, Any], *, wait: bool = True) -> None:
         self.client.index(index=index, id=doc_id, document=doc, refresh="wait_for" if wait else False)
+
+    def delete(self, index: str, doc_id: str) -> None:
+        self.client.options(ignore_status=404).delete(index=index, id=doc_id, refresh="wait_for")
 
     def update(self, index: str, doc_id: str, fields: dict[str, Any]) -> None:
         self.client.update(index=index, id=doc_id, doc=fields, refresh="wait_for")
@@ -71,6 +82,32 @@ class Store:
                 return []
             raise
         return [dict(hit["_source"]) for hit in response["hits"]["hits"]]
+
+    # -- mentions by id (a realtime multi-get: no search, whose fixed cost a page pays each time) --
+    def mentions_by_id(self, ids: list[str], fields: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The mentions of these ids that exist (``_index`` added), from the alias's monthly indices."""
+        wanted = list(dict.fromkeys(i for i in ids if i))
+        if not wanted:
+            return {}
+        indices = self._mention_indices()
+        docs = [{"_index": index, "_id": doc_id} for doc_id in wanted for index in indices]
+        options = {"source_includes": fields} if fields else {}
+        found: dict[str, dict[str, Any]] = {}
+        for offset in range(0, len(docs), 5000):
+            response = self.client.mget(docs=docs[offset : offset + 5000], **options)
+            for doc in response["docs"]:
+                if doc.get("found") and doc["_id"] not in found:
+                    found[doc["_id"]] = {**doc["_source"], "_index": doc["_index"]}
+        return found
+
+    def _mention_indices(self) -> list[str]:
+        """The concrete monthly indices behind the mentions alias, newest first (kept a minute)."""
+        now = time.monotonic()
+        if now - self._indices_at > 60:
+            indices = es.concrete_indices(self.client, self.names.mentions)
+            self._indices = [i for i in sorted(indices, reverse=True) if self.client.indices.exists(index=i)]
+            self._indices_at = now
+        return self._indices
 
     # -- users --------------------------------------------------------------------------------
     def user(self, username: str) -> dict[str, Any] | None:
@@ -182,6 +219,12 @@ class Store:
             return {}
         response = self.client.options(ignore_status=404).mget(index=self.names.inbox_items, ids=list(dict.fromkeys(mention_ids)))
         return {d["_id"]: dict(d["_source"]) for d in response.get("docs", []) if d.get("found")}
+
+    def assignments(self) -> dict[str, str]:
+        """Mention id -> who it is assigned to, for every assigned item (a team's open assignments)."""
+        query = {"exists": {"field": "assigned_to"}}
+        return {d["id"]: d["assigned_to"] for d in self.search(self.names.inbox_items, query, size=10_000)
+                if d.get("assigned_to")}  # fmt: skip
 
     def save_item(self, item: dict[str, Any]) -> None:
         item["updated_at"] = now_iso()

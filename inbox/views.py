@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from elasticsearch import ApiError
 
 from ecoute.es import scan_docs
-from ecoute.views.common import NOT_BRAND, author_label, fetch_by_ids
+from ecoute.views.common import NOT_BRAND, author_label
 from ecoute.views.queues import (
     ITEM_FIELDS,
     MAX_CANDIDATES,
+    answer_candidates,
     answer_page,
     facet_filters,
     moderate_queue,
+    questions_candidates,
     questions_page,
     welcome_queue,
 )
 from ecoute.views.ranking import PAGE_SIZE, QueuePage, page_bounds
+from inbox import cache
 from inbox.actions import Services
+from inbox.display import Display
 
 QUEUES = ("moderate", "answer", "questions", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
 DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "toxic_evidence", "constructive_score", "brand_answered_at", "labeller_version"]
-# Rows read from a queue before ranking (the page shows the first `limit`): enough to rank a busy
-# day's backlog, small enough for the embedded server to answer in a second or two.
-FETCH_LIMIT = 120
 CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
+THREAD_PAGE = 2000  # a thread read in one search up to this size
 
+PARAMS = {"lang": "comment_lang"}  # Filters field -> query parameter, where they differ
+ASSIGNED = ("me", "nobody")
+MAX_TEXT = 200  # a search or filter value longer than this is a typing (or pasting) error
+LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # what the labeller stores: fr, en, und, pt-BR
 
 # Days a filter may name: older or later ones are typing errors (and 9999-12-31 + 1 day overflows).
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
@@ -43,6 +53,10 @@ class BadFilter(ValueError):
 
 @dataclass
 class Filters:
+    """What a queue is narrowed to. ``lang`` is the comments' language (query parameter
+    ``comment_lang``: ``lang`` is the interface's); ``q`` searches the text, ``author`` a name or
+    pseudonym (or an author id from a link), ``assigned`` is ``me`` or ``nobody``."""
+
     channel: str | None = None
     source: str | None = None
     lang: str | None = None
@@ -50,59 +64,152 @@ class Filters:
     start: date | None = None
     end: date | None = None
     day: date | None = None  # the welcome queue's day
+    q: str | None = None
+    author: str | None = None
+    assigned: str | None = None
 
     @classmethod
     def parse(cls, params: Any) -> Filters:
         def text(name: str) -> str | None:
-            value = (params.get(name) or "").strip()
+            param = PARAMS.get(name, name)
+            value = (params.get(param) or "").strip()
+            if len(value) > MAX_TEXT:
+                raise BadFilter(f"{param}: at most {MAX_TEXT} characters, got {len(value)}")
             return value or None
 
         def day(name: str) -> date | None:
             value = text(name)
             if not value:
                 return None
-            try:
-                parsed = date.fromisoformat(value)
-            except ValueError:
-                parsed = None
+            parsed = parse_day(value)
             if parsed is None or not FIRST_DAY <= parsed <= LAST_DAY:
-                raise BadFilter(f"{name}: expected a day YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}, got {value[:40]!r}")
+                raise BadFilter(
+                    f"{name}: expected a day YYYY-MM-DD or jj/mm/aaaa from {FIRST_DAY} to {LAST_DAY}, got {value[:40]!r}"
+                )
             return parsed
 
-        filters = cls(text("channel"), text("source"), text("lang"), text("topic"), day("start"), day("end"), day("day"))
+        assigned, lang = text("assigned"), text("lang")
+        if assigned and assigned not in ASSIGNED:
+            raise BadFilter(f"assigned: expected one of {', '.join(ASSIGNED)}, got {assigned[:40]!r}")
+        if lang and not LANG_CODE.match(lang):
+            raise BadFilter(f"comment_lang: expected a language code such as fr or en, got {lang[:40]!r}")
+        filters = cls(
+            text("channel"), text("source"), lang, text("topic"), day("start"), day("end"), day("day"),
+            text("q"), text("author"), assigned,
+        )  # fmt: skip
         if filters.start and filters.end and filters.start > filters.end:
             raise BadFilter(f"start ({filters.start}) is after end ({filters.end})")
         return filters
 
     def as_query(self) -> dict[str, str]:
-        return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v}
+        return {
+            PARAMS.get(k, k): v.isoformat() if isinstance(v, date) else v
+            for k, v in asdict(self).items() if v
+        }  # fmt: skip
+
+
+def parse_day(value: str | None) -> date | None:
+    """A day typed as jj/mm/aaaa (what French people write) or YYYY-MM-DD; None when empty or wrong."""
+    if not value:
+        return None
+    try:
+        if "/" in value:
+            day, month, year = (int(part) for part in value.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 def queue(
-    services: Services, name: str, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE, lang: str = "fr"
-) -> QueuePage:
-    """One page of a queue (items ranked, the queue's total), enriched with labels and inbox work state."""
+    services: Services, name: str, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE, lang: str = "fr",
+    user: str | None = None,
+) -> QueuePage:  # fmt: skip
+    """One page of a queue (items ranked over the whole queue, the queue's total), enriched with
+    labels and inbox work state.
+
+    A queue's candidates come in one search, kept a few seconds in this process (inbox/cache.py);
+    the text, author and "assigned to me" searches narrow them before ranking (so totals, sections
+    and pages are the search's); only the page's items are then read in full."""
     settings, client = services.settings, services.store.client
-    extra = facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=filters.end)
-    common = {"channel": filters.channel, "since": filters.start, "client": client, "extra_filters": extra}
+    keep = _search(services, filters, user, lang)
+    key = (settings.indices.mentions, settings.store_author_names, name, filters.channel, filters.source,
+           filters.lang, filters.topic, filters.start, filters.end, filters.day)  # fmt: skip
+    since, extra = _period(services, filters)
+    common = {"channel": filters.channel, "since": since, "client": client, "extra_filters": extra}
     if name in ("answer", "questions"):
-        ranked = answer_page if name == "answer" else questions_page
-        result = ranked(settings, page=page, page_size=page_size, lang=lang, **common)
+        read, ranked = (answer_candidates, answer_page) if name == "answer" else (questions_candidates, questions_page)
+        candidates = cache.queue(key, lambda: read(settings, extra_fields=("text",), **common))
+        result = ranked(settings, page=page, page_size=page_size, lang=lang, candidates=candidates, keep=keep, **common)
         _attach_details(services, result.items, result.docs)
-        return result
+    else:
+        rows = cache.queue(key, lambda: _ranked_rows(services, name, filters, common))
+        if keep is not None:
+            rows = [row for row in rows if keep(row)]
+        start, end = page_bounds(page, page_size)
+        result = QueuePage([dict(row) for row in rows[start:end]], len(rows), max(1, page), page_size)
+        _attach_details(services, result.items)
+    cache.remember_threads(result.items)
+    return result
+
+
+def _period(services: Services, filters: Filters) -> tuple[datetime | None, list[dict[str, Any]]]:
+    """Where the queue starts and the facet filters. Days are the page's days (Paris by default),
+    not UTC ones: 17/10 runs from 00:00 to 24:00 there."""
+    zone = ZoneInfo(services.settings.inbox.time_zone)
+    since = datetime.combine(filters.start, datetime.min.time(), zone) if filters.start else None
+    until = datetime.combine(filters.end + timedelta(days=1), datetime.min.time(), zone) if filters.end else None
+    return since, facet_filters(source=filters.source, lang=filters.lang, topic=filters.topic, until=until)
+
+
+def _ranked_rows(services: Services, name: str, filters: Filters, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row of the moderation or welcome queue, in the queue's order."""
+    settings = services.settings
     if name == "moderate":
         rows = moderate_queue(settings, limit=MAX_CANDIDATES, **common)
         # flagged before "to review" (counter-speech), then threats first, then the other categories
         rows.sort(key=lambda r: (bool(r.get("review")), _category_rank(r["categories"]), -(r.get("score") or 0)))
-    elif name == "welcome":
+        return rows
+    if name == "welcome":
         day = filters.day or latest_day(services) or datetime.now(UTC).date()
-        rows = welcome_queue(settings, day=day, channel=filters.channel, client=client, extra_filters=extra, limit=MAX_CANDIDATES)
-    else:
-        raise KeyError(name)
-    start, end = page_bounds(page, page_size)
-    result = QueuePage(rows[start:end], len(rows), max(1, page), page_size)
-    _attach_details(services, result.items)
-    return result
+        return welcome_queue(settings, day=day, channel=filters.channel, client=common["client"],
+                             extra_filters=common["extra_filters"], limit=MAX_CANDIDATES)  # fmt: skip
+    raise KeyError(name)
+
+
+def _search(services: Services, filters: Filters, user: str | None, lang: str) -> Callable[[dict[str, Any]], bool] | None:
+    """The searches, as a test of one candidate (a stored document or a queue row): every word of
+    ``q`` in the text (case and accents ignored), ``author`` in the name people read (or the author
+    id), ``assigned`` to the user or to nobody. None when nothing is searched."""
+    if not (filters.q or filters.author or filters.assigned):
+        return None
+    settings = services.settings
+    words = _fold(filters.q).split() if filters.q else []
+    wanted = _fold(filters.author) if filters.author else ""
+    display = Display(settings, lang)
+    assigned = services.store.assignments() if filters.assigned else {}
+
+    def keep(item: dict[str, Any]) -> bool:
+        if words and not all(w in _fold(item.get("text") or "") for w in words):
+            return False
+        if wanted:
+            who = item
+            if isinstance(item.get("author"), dict):  # a stored document: as a row shows it
+                who = {"author": author_label(item, settings), "author_id": item["author"].get("id"),
+                       "is_brand": bool(item["author"].get("is_brand")), "channel": item.get("channel")}  # fmt: skip
+            if who.get("author_id") != filters.author and wanted not in _fold(display.person(who)):
+                return False
+        if filters.assigned == "me":
+            return assigned.get(item["id"]) == user
+        if filters.assigned == "nobody":
+            return not assigned.get(item["id"])
+        return True
+
+    return keep
 
 
 def _category_rank(categories: list[str]) -> int:
@@ -111,10 +218,11 @@ def _category_rank(categories: list[str]) -> int:
 
 
 def _attach_details(services: Services, rows: list[dict[str, Any]], docs: dict[str, dict[str, Any]] | None = None) -> None:
-    """Labels and inbox work state on each row (``docs``: the rows' documents when already read)."""
+    """Labels and inbox work state on each row (``docs``: the rows' documents when already read;
+    else one multi-get by id)."""
     ids = [row["id"] for row in rows]
     if docs is None:
-        docs = fetch_by_ids(services.store.client, services.settings.indices.mentions, ids, DETAIL_FIELDS)
+        docs = services.store.mentions_by_id(ids, DETAIL_FIELDS)
     work = services.store.items(ids)
     for row in rows:
         doc = docs.get(row["id"], {})
@@ -132,7 +240,11 @@ def _attach_details(services: Services, rows: list[dict[str, Any]], docs: dict[s
 
 
 def latest_day(services: Services) -> date | None:
-    """The UTC day of the newest mention by a person (the welcome queue opens on it)."""
+    """The UTC day of the newest mention by a person (the welcome queue opens on it; a minute old at most)."""
+    return cache.cached(("latest_day", services.settings.indices.mentions), 60, lambda: _latest_day(services))
+
+
+def _latest_day(services: Services) -> date | None:
     try:
         response = services.store.client.search(
             index=services.settings.indices.mentions, size=1, query={"bool": {"must_not": [NOT_BRAND]}},
@@ -158,25 +270,13 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-FACETS_TTL_S = 60.0  # the filter bar's values change with new pages or languages, not per request
-_facets_cache: dict[str, tuple[float, dict[str, list[str]]]] = {}
-
-
 def facets(services: Services) -> dict[str, list[str]]:
     """Values offered in the filter bar (terms aggregations on the mentions index), kept a minute:
     each aggregation is a pass over the index, and every queue page shows the bar."""
-    import time
-
-    index = services.settings.indices.mentions
-    cached = _facets_cache.get(index)
-    if cached and time.monotonic() - cached[0] < FACETS_TTL_S:
-        return cached[1]
-    values = _read_facets(services)
-    _facets_cache[index] = (time.monotonic(), values)
-    return values
+    return cache.cached(("facets", services.settings.indices.mentions), 60, lambda: _facets(services))
 
 
-def _read_facets(services: Services) -> dict[str, list[str]]:
+def _facets(services: Services) -> dict[str, list[str]]:
     fields = {"channel": "channel", "source": "source", "lang": "lang", "topic": "topics"}
     try:
         response = services.store.client.search(
@@ -191,22 +291,23 @@ def _read_facets(services: Services) -> dict[str, list[str]]:
 
 
 def thread(services: Services, mention_id: str) -> dict[str, Any]:
-    """A mention in its thread: the post, the parent comment, every item of the thread, its mood."""
-    settings, client = services.settings, services.store.client
-    focus = services.mention(mention_id)
-    thread_id = focus.get("thread_id") or mention_id
-    try:
-        items = sorted(
-            scan_docs(client, settings.indices.mentions, {"term": {"thread_id": thread_id}}, DETAIL_FIELDS),
-            key=lambda d: d.get("created_at") or "",
-        )
-    except ApiError as exc:
-        if exc.meta.status != 404:
-            raise
-        items = []
+    """A mention in its thread: the post, the parent comment, every item of the thread, its mood.
+
+    One search when the mention was on a queue page just shown (its thread is remembered), none when
+    its thread was read in the last seconds (inbox/cache.py)."""
+    settings = services.settings
+    thread_id = cache.threads.get(mention_id)
+    items = _thread_items(services, thread_id) if thread_id else []
+    focus = next((d for d in items if d["id"] == mention_id), None)
+    if focus is None:
+        focus = services.mention(mention_id)
+        if (focus.get("thread_id") or mention_id) != thread_id:
+            thread_id = focus.get("thread_id") or mention_id
+            items = _thread_items(services, thread_id)
+    thread_id = thread_id or mention_id
     by_id = {d["id"]: d for d in items}
     if thread_id not in by_id:  # the post itself has no thread_id pointing to itself in some sources
-        by_id.update(fetch_by_ids(client, settings.indices.mentions, [thread_id], DETAIL_FIELDS))
+        by_id.update(services.store.mentions_by_id([thread_id], DETAIL_FIELDS))
     post = by_id.get(thread_id)
     parent = by_id.get(focus.get("parent_id") or "") if focus.get("parent_id") != thread_id else None
     comments = [_item(d, settings) for d in items if d["id"] != thread_id]
@@ -218,6 +319,68 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
         "mood": mood(items), "author_ids": sorted({(d.get("author") or {}).get("id") for d in items} - {None}),
         "work": services.store.item(mention_id),
     }  # fmt: skip
+
+
+def warm_thread(services: Services, mention_id: str) -> None:
+    """Read a mention's thread into the process's keeping (the pointer or the focus rests on its
+    queue card: opening it then takes no search). Shows nothing, so it logs no access."""
+    thread_id = cache.threads.get(mention_id)
+    if thread_id:
+        _thread_items(services, thread_id)
+
+
+def _thread_items(services: Services, thread_id: str) -> list[dict[str, Any]]:
+    """Every item of a thread, oldest first: one search (a scroll only for threads bigger than a page),
+    kept a few seconds."""
+    return cache.thread((services.settings.indices.mentions, thread_id), lambda: _read_thread(services, thread_id))
+
+
+def _read_thread(services: Services, thread_id: str) -> list[dict[str, Any]]:
+    settings, client = services.settings, services.store.client
+    query = {"term": {"thread_id": thread_id}}
+    try:
+        response = client.search(index=settings.indices.mentions, query=query, size=THREAD_PAGE,
+                                  _source=DETAIL_FIELDS, track_total_hits=True)  # fmt: skip
+    except ApiError as exc:
+        if exc.meta.status != 404:
+            raise
+        return []
+    hits = response["hits"]["hits"]
+    if response["hits"]["total"]["value"] > len(hits):
+        docs = list(scan_docs(client, settings.indices.mentions, query, DETAIL_FIELDS))
+    else:
+        docs = [dict(hit["_source"], _index=hit["_index"]) for hit in hits]
+    return sorted(docs, key=lambda d: d.get("created_at") or "")
+
+
+def mentions_about(ids: list[str], services: Services) -> dict[str, dict[str, Any]]:
+    """What a list of records is about, by mention id: the text, author and page people read."""
+    docs = services.store.mentions_by_id(ids, ["id", "text", "author", "channel", "source", "kind"])
+    return {doc_id: _item(doc, services.settings) for doc_id, doc in docs.items()}
+
+
+def is_hidden(history: list[dict[str, Any]]) -> bool:
+    """Whether the mention is hidden on its platform now: the newest hide or unhide that went through
+    (``history`` newest first; an undone hide was followed by its unhide)."""
+    for record in history:
+        if record.get("kind") == "action" and record.get("action") in ("hide", "unhide") and record.get("status") == "done":
+            return record["action"] == "hide"
+    return False
+
+
+def sent_replies(records: list[dict[str, Any]], thread_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The brand's replies sent from the inbox, by the mention they answer, that the thread does not
+    show yet (the connector brings them in at its next poll): a reply appears once it is sent."""
+    present = set(thread_ids)
+    sent: dict[str, list[dict[str, Any]]] = {}
+    for record in sorted(records, key=lambda r: r.get("at") or ""):
+        if record.get("kind") != "action" or record.get("action") != "reply" or record.get("status") != "done":
+            continue
+        platform_id = record.get("platform_id")
+        if platform_id and f"{record.get('source')}:{platform_id}" in present:
+            continue  # ingested: the thread shows it already
+        sent.setdefault(record["mention_id"], []).append(record)
+    return sent
 
 
 def _item(doc: dict[str, Any], settings: Any) -> dict[str, Any]:
@@ -268,10 +431,10 @@ def mood(items: list[dict[str, Any]], buckets: int = 18, width: int = 308, heigh
             "x": round(x + 1, 1), "w": round(bar_w - 2, 1), "y": round(plot - total_h, 1), "h": round(total_h, 1),
             "neg_y": round(plot - toxic_h - negative_h, 1), "neg_h": round(negative_h, 1),
             "tox_y": round(plot - toxic_h, 1), "tox_h": round(toxic_h, 1), "n": slot["n"],
-            "at": (start + timedelta(seconds=i * step)).strftime("%d/%m %H:%M"),
+            "at": (start + timedelta(seconds=i * step)).isoformat(),
         })  # fmt: skip
         if slot["n"]:
             mean = slot["score"] / slot["n"]  # -1..1
             points.append(f"{x + bar_w / 2:.1f},{plot / 2 - mean * plot / 2:.1f}")
-    labels = [start.strftime("%d/%m %H:%M"), end.strftime("%d/%m %H:%M")]
+    labels = [start.isoformat(), end.isoformat()]  # shown in the page's time zone
     return {"bars": bars, "line": " ".join(points), "width": width, "height": height, "labels": labels, "plot": plot}

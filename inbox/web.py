@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,7 +21,27 @@ from ecoute.settings import Settings
 from inbox import actions, views
 from inbox.actions import ActionRefused, Services
 from inbox.auth import LoginLimiter, client_address, csrf_matches, new_csrf_token, role_allows
+from inbox.display import Display
 from inbox.strings import LANGUAGES, translator
+
+LANG_COOKIE = "ecoute_inbox_lang"
+
+
+def _here(request: Request) -> str:
+    """This page's path and query without ``lang`` (the language switch links to it)."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}&" if query else "?")
+
+
+class Form(dict):
+    """A posted form: its last value per name, and ``getlist(name)`` for the names sent many times."""
+
+    def __init__(self, data: Any):
+        super().__init__(data)
+        self._lists = {key: [str(v) for v in data.getlist(key)] for key in data}
+
+    def getlist(self, key: str) -> list[str]:
+        return list(self._lists.get(key, []))
 
 
 class NotLoggedIn(Exception):
@@ -41,29 +62,41 @@ class Web:
         self.limiter = limiter
 
     def lang_of(self, request: Request) -> str:
+        """The interface language: ``?lang=`` (remembered in the session and a cookie), else the
+        remembered one, else the setting. Never the comment-language filter (``comment_lang``)."""
         wanted = request.query_params.get("lang")
         if wanted in LANGUAGES:
             request.session["lang"] = wanted
-        return request.session.get("lang") or self.settings.inbox.language
+            return wanted
+        remembered = request.session.get("lang") or request.cookies.get(LANG_COOKIE)
+        return remembered if remembered in LANGUAGES else self.settings.inbox.language
 
     def csrf_token(self, request: Request) -> str:
         if "csrf" not in request.session:
             request.session["csrf"] = new_csrf_token()
         return request.session["csrf"]
 
+    def display(self, request: Request) -> Display:
+        return Display(self.settings, self.lang_of(request))
+
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         lang = self.lang_of(request)
         user = request.session.get("user")
-        return self.templates.TemplateResponse(
+        response = self.templates.TemplateResponse(
             request, template, status_code=status_code,
             context={
-                "t": translator(lang), "lang": lang, "user": user, "csrf": self.csrf_token(request),
+                "t": translator(lang), "lang": lang, "d": Display(self.settings, lang), "user": user,
+                "csrf": self.csrf_token(request),
                 "can_act": role_allows((user or {}).get("role"), "moderator"),
                 "is_admin": role_allows((user or {}).get("role"), "admin"),
                 "flash": request.session.pop("flash", []), "names_shown": self.settings.store_author_names,
-                "app_url": self.settings.inbox.url, **context,
+                "app_url": self.settings.inbox.url, "here": _here(request), **context,
             },
         )  # fmt: skip
+        if request.query_params.get("lang") in LANGUAGES:  # kept for the next visits and logins
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax",
+                                secure=self.settings.inbox.secure_cookies)  # fmt: skip
+        return response
 
     def flash(self, request: Request, kind: str, message: str) -> None:
         request.session.setdefault("flash", []).append({"kind": kind, "text": message})
@@ -92,8 +125,8 @@ class Web:
 
         return check
 
-    async def form_with_csrf(self, request: Request) -> dict[str, Any]:
-        form = dict(await request.form())
+    async def form_with_csrf(self, request: Request) -> Form:
+        form = Form(await request.form())
         if not csrf_matches(request.session.get("csrf"), form.get("csrf_token") or request.headers.get("x-csrf-token")):
             raise CsrfRefused()
         return form
@@ -127,11 +160,3 @@ def period(request: Request, services: Services) -> tuple[date, date]:
     end = filters.end or views.latest_day(services) or datetime.now(UTC).date()
     start = filters.start or date(end.year, end.month, 1)
     return start, end
-
-
-def when(value: str | None) -> str:
-    """The templates' ``when`` filter: a stored time as the community manager reads it."""
-    if not value:
-        return ""
-    moment = views.parse_time(value)
-    return moment.strftime("%d/%m/%Y %H:%M")

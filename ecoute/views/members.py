@@ -67,8 +67,8 @@ def authors_seen_before(client: Any, settings: Settings, authors: list[str], bef
     """Which of these authors have any item created before ``before`` (terms aggregation, chunked)."""
     seen: set[str] = set()
     unique = sorted(set(authors))
-    for offset in range(0, len(unique), 500):
-        chunk = unique[offset : offset + 500]
+    for offset in range(0, len(unique), 5000):  # each search has a fixed cost: few, big chunks
+        chunk = unique[offset : offset + 5000]
         query = {"bool": {"filter": [{"terms": {"author.id": chunk}}, {"range": {"created_at": {"lt": iso(before)}}}]}}
         try:
             response = client.search(

@@ -21,6 +21,7 @@ the queues, the rollups and Kibana all see the same state. Nothing is kept anywh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -127,7 +128,16 @@ def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[s
         "lang": doc.get("lang"),
         "topics": list(doc.get("topics") or []),
         "likes": int((doc.get("metrics") or {}).get("likes") or 0),
+        "replies": int((doc.get("metrics") or {}).get("replies") or 0),
         "score": None if score is None else round(float(score), 3),
+        # What a card shows and a ranking reads, so one search serves a whole page.
+        "author_id": (doc.get("author") or {}).get("id"),
+        "is_brand": bool((doc.get("author") or {}).get("is_brand")),
+        "thread_id": doc.get("thread_id"),
+        "parent_id": doc.get("parent_id"),
+        **{key: doc.get(key) for key in ("sentiment", "criticism", "constructive", "toxic", "toxic_score")},
+        "toxic_categories": [doc["toxic_categories"]] if isinstance(doc.get("toxic_categories"), str)
+        else list(doc.get("toxic_categories") or []),
     }
 
 
@@ -194,20 +204,22 @@ def answer_page(
     extra_filters: list[dict[str, Any]] | None = None,
     now: datetime | None = None,
     lang: str = "fr",
+    candidates: list[dict[str, Any]] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> QueuePage:
     """One page of criticism by people without a brand reply and not handled, ranked (see
     ``ecoute.views.ranking``). Each row carries ``constructive``, ``section``, ``priority``,
     ``reasons``/``reason`` and its thread context: ``post`` (the thread's post) and, for a reply,
     ``parent`` (the comment it answers); either is None when not ingested. A flagged threat is never
-    here, whatever its criticism label (it belongs to moderation)."""
+    here, whatever its criticism label (it belongs to moderation).
+
+    ``candidates``: what ``answer_candidates`` read, when the caller kept it (the inbox does, a few
+    seconds); ``keep``: a search that narrows them before ranking, so totals and pages are the search's."""
     client = client or make_client(settings)
-    query = {
-        "bool": {
-            "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
-            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND, FLAGGED_THREAT],
-        }
-    }
-    candidates = _candidates(client, settings.indices.mentions, query, RANK_FIELDS)
+    if candidates is None:
+        candidates = answer_candidates(settings, channel=channel, since=since, client=client, extra_filters=extra_filters)
+    if keep is not None:
+        candidates = [c for c in candidates if keep(c)]
     ranked = rank_answer(candidates, now)
     start, end = page_bounds(page, page_size)
     chosen = ranked[start:end]
@@ -232,9 +244,55 @@ def answer_page(
     return QueuePage(rows, len(ranked), max(1, page), page_size, section_counts(ranked), docs)
 
 
+def answer_candidates(
+    settings: Settings,
+    *,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    client: Any = None,
+    extra_filters: list[dict[str, Any]] | None = None,
+    extra_fields: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """The answer queue's candidates, unranked (one search; ``extra_fields`` for a caller's search)."""
+    client = client or make_client(settings)
+    query = {
+        "bool": {
+            "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
+            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND, FLAGGED_THREAT],
+        }
+    }
+    return _candidates(client, settings.indices.mentions, query, [*RANK_FIELDS, *extra_fields])
+
+
 def answer_queue(settings: Settings, *, limit: int = 50, **kwargs: Any) -> list[dict[str, Any]]:
     """The answer queue's first ``limit`` items (see ``answer_page``)."""
     return answer_page(settings, page_size=limit, **kwargs).items
+
+
+def questions_candidates(
+    settings: Settings,
+    *,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    client: Any = None,
+    extra_filters: list[dict[str, Any]] | None = None,
+    extra_fields: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """The questions queue's candidates and the members' replies that may answer them, unranked."""
+    client = client or make_client(settings)
+    questions = {
+        "bool": {
+            "filter": [{"term": {"question": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
+            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
+        }
+    }
+    # One search reads the questions and the members' replies that may answer them: the embedded
+    # server charges each search a pass over the index, so a page costs what its searches do.
+    replies = {"bool": {"filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
+                        "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
+    either = {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
+    fields = [*RANK_FIELDS, "question", "answered_by_brand", "handled", *extra_fields]
+    return _candidates(client, settings.indices.mentions, either, fields)
 
 
 def questions_page(
@@ -248,25 +306,21 @@ def questions_page(
     extra_filters: list[dict[str, Any]] | None = None,
     now: datetime | None = None,
     lang: str = "fr",
+    candidates: list[dict[str, Any]] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> QueuePage:
     """One page of members' questions without a brand reply and not handled: open ones newest first,
     then those another member answered (``community_answered``, to confirm with one click: marking
-    it handled). ``newcomer`` marks a question asked on its author's first day."""
+    it handled). ``newcomer`` marks a question asked on its author's first day.
+
+    ``candidates``: what ``questions_candidates`` read, when the caller kept it; ``keep``: a search
+    that narrows the questions (not the replies that may answer them) before ranking."""
     client = client or make_client(settings)
-    questions = {
-        "bool": {
-            "filter": [{"term": {"question": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
-            "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND],
-        }
-    }
-    # One search reads the questions and the members' replies that may answer them: the embedded
-    # server charges each search a pass over the index, so a page costs what its searches do.
-    replies = {"bool": {"filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
-                        "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
-    either = {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
-    fields = [*RANK_FIELDS, "question", "answered_by_brand", "handled"]
-    hits = _candidates(client, settings.indices.mentions, either, fields)
-    candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")]
+    hits = candidates
+    if hits is None:
+        hits = questions_candidates(settings, channel=channel, since=since, client=client, extra_filters=extra_filters)
+    candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")
+                  and (keep is None or keep(h))]  # fmt: skip
     answers = answered_by_members(candidates, hits)
     ranked = rank_questions(candidates, set(answers), set(), now)
     start, end = page_bounds(page, page_size)
@@ -327,6 +381,8 @@ def _context(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {
         "id": doc.get("id"),
         "author": author_label(doc, settings),
+        "author_id": (doc.get("author") or {}).get("id"),
+        "channel": doc.get("channel"),
         "is_brand": bool((doc.get("author") or {}).get("is_brand")),
         "text": doc.get("text") or "",
         "url": doc.get("url"),

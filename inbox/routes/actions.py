@@ -11,18 +11,37 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ecoute.feedback import InvalidCorrection
+from ecoute.views.common import author_label
 from ecoute.views.queues import UnknownItems, mark_handled
-from inbox import actions, learning, metrics
+from inbox import actions, cache, learning, metrics
 from inbox.actions import ActionRefused
+from inbox.display import Display, taxonomy
 from inbox.strings import translator
 from inbox.web import Web
 
 LABEL_FIELDS = ("sentiment", "criticism", "constructive", "toxic", "topics")
 
 
-def _flash_outcome(request: Request, t: Any, record: dict[str, Any]) -> None:
+def _about(services: Any, t: Any, lang: str, mention_id: str) -> str:
+    """The comment an action was about, as its confirmation names it: « Toujours pas reçu… » (Loutre calme 48)."""
+    try:
+        mention = services.mention(mention_id)
+    except ActionRefused:
+        return ""
+    display = Display(services.settings, lang)
+    text = " ".join((mention.get("text") or "").split())
+    short = text if len(text) <= 60 else text[:59].rstrip() + "…"
+    who = display.person({**mention, "author_id": (mention.get("author") or {}).get("id"),
+                          "is_brand": (mention.get("author") or {}).get("is_brand"),
+                          "author": author_label(mention, services.settings)})  # fmt: skip
+    return t("about_comment", text=short, who=who)
+
+
+def _flash_outcome(request: Request, t: Any, record: dict[str, Any], about: str = "") -> None:
     kind = "ok" if record["status"] == "done" else "error"
     message = t(f"action_{record['status']}", action=t(f"act_{record['action']}"))
+    if about:
+        message += f" {about}"
     if record["status"] != "done":
         message += f" — {record.get('error')}"
     undoable = record["status"] == "done" and record["action"] in ("hide", "reply")
@@ -64,12 +83,15 @@ def add_routes(app: FastAPI, web: Web) -> None:
         if action == "reply" and not text:
             flash(request, "error", t("reply_empty"))
             return back(request)
+        if action == "reply" and t("reply_author_blank") in text:  # the saved reply's blank for the name
+            flash(request, "error", t("reply_fill_author", blank=t("reply_author_blank")))
+            return back(request)
         try:
             record = actions.act(services, user, mention_id, action, text=text, reason=_reason(form))
         except ActionRefused as exc:
             raise HTTPException(404, str(exc)) from None
         taught(user, record)
-        _flash_outcome(request, t, record)
+        _flash_outcome(request, t, record, _about(services, t, lang_of(request), mention_id))
         return back(request)
 
     def recorded(request: Request, run: Callable[[], dict[str, Any]]) -> Response:
@@ -79,7 +101,8 @@ def add_routes(app: FastAPI, web: Web) -> None:
         except ActionRefused as exc:
             flash(request, "error", str(exc))
         else:
-            _flash_outcome(request, translator(lang_of(request)), record)
+            t = translator(lang_of(request))
+            _flash_outcome(request, t, record, _about(services, t, lang_of(request), record["mention_id"]))
         return back(request)
 
     @app.post("/actions/{record_id}/undo")
@@ -102,13 +125,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def correct(request: Request, mention_id: str, user: dict[str, Any], form: dict[str, Any]) -> Response:
         t = translator(lang_of(request))
         field, value = str(form.get("field") or ""), str(form.get("value") or "")
+        topics = form.getlist("value")
         if field not in LABEL_FIELDS:
             raise HTTPException(400, f"field must be one of {', '.join(LABEL_FIELDS)}")
         parsed: Any = value
         if field in ("criticism", "constructive", "toxic"):
             parsed = value == "true"
-        elif field == "topics":
-            parsed = [v.strip() for v in value.split(",") if v.strip()]
+        elif field == "topics":  # chosen from the taxonomy (checkboxes), never typed
+            parsed = [v for v in topics if v in taxonomy()]
+            if len(parsed) != len(topics):
+                raise HTTPException(400, "unknown_topic")
         quick = {"toxic": "not_toxic", "criticism": "not_criticism"}.get(field) if form.get("done") == "1" else None
         try:
             actions.correct(services, user, mention_id, {field: parsed}, action=quick)
@@ -118,7 +144,10 @@ def add_routes(app: FastAPI, web: Web) -> None:
             raise HTTPException(404, str(exc)) from None
         if form.get("done") == "1":  # "not toxic" from the moderation queue: corrected, and out of the queue
             mark_handled(settings, [mention_id], handled=True, client=services.store.client)
-        flash(request, "ok", t("label_saved", field=t(f"label_{field}")))
+            cache.forget([mention_id])
+        display = Display(settings, lang_of(request))
+        flash(request, "ok", t("label_saved", field=t(f"label_{field}"), value=display.label_value(field, parsed),
+                               about=_about(services, t, lang_of(request), mention_id)))  # fmt: skip
         return back(request)
 
     @app.post("/mentions/{mention_id:path}/done")
@@ -131,13 +160,18 @@ def add_routes(app: FastAPI, web: Web) -> None:
             mark_handled(settings, [mention_id], handled=not undo, client=services.store.client)
         except UnknownItems as exc:
             raise HTTPException(404, str(exc)) from None
+        if undo:
+            cache.invalidate()
+        else:
+            cache.forget([mention_id])
         services.store.audit({"kind": "action", "action": "reopen" if undo else "done", "status": "done",
                               "who": user["username"], "role": user["role"], "mention_id": mention_id})  # fmt: skip
         if undo:
             learning.unlabel_done(services, mention_id)
         else:
             learning.label_done(services, user, mention_id)
-        flash(request, "ok", translator(lang_of(request))("reopened" if undo else "marked_done"))
+        t = translator(lang_of(request))
+        flash(request, "ok", t("reopened" if undo else "marked_done", about=_about(services, t, lang_of(request), mention_id)))
         return back(request)
 
     @app.post("/mentions/{mention_id:path}/assign")
@@ -153,18 +187,23 @@ def add_routes(app: FastAPI, web: Web) -> None:
         services.store.save_item(item)
         services.store.audit({"kind": "action", "action": "assign", "status": "done", "who": user["username"],
                               "role": user["role"], "mention_id": mention_id, "text": assignee or None})  # fmt: skip
-        flash(request, "ok", translator(lang_of(request))("assigned", who=assignee or "—"))
+        t = translator(lang_of(request))
+        flash(request, "ok", t("assigned", who=assignee or t("nobody"), about=_about(services, t, lang_of(request), mention_id)))
         return back(request)
 
     @app.post("/mentions/{mention_id:path}/notes")
     async def add_note(request: Request, mention_id: str, user: dict = Depends(require("moderator"))) -> Response:
         form = await form_with_csrf(request)
         text = str(form.get("text") or "").strip()
-        if text:
-            await run_in_threadpool(note, mention_id, user, text)
+        if not text:
+            flash(request, "error", translator(lang_of(request))("note_empty"))
+            return back(request)
+        await run_in_threadpool(note, request, mention_id, user, text)
         return back(request)
 
-    def note(mention_id: str, user: dict[str, Any], text: str) -> None:
+    def note(request: Request, mention_id: str, user: dict[str, Any], text: str) -> None:
         item = services.store.item(mention_id)
         item.setdefault("notes", []).append({"who": user["username"], "at": metrics.now_iso(), "text": text[:4000]})
         services.store.save_item(item)
+        t = translator(lang_of(request))
+        flash(request, "ok", t("note_saved", about=_about(services, t, lang_of(request), mention_id)))

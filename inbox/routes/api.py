@@ -25,14 +25,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
         request: Request,
         name: str,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         user: dict = Depends(current_user),
     ) -> JSONResponse:
         """One page of a queue: ``{"items": [...], "total": N, "page", "pages", "page_size", "sections"}``
-        (``limit`` is the page size, 1–500; ``page`` starts at 1)."""
+        (``limit`` is the page size, 1–500; ``page`` starts at 1), searched like the page (``q``,
+        ``author``, ``assigned``, ``comment_lang``)."""
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        result = views.queue(services, name, filters, page=page, page_size=limit, lang=web.lang_of(request))
+        result = views.queue(services, name, filters, page=page, page_size=limit, lang=web.lang_of(request),
+                             user=user["username"])  # fmt: skip
         rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         return JSONResponse({

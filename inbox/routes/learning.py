@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from inbox import learning
 from inbox.strings import translator
@@ -18,10 +19,13 @@ def add_routes(app: FastAPI, web: Web) -> None:
         data = learning.questions(services, settings.learning.questions_per_day)
         return web.page(request, "learn.html", active="learn", data=data, teachable=learning.TEACHABLE)
 
-    @app.post("/learn/{mention_id}")
+    @app.post("/learn/{mention_id:path}")
     async def teach(request: Request, mention_id: str, user: dict = Depends(web.require("moderator"))) -> Response:
         form = await web.form_with_csrf(request)
         field, value = str(form.get("field") or ""), str(form.get("value") or "")
+        return await run_in_threadpool(teach_label, request, user, mention_id, field, value)
+
+    def teach_label(request: Request, user: dict, mention_id: str, field: str, value: str) -> Response:
         try:
             stored = learning.teach(services, user, mention_id, field, value)
         except ValueError as exc:

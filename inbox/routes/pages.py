@@ -4,32 +4,27 @@ verdict links of alert emails."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ecoute.feedback import SENTIMENTS
 from inbox import actions, metrics, rules, views
 from inbox.actions import ActionRefused
 from inbox.auth import new_csrf_token, verify_password
+from inbox.display import PSEUDONYM_ID
+from inbox.routes.admin import REPLY_LANGUAGES
 from inbox.saved_replies import render_reply
 from inbox.strings import translator
 from inbox.web import Web, known_queue, period
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 50
+PAGE_SIZE = views.PAGE_SIZE
 MAX_USERNAME = 150  # longer names exist nowhere: not looked up
-
-
-def _page_number(request: Request) -> int:
-    """?page=N (1 when absent or not a number)."""
-    try:
-        return max(1, int(request.query_params.get("page") or 1))
-    except ValueError:
-        return 1
+MAX_PAGE = 100_000
 
 
 def _safe_next(target: Any) -> str:
@@ -41,6 +36,18 @@ def _safe_next(target: Any) -> str:
 def add_routes(app: FastAPI, web: Web) -> None:
     settings, services, limiter = web.settings, web.services, web.limiter
     page, lang_of, current_user, form_with_csrf = web.page, web.lang_of, web.current_user, web.form_with_csrf
+    page_of = web.page
+
+    # -- health (the deployment's check; public, shows nothing) --------------------------------
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        """200 when the inbox answers and reaches Elasticsearch, 503 otherwise."""
+        try:
+            reachable = bool(services.store.client.ping())
+        except Exception:  # unreachable, refused, timed out: all mean "not healthy"
+            reachable = False
+        return JSONResponse({"status": "ok" if reachable else "elasticsearch unreachable"},
+                            status_code=200 if reachable else 503)  # fmt: skip
 
     # -- login ------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
@@ -89,36 +96,58 @@ def add_routes(app: FastAPI, web: Web) -> None:
         return RedirectResponse("/queues/answer", status_code=303)
 
     @app.get("/queues/{name}", response_class=HTMLResponse)
-    def queue_page(request: Request, name: str, user: dict = Depends(current_user)) -> HTMLResponse:
+    def queue_page(
+        request: Request, name: str, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        user: dict = Depends(current_user),
+    ) -> HTMLResponse:
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        result = views.queue(services, name, filters, page=_page_number(request), page_size=PAGE_SIZE, lang=lang_of(request))
+        result = views.queue(services, name, filters, page=page, page_size=PAGE_SIZE, lang=lang_of(request),
+                             user=user["username"])  # fmt: skip
         rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
-        return page(
-            request, "queue.html", queue=name, rows=rows, total=result.total, page_number=result.page,
-            pages=result.pages, sections=result.sections, filters=filters, facets=views.facets(services),
-            query=urlencode(filters.as_query()), welcome_day=welcome_day, saved=services.store.saved_replies(),
-            teammates=services.store.usernames(),
+        author_shown = filters.author or ""
+        if author_shown and (PSEUDONYM_ID.match(author_shown) or any(r.get("author_id") == author_shown for r in rows)):
+            author_shown = web.display(request).person({"author_id": author_shown})  # a name, never the hash
+        return page_of(
+            request, "queue.html", queue=name, rows=rows, total=result.total, page=result.page, page_number=result.page,
+            pages=result.pages, per_page=result.page_size, sections=result.sections, filters=filters,
+            facets=views.facets(services), query=urlencode(filters.as_query()), welcome_day=welcome_day,
+            saved=services.store.saved_replies(), teammates=services.store.usernames(), author_shown=author_shown,
         )  # fmt: skip
+
+    @app.get("/threads/{mention_id:path}/warm")
+    def warm_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> Response:
+        """(Declared before the thread page, whose id may hold slashes.) The queue's cards ask this
+        when the pointer or the keyboard rests on them (inbox.js)."""
+        views.warm_thread(services, mention_id)
+        return Response(status_code=204)
 
     @app.get("/threads/{mention_id:path}", response_class=HTMLResponse)
     def thread_page(request: Request, mention_id: str, user: dict = Depends(current_user)) -> HTMLResponse:
         data = web.thread(request, user, mention_id)
-        history = services.store.audit_records({"term": {"mention_id": mention_id}}, {"term": {"kind": "action"}})
+        ids = [mention_id, *(item["id"] for item in data["items"])]
+        records = services.store.audit_records(
+            {"terms": {"mention_id": sorted(set(ids))}}, {"terms": {"kind": ["action", "correction", "forward"]}}, size=500
+        )  # fmt: skip
+        history = [r for r in records if r.get("mention_id") == mention_id and r.get("kind") in ("action", "correction")]
         lang = data["focus"].get("lang") or lang_of(request)
         saved = services.store.saved_replies(lang) or services.store.saved_replies()
         return page(
             request, "thread.html", data=data, history=history, saved=saved, teammates=services.store.usernames(),
-            sentiments=SENTIMENTS,
+            sentiments=SENTIMENTS, hidden=views.is_hidden(history), sent=views.sent_replies(records, ids),
+            forwards=[r for r in records if r.get("kind") == "forward" and r.get("mention_id") == mention_id],
         )  # fmt: skip
 
     @app.get("/activity", response_class=HTMLResponse)
     def activity_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
-        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule"]}}, size=200)
+        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule", "forward"]}}, size=200)
         open_actions = [r for r in records if r.get("kind") == "action" and r.get("status") in ("failed", "pending")]
-        return page(request, "activity.html", records=records, open_actions=open_actions)
+        about = views.mentions_about([r["mention_id"] for r in records if r.get("mention_id")], services)
+        actions.log_access(services, user, request.url.path, sorted({a["author_id"] for a in about.values() if a.get("author_id")}))
+        rule_names = {r["id"]: r.get("name") for r in services.store.rules()}
+        return page(request, "activity.html", records=records, open_actions=open_actions, about=about, rule_names=rule_names)
 
     @app.get("/stats", response_class=HTMLResponse)
     def stats_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
@@ -130,12 +159,17 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def rules_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
         listed = services.store.rules()
         counts = rules.rule_counts(services, [r["id"] for r in listed])
+        rules.warm_dry_run_window(services)  # a dry run is what people do here next
         return page(request, "rules.html", rules=listed, counts=counts, teammates=services.store.usernames(),
                     categories=rules.CATEGORIES, dry=None)  # fmt: skip
 
     @app.get("/replies", response_class=HTMLResponse)
-    def replies_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
-        return page(request, "replies.html", replies=services.store.saved_replies())
+    def replies_page(
+        request: Request, edit: Annotated[str, Query(max_length=200)] = "", user: dict = Depends(current_user)
+    ) -> HTMLResponse:
+        editing = services.store.get(settings.indices.inbox_replies, edit) if edit else None
+        return page(request, "replies.html", replies=services.store.saved_replies(), editing=editing,
+                    reply_languages=REPLY_LANGUAGES)  # fmt: skip
 
     @app.get("/mentions/{mention_id:path}/reply-text", response_class=HTMLResponse)
     def reply_text(request: Request, mention_id: str, saved: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
@@ -147,7 +181,8 @@ def add_routes(app: FastAPI, web: Web) -> None:
                 mention = services.mention(mention_id)
             except ActionRefused as exc:
                 raise HTTPException(404, str(exc)) from None
-            text = render_reply(reply["text"], mention, settings)
+            blank = translator(lang_of(request))("reply_author_blank")
+            text = render_reply(reply["text"], mention, settings, missing_author=blank, display=web.display(request))
         return page(request, "_reply_box.html", text=text)
 
     # -- alert-email verdict links ----------------------------------------------------------

@@ -239,9 +239,11 @@ class TextMixin:
             )
             return text.upper() if rng.random() < 0.08 else text
         if intent == "crisis_constructive":
-            return self._join(
-                self._maybe(0.4, tb.FR["constructive_open"]), fill(rng.choice(tb.FR["crisis_constructive"]))
-            )
+            opener = self._maybe(0.4, tb.FR["constructive_open"])
+            suggestion = fill(rng.choice(tb.FR["crisis_constructive"]))
+            # The opener's slot ("depuis {y} ans") is filled without drawing from rng: the month stays
+            # the same record for record, only this text is mended.
+            return self._join(opener.replace("{y}", str(2 + len(suggestion) % 14)), suggestion)
         if intent == "threat":
             return fill(tb.FR["threat"])
         raise ValueError(f"no text for intent {intent!r}")

@@ -57,7 +57,8 @@ def test_a_get_changes_nothing_and_the_confirmation_records_one_verdict_per_mana
     assert _verdicts(inbox_settings) == [] and "verdict" not in _alert(inbox_settings)
     # The manager follows "not useful" and confirms.
     page = client.get(_path(links["not_useful"]))
-    assert "17/10/2026 09:00" in page.text and 'method="post"' in page.text
+    # 09:00 UTC, shown in the inbox's time zone like every time it shows (Paris by default).
+    assert "17/10/2026 11:00 (heure de Paris)" in page.text and 'method="post"' in page.text
     done = TestClient(create_app(inbox_settings)).post("/alerts/feedback", data=_form(page.text))  # no session needed
     assert done.status_code == 200 and "« pas utile »" in done.text  # the inbox speaks French by default
     [stored] = _verdicts(inbox_settings)

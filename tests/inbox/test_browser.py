@@ -53,6 +53,7 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         page.wait_for_url("**/queues/welcome")
         assert page.locator('article[data-id="facebook:811111111111111_900000000000007"]').count() == 1
         shot(page, "queue-welcome")
+        page.click("summary[data-action=more-filters]")
         page.select_option("select[name=source]", "facebook")
         page.click("form.filters button")
         page.wait_for_url("**source=facebook**")
@@ -66,11 +67,19 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         page.click(".card.focus summary[data-action=open-reply]")
         page.select_option(".card.focus select[name=saved]", "fr:merci")
         # A locator assertion, not a page-evaluated string: the inbox's CSP forbids eval (script-src 'self').
-        expect(page.locator(".card.focus textarea")).to_have_value(re.compile("merci pour cette idée"))
+        expect(page.locator(".card.focus textarea")).to_have_value(re.compile(r"Bonjour \[prénom\], merci pour cette idée"))
+        page.click(".card.focus button[data-action=send-reply]")  # the blank for the name is not filled in
+        expect(page.locator(".flash.error")).to_contain_text("Remplacez [prénom]")
+        assert platforms.calls_to("POST", f"/v21.0/{fb_critic}/comments") == []
+        page.click(".card.focus summary[data-action=open-reply]")
+        page.select_option(".card.focus select[name=saved]", "fr:merci")
+        expect(page.locator(".card.focus textarea")).to_have_value(re.compile(r"\[prénom\]"))
+        text = page.locator(".card.focus textarea").input_value().replace("[prénom]", "Anna")
+        page.fill(".card.focus textarea", text)
         page.click(".card.focus button[data-action=send-reply]")
         page.wait_for_selector(".flash.ok")
         sent = platforms.calls_to("POST", f"/v21.0/{fb_critic}/comments")
-        assert len(sent) == 1 and sent[0].form["message"].startswith("Bonjour, merci pour cette idée")
+        assert len(sent) == 1 and sent[0].form["message"].startswith("Bonjour Anna, merci pour cette idée")
         shot(page, "replied")
 
         # Hide from the moderation queue, then undo.
@@ -102,11 +111,15 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         page.fill("form.form input[name=keywords]", "escrocs, voleurs")
         page.check("form.form input[name=actions][value=hide]")
         page.click("form.form button.primary")
-        page.wait_for_selector("tr[data-rule]")
-        page.click("tr[data-rule] button[data-action=dry-run]")
+        # A new rule starts disabled and opens on its dry run; it acts once enabled from there.
         page.wait_for_selector("[data-dry-run]")
         assert page.locator("[data-dry-matched]").get_attribute("data-dry-matched") == "2"
+        assert page.locator("tr[data-rule]").get_attribute("data-enabled") == "false"
         shot(page, "rule-dry-run")
+        page.reload()  # reloading a dry run shows it again (it was a raw "Method Not Allowed")
+        assert page.locator("[data-dry-matched]").get_attribute("data-dry-matched") == "2"
+        page.click("[data-confirm-rule] button[data-action=enable]")
+        page.wait_for_selector("tr[data-rule][data-enabled=true]")
         # Delete asks first (htmx confirm), then goes to the platform.
         platforms.add("DELETE", f"/v21.0/{IG_COMMENT.split(':', 1)[1]}", "instagram/success.json")
         page.goto(f"{server.url}/threads/{IG_COMMENT}")

@@ -5,6 +5,7 @@ inbox writes to Elasticsearch; `ecoute inbox rules-run` reports a broken rule an
 from __future__ import annotations
 
 import email.policy
+import hashlib
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -144,7 +145,7 @@ def test_saved_replies_with_braces_or_format_specs_render_as_typed(app) -> None:
         response = client.get(f"/mentions/{FB_CRITIC}/reply-text", params={"saved": f"fr:{title}"})
         assert response.status_code == 200, title
         rendered[title] = re.search(r"<textarea[^>]*>(.*)</textarea>", response.text, re.S).group(1)
-    assert rendered["virgule"] == "Bonjour {author, merci pour facebook:maison-aurore"
+    assert rendered["virgule"] == "Bonjour {author, merci pour Maison Aurore"  # {page}: the page by its name
     assert rendered["position"] == "Merci {0} et {} !"
     assert rendered["bombe"] == "Vu sur {page:&gt;50000000} et {network!r}" and len(rendered["bombe"]) < 100
     assert rendered["attribut"] == "{page.__class__} {author[0]}"
@@ -154,7 +155,8 @@ def test_saved_replies_with_braces_or_format_specs_render_as_typed(app) -> None:
 GET_ROUTES = [
     "/login", "/", "/queues/{name}", "/threads/{mention_id:path}", "/activity", "/stats", "/rules", "/replies",
     "/mentions/{mention_id:path}/reply-text", "/api/queues/{name}", "/api/threads/{mention_id:path}", "/api/audit",
-    "/api/stats/response-times", "/api/me", "/alerts/feedback", "/learn",
+    "/api/stats/response-times", "/api/me", "/alerts/feedback", "/learn", "/healthz", "/threads/{mention_id:path}/warm",
+    "/rules/{rule_id}/edit", "/rules/{rule_id}/dry-run", "/forwards/{forward_id}",
 ]  # fmt: skip
 VERDICT_ROUTE = "/alerts/feedback"
 
@@ -183,9 +185,28 @@ def es_writes(monkeypatch) -> list[tuple[str, str, Any]]:
     return writes
 
 
-def _urls(route: str, token: str) -> list[str]:
+def _made(client: TestClient, token: str, settings) -> dict[str, str]:
+    """What the walk's other URLs name, made before it starts: a rule (its dry run recorded by the
+    POST) and a thread forwarded to a colleague (its answer link)."""
+    client.post("/rules", data={"csrf_token": token, "name": "Liens", "has_link": "on", "actions": ["tag"], "tag": "x"})
+    store = Store(settings)
+    key = "walk-key-" + "k" * 24
+    forward = store.audit({
+        "kind": "forward", "action": "forward", "status": "done", "who": "claire", "role": "admin",
+        "mention_id": FB_CRITIC, "to": "colleague@example.com", "key_digest": hashlib.sha256(key.encode()).hexdigest(),
+        "expires_at": "2100-01-01T00:00:00Z",
+    })  # fmt: skip
+    return {"rule": store.rules()[0]["id"], "forward": f"{forward['id']}?k={key}"}
+
+
+def _urls(route: str, token: str, made: dict[str, str] | None = None) -> list[str]:
     ids = [FB_CRITIC, FB_THREAT]
+    made = made or {}
     filled = {
+        "/threads/{mention_id:path}/warm": [f"/threads/{i}/warm" for i in ids],
+        "/rules/{rule_id}/edit": [f"/rules/{made.get('rule')}/edit"],
+        "/rules/{rule_id}/dry-run": [f"/rules/{made.get('rule')}/dry-run", f"/rules/{made.get('rule')}/dry-run?new=1"],
+        "/forwards/{forward_id}": [f"/forwards/{made.get('forward')}"],
         "/queues/{name}": [f"/queues/{q}" for q in ("moderate", "answer", "questions", "welcome")]
         + ["/queues/answer?start=2026-10-01&end=2026-10-31&lang=en", "/queues/welcome?day=2026-10-17"],
         "/api/queues/{name}": [f"/api/queues/{q}" for q in ("moderate", "answer", "questions", "welcome")]
@@ -218,8 +239,9 @@ def test_get_never_writes(route, app, inbox_settings, es_writes) -> None:
     client = TestClient(app)
     token = login(client, "claire")
     client.post("/replies", data={"csrf_token": token, "title": "Merci", "lang": "fr", "text": "Merci {author} !"})
+    made = _made(client, token, inbox_settings)
     es_writes.clear()
-    for url in _urls(route, _verdict_token(inbox_settings)):
+    for url in _urls(route, _verdict_token(inbox_settings), made):
         assert client.get(url).status_code < 400, url
     audit = inbox_settings.indices.inbox_audit
     other = [(m, p) for m, p, body in es_writes

@@ -59,7 +59,10 @@ def test_admin_saves_a_reply_and_it_fills_the_reply_box(app) -> None:
                                   "text": "Bonjour {author}, votre page {page} vous remercie."})  # fmt: skip
     assert "Suivi" in client.get("/replies").text
     box = client.get(f"/mentions/{FB_CRITIC}/reply-text", params={"saved": "fr:Suivi"}).text
-    assert "Bonjour, votre page facebook:maison-aurore vous remercie." in box
+    # Names are not stored: the CM sees a blank to fill in (and cannot send it unfilled); the page by its name.
+    assert "Bonjour [prénom], votre page Maison Aurore vous remercie." in box
+    refused = client.post(f"/mentions/{FB_CRITIC}/act/reply", data={"csrf_token": token, "text": box.split(">")[1].split("<")[0]})
+    assert "Remplacez [prénom]" in refused.text
 
 
 def test_a_rule_applied_hides_tags_and_notifies(inbox_settings, users, platforms, smtp_outbox) -> None:
@@ -95,7 +98,7 @@ def test_not_toxic_from_the_queue_corrects_and_takes_it_out(app, inbox_settings)
     client = TestClient(app)
     token = login(client, "mo")
     page = client.get("/queues/moderate").text
-    assert 'data-label="toxic-false"' in page and '<span class="count">3</span>' in page
+    assert 'data-label="toxic-false"' in page and 'data-total="3"' in page
     client.post(f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "toxic", "value": "false", "done": "1"})
     assert [(c["mention_id"], c["labels"]) for c in iter_corrections(inbox_settings)] == [(FB_THREAT, {"toxic": False})]
     assert FB_THREAT not in {r["id"] for r in client.get("/api/queues/moderate").json()["items"]}

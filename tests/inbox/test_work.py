@@ -187,3 +187,26 @@ def test_threats_come_first_once_the_labeller_stores_toxic_categories(settings, 
     rows = views.queue(Services(seeded, store, platforms.connector_settings()), "moderate", views.Filters()).items
     assert [r["id"] for r in rows][:2] == [FB_THREAT, YT_COMMENT]
     assert rows[0]["toxic_categories"] == ["threat"]
+
+
+def test_day_filters_are_the_pages_days_not_utc_ones(services, inbox_settings) -> None:
+    from tests.ecoute.views.synthetic import index_mentions, mention
+
+    late = "facebook:811111111111111_900000000000099"  # 23:30 UTC on the 17th: 01:30 on the 18th in Paris
+    index_mentions(inbox_settings, [mention(late, datetime(2026, 10, 17, 23, 30, tzinfo=UTC), author_id="a_late",
+                                            text="Toujours rien", sentiment="negative", criticism=True,
+                                            parent_id="facebook:p1", thread_id="facebook:p1")])  # fmt: skip
+
+    def ids(day: date) -> set[str]:
+        return {r["id"] for r in views.queue(services, "answer", views.Filters(start=day, end=day)).items}
+
+    assert late in ids(date(2026, 10, 18)) and late not in ids(date(2026, 10, 17))
+
+
+def test_weekend_hours_count_for_a_team_that_works_then() -> None:
+    hours = BusinessHours(timezone="Europe/Paris", start="08:00", end="22:00", weekend="10:00-19:00")
+    saturday = datetime(2026, 10, 17, 7, 30, tzinfo=UTC)  # 09:30 in Paris, the team opens at 10:00
+    answered = datetime(2026, 10, 17, 9, 0, tzinfo=UTC)  # 11:00 in Paris
+    assert metrics.business_seconds(saturday, answered, hours) == 3600
+    closed = BusinessHours(timezone="Europe/Paris", start="08:00", end="22:00")
+    assert metrics.business_seconds(saturday, answered, closed) == 0  # no weekend hours: 0, and the page says so

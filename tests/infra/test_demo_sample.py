@@ -125,6 +125,11 @@ def test_realistic_mix(rows: list[dict]) -> None:
     assert hours[18] > 3 * hours[2]  # evenings (20:00 Paris) are busier than nights
 
 
+def test_no_text_keeps_an_unfilled_slot(rows: list[dict]) -> None:
+    unfilled = [row["text"] for row in rows if re.search(r"\{[a-z_0-9]+\}", row["text"])]
+    assert unfilled == []  # e.g. "Cliente fidèle depuis {y} ans" on the crisis day
+
+
 def test_crisis_day_bursts(rows: list[dict]) -> None:
     # Recount from the per-record labels rather than trusting ground_truth.json's counts.
     with gzip.open(DEMO / "ground_truth_labels.jsonl.gz", "rt", encoding="utf-8") as handle:

@@ -87,6 +87,48 @@ def test_ecoute_environment_is_understood_by_the_settings(compose, monkeypatch):
     assert settings.alerts.recipients == ["community@example.com", "manager@example.com"]
 
 
+def test_the_inbox_runs_behind_the_tls_proxy_with_its_secrets_from_the_environment(compose, monkeypatch):
+    services = compose["services"]
+    inbox = services["ecoute-inbox"]
+    assert inbox["command"][:3] == ["ecoute", "inbox", "serve"] and "ports" not in inbox  # reached through the proxy
+    env = {k: str(v) for k, v in inbox["environment"].items()}
+    raw = yaml.safe_load((PROD / "compose.yaml").read_text())["services"]["ecoute-inbox"]["environment"]
+    for name in ("ECOUTE_INBOX__SESSION_SECRET", "ECOUTE_FACEBOOK__PAGE_TOKEN", "ECOUTE_INBOX__YOUTUBE_OAUTH_TOKEN"):
+        assert str(raw[name]).startswith("${"), name  # from the environment, never written here
+    assert env["ECOUTE_INBOX__SECURE_COOKIES"] == "true" and env["ECOUTE_INBOX__URL"].startswith("https://")
+    # Forwarded addresses are believed from the proxy only: its fixed address on the edge network.
+    proxy = services["proxy"]
+    assert env["ECOUTE_INBOX__TRUSTED_PROXIES"] == proxy["networks"]["edge"]["ipv4_address"]
+    assert {"443:443"} <= set(proxy["ports"]) and (PROD / "Caddyfile").is_file()
+    caddy = (PROD / "Caddyfile").read_text()
+    assert "reverse_proxy ecoute-inbox:8765" in caddy and "reverse_proxy ecoute-webhooks:8000" in caddy
+    # The health check asks the inbox's own /healthz (no session needed, shows nothing).
+    assert any("/healthz" in part for part in inbox["healthcheck"]["test"])
+    assert proxy["depends_on"]["ecoute-inbox"]["condition"] == "service_healthy"
+    for key, value in env.items():
+        if key.startswith("ECOUTE_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ECOUTE_ES__CA_CERTS", str(PROD / "compose.yaml"))
+    settings = Settings()
+    assert settings.inbox.secure_cookies and settings.inbox.session_secret is not None
+    assert "inbox" in (PROD / "Dockerfile").read_text()  # the image carries the inbox package
+
+
+def test_the_inbox_health_check_answers_without_a_session(settings):
+    from elasticsearch import Elasticsearch
+    from fastapi.testclient import TestClient
+
+    from inbox.app import create_app
+    from tests.conftest import free_port
+
+    app = create_app(settings)
+    client = TestClient(app)
+    assert client.get("/healthz").json() == {"status": "ok"}
+    # Elasticsearch gone (nothing listens there): unhealthy, so the proxy waits and compose restarts it.
+    app.state.services.store.client = Elasticsearch(f"http://127.0.0.1:{free_port()}", request_timeout=2, max_retries=0)
+    assert client.get("/healthz").status_code == 503
+
+
 def test_no_secret_is_written_in_the_deployment_files():
     secret_key = re.compile(r"(?i)^\s*[\w.]*(password|secret|token|api_key|fernet)[\w.]*\s*[:=]\s*(\S.*)$")
     for path in (PROD / "compose.yaml", PROD / "Dockerfile"):

@@ -115,20 +115,37 @@ def item_frame(docs: list[dict[str, Any]]) -> Any:
 def load_complaints(
     client: Any, settings: Settings, start: date, end: date, channel: str | None, limit: int = COMPLAINT_TEXTS
 ) -> list[dict[str, Any]]:
-    """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first."""
+    """The period's criticism grouped by meaning and named (newest ``limit`` texts), biggest first.
+
+    Praise flagged as criticism stays out, and the examples quoted are people's own comments, not
+    replies (a member answering another, agreeing or defending reads as no complaint on its own)."""
     from jobs.reporting.emerging import emerging_topics
 
     query = community({"term": {"criticism": True}}, *period_filters(start, end, channel))
+    query["bool"]["must_not"].append({"term": {"sentiment": "positive"}})
     try:
         response = client.search(
-            index=settings.indices.mentions, query=query, size=limit, _source=["text"], sort=[{"created_at": "desc"}]
-        )
+            index=settings.indices.mentions, query=query, size=limit, _source=["text", "kind", "sentiment"],
+            sort=[{"created_at": "desc"}],
+        )  # fmt: skip
     except ApiError as exc:
         if exc.meta.status in (400, 404):
             return []
         raise
-    texts = [str(hit["_source"].get("text") or "") for hit in response["hits"]["hits"]]
-    return emerging_topics(texts, max_topics=6)
+    hits = [hit["_source"] for hit in response["hits"]["hits"]]
+    texts = [str(doc.get("text") or "") for doc in hits]
+    groups = emerging_topics(texts, max_topics=6)
+    for group in groups:
+        # People's own comments, negative ones first (a neutral "criticism" is often a question).
+        own = sorted((i for i in group.get("indices", []) if hits[i].get("kind") != "reply"),
+                     key=lambda i: hits[i].get("sentiment") != "negative")  # fmt: skip
+        closest = [texts[i] for i in own if texts[i] in group.get("examples", [])]
+        others = [texts[i] for i in own if texts[i] not in closest]
+        ranked = sorted(closest + others, key=lambda text: text not in closest)
+        negative = {texts[i] for i in own if hits[i].get("sentiment") == "negative"}
+        ranked.sort(key=lambda text: text not in negative)  # stable: closest negative ones lead
+        group["examples"] = ranked[: max(1, len(group.get("examples", [])))]
+    return [group for group in groups if group["examples"]]
 
 
 def load_posts(
