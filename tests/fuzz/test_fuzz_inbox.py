@@ -22,10 +22,12 @@ HOSTILE = ["", " ", "9999-12-31", "0001-01-01", "2026-02-30", "2026-10-17", "-1"
            "{0}", "{author,", "{page:>50000000}", "%", "%00", "../../etc", "<script>alert(1)</script>", "\x00",
            "é😂\u202e", "a" * 5000, "javascript:alert(1)", "//evil.example", "true", "null", "fr:Merci"]  # fmt: skip
 values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=60))
-GET_PATHS = ["/queues/moderate", "/queues/answer", "/queues/welcome", "/api/queues/answer", "/api/queues/welcome",
+GET_PATHS = ["/queues/moderate", "/queues/answer", "/queues/questions", "/queues/welcome", "/api/queues/answer",
+             "/api/queues/questions", "/api/queues/welcome", "/replies", "/rules", "/healthz",
              "/api/audit", "/api/stats/response-times", "/stats", f"/mentions/{FB_CRITIC}/reply-text", "/login",
              "/alerts/feedback"]  # fmt: skip
-GET_PARAMS = ["start", "end", "day", "limit", "channel", "source", "lang", "topic", "saved", "next", "t"]
+GET_PARAMS = ["start", "end", "day", "limit", "channel", "source", "lang", "topic", "saved", "next", "t", "page", "q",
+              "author", "assigned", "comment_lang", "edit", "k"]  # fmt: skip
 
 
 @pytest.fixture
@@ -58,7 +60,11 @@ FORMS = {
     f"/mentions/{FB_CRITIC}/notes": ["text"],
     f"/mentions/{FB_CRITIC}/done": ["undo"],
     f"/mentions/{FB_THREAT}/act/reply": ["text", "reason"],
-    "/replies": ["title", "text", "lang"],
+    "/replies": ["title", "text", "lang", "id"],
+    "/mentions/bulk": ["ids", "action", "assignee"],
+    f"/mentions/{FB_CRITIC}/forward": ["to", "question"],
+    "/forwards/nope": ["k", "answer"],
+    "/replies/fr:Merci/delete": [],
     "/rules": ["name", "min_toxic_score", "keywords", "lang", "channel", "actions", "assign_to", "tag", "notify",
                "has_link", "first_time", "toxic_categories"],
     "/actions/nope/retry": [],

@@ -92,7 +92,7 @@ def test_every_french_page_reads_without_raw_ids_or_english(browser, inbox_setti
                 page.click("form.form button.primary")
                 page.wait_for_selector("[data-dry-run]")
             rule_id = Store(inbox_settings).rules()[0]["id"]
-            pages = ["/queues/answer", "/queues/moderate", "/queues/welcome", f"/threads/{FB_CRITIC}",
+            pages = ["/queues/answer", "/queues/moderate", "/queues/questions", "/queues/welcome", "/learn", f"/threads/{FB_CRITIC}",
                      f"/threads/{FB_THREAT}", f"/threads/{hashed_item}", "/stats", "/rules", f"/rules/{rule_id}/dry-run",
                      f"/rules/{rule_id}/edit", "/replies", "/replies?edit=fr:merci", "/activity", "/nope",
                      f"/mentions/{FB_CRITIC}/done", "/queues/answer?q=introuvable"]  # fmt: skip
@@ -124,7 +124,8 @@ def test_every_french_page_reads_without_raw_ids_or_english(browser, inbox_setti
             expect(page.locator(".error-page")).to_contain_text("Cette adresse ne s'ouvre pas directement")
             if width == 390:
                 for path, name in (("/queues/answer", "phone-queue-answer"), (f"/threads/{FB_CRITIC}", "phone-thread"),
-                                   ("/queues/moderate", "phone-queue-moderate"), ("/stats", "phone-stats")):  # fmt: skip
+                                   ("/queues/moderate", "phone-queue-moderate"), ("/stats", "phone-stats"),
+                                   ("/queues/questions", "phone-queue-questions"), ("/learn", "phone-learn")):  # fmt: skip
                     page.goto(base + path)
                     shot(page, name)
             else:

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path, request) ->
             assert not {r["id"] for r in answer} & {r["id"] for r in second["items"]}
             questions = client.get("/api/queues/questions").json()
             assert questions["total"] > 100 and set(questions["sections"]) == {"open", "community"}
+            word = search_pages_of_questions(client, questions["total"])
             crisis = client.get("/api/queues/answer", params={"start": "2026-10-17", "end": "2026-10-17"}).json()["items"]
             assert crisis and all(r["created_at"].startswith("2026-10-17") for r in crisis)
             welcome = client.get("/api/queues/welcome", params={"day": "2026-10-17"}).json()
@@ -102,13 +104,27 @@ def test_serve_shows_the_demo_months_queues(demo_settings, tmp_path, request) ->
             assert stats["headline"]["items"] == truth["constructive"]
             assert classes["constructive"]["items"] + classes["criticism"]["items"] == truth["critical_total"]
             assert classes["constructive"]["answered"] + classes["criticism"]["answered"] == truth["critical_answered_by_brand"]
-        screenshots_of_the_demo(request, base, answer[0]["id"])
+        screenshots_of_the_demo(request, base, answer[0]["id"], word)
     finally:
         server.terminate()
         server.wait(10)
 
 
-def screenshots_of_the_demo(request, base: str, first_answer: str) -> None:
+def search_pages_of_questions(client: httpx.Client, total: int) -> str:
+    """A word many questions hold: its search is paged like the queue (total, sections, page 2),
+    every item holds it. Returns the word."""
+    every = client.get("/api/queues/questions", params={"limit": 500}).json()["items"]
+    counts = Counter(w for r in every for w in set(re.findall(r"\w{4,}", r["text"].lower())))
+    word = next(w for w, n in counts.most_common() if 60 < n < total)
+    found = client.get("/api/queues/questions", params={"q": word}).json()
+    assert 50 < found["total"] < total and found["pages"] >= 2 and sum(found["sections"].values()) == found["total"]
+    second = client.get("/api/queues/questions", params={"q": word, "page": 2}).json()
+    assert second["items"] and not {r["id"] for r in found["items"]} & {r["id"] for r in second["items"]}
+    assert all(word in r["text"].lower() for r in found["items"] + second["items"])
+    return word
+
+
+def screenshots_of_the_demo(request, base: str, first_answer: str, word: str = "") -> None:
     """What the CM sees after `make demo` (skipped without Chromium; the API checks above still ran)."""
     try:
         browser = request.getfixturevalue("browser")
@@ -130,6 +146,20 @@ def screenshots_of_the_demo(request, base: str, first_answer: str) -> None:
     shot(page, "demo-thread")
     page.goto(f"{base}/stats?start=2026-10-01&end=2026-10-31")
     shot(page, "demo-stats")
+    for width in (1280, 390):  # the questions queue, searched and paged, at a desk and on a phone
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{base}/queues/questions")
+        assert page.locator("h2.section").count() >= 1
+        shot(page, f"demo-questions-{width}")
+        page.fill("input[name=q]", word)
+        page.press("input[name=q]", "Enter")
+        page.wait_for_url(f"**q={word}**")
+        page.click("a[data-page=next]")
+        page.wait_for_url("**page=2**")
+        assert page.locator("article.item").count() > 0
+        assert page.locator("[data-page-of]").get_attribute("data-page-of").startswith("2/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, f"demo-questions-search-page-2-{width}")
     page.close()
 
 
