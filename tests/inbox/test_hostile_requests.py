@@ -104,6 +104,12 @@ BAD_PARAMETERS = [
     ("/api/stats/response-times?start=0001-01-01", "start"), ("/queues/moderate?start=yesterday", "start"),
     ("/api/queues/answer?start=2026-10-20&end=2026-10-01", "start"), ("/api/audit?limit=-1", "limit"),
     ("/api/audit?limit=abc", "limit"), ("/api/queues/moderate?limit=0", "limit"),
+    # the queues' paging and searches (issue 27): refused with their name, never read as page 1 or nothing
+    ("/queues/answer?page=abc", "page"), ("/queues/questions?page=0", "page"), ("/api/queues/answer?page=-2", "page"),
+    ("/api/queues/answer?page=9999999", "page"), ("/queues/answer?assigned=everyone", "assigned"),
+    ("/api/queues/questions?q=" + "x" * 201, "q"), ("/queues/answer?author=" + "y" * 201, "author"),
+    ("/queues/answer?comment_lang=%3Cscript%3E", "comment_lang"), ("/queues/answer?start=31/02/2026", "start"),
+    ("/replies?edit=" + "z" * 201, "edit"), ("/forwards/nope?k=" + "k" * 201, "k"),
 ]  # fmt: skip
 
 

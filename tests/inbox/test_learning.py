@@ -71,6 +71,19 @@ def test_done_reply_and_not_criticism_are_labels(app, inbox_settings, platforms)
     assert doc["labels"] == {"criticism": False} and doc["action"] == "not_criticism" and doc["author_id"] == "a_kim"
 
 
+def test_bulk_actions_teach_as_one_by_one(app, inbox_settings, platforms) -> None:
+    platforms.add("POST", f"/v21.0/{FB_THREAT.split(':', 1)[1]}", "facebook/success.json")
+    client = TestClient(app)
+    token = login(client, "mo")
+    carl = "facebook:811111111111111_900000000000004"
+    client.post("/mentions/bulk", data={"csrf_token": token, "action": "done", "ids": [carl]})
+    (doc,) = labels(inbox_settings, carl)
+    assert doc["labels"] == {"needs_answer": False} and doc["action"] == "done_without_reply"
+    client.post("/mentions/bulk", data={"csrf_token": token, "action": "hide", "ids": [FB_THREAT]})
+    (doc,) = labels(inbox_settings, FB_THREAT)
+    assert doc["labels"] == {"toxic": True} and doc["action"] == "hide" and doc["who"] == "mo"
+
+
 def test_rules_teach_nothing(app, inbox_settings) -> None:
     from inbox import learning
 
