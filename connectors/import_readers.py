@@ -119,7 +119,7 @@ def open_binary(path: Path, limits: ReadLimits | None = None) -> IO[bytes]:
         inner = gzip.open(path, "rb")  # noqa: SIM115 - closed by _Bounded.close
         allowance = limits.max_decompressed_bytes if limits is not None else None
         bounded = _Bounded(inner, allowance, path.name)  # type: ignore[arg-type]
-        return io.BufferedReader(bounded, buffer_size=1 << 20)  # type: ignore[return-value]
+        return io.BufferedReader(bounded, buffer_size=1 << 20)
     return open(path, "rb")
 
 

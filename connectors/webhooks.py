@@ -26,6 +26,7 @@ import math
 import signal
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -95,13 +96,13 @@ class MetaWebhookMapper:
                     records.append(
                         map_record(
                             change,
-                            lambda v=value, e=entry: self.map_page_feed(v, e),
+                            partial(self.map_page_feed, value, entry),
                             value.get("comment_id") or value.get("post_id"),
                         )
                     )
                 elif kind == "instagram" and field in ("comments", "live_comments"):
                     records.append(
-                        map_record(change, lambda v=value, e=entry: self.map_instagram_comment(v, e), value.get("id"))
+                        map_record(change, partial(self.map_instagram_comment, value, entry), value.get("id"))
                     )
                 else:
                     skipped += 1
@@ -235,7 +236,9 @@ class WebhookHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
-        self.timeout = self.server.config.timeout_s  # every socket read and write (StreamRequestHandler)
+        # every socket read and write (StreamRequestHandler.setup reads it from the instance; typeshed
+        # declares it a ClassVar although the standard library's own docs set it per handler)
+        self.timeout = self.server.config.timeout_s  # type: ignore[misc]
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
