@@ -346,14 +346,14 @@ class WebhookHandler(BaseHTTPRequestHandler):
         body = self._read_body(length)
         secret = server.config.app_secret.get_secret_value() if server.config.app_secret else ""
         signature = self.headers.get("X-Hub-Signature-256")
-        if not signature_ok(body, signature, secret):
+        if signature is None or not signature_ok(body, signature, secret):
             server.rejected += 1
             log.warning(
                 "webhook: bad or missing X-Hub-Signature-256 from %s; %d bytes rejected", self.client_address[0], length
             )
             self._answer(401, "invalid signature")
             return
-        signature = signature.strip()  # type: ignore[union-attr]
+        signature = signature.strip()
         if server.deliveries.seen(signature):
             server.replays += 1
             log.warning("webhook: delivery already acknowledged (replay from %s); not produced again",
