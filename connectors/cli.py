@@ -6,11 +6,14 @@ stay inside the commands so `ecoute --help` stays fast.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ecoute.cli_support import fail, out
+
+if TYPE_CHECKING:
+    from connectors.base import RunStats
 
 # ---------------------------------------------------------------------------------------------
 # connectors (connectors/)
@@ -21,10 +24,10 @@ connect_app = typer.Typer(
 )
 
 
-def _print_run_stats(name: str, stats: object) -> None:
+def _print_run_stats(name: str, stats: RunStats) -> None:
     out.print(
-        f"[green]✔[/] {name}: {stats.produced} produced, {stats.dead_lettered} dead-lettered, "  # type: ignore[attr-defined]
-        f"{stats.skipped} skipped (already checkpointed) in {stats.duration_s:.1f}s"  # type: ignore[attr-defined]
+        f"[green]✔[/] {name}: {stats.produced} produced, {stats.dead_lettered} dead-lettered, "
+        f"{stats.skipped} skipped (already checkpointed) in {stats.duration_s:.1f}s"
     )
 
 

@@ -82,7 +82,7 @@ def airflow_overrides(source: str) -> dict[str, Any]:
         from airflow.sdk import BaseHook  # Airflow 3
     except ImportError:  # pragma: no cover - Airflow missing or older
         try:
-            from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+            from airflow.hooks.base import BaseHook  # type: ignore[no-redef, attr-defined]  # Airflow 2's place
         except ImportError:
             return {}
     try:

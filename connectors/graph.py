@@ -24,6 +24,8 @@ from connectors.mapping import build_raw_event
 from connectors.source import HttpSource, Item, Listing, NextLinkPaginator, PolledStream
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from connectors.config import ConnectorSettings
     from ecoute.settings import Settings
 
@@ -71,7 +73,7 @@ def regain_access_s(response: httpx.Response) -> float | None:
     return max(minutes) * 60 if minutes else None
 
 
-def make_classifier(token_setting: str):
+def make_classifier(token_setting: str) -> Callable[[httpx.Response], Decision]:
     def classify(response: httpx.Response) -> Decision:
         if response.status_code < 400:
             return Decision("ok")

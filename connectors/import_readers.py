@@ -84,7 +84,7 @@ class _Bounded(io.RawIOBase):
     """A decompressing stream that refuses to produce more than ``limit`` bytes (None: no bound) and
     turns damaged gzip data into one clear error."""
 
-    def __init__(self, inner: IO[bytes], limit: int | None, name: str):
+    def __init__(self, inner: io.BufferedIOBase, limit: int | None, name: str):
         self.inner, self.limit, self.name, self.total = inner, limit, name, 0
 
     def readable(self) -> bool:
@@ -92,7 +92,7 @@ class _Bounded(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         try:
-            count = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+            count = self.inner.readinto(buffer)
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             after = (
                 f"after {self.total:,} decompressed bytes ({exc}); the records before this point were imported, "
@@ -118,8 +118,8 @@ def open_binary(path: Path, limits: ReadLimits | None = None) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
         inner = gzip.open(path, "rb")  # noqa: SIM115 - closed by _Bounded.close
         allowance = limits.max_decompressed_bytes if limits is not None else None
-        bounded = _Bounded(inner, allowance, path.name)  # type: ignore[arg-type]
-        return io.BufferedReader(bounded, buffer_size=1 << 20)  # type: ignore[return-value]
+        bounded = _Bounded(inner, allowance, path.name)
+        return io.BufferedReader(bounded, buffer_size=1 << 20)
     return open(path, "rb")
 
 

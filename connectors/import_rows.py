@@ -14,6 +14,7 @@ Other exports are mapped with a column mapping (``{"their column": "import-forma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -162,8 +163,9 @@ def map_items(items: list[Any], fmt: str, options: MapOptions) -> list[Mapped]:
         records.append(
             map_record(
                 original,
-                lambda r=renamed: row_to_event(
-                    r,
+                partial(
+                    row_to_event,
+                    renamed,
                     options.settings,
                     default_source=default_source,
                     default_channel=options.channel,

@@ -185,8 +185,9 @@ class Listing:
         records = dig(body, self.records_path)
         return [Item(record, dict(context)) for record in records or []]
 
-    def map(self, record: Any, **context: Any) -> dict[str, Any]:
-        """One record → one raw event (``build_raw_event``); raise MappingError for a bad record."""
+    def map(self, record: Any, *args: Any, **context: Any) -> dict[str, Any]:
+        """One record → one raw event (``build_raw_event``); raise MappingError for a bad record.
+        Each listing names the context it needs (``items(body, **context)``)."""
         raise NotImplementedError
 
     def native_id(self, record: Any) -> Any:

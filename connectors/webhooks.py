@@ -26,6 +26,7 @@ import math
 import signal
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -95,13 +96,13 @@ class MetaWebhookMapper:
                     records.append(
                         map_record(
                             change,
-                            lambda v=value, e=entry: self.map_page_feed(v, e),
+                            partial(self.map_page_feed, value, entry),
                             value.get("comment_id") or value.get("post_id"),
                         )
                     )
                 elif kind == "instagram" and field in ("comments", "live_comments"):
                     records.append(
-                        map_record(change, lambda v=value, e=entry: self.map_instagram_comment(v, e), value.get("id"))
+                        map_record(change, partial(self.map_instagram_comment, value, entry), value.get("id"))
                     )
                 else:
                     skipped += 1
@@ -235,7 +236,9 @@ class WebhookHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
-        self.timeout = self.server.config.timeout_s  # every socket read and write (StreamRequestHandler)
+        # every socket read and write (StreamRequestHandler.setup reads it from the instance; typeshed
+        # declares it a ClassVar although the standard library's own docs set it per handler)
+        self.timeout = self.server.config.timeout_s  # type: ignore[misc]
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -343,14 +346,14 @@ class WebhookHandler(BaseHTTPRequestHandler):
         body = self._read_body(length)
         secret = server.config.app_secret.get_secret_value() if server.config.app_secret else ""
         signature = self.headers.get("X-Hub-Signature-256")
-        if not signature_ok(body, signature, secret):
+        if signature is None or not signature_ok(body, signature, secret):
             server.rejected += 1
             log.warning(
                 "webhook: bad or missing X-Hub-Signature-256 from %s; %d bytes rejected", self.client_address[0], length
             )
             self._answer(401, "invalid signature")
             return
-        signature = signature.strip()  # type: ignore[union-attr]
+        signature = signature.strip()
         if server.deliveries.seen(signature):
             server.replays += 1
             log.warning("webhook: delivery already acknowledged (replay from %s); not produced again",

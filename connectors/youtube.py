@@ -98,9 +98,10 @@ class YouTubeChannelStream(PolledStream):
             total = snippet.get("totalReplyCount")
             yield Item(top, {"video_id": video_id, "kind": "comment", "replies": total}, original=thread)
             replies = (thread.get("replies") or {}).get("comments") or []
-            if isinstance(total, int) and total > len(replies):
+            thread_id = thread.get("id") or top.get("id")
+            if isinstance(total, int) and total > len(replies) and thread_id:
                 with contextlib.suppress(SkipResource):
-                    replies = list(self._all_replies(thread.get("id") or top.get("id")))
+                    replies = list(self._all_replies(thread_id))
             for reply in replies:
                 yield Item(reply, {"video_id": video_id, "kind": "reply"})
 

@@ -11,7 +11,7 @@ No catch-up and one run at a time (max_active_runs=1): a late run looks back a f
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pendulum
 from airflow.sdk import dag, task
@@ -28,9 +28,9 @@ from airflow.sdk import dag, task
     tags=["ecoute", "alerts"],
     doc_md=__doc__,
 )
-def ecoute_criticism_watch():
+def ecoute_criticism_watch() -> None:
     @task
-    def watch(logical_date=None) -> list[dict]:
+    def watch(logical_date: datetime | None = None) -> list[dict]:
         import pendulum
 
         from ecoute.settings import get_settings

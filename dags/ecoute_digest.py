@@ -7,10 +7,18 @@ so the day covered is the one before it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pendulum
 from airflow.sdk import dag, task
+
+
+def _run_end(data_interval_end: datetime | None, logical_date: datetime | None) -> datetime:
+    """The moment the run fired (its interval's end; a manual run may only have a logical date)."""
+    end = data_interval_end or logical_date
+    if end is None:
+        raise ValueError("this run has neither a data interval nor a logical date: give it one")
+    return end
 
 
 @dag(
@@ -23,25 +31,25 @@ from airflow.sdk import dag, task
     tags=["ecoute", "digest"],
     doc_md=__doc__,
 )
-def ecoute_team_digest():
+def ecoute_team_digest() -> None:
     @task
-    def daily(data_interval_end=None, logical_date=None) -> dict:
+    def daily(data_interval_end: datetime | None = None, logical_date: datetime | None = None) -> dict:
         from ecoute.settings import get_settings
         from jobs.reporting.digest import run_digest
 
-        day = ((data_interval_end or logical_date) - timedelta(days=1)).date()
+        day = (_run_end(data_interval_end, logical_date) - timedelta(days=1)).date()
         return run_digest(get_settings(), day, period="daily")
 
     @task.short_circuit
-    def is_monday(data_interval_end=None, logical_date=None) -> bool:
-        return (data_interval_end or logical_date).weekday() == 0
+    def is_monday(data_interval_end: datetime | None = None, logical_date: datetime | None = None) -> bool:
+        return _run_end(data_interval_end, logical_date).weekday() == 0
 
     @task
-    def weekly(data_interval_end=None, logical_date=None) -> dict:
+    def weekly(data_interval_end: datetime | None = None, logical_date: datetime | None = None) -> dict:
         from ecoute.settings import get_settings
         from jobs.reporting.digest import run_digest
 
-        sunday = ((data_interval_end or logical_date) - timedelta(days=1)).date()
+        sunday = (_run_end(data_interval_end, logical_date) - timedelta(days=1)).date()
         return run_digest(get_settings(), sunday, period="weekly")
 
     daily()

@@ -26,7 +26,7 @@ from airflow.sdk import dag, task
     tags=["ecoute", "labeller"],
     doc_md=__doc__,
 )
-def ecoute_labeller_centring():
+def ecoute_labeller_centring() -> None:
     @task
     def refresh() -> dict:
         from ecoute.settings import get_settings

@@ -26,7 +26,7 @@ BACKFILL_DAYS = 7
     tags=["ecoute", "learning"],
     doc_md=__doc__,
 )
-def ecoute_learning():
+def ecoute_learning() -> None:
     @task.short_circuit
     def new_labels() -> bool:
         from ecoute.settings import get_settings
@@ -62,7 +62,7 @@ def ecoute_learning():
 
     trained = retrain()
     new_labels() >> trained
-    backfill(trained)
+    backfill(trained)  # type: ignore[arg-type]  # an XComArg, resolved at run time (TaskFlow's types)
 
 
 ecoute_learning()

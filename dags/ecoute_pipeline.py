@@ -14,11 +14,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pendulum
 from airflow.sdk import dag, task
 
 from dags.assets import MENTIONS
+
+if TYPE_CHECKING:
+    from airflow.sdk.execution_time.context import OutletEventAccessors
 
 
 @dag(
@@ -32,7 +36,7 @@ from dags.assets import MENTIONS
     tags=["ecoute", "connectors"],
     doc_md=__doc__,
 )
-def ecoute_connectors():
+def ecoute_connectors() -> None:
     @task
     def enabled_connectors() -> list[str]:
         import json
@@ -70,7 +74,7 @@ def ecoute_connectors():
     tags=["ecoute", "enrichment"],
     doc_md=__doc__,
 )
-def ecoute_enrichment():
+def ecoute_enrichment() -> None:
     @task
     def enrich() -> dict:
         from ecoute.settings import get_settings
@@ -84,7 +88,7 @@ def ecoute_enrichment():
         return int(stats.get("rows_out") or 0) > 0
 
     @task(outlets=[MENTIONS])
-    def mentions_written(stats: dict, outlet_events=None) -> dict:
+    def mentions_written(stats: dict, outlet_events: OutletEventAccessors | None = None) -> dict:
         """Publishes the MENTIONS asset event (what the run wrote, and with which centring)."""
         written = {"rows_out": stats.get("rows_out"), "batches": stats.get("batches"), "centring": stats.get("centring")}
         if outlet_events is not None:
@@ -92,7 +96,8 @@ def ecoute_enrichment():
         return written
 
     stats = enrich()
-    wrote_mentions(stats) >> mentions_written(stats)
+    # TaskFlow's types want the task's own argument types; it passes the XComArg, resolved at run time.
+    wrote_mentions(stats) >> mentions_written(stats)  # type: ignore[arg-type]
 
 
 ecoute_connectors()

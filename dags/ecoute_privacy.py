@@ -25,7 +25,7 @@ from airflow.sdk import Param, dag, task
     tags=["ecoute", "privacy"],
     doc_md=__doc__,
 )
-def ecoute_gdpr_erasure():
+def ecoute_gdpr_erasure() -> None:
     @task
     def erase(params: dict | None = None) -> dict:
         from dataclasses import asdict
@@ -52,7 +52,7 @@ def ecoute_gdpr_erasure():
     tags=["ecoute", "privacy"],
     doc_md=__doc__,
 )
-def ecoute_retention():
+def ecoute_retention() -> None:
     @task
     def purge() -> dict:
         from dataclasses import asdict

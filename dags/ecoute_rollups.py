@@ -16,7 +16,7 @@ Ids are deterministic, so every run overwrites rows and never adds any.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
@@ -40,12 +40,13 @@ START = pendulum.datetime(_FIRST_DAY.year, _FIRST_DAY.month, _FIRST_DAY.day, tz=
     tags=["ecoute", "rollups"],
     doc_md=__doc__,
 )
-def ecoute_rollups_daily():
+def ecoute_rollups_daily() -> None:
     @task
-    def rollup(data_interval_end=None, logical_date=None) -> dict:
+    def rollup(data_interval_end: datetime | None = None, logical_date: datetime | None = None) -> dict:
         from ecoute.settings import get_settings
         from jobs.reporting.rollups import compute_daily_rollups
 
+        day: date
         if logical_date is None:  # the mentions asset (or a manual run): today so far, and yesterday
             day = pendulum.now("UTC").date()
         else:  # the daily trigger: the day that just ended, and the one before (late mentions)

@@ -23,7 +23,7 @@ from airflow.sdk import dag, task
     tags=["ecoute", "moderation"],
     doc_md=__doc__,
 )
-def ecoute_threat_watch():
+def ecoute_threat_watch() -> None:
     @task
     def notify() -> dict:
         from ecoute.settings import get_settings

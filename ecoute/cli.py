@@ -26,6 +26,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
+_verbose = False  # --verbose, set by the callback (an error before it runs gets no traceback)
 @app.callback()
 def main(
     ctx: typer.Context,

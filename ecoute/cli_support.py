@@ -18,6 +18,8 @@ __all__ = ["console", "fail", "optional_day", "out", "parse_day", "parse_time", 
            "views_settings"]  # fmt: skip
 
 if TYPE_CHECKING:
+    from typer import _click
+
     from ecoute.settings import Settings
 
 console = Console(stderr=True)  # messages, progress, errors
@@ -29,14 +31,13 @@ def _flags_take_no_value() -> None:
     from typer.core import TyperOption
 
     shown = TyperOption.display_type_rich
-    if getattr(shown, "_ecoute", False):
+    if shown.__module__ == __name__:  # already ours (this module was imported again)
         return
 
-    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+    def display_type_rich(self: TyperOption, ctx: _click.Context) -> str | None:
         return None if self.is_flag or self.count else shown(self, ctx)
 
-    display_type_rich._ecoute = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]  # the patch itself
 
 
 _flags_take_no_value()

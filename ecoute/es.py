@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +140,9 @@ def write_retrying(retry_for_s: float, what: str = "Elasticsearch write") -> Ret
         stop=stop_after_delay(retry_for_s),
         wait=wait_exponential(multiplier=0.5, max=10),
         retry=retry_if_exception_type((ESConnectionError, ConnectionTimeout, TransientWriteError)),
-        before_sleep=lambda state: log.warning("%s: retrying (%s)", what, state.outcome.exception()),
+        before_sleep=lambda state: log.warning(
+            "%s: retrying (%s)", what, state.outcome.exception() if state.outcome else None
+        ),
         reraise=True,
     )
 
@@ -211,7 +213,9 @@ def bulk_write(
     return bulk_send(client, actions, refresh=refresh, chunk_size=chunk_size, retry_for_s=retry_for_s)
 
 
-def upsert_actions(index: str | None, docs: Iterable[dict[str, Any]], *, index_of=None) -> list[dict[str, Any]]:
+def upsert_actions(
+    index: str | None, docs: Iterable[dict[str, Any]], *, index_of: Callable[[dict[str, Any]], str] | None = None
+) -> list[dict[str, Any]]:
     """Index actions with ``_id`` = doc["id"]; ``index_of(doc)`` picks the concrete index when given."""
     return [
         {"_op_type": "index", "_index": index_of(doc) if index_of else index, "_id": doc["id"], "_source": doc}

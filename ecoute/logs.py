@@ -19,9 +19,16 @@ _SECRET_PATTERNS = [
 ]
 
 
+def _mask_last_group(match: re.Match[str]) -> str:
+    """The match with its last group (the secret; every pattern has one) replaced by ***."""
+    whole = match.group(0)
+    secret = match.group(match.lastindex or 0)
+    return whole[: len(whole) - len(secret)] + "***"
+
+
 def redact(text: str) -> str:
     for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: m.group(0)[: len(m.group(0)) - len(m.group(m.lastindex))] + "***", text)
+        text = pattern.sub(_mask_last_group, text)
     return text
 
 
@@ -65,6 +72,13 @@ class ChattyLibraryFilter(logging.Filter):
         return record.levelno >= logging.WARNING or not record.name.startswith(NOISY_LOGGERS)
 
 
+class _EcouteHandler(logging.StreamHandler):
+    """The handler configure_logging installs (marked: configuring again does not add a second one,
+    even after this module was imported anew)."""
+
+    _ecoute = True
+
+
 def configure_logging(level: str | None = None, quiet_libraries: bool = False) -> None:
     """One redacting handler on the root logger. ``quiet_libraries`` (the CLI without -v): library
     log lines keep their message but not their traceback."""
@@ -75,8 +89,7 @@ def configure_logging(level: str | None = None, quiet_libraries: bool = False) -
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_ecoute", False)), None)
     if handler is None:
-        handler = logging.StreamHandler()
-        handler._ecoute = True  # type: ignore[attr-defined]
+        handler = _EcouteHandler()
         handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
         root.addHandler(handler)
     root.setLevel(level)

@@ -19,7 +19,11 @@ import struct
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from ecoute.settings import Settings
 
 START_HINT = "start the embedded stack with `ecoute stack up`"
 
@@ -124,7 +128,7 @@ class Failure:
 
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
-    todo = [exc]
+    todo: list[BaseException | None] = [exc]
     while todo:
         current = todo.pop(0)
         if current is None or any(current is s for s in seen) or len(seen) > 20:
@@ -134,7 +138,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
         if last_attempt is not None and hasattr(last_attempt, "exception"):
             with contextlib.suppress(Exception):  # a cancelled attempt has no exception
                 todo.append(last_attempt.exception())
-        todo += [current.__cause__, current.__context__]  # type: ignore[list-item]
+        todo += [current.__cause__, current.__context__]
     return seen
 
 
@@ -142,7 +146,7 @@ def _from_module(exc: BaseException, module: str) -> bool:
     return any(frame.filename.endswith(f"/{module}.py") for frame in traceback.extract_tb(exc.__traceback__))
 
 
-def describe(exc: BaseException, settings: object | None = None) -> Failure | None:
+def describe(exc: BaseException, settings: Settings | None = None) -> Failure | None:
     """The one line for an exception caused by an unreachable service, or None when it is not one."""
     chain = _chain(exc)
     for current in chain:
@@ -150,9 +154,9 @@ def describe(exc: BaseException, settings: object | None = None) -> Failure | No
             return Failure(f"{current}", True)
     kafka = es = smtp = "?"
     if settings is not None:
-        kafka = settings.kafka.bootstrap_servers  # type: ignore[attr-defined]
-        es = mask_userinfo(settings.es.url)  # type: ignore[attr-defined]
-        smtp = f"{settings.smtp.host}:{settings.smtp.port}"  # type: ignore[attr-defined]
+        kafka = settings.kafka.bootstrap_servers
+        es = mask_userinfo(settings.es.url)
+        smtp = f"{settings.smtp.host}:{settings.smtp.port}"
     for current in chain:
         name = type(current).__name__
         module = type(current).__module__

@@ -47,7 +47,8 @@ class OutboxHandler:
             safe = re.sub(r"[^A-Za-z0-9._-]+", "_", content_id)[:80]
             extension = re.sub(r"[^a-z0-9]+", "", part.get_content_subtype().lower())[:8] or "bin"
             image = f"{name}-{safe}.{extension}"
-            write_private(self.outbox / image, part.get_payload(decode=True) or b"")
+            payload = part.get_payload(decode=True)  # bytes for a leaf part such as an image
+            write_private(self.outbox / image, payload if isinstance(payload, bytes) else b"")
             html = html.replace(f"cid:{content_id}", image)
         return html
 

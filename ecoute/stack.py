@@ -128,7 +128,7 @@ class EmbeddedStack:
 
     # -- commands ----------------------------------------------------------------------------------
     def status(self) -> list[dict[str, object]]:
-        rows = []
+        rows: list[dict[str, object]] = []
         state = self._load()
         for service in (self.noida, self.smtp):
             pid = self._ours(service.name)

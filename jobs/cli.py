@@ -177,9 +177,9 @@ def enrich_command(
     if available_now and follow:
         raise fail("choose one of --available-now and --follow", code=2)
     from ecoute.settings import get_settings
-    from jobs.enrich import EnrichError, run_enrichment
+    from jobs.enrich import EnrichError, Mode, run_enrichment
 
-    mode = "follow" if follow else "available-now"
+    mode: Mode = "follow" if follow else "available-now"
     try:
         stats = run_enrichment(
             get_settings(),

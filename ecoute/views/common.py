@@ -7,8 +7,10 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from ecoute.events import to_rfc3339 as iso
+from ecoute.events import to_rfc3339
 from ecoute.settings import Settings
+
+iso = to_rfc3339  # the views' name for it
 
 # Alert episode colours by severity, shared by the HTML report and the Kibana dashboard.
 SEVERITY_COLOURS = {"critical": "#b2182b", "high": "#d6604d", "medium": "#f4a582", "low": "#fddbc7"}
@@ -56,7 +58,7 @@ def fetch_by_ids(client: Elasticsearch, index: str, ids: list[str], source: Any 
     for offset in range(0, len(unique), 500):
         chunk = unique[offset : offset + 500]
         try:
-            response = client.search(index=index, query={"terms": {"id": chunk}}, size=len(chunk), _source=source)
+            response = client.search(index=index, query={"terms": {"id": chunk}}, size=len(chunk), source=source)
         except ApiError as exc:
             if exc.meta.status == 404:
                 return found

@@ -101,7 +101,7 @@ def rank_answer(docs: Iterable[dict[str, Any]], now: datetime | None = None) -> 
     """The answer queue's candidates (criticism without a brand answer, not handled) → ranked rows
     ``{"doc", "section", "priority", "reasons"}``, excluded items left out."""
     now = now or datetime.now(UTC)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for doc in docs:
         if not in_answer_queue(doc):
             continue
@@ -143,7 +143,7 @@ def rank_questions(
     """The questions queue's candidates → ranked rows: open questions newest first, then the ones
     another member answered (newest first)."""
     now = now or datetime.now(UTC)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for doc in docs:
         event_id = str(doc.get("id"))
         answered = event_id in community_answered

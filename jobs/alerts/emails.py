@@ -263,7 +263,8 @@ def send_pending_emails(
     # One email per recipient: each carries verdict links signed for its reader. Recipients already
     # served (a run that failed half-way) are not sent it again.
     done = set.intersection(*(set(a.get("email_recipients") or []) for a in pending))
-    for recipient in [r for r in settings.alerts.recipients if r not in done] or [None]:
+    targets: list[str | None] = [r for r in settings.alerts.recipients if r not in done] or [None]
+    for recipient in targets:
         if recipient is None and done:
             break
         email = compose(pending, recipient)
@@ -306,7 +307,8 @@ def send_followup(
     start = parse_time(alert["episode_start"])
     posts = top_mentions(client, settings, start - timedelta(hours=2), now, alert.get("channel")) if kind != "resolved" else []
     try:
-        for recipient in settings.alerts.recipients or [None]:
+        recipients: list[str | None] = [*settings.alerts.recipients] or [None]
+        for recipient in recipients:
             send_email(settings, alert_email(settings, [alert], series, posts, now, kind=kind, recipient=recipient))
     except Exception as exc:  # the state stays unstamped: the next run tries again
         log.error("%s email for %s not sent (will retry next run): %s", kind, alert["id"], exc)

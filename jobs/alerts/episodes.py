@@ -221,7 +221,7 @@ def end_finished_episodes(
             "peak_sustained": round(max((d.sustained_ratio for d in inside), default=0.0), 3),
         }
         recent = now is not None and now - ended <= RESOLVED_MAX_AGE
-        if send and recent and alert.get("email_sent_at") and not alert.get("resolved_email_sent_at"):
+        if send and now is not None and recent and alert.get("email_sent_at") and not alert.get("resolved_email_sent_at"):
             alert.update(fields)
             if send_followup(client, settings, alert, series, now, "resolved"):
                 fields["resolved_email_sent_at"] = to_rfc3339(datetime.now(UTC))

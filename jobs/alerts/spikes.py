@@ -220,7 +220,7 @@ class SpikeDetector:
         self._daily: deque[_Day] = deque()
         self._episodes: list[_Episode] = []
         self._verdicts: list[Verdict] = []
-        self._calibration: tuple[list[float], list[float], int] | None = None  # cached samples, days
+        self._calibration: tuple[list[float], list[float], int, tuple[float, float]] | None = None  # cached samples, days, floor
         self._last_fire: datetime | None = None
         self._last_alert: datetime | None = None
         self._alert_score = 0.0
@@ -278,8 +278,8 @@ class SpikeDetector:
             elif self._day is not None and (self._day - day).days <= p.verdict_days:
                 # Its peaks: the detector's own episode when it saw it, else those stored with the alert.
                 score = episode.peak if episode else v.score
-                sustained = episode.peak_sustained if episode else v.sustained
-                floor = (max(floor[0], score or 0.0), max(floor[1], sustained or 0.0))
+                score_sustained = episode.peak_sustained if episode else v.sustained
+                floor = (max(floor[0], score or 0.0), max(floor[1], score_sustained or 0.0))
         days = [d for d in self._daily if d.day not in true_days]
         bursts = sorted((d.burst for d in days), reverse=True)
         sustained = sorted((d.sustained for d in days), reverse=True)
@@ -361,7 +361,8 @@ class SpikeDetector:
         if any(self._last is not None and self._last < v.start <= timestamp for v in self._verdicts):
             self._calibration = None  # a verdict starts to count
         self._last = timestamp
-        self._close_day(self._local(timestamp).date())
+        today = self._local(timestamp).date()
+        self._close_day(today)
         short_sum, long_sum = self._short.add(timestamp, value), self._long.add(timestamp, value)
         part_sum = self._part.add(timestamp, value)
         level_sum = self._level.add(timestamp, value) if self._level is not None else 0.0
@@ -430,7 +431,7 @@ class SpikeDetector:
         decision.in_episode = self._last_fire is not None and timestamp - self._last_fire <= gap
         if decision.in_episode and self._episodes:
             episode = self._episodes[-1]
-            episode.days.add(self._day)
+            episode.days.add(today)
             episode.peak = max(episode.peak, decision.ratio)
             episode.peak_sustained = max(episode.peak_sustained, decision.sustained_ratio)
         return decision

@@ -108,7 +108,12 @@ class BatchStep:
             counts.add(orjson.loads(row["counts"]))
         return counts, collected_bytes
 
+    def run(self, rows: DataFrame, batch_id: int) -> None:
+        """The function handed to ``foreachBatch`` (which expects no result)."""
+        self(rows, batch_id)
+
     def __call__(self, rows: DataFrame, batch_id: int) -> dict[str, Any]:
+        """Enrich and write one micro-batch; its metrics document."""
         from ecoute.es import write_retrying
 
         started = time.time()

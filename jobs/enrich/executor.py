@@ -72,8 +72,8 @@ def _loose_names(value: bytes | None) -> tuple[str | None, str | None]:
         return None, None
     if not isinstance(loose, dict):
         return None, None
-    ids = loose.get("id"), loose.get("source")
-    return tuple(v if isinstance(v, str) else None for v in ids)  # type: ignore[return-value]
+    ident, source = loose.get("id"), loose.get("source")
+    return (ident if isinstance(ident, str) else None, source if isinstance(source, str) else None)
 
 
 # -- label ----------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ from jobs.enrich.metrics import JOB_NAME, EnrichStats
 from jobs.enrich.progress import AVAILABLE_NOW_BATCH, BacklogProgress, ProgressReport, log_report
 
 if TYPE_CHECKING:
+    from pyspark.errors import StreamingQueryException
+    from pyspark.sql.streaming import StreamingQuery
+
     from ecoute.settings import Settings
 
 log = logging.getLogger("ecoute.enrich")
@@ -111,7 +114,7 @@ def run_enrichment(
     # Spark's clients live as long as the job: keep them out of the cyclic GC's full passes.
     gc.collect()
     gc.freeze()
-    writer = rows.writeStream.foreachBatch(step).option("checkpointLocation", checkpoint)
+    writer = rows.writeStream.foreachBatch(step.run).option("checkpointLocation", checkpoint)
     writer = writer.queryName(f"ecoute_{checkpoint_name}_{run_id}")
     if mode == "available-now":
         writer = writer.trigger(availableNow=True)
@@ -144,7 +147,9 @@ def run_enrichment(
     return stats
 
 
-def _run_until_done(query, stop: threading.Event, timeout_s: float | None):
+def _run_until_done(
+    query: StreamingQuery, stop: threading.Event, timeout_s: float | None
+) -> StreamingQueryException | None:
     """Wait for the query to end (available-now), the timeout, a stop request or a signal; stop it."""
     from pyspark.errors import StreamingQueryException
 
@@ -161,7 +166,7 @@ def _run_until_done(query, stop: threading.Event, timeout_s: float | None):
             if deadline is not None and time.monotonic() >= deadline:
                 break
             try:
-                query.awaitTermination(0.5)
+                query.awaitTermination(0.5)  # type: ignore[arg-type]  # annotated int, takes float seconds
             except StreamingQueryException:
                 break  # the query failed: its exception is returned below, so a transient one restarts it
     except KeyboardInterrupt:

@@ -49,7 +49,8 @@ from pyspark.sql.types import (
 
 if TYPE_CHECKING:
     from kafka import KafkaConsumer
-    from pyspark.sql import DataStreamReader, SparkSession
+    from pyspark.sql import SparkSession
+    from pyspark.sql.streaming import DataStreamReader
 
     from ecoute.settings import Settings
 
@@ -88,6 +89,8 @@ def _jaas_credentials(jaas: str | None) -> tuple[str | None, str | None]:
 
 def _settings_from_options(options: dict[str, str]) -> Settings:
     """Settings whose ``kafka`` part comes from the Spark-style ``kafka.*`` options."""
+    from pydantic import SecretStr
+
     from ecoute.settings import KafkaSettings, Settings
 
     servers = options.get("kafka.bootstrap.servers")
@@ -99,7 +102,7 @@ def _settings_from_options(options: dict[str, str]) -> Settings:
         security_protocol=options.get("kafka.security.protocol", "PLAINTEXT"),
         sasl_mechanism=options.get("kafka.sasl.mechanism"),
         sasl_username=username,
-        sasl_password=password,
+        sasl_password=None if password is None else SecretStr(password),
         client_id=options.get("kafka.client.id", "ecoute-spark"),
     )
     return Settings(kafka=kafka)
@@ -314,7 +317,9 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     # -- executor side ---------------------------------------------------------------------------
     def read(self, partition: InputPartition) -> Iterator[Any]:
-        return read_range_as_arrow(self.options, partition, self.timeout_s)  # type: ignore[arg-type]
+        if not isinstance(partition, KafkaRange):  # Spark hands back the partitions `partitions` made
+            raise TypeError(f"expected a KafkaRange, got {type(partition).__name__}")
+        return read_range_as_arrow(self.options, partition, self.timeout_s)
 
 
 def read_range_as_arrow(options: dict[str, str], part: KafkaRange, timeout_s: float) -> Iterator[Any]:
@@ -386,7 +391,10 @@ class KafkaDataSource(DataSource):
 def builtin_kafka_available(spark: SparkSession) -> bool:
     """Whether Spark's own Kafka connector jar is on the classpath."""
     try:
-        spark._jvm.java.lang.Class.forName(BUILTIN_PROVIDER)  # type: ignore[union-attr]
+        jvm = spark._jvm
+        if jvm is None:  # Spark Connect: no JVM in this process
+            return False
+        jvm.java.lang.Class.forName(BUILTIN_PROVIDER)
         return True
     except Exception:  # Py4J raises its own error type when the class is missing
         return False

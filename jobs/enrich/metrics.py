@@ -86,6 +86,8 @@ def read_batch_offsets(spark: SparkSession, checkpoint: str, batch_id: int) -> d
 
     Read with Hadoop's FileSystem API, so any checkpoint URI Spark accepts works."""
     jvm = spark.sparkContext._jvm
+    if jvm is None:
+        raise RuntimeError("reading the checkpoint's offsets needs classic Spark (a JVM in this process)")
     path = jvm.org.apache.hadoop.fs.Path(f"{str(checkpoint).rstrip('/')}/offsets/{batch_id}")
     try:
         fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())

@@ -142,7 +142,7 @@ class PartitionSink:
             with attempt:
                 if not self.es.indices.exists(index=index):
                     response = self.es.options(ignore_status=400).indices.create(
-                        index=index, **({"aliases": {alias: {}}} if alias else {})
+                        index=index, aliases={alias: {}} if alias else None
                     )
                     body = response.body if hasattr(response, "body") else response
                     error = (body or {}).get("error")

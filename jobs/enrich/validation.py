@@ -63,6 +63,7 @@ def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:
     """
     import great_expectations as gx
     from great_expectations.core import ExpectationSuite
+    from great_expectations.datasource.fluent import PandasDatasource
 
     from ecoute.es import make_client, scan_docs
 
@@ -85,6 +86,8 @@ def build_data_docs(settings: Settings, sample_size: int = 5000) -> Path:
         source = context.data_sources.get("ecoute_mentions_sample")
     except (KeyError, ValueError):
         source = context.data_sources.add_pandas("ecoute_mentions_sample")
+    if not isinstance(source, PandasDatasource):
+        raise TypeError(f"data source ecoute_mentions_sample is {type(source).__name__}, not a pandas one")
     try:
         asset = source.get_asset("sample")
     except LookupError:

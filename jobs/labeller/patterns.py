@@ -16,6 +16,7 @@ pattern is simply tried.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import re
@@ -34,7 +35,7 @@ _RE_ONLY_SPACES = re.compile("[\x1c-\x1f]")
 try:  # the speed-up is optional: the answers are the same without it
     import hyperscan
 except ImportError:  # pragma: no cover - every supported platform has wheels
-    hyperscan = None
+    hyperscan = None  # type: ignore[assignment]  # an optional module: checked for None before use
 
 
 _cache_dir: Path | None = None
@@ -109,7 +110,7 @@ class PatternSet:
             return None
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
         expressions = [self.patterns[i].pattern.encode() for i in indices]
-        key = hashlib.sha256(repr((hyperscan.__version__, flags, indices, expressions)).encode()).hexdigest()[:32]
+        key = hashlib.sha256(repr((importlib.metadata.version("hyperscan"), flags, indices, expressions)).encode()).hexdigest()[:32]
         cached = cache_dir() / f"hyperscan-{key}.db"
         try:
             return hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)

@@ -115,11 +115,11 @@ def score_rules(doc: Prepared) -> RuleSentiment:
             contrast_at = i
     sentiments: list[float] = []
     for i, tok in enumerate(toks):
-        val = lex.get(tok)
-        if val is None and len(tok) > 3:
+        valence = lex.get(tok)
+        if valence is None and len(tok) > 3:
             # "tooop" → (squeezed to) "toop" → "top", "suuuper" → "super", "nuuul" → "nul"
-            val = _squeezed_valence(tok)
-        if not val:
+            valence = _squeezed_valence(tok)
+        if not valence:
             sentiments.append(0.0)
             continue
         # intensifier / diminisher just before
@@ -127,11 +127,11 @@ def score_rules(doc: Prepared) -> RuleSentiment:
             if j >= 0:
                 boost = lx.INTENSIFIERS.get(toks[j]) or lx.DIMINISHERS.get(toks[j])
                 if boost:
-                    val = val * (1 + boost) if j == i - 1 else val * (1 + boost * 0.6)
+                    valence = valence * (1 + boost) if j == i - 1 else valence * (1 + boost * 0.6)
                     break
         if _negated(toks, i):
-            val = -0.6 * val if val > 0 else -0.4 * val
-        sentiments.append(val)
+            valence = -0.6 * valence if valence > 0 else -0.4 * valence
+        sentiments.append(valence)
     if contrast_at >= 0:
         # "c'est joli mais ça casse" → what follows "mais" carries the opinion.
         sentiments = [v * 0.5 if k < contrast_at else v * 1.4 for k, v in enumerate(sentiments)]
@@ -143,13 +143,13 @@ def score_rules(doc: Prepared) -> RuleSentiment:
             total_neg += -v
             hits += 1
     for ch in doc.emoji:
-        v = lx.EMOJI_VALENCE.get(ch)
-        if v:
+        emoji_valence = lx.EMOJI_VALENCE.get(ch)
+        if emoji_valence:
             hits += 1
-            if v > 0:
-                total_pos += v * 0.8
+            if emoji_valence > 0:
+                total_pos += emoji_valence * 0.8
             else:
-                total_neg += -v * 0.8
+                total_neg += -emoji_valence * 0.8
     raw = total_pos - total_neg
     excl = min(doc.raw.count("!"), 4) * 0.25
     raw += excl if raw > 0 else -excl if raw < 0 else 0.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -108,7 +109,7 @@ def build_message(settings: Settings, email: Email) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="ecoute.local")
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
-    html_part = message.get_payload()[1]
+    html_part = list(message.iter_parts())[1]
     for cid, png in email.images.items():
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     return message
@@ -161,7 +162,7 @@ def send_email(settings: Settings, email: Email, conn_id: str = SMTP_CONN_ID) ->
         hook.get_conn()
     try:
         client = hook._smtp_client  # the authenticated smtplib client the hook opened
-        if client is None:
+        if not isinstance(client, smtplib.SMTP):  # None, or the async client (only opened by aget_conn)
             raise RuntimeError("the SMTP hook did not open a connection")
         # The hook's own send_email_smtp builds an HTML-only message; ours has a text part and
         # inline images, so we hand the finished MIME message to the hook's client.

@@ -150,7 +150,7 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
     # New members come from the rollups (first-seen needs the whole history).
     chart_days = 14 if period == "daily" else 28
     rows = read_rollups(settings, last_day - timedelta(days=chart_days - 1), last_day)
-    new_authors = Counter()
+    new_authors: Counter = Counter()
     per_day_volume: Counter = Counter()
     per_day_criticism: Counter = Counter()
     for row in rows:

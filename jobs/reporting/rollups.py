@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -84,31 +85,25 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
+@dataclass(slots=True)
 class _Row:
     """Counters of one rollup row (day × channel × source × lang × topic)."""
 
-    __slots__ = (
-        "answerable",
-        "answered",
-        "brand_items",
-        "comments",
-        "constructive",
-        "criticism",
-        "minutes",
-        "negative",
-        "neutral",
-        "new_authors",
-        "positive",
-        "posts",
-        "toxic",
-        "unanswered_critical",
-        "volume",
-    )  # fmt: skip
-
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
-        self.minutes: list[float] = []
+    answerable: int = 0
+    answered: int = 0
+    brand_items: int = 0
+    comments: int = 0
+    constructive: int = 0
+    criticism: int = 0
+    negative: int = 0
+    neutral: int = 0
+    new_authors: int = 0
+    positive: int = 0
+    posts: int = 0
+    toxic: int = 0
+    unanswered_critical: int = 0
+    volume: int = 0
+    minutes: list[float] = field(default_factory=list)
 
 
 class DayRollup:
@@ -142,8 +137,9 @@ class DayRollup:
                 row.posts += kind == "post"
                 row.comments += kind in ("comment", "reply")
                 sentiment = d.get("sentiment")
-                if sentiment in ("positive", "neutral", "negative"):
-                    setattr(row, sentiment, getattr(row, sentiment) + 1)
+                row.positive += sentiment == "positive"
+                row.neutral += sentiment == "neutral"
+                row.negative += sentiment == "negative"
                 row.criticism += criticism
                 row.constructive += criticism and bool(d.get("constructive"))
                 row.toxic += bool(d.get("toxic"))

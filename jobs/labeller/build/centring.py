@@ -12,8 +12,10 @@ embedding cache, so a refresh mostly reads; a cold cache costs one encoding per 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,7 +52,7 @@ def centring_inputs(texts: Iterable[tuple[Any, str | None]], max_per_lang: int =
     return {lang: sorted(inputs) for lang, inputs in sorted(chosen.items())}
 
 
-def centring_stats(inputs: dict[str, Sequence[str]], meta: dict[str, Any]) -> CentringStats:
+def centring_stats(inputs: Mapping[str, Sequence[str]], meta: dict[str, Any]) -> CentringStats:
     """Sum and count the query-form embeddings of each language's inputs."""
     from jobs.labeller.encoder import embed
 
@@ -59,11 +61,11 @@ def centring_stats(inputs: dict[str, Sequence[str]], meta: dict[str, Any]) -> Ce
     for lang, texts in inputs.items():
         if not texts:
             continue
-        total = None
-        for start in range(0, len(texts), ENCODE_CHUNK):
-            part = embed(list(texts[start : start + ENCODE_CHUNK]), query=True).astype(np.float64).sum(axis=0)
-            total = part if total is None else total + part
-        sums[lang], counts[lang] = total, float(len(texts))
+        parts = (
+            embed(list(texts[start : start + ENCODE_CHUNK]), query=True).astype(np.float64).sum(axis=0)
+            for start in range(0, len(texts), ENCODE_CHUNK)
+        )
+        sums[lang], counts[lang] = reduce(operator.add, parts), float(len(texts))
     return CentringStats.build(sums, counts, {**meta, "texts": {k: int(v) for k, v in counts.items()}})
 
 

@@ -234,7 +234,7 @@ def build_with_feedback(
         return any(lang in langs for langs in own_heads.values())
 
     created = datetime.now(UTC)
-    meta = {
+    meta: dict[str, Any] = {
         "version": _version(created),
         "created_at": created.isoformat(),
         "encoder": ENCODER,

@@ -103,7 +103,8 @@ class Corrector:
                 piece = token[start:end]
                 if head is None or (piece not in self.words and piece not in self.known):
                     continue
-                if best[end] is None or len(head) + 1 < len(best[end]):
+                current = best[end]
+                if current is None or len(head) + 1 < len(current):
                     best[end] = [*head, piece]
         words = best[n]
         if words is None or len(words) < 2 or not any(w in self.vocabulary for w in words):

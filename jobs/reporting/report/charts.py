@@ -103,7 +103,7 @@ def chart_topics(data: ReportData, start: date, end: date, words: dict[str, str]
     table = table.reindex(_daily_index(start, end), fill_value=0)[leaders]
     import matplotlib
 
-    colours = matplotlib.colormaps["tab10"].colors
+    colours = matplotlib.color_sequences["tab10"]
     ax.stackplot(
         table.index, [table[t].values for t in leaders], labels=leaders, colors=colours[: len(leaders)], alpha=0.85
     )

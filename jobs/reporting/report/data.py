@@ -87,7 +87,8 @@ def item_frame(docs: list[dict[str, Any]]) -> Any:
 
     frame = pd.DataFrame(
         {
-            "created_at": pd.to_datetime([d.get("created_at") for d in docs], utc=True, format="ISO8601"),
+            # pandas reads a missing time (None) as NaT; its stubs leave None out of the accepted lists
+            "created_at": pd.to_datetime([d.get("created_at") for d in docs], utc=True, format="ISO8601"),  # type: ignore[arg-type]
             "source": [d.get("source") or "unknown" for d in docs],
             "lang": [d.get("lang") or "und" for d in docs],
             "sentiment": [d.get("sentiment") or "neutral" for d in docs],
@@ -96,7 +97,7 @@ def item_frame(docs: list[dict[str, Any]]) -> Any:
             "constructive": [bool(d.get("criticism")) and bool(d.get("constructive")) for d in docs],
             "toxic": [bool(d.get("toxic")) for d in docs],
             "question": [bool(d.get("question")) for d in docs],
-            "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),
+            "answered_at": pd.to_datetime([d.get("brand_answered_at") for d in docs], utc=True, format="ISO8601"),  # type: ignore[arg-type]
             "handled": [bool(d.get("handled")) for d in docs],
             "answered": [figures.answered(d) for d in docs],
             "answerable": [figures.answerable(d) for d in docs],
