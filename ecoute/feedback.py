@@ -174,17 +174,18 @@ def count_labels(settings: Settings, *, client: Any = None, query: dict[str, Any
 
 
 def alert_labels(settings: Settings, *, client: Any = None) -> Iterator[dict[str, Any]]:
-    """The managers' verdicts on alert emails as labels (jobs/alerts/verdicts.py stores them with the
-    alert; the spike detector reads them there): ``{"alert_id", "labels": {"spike": bool}, …}``."""
+    """The managers' verdicts on alert emails as labels, one per alert and manager (jobs/alerts/verdicts.py
+    stores them and the spike detector reads them there): ``{"alert_id", "labels": {"spike": bool}, …}``."""
     client = client or es.make_client(settings)
     index = settings.indices.alert_feedback
     if not client.indices.exists(index=index):
         return
     for doc in es.scan_docs(client, index):
         yield {
-            "id": f"alert:{doc.get('alert_id')}", "alert_id": doc.get("alert_id"), "scope": doc.get("scope"),
-            "episode_start": doc.get("episode_start"), "labels": {"spike": doc.get("verdict") == "useful"},
-            "action": f"alert_{doc.get('verdict')}", "who": "alert email link", "source": "alert-email",
+            "id": f"alert:{doc.get('alert_id')}:{doc.get('manager') or ''}", "alert_id": doc.get("alert_id"),
+            "scope": doc.get("scope"), "episode_start": doc.get("episode_start"),
+            "labels": {"spike": doc.get("verdict") == "useful"}, "action": f"alert_{doc.get('verdict')}",
+            "who": doc.get("manager") or "alert email link", "source": "alert-email",
             "corrected_at": doc.get("recorded_at"),
         }  # fmt: skip
 

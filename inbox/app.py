@@ -120,7 +120,8 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         that is not a known code (a refused parameter, named) is shown beneath, as typed."""
         # A reason is a code of the strings ("rule_unknown"), free text naming what was refused, or
         # both: (code, text) — the page says the code in words and shows the text beneath.
-        code, text = exc.detail if isinstance(exc.detail, tuple) else (str(exc.detail or ""), "")
+        detail: Any = exc.detail  # typed str, but a route may raise (code, text)
+        code, text = detail if isinstance(detail, tuple) else (str(detail or ""), "")
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": text or code}, status_code=exc.status_code)
         t = translator(lang_of(request))

@@ -35,7 +35,10 @@ def business_seconds(start: datetime, end: datetime, hours: BusinessHours) -> fl
         return 0.0
     zone = ZoneInfo(hours.timezone)
     weekday_hours = (_clock(hours.start), _clock(hours.end))
-    weekend_hours = tuple(_clock(part) for part in hours.weekend.split("-")) if hours.weekend else None
+    weekend_hours: tuple[time, time] | None = None
+    if hours.weekend:
+        weekend_opens, weekend_closes = hours.weekend.split("-")
+        weekend_hours = (_clock(weekend_opens), _clock(weekend_closes))
     holidays = {date.fromisoformat(d) for d in hours.holidays}
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     total = 0.0
@@ -43,7 +46,7 @@ def business_seconds(start: datetime, end: datetime, hours: BusinessHours) -> fl
     while day <= local_end.date():
         weekend_open = day.weekday() >= 5 and weekend_hours is not None
         if (weekend_open or day.weekday() in hours.weekdays) and day not in holidays:
-            opens, closes = weekend_hours if weekend_open else weekday_hours
+            opens, closes = weekend_hours if weekend_open and weekend_hours is not None else weekday_hours
             window_start = datetime.combine(day, opens, tzinfo=zone)
             window_end = datetime.combine(day, closes, tzinfo=zone)
             overlap = min(window_end, local_end) - max(window_start, local_start)
@@ -91,13 +94,13 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
             outside += business_seconds(answered - timedelta(seconds=60), answered, settings.inbox.business_hours) == 0
     classes = {}
     for name in CLASSES:
-        answered = waits[name]
+        hours_waited = waits[name]
         classes[name] = {
-            "items": counts[name], "answered": len(answered),
-            "answered_share": round(len(answered) / counts[name], 3) if counts[name] else None,
+            "items": counts[name], "answered": len(hours_waited),
+            "answered_share": round(len(hours_waited) / counts[name], 3) if counts[name] else None,
             # Two decimals: a median of 6 minutes is 0.1 h, not "0.0 h" (the page shows minutes under an hour).
-            "median_hours": round(statistics.median(answered), 2) if answered else None,
-            "p90_hours": round(statistics.quantiles(answered, n=10)[-1], 2) if len(answered) >= 2 else None,
+            "median_hours": round(statistics.median(hours_waited), 2) if hours_waited else None,
+            "p90_hours": round(statistics.quantiles(hours_waited, n=10)[-1], 2) if len(hours_waited) >= 2 else None,
             # Beside it, clock hours: a reply at 20:40 to a comment of 20:00 took 0 business hours.
             "median_clock_hours": round(statistics.median(wall[name]), 2) if wall[name] else None,
         }  # fmt: skip

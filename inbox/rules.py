@@ -85,7 +85,8 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     for action, field in (("assign", "assign_to"), ("tag", "tag"), ("notify", "notify")):
         if action in chosen and not rule[field]:
             raise ValueError(f"rule_{action}_needs_{field}")
-    if rule["notify"] and not all(EMAIL.fullmatch(a.strip()) for a in rule["notify"].split(",")):
+    notify = rule["notify"]
+    if isinstance(notify, str) and not all(EMAIL.fullmatch(a.strip()) for a in notify.split(",")):
         raise ValueError("rule_notify_invalid", "notify takes email addresses, separated by commas")
     return rule
 
@@ -126,7 +127,7 @@ def _candidates(services: Any, start: datetime, end: datetime, unhandled_only: b
         if exc.meta.status != 404:
             raise
         return [], set()
-    authors = {(d.get("author") or {}).get("id") for d in docs} - {None}
+    authors = {author for d in docs if (author := (d.get("author") or {}).get("id"))}
     returning = authors_seen_before(client, settings, sorted(authors), start)
     first_ids: set[str] = set()
     seen: set[str] = set(returning)
@@ -282,7 +283,9 @@ def _notify(services: Any, rule: dict[str, Any], hits: list[dict[str, Any]]) -> 
 
 def rule_counts(services: Any, rule_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Per rule: actions done, undone by a person, reversal rate, dry runs."""
-    counts = {rid: {"done": 0, "undone": 0, "failed": 0, "dry_runs": 0, "reversal_rate": None} for rid in rule_ids}
+    counts: dict[str, dict[str, Any]] = {
+        rid: {"done": 0, "undone": 0, "failed": 0, "dry_runs": 0, "reversal_rate": None} for rid in rule_ids
+    }
     if not rule_ids:
         return counts
     for record in services.store.audit_records({"terms": {"rule_id": rule_ids}}, size=10_000):

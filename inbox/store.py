@@ -91,10 +91,9 @@ class Store:
             return {}
         indices = self._mention_indices()
         docs = [{"_index": index, "_id": doc_id} for doc_id in wanted for index in indices]
-        options = {"source_includes": fields} if fields else {}
         found: dict[str, dict[str, Any]] = {}
         for offset in range(0, len(docs), 5000):
-            response = self.client.mget(docs=docs[offset : offset + 5000], **options)
+            response = self.client.mget(docs=docs[offset : offset + 5000], source_includes=fields or None)
             for doc in response["docs"]:
                 if doc.get("found") and doc["_id"] not in found:
                     found[doc["_id"]] = {**doc["_source"], "_index": doc["_index"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ def strings(lang: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-def translator(lang: str):
+def translator(lang: str) -> Callable[..., str]:
     table = strings(lang)
 
     def t(key: str, **values: Any) -> str:

@@ -140,7 +140,7 @@ def queue(
     key = (settings.indices.mentions, settings.store_author_names, name, filters.channel, filters.source,
            filters.lang, filters.topic, filters.start, filters.end, filters.day)  # fmt: skip
     since, extra = _period(services, filters)
-    common = {"channel": filters.channel, "since": since, "client": client, "extra_filters": extra}
+    common: dict[str, Any] = {"channel": filters.channel, "since": since, "client": client, "extra_filters": extra}
     if name in ("answer", "questions"):
         read, ranked = (answer_candidates, answer_page) if name == "answer" else (questions_candidates, questions_page)
         candidates = cache.queue(key, lambda: read(settings, extra_fields=("text",), **common))
@@ -244,11 +244,16 @@ def latest_day(services: Services) -> date | None:
     return cache.cached(("latest_day", services.settings.indices.mentions), 60, lambda: _latest_day(services))
 
 
+def _fields(*names: str) -> Any:
+    """``_source`` as a list of fields: valid for Elasticsearch, left out of the client's stubs."""
+    return list(names)
+
+
 def _latest_day(services: Services) -> date | None:
     try:
         response = services.store.client.search(
             index=services.settings.indices.mentions, size=1, query={"bool": {"must_not": [NOT_BRAND]}},
-            sort=[{"created_at": {"order": "desc"}}], _source=["created_at"],
+            sort=[{"created_at": {"order": "desc"}}], source=_fields("created_at"),
         )  # fmt: skip
     except ApiError as exc:
         if exc.meta.status == 404:
@@ -340,7 +345,7 @@ def _read_thread(services: Services, thread_id: str) -> list[dict[str, Any]]:
     query = {"term": {"thread_id": thread_id}}
     try:
         response = client.search(index=settings.indices.mentions, query=query, size=THREAD_PAGE,
-                                  _source=DETAIL_FIELDS, track_total_hits=True)  # fmt: skip
+                                  source=_fields(*DETAIL_FIELDS), track_total_hits=True)  # fmt: skip
     except ApiError as exc:
         if exc.meta.status != 404:
             raise

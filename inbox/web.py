@@ -33,10 +33,10 @@ def _here(request: Request) -> str:
     return request.url.path + (f"?{query}&" if query else "?")
 
 
-class Form(dict):
+class Form(dict[str, Any]):
     """A posted form: its last value per name, and ``getlist(name)`` for the names sent many times."""
 
-    def __init__(self, data: Any):
+    def __init__(self, data: Any) -> None:
         super().__init__(data)
         self._lists = {key: [str(v) for v in data.getlist(key)] for key in data}
 

@@ -17,7 +17,7 @@ from inbox import actions, cache, learning, metrics
 from inbox.actions import ActionRefused
 from inbox.display import Display, taxonomy
 from inbox.strings import translator
-from inbox.web import Web
+from inbox.web import Form, Web
 
 LABEL_FIELDS = ("sentiment", "criticism", "constructive", "toxic", "topics")
 
@@ -83,7 +83,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         if action == "reply" and not text:
             flash(request, "error", t("reply_empty"))
             return back(request)
-        if action == "reply" and t("reply_author_blank") in text:  # the saved reply's blank for the name
+        if action == "reply" and text and t("reply_author_blank") in text:  # the saved reply's blank for the name
             flash(request, "error", t("reply_fill_author", blank=t("reply_author_blank")))
             return back(request)
         try:
@@ -122,7 +122,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         form = await form_with_csrf(request)
         return await run_in_threadpool(correct, request, mention_id, user, form)
 
-    def correct(request: Request, mention_id: str, user: dict[str, Any], form: dict[str, Any]) -> Response:
+    def correct(request: Request, mention_id: str, user: dict[str, Any], form: Form) -> Response:
         t = translator(lang_of(request))
         field, value = str(form.get("field") or ""), str(form.get("value") or "")
         topics = form.getlist("value")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from ecoute.feedback import SENTIMENTS
+from ecoute.views.ranking import PAGE_SIZE
 from inbox import actions, metrics, rules, views
 from inbox.actions import ActionRefused
 from inbox.auth import new_csrf_token, verify_password
@@ -22,7 +23,6 @@ from inbox.strings import translator
 from inbox.web import Web, known_queue, period
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = views.PAGE_SIZE
 MAX_USERNAME = 150  # longer names exist nowhere: not looked up
 MAX_PAGE = 100_000
 
@@ -69,7 +69,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
             return page(request, "login.html", status_code=429, next=_safe_next(form.get("next")),
                         error=t("login_blocked", minutes=max(1, round(wait / 60))))  # fmt: skip
         user = services.store.user(username) if 0 < len(username) <= MAX_USERNAME else None
-        if not verify_password((user or {}).get("password_hash"), password):
+        if not verify_password((user or {}).get("password_hash"), password) or user is None:
             limiter.failed(username, address)
             log.warning("inbox: failed login for %r from %s", username[:80], address)
             return page(request, "login.html", status_code=401, next=_safe_next(form.get("next")), error=t("login_failed"))

@@ -26,11 +26,17 @@ def test_action_labels_are_one_per_mention_and_carry_their_provenance(settings) 
 
 
 def test_alert_verdicts_read_as_labels(settings) -> None:
-    from jobs.alerts.verdicts import record_verdict_from_link, sign_token
+    from jobs.alerts.verdicts import record_verdict, sign_token
 
-    record_verdict_from_link(settings, sign_token(settings, {"id": "alert-7", "scope": "overall"}, "not_useful"))
-    (label,) = list(alert_labels(settings))
-    assert label["alert_id"] == "alert-7" and label["labels"] == {"spike": False} and label["action"] == "alert_not_useful"
+    alert = {"id": "alert-7", "scope": "overall"}
+    record_verdict(settings, sign_token(settings, alert, "not_useful", recipient="lea@example.org"))
+    record_verdict(settings, sign_token(settings, alert, "useful", recipient="marc@example.org"))
+    labels = sorted(alert_labels(settings), key=lambda label: label["who"])
+    assert [(label["alert_id"], label["who"], label["labels"], label["action"]) for label in labels] == [
+        ("alert-7", "lea@example.org", {"spike": False}, "alert_not_useful"),
+        ("alert-7", "marc@example.org", {"spike": True}, "alert_useful"),
+    ]
+    label = labels[0]
     assert label["corrected_at"]
 
 

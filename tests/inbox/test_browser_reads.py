@@ -233,6 +233,7 @@ def test_rules_and_saved_replies_are_edited_and_deleted(browser, inbox_settings,
         # Saved replies: edited, then deleted.
         page.goto(f"{base}/replies")
         page.click('tr[data-reply="fr:merci"] a[data-action=edit]')
+        page.wait_for_url("**/replies?edit=*")  # the edit form, not the add form of the page it left
         page.fill("form[data-reply-form] textarea[name=text]", "Bonjour {author}, merci, nous regardons.")
         page.click("form[data-reply-form] button.primary")
         expect(page.locator('tr[data-reply="fr:merci"]')).to_contain_text("merci, nous regardons")
