@@ -14,6 +14,9 @@ setup:
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 bench:
 	@./infra/setup.sh

@@ -41,7 +41,9 @@ def connect_import(
     source: Annotated[str | None, typer.Option(help="Source of rows without one (default 'import').")] = None,
     channel: Annotated[str | None, typer.Option(help="Channel of rows without one.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per acknowledged batch (and checkpoint).")] = 1000,
-    restart: Annotated[bool, typer.Option("--restart", help="Forget this file's checkpoint and send it all again.")] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Forget this file's checkpoint and send it all again.")
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     workers: Annotated[
         int | None, typer.Option(help="Mapping processes (default: 1 for big files when a CPU is idle, else 0).")
@@ -60,9 +62,17 @@ def connect_import(
 
     try:
         stats = import_file(
-            Path(path), get_settings(), mapping=parse_mapping(mapping), source=source, channel=channel,
-            batch_size=batch_size, progress=progress, restart=restart, workers=workers, encoding=encoding,
-        )  # fmt: skip
+            Path(path),
+            get_settings(),
+            mapping=parse_mapping(mapping),
+            source=source,
+            channel=channel,
+            batch_size=batch_size,
+            progress=progress,
+            restart=restart,
+            workers=workers,
+            encoding=encoding,
+        )
     except ConnectorError as exc:
         raise fail(str(exc)) from None
     except (KafkaError, DeliveryError) as exc:
@@ -73,7 +83,8 @@ def connect_import(
 def _register_polled_connector(name: str) -> None:
     def command(
         follow: Annotated[
-            bool, typer.Option("--follow/--once", help="Poll every poll_interval_s until Ctrl-C, or one sweep (default).")
+            bool,
+            typer.Option("--follow/--once", help="Poll every poll_interval_s until Ctrl-C, or one sweep (default)."),
         ] = False,
     ) -> None:
         import signal
@@ -120,8 +131,6 @@ def connect_webhook(
         serve(get_settings(), host=host, port=port)
     except ConnectorError as exc:
         raise fail(str(exc)) from None
-
-
 
 
 def register(app: typer.Typer) -> None:

@@ -158,23 +158,37 @@ def import_file(
     sink = sink or EventSink(settings, "import")
     try:
         pages = import_pages(
-            path, settings, state, fingerprint=fingerprint, mapping=mapping, source=source, channel=channel,
-            batch_size=batch_size, workers=auto_workers(path) if workers is None else workers, encoding=encoding,
-        )  # fmt: skip
+            path,
+            settings,
+            state,
+            fingerprint=fingerprint,
+            mapping=mapping,
+            source=source,
+            channel=channel,
+            batch_size=batch_size,
+            workers=auto_workers(path) if workers is None else workers,
+            encoding=encoding,
+        )
         if not progress:
             return run_pages(pages, sink, checkpoints, key)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         total = count_records(path, ReadLimits.for_file(path, settings))
         with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
             transient=False,
-        ) as bar:  # fmt: skip
+        ) as bar:
             task = bar.add_task(f"import {path.name}", total=total)
             return run_pages(
-                pages, sink, checkpoints, key,
+                pages,
+                sink,
+                checkpoints,
+                key,
                 on_page=lambda page: bar.advance(task, page.size + page.skipped),
-            )  # fmt: skip
+            )
     finally:
         if own_sink:
             sink.close()

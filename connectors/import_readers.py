@@ -96,7 +96,9 @@ class _Bounded(io.RawIOBase):
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             after = (
                 f"after {self.total:,} decompressed bytes ({exc}); the records before this point were imported, "
-                "re-run with a complete file to import the rest" if self.total else f"({exc}); nothing was imported"
+                "re-run with a complete file to import the rest"
+                if self.total
+                else f"({exc}); nothing was imported"
             )
             raise DamagedGzip(f"{self.name}: the gzip data is damaged or cut short {after}") from None
         self.total += count
@@ -241,7 +243,11 @@ def csv_records(
             if too_long:
                 number, size, digest = too_long[0]
                 original = "".join(consumed).rstrip("\r\n")
-                yield _original(original, encoding), None, _too_long(number, size, digest, limits.max_line_bytes, "characters")
+                yield (
+                    _original(original, encoding),
+                    None,
+                    _too_long(number, size, digest, limits.max_line_bytes, "characters"),
+                )
                 continue
             if not any(cell.strip() for cell in cells):
                 continue
@@ -250,8 +256,10 @@ def csv_records(
                 yield _original(original, encoding), None, f"parse: line {reader.line_num} is not valid {encoding}"
                 continue
             if len(cells) != len(header):
-                yield original, None, (
-                    f"parse: line {reader.line_num}: {len(cells)} columns where the header has {len(header)}"
+                yield (
+                    original,
+                    None,
+                    (f"parse: line {reader.line_num}: {len(cells)} columns where the header has {len(header)}"),
                 )
                 continue
             yield original, dict(zip(header, cells, strict=True)), None
@@ -298,7 +306,11 @@ def raw_items(path: Path, fmt: str, encoding: str = "utf-8", limits: ReadLimits 
             if number == 1:
                 line = line.lstrip("\ufeff")
             if size is not None:
-                yield _original(line, encoding), None, _too_long(number, size, digest, limits.max_line_bytes, "characters")
+                yield (
+                    _original(line, encoding),
+                    None,
+                    _too_long(number, size, digest, limits.max_line_bytes, "characters"),
+                )
             elif stripped := line.strip():
                 original = _original(stripped, encoding)  # undecodable: the original bytes, dead-lettered as not JSON
                 yield original if isinstance(original, bytes) else stripped.encode("utf-8")

@@ -59,8 +59,18 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-_TEXT_FIELDS = ("source", "native_id", "kind", "parent_native_id", "thread_native_id", "channel", "author_id",
-                "author_name", "text", "url")  # fmt: skip
+_TEXT_FIELDS = (
+    "source",
+    "native_id",
+    "kind",
+    "parent_native_id",
+    "thread_native_id",
+    "channel",
+    "author_id",
+    "author_name",
+    "text",
+    "url",
+)
 
 
 def _check_scalars(row: dict[str, Any]) -> None:

@@ -248,10 +248,13 @@ class RedditSource(HttpSource):
         token = fetch_token(config)
         client = self.client(  # one client (one token) for every stream of the sweep
             ApiClient(
-                "reddit", config, classify,
-                headers={"Authorization": f"bearer {token}", "User-Agent": config.user_agent}, after_response=pace,
+                "reddit",
+                config,
+                classify,
+                headers={"Authorization": f"bearer {token}", "User-Agent": config.user_agent},
+                after_response=pace,
             )
-        )  # fmt: skip
+        )
         result: list[PolledStream] = [
             RedditListingStream(settings, config, client, f"r.{sub.lower()}", f"r/{sub}/new", {})
             for sub in config.subreddits

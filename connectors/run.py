@@ -245,8 +245,12 @@ def run_polled(
             runs += 1
             log.info(
                 "%s sweep %d: %d produced, %d dead-lettered in %.1fs",
-                name, runs, stats.produced, stats.dead_lettered, time.perf_counter() - started,
-            )  # fmt: skip
+                name,
+                runs,
+                stats.produced,
+                stats.dead_lettered,
+                time.perf_counter() - started,
+            )
             if once or stop.is_set() or (max_runs is not None and runs >= max_runs):
                 break
             if stop.wait(poll_interval_s):

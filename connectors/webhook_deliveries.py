@@ -75,9 +75,10 @@ class DeliveryLog:
             self._rewrite()
 
     def _expire(self, now: float) -> None:
-        while self._seen and (len(self._seen) > self.capacity or (
-            self.window_s is not None and next(iter(self._seen.values())) < now - self.window_s
-        )):  # fmt: skip
+        while self._seen and (
+            len(self._seen) > self.capacity
+            or (self.window_s is not None and next(iter(self._seen.values())) < now - self.window_s)
+        ):
             self._seen.popitem(last=False)
 
     def seen(self, signature: str) -> bool:

@@ -168,9 +168,11 @@ def delivery_age_s(payload: Any, now: float | None = None) -> float | None:
         return None
     times = [
         t / 1000 if t > 10**12 else t
-        for entry in payload["entry"] if isinstance(entry, dict)
-        for t in [entry.get("time")] if isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
-    ]  # fmt: skip
+        for entry in payload["entry"]
+        if isinstance(entry, dict)
+        for t in [entry.get("time")]
+        if isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t)
+    ]
     return (time.time() if now is None else now) - max(times) if times else None
 
 
@@ -201,8 +203,9 @@ class WebhookServer(ThreadingHTTPServer):
         # exhaust the process; the extra ones get a quick 503 (Meta retries later).
         if not self._slots.acquire(blocking=False):
             self.busy += 1
-            log.warning("webhook: %d connections already open; refusing %s", self.config.max_connections,
-                        client_address[0])  # fmt: skip
+            log.warning(
+                "webhook: %d connections already open; refusing %s", self.config.max_connections, client_address[0]
+            )
             with contextlib.suppress(OSError):
                 request.settimeout(1)
                 request.sendall(BUSY_ANSWER)
@@ -356,8 +359,9 @@ class WebhookHandler(BaseHTTPRequestHandler):
         signature = signature.strip()
         if server.deliveries.seen(signature):
             server.replays += 1
-            log.warning("webhook: delivery already acknowledged (replay from %s); not produced again",
-                        self.client_address[0])  # fmt: skip
+            log.warning(
+                "webhook: delivery already acknowledged (replay from %s); not produced again", self.client_address[0]
+            )
             self._answer(200, "EVENT_RECEIVED")
             return
         try:
@@ -369,8 +373,12 @@ class WebhookHandler(BaseHTTPRequestHandler):
             window = server.config.replay_window_s
             if window is not None and age is not None and age > window:
                 server.replays += 1
-                log.warning("webhook: refused a delivery from %s whose newest entry is %.0f s old (window %.0f s)",
-                            self.client_address[0], age, window)  # fmt: skip
+                log.warning(
+                    "webhook: refused a delivery from %s whose newest entry is %.0f s old (window %.0f s)",
+                    self.client_address[0],
+                    age,
+                    window,
+                )
                 self._answer(400, "stale delivery (replay window)")
                 return
             try:

@@ -33,9 +33,14 @@ QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg
 RETRY_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"}
 SKIP_REASONS = {"commentsDisabled", "videoNotFound", "commentNotFound", "commentThreadNotFound", "channelNotFound"}
 CREDENTIAL_REASONS = {
-    "keyInvalid", "keyExpired", "forbidden", "accessNotConfigured", "ipRefererBlocked", "API_KEY_INVALID",
+    "keyInvalid",
+    "keyExpired",
+    "forbidden",
+    "accessNotConfigured",
+    "ipRefererBlocked",
+    "API_KEY_INVALID",
     "API_KEY_EXPIRED",
-}  # fmt: skip
+}
 
 
 def classify(response: httpx.Response) -> Decision:

@@ -33,8 +33,10 @@ def ecoute_learning() -> None:
         from jobs.labeller.build.retrain import new_labels
 
         found = new_labels(get_settings())
-        print(f"{found['new']} new label(s) since {found['since'] or 'the packaged model'} "
-              f"(model {found['model']}; retrain from {found['threshold']})")  # fmt: skip
+        print(
+            f"{found['new']} new label(s) since {found['since'] or 'the packaged model'} "
+            f"(model {found['model']}; retrain from {found['threshold']})"
+        )
         return bool(found["due"])
 
     @task

@@ -90,7 +90,11 @@ def ecoute_enrichment() -> None:
     @task(outlets=[MENTIONS])
     def mentions_written(stats: dict, outlet_events: OutletEventAccessors | None = None) -> dict:
         """Publishes the MENTIONS asset event (what the run wrote, and with which centring)."""
-        written = {"rows_out": stats.get("rows_out"), "batches": stats.get("batches"), "centring": stats.get("centring")}
+        written = {
+            "rows_out": stats.get("rows_out"),
+            "batches": stats.get("batches"),
+            "centring": stats.get("centring"),
+        }
         if outlet_events is not None:
             outlet_events[MENTIONS].extra = written
         return written

@@ -27,10 +27,14 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 _verbose = False  # --verbose, set by the callback (an error before it runs gets no traceback)
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more (DEBUG), and tracebacks on errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log more (DEBUG), and tracebacks on errors.")
+    ] = False,
 ) -> None:
     """Écoute — listen to everything said on a brand's pages, label it, alert on criticism spikes."""
     global _verbose
@@ -182,8 +186,16 @@ def queue_moderate(
     from ecoute.views.queues import moderate_queue, queue_since
 
     rows = run_view(moderate_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
-    columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
-               ("score", "score"), ("categories", "categories"), ("review", "review"), ("link", "url")]  # fmt: skip
+    columns = [
+        ("id", "id"),
+        ("when (UTC)", "created_at"),
+        ("author", "author"),
+        ("text", "text"),
+        ("score", "score"),
+        ("categories", "categories"),
+        ("review", "review"),
+        ("link", "url"),
+    ]
     _print_queue(rows, "to moderate", as_json, columns)
 
 
@@ -198,8 +210,16 @@ def queue_answer(
     from ecoute.views.queues import answer_queue, queue_since
 
     rows = run_view(answer_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
-    columns = [("id", "id"), ("constructive", "constructive"), ("when (UTC)", "created_at"), ("author", "author"),
-               ("text", "text"), ("why", "reason"), ("context", "context"), ("link", "url")]  # fmt: skip
+    columns = [
+        ("id", "id"),
+        ("constructive", "constructive"),
+        ("when (UTC)", "created_at"),
+        ("author", "author"),
+        ("text", "text"),
+        ("why", "reason"),
+        ("context", "context"),
+        ("link", "url"),
+    ]
     _print_queue(rows, "to answer", as_json, columns)
 
 
@@ -213,9 +233,17 @@ def queue_questions(
     """Members' questions without a brand reply: newest first, those the community answered last."""
     from ecoute.views.queues import questions_queue, queue_since
 
-    rows = run_view(questions_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days))
-    columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("text", "text"),
-               ("why", "reason"), ("link", "url")]  # fmt: skip
+    rows = run_view(
+        questions_queue, cli_support.views_settings(), limit=limit, channel=channel, since=queue_since(days)
+    )
+    columns = [
+        ("id", "id"),
+        ("when (UTC)", "created_at"),
+        ("author", "author"),
+        ("text", "text"),
+        ("why", "reason"),
+        ("link", "url"),
+    ]
     _print_queue(rows, "questions to answer", as_json, columns)
 
 
@@ -229,8 +257,14 @@ def queue_welcome(
     from ecoute.views.queues import welcome_queue
 
     rows = run_view(welcome_queue, cli_support.views_settings(), day=optional_day(day, "--day"), channel=channel)
-    columns = [("id", "id"), ("when (UTC)", "created_at"), ("author", "author"), ("items today", "items_today"),
-               ("text", "text"), ("link", "url")]  # fmt: skip
+    columns = [
+        ("id", "id"),
+        ("when (UTC)", "created_at"),
+        ("author", "author"),
+        ("items today", "items_today"),
+        ("text", "text"),
+        ("link", "url"),
+    ]
     _print_queue(rows, "new members", as_json, columns)
 
 
@@ -287,14 +321,17 @@ def kibana_export(
     console.print(f"[green]✔[/] saved objects written to {path}")
 
 
-
 # ---------------------------------------------------------------------------------------------
 # personal data: erasure and retention (ecoute/privacy.py)
 # ---------------------------------------------------------------------------------------------
 @app.command("erase")
 def erase(
-    author: Annotated[str, typer.Option("--author", help="Pseudonymous author id (a_…), or the platform's id with --native.")],
-    native: Annotated[bool, typer.Option("--native", help="AUTHOR is the platform's own id; it is hashed with the pseudonym key.")] = False,
+    author: Annotated[
+        str, typer.Option("--author", help="Pseudonymous author id (a_…), or the platform's id with --native.")
+    ],
+    native: Annotated[
+        bool, typer.Option("--native", help="AUTHOR is the platform's own id; it is hashed with the pseudonym key.")
+    ] = False,
     reason: Annotated[str, typer.Option(help="Why (e.g. the request reference); stored with the tombstone.")] = "",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
@@ -320,7 +357,9 @@ def erase(
 
 @app.command("retention")
 def retention(
-    days: Annotated[int | None, typer.Option(min=1, help="Keep this many days (default: ECOUTE_RETENTION_DAYS).")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Keep this many days (default: ECOUTE_RETENTION_DAYS).")
+    ] = None,
 ) -> None:
     """Delete mentions and quarantined records older than the retention period."""
     from ecoute.privacy import purge_older_than
@@ -399,4 +438,3 @@ def run() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     run()
-

@@ -14,8 +14,17 @@ from rich.console import Console
 
 from ecoute.safe_text import terminal_safe
 
-__all__ = ["console", "fail", "optional_day", "out", "parse_day", "parse_time", "run_view", "terminal_safe",
-           "views_settings"]  # fmt: skip
+__all__ = [
+    "console",
+    "fail",
+    "optional_day",
+    "out",
+    "parse_day",
+    "parse_time",
+    "run_view",
+    "terminal_safe",
+    "views_settings",
+]
 
 if TYPE_CHECKING:
     from typer import _click

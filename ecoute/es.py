@@ -170,11 +170,18 @@ def bulk_send(
             with attempt:
                 transient, unreachable, still = [], None, []
                 for (success, item), action in zip(
-                    streaming_bulk(client, pending, chunk_size=chunk_size, raise_on_error=False,
-                                   raise_on_exception=False, refresh=refresh, max_retries=0),
+                    streaming_bulk(
+                        client,
+                        pending,
+                        chunk_size=chunk_size,
+                        raise_on_error=False,
+                        raise_on_exception=False,
+                        refresh=refresh,
+                        max_retries=0,
+                    ),
                     pending,
                     strict=True,
-                ):  # fmt: skip
+                ):
                     if success:
                         result.ok += 1
                         continue
@@ -293,9 +300,13 @@ def _pit_pages_of(
         after = None
         while True:
             response = client.search(
-                pit={"id": pit, "keep_alive": "2m"}, query=query or {"match_all": {}}, source=source, size=size,
-                sort=[{"_shard_doc": "asc"}], **({"search_after": after} if after else {}),
-            )  # fmt: skip
+                pit={"id": pit, "keep_alive": "2m"},
+                query=query or {"match_all": {}},
+                source=source,
+                size=size,
+                sort=[{"_shard_doc": "asc"}],
+                **({"search_after": after} if after else {}),
+            )
             hits = response["hits"]["hits"]
             if not hits:
                 return

@@ -34,9 +34,7 @@ def _registry() -> Registry:
 
 @cache
 def validator(schema_file: str) -> Draft202012Validator:
-    return Draft202012Validator(
-        schemas.load_json(schema_file), registry=_registry(), format_checker=FormatChecker()
-    )
+    return Draft202012Validator(schemas.load_json(schema_file), registry=_registry(), format_checker=FormatChecker())
 
 
 def validation_errors(event: Any, schema_file: str = "raw_event.schema.json") -> list[str]:

@@ -125,12 +125,15 @@ def action_correction(action: str, mention: Mapping[str, Any]) -> Correction:
         raise InvalidCorrection(f"no label for action {action!r}")
     previous = {k: mention.get(k) for k in (*LABEL_FIELDS, "labeller_version", "model_version")}
     return Correction(
-        mention_id=str(mention.get("id") or ""), text=str(mention.get("text") or ""), labels=ACTION_LABELS[action],
+        mention_id=str(mention.get("id") or ""),
+        text=str(mention.get("text") or ""),
+        labels=ACTION_LABELS[action],
         lang=mention.get("lang") if mention.get("lang") not in (None, "und") else None,
-        previous={k: v for k, v in previous.items() if v is not None}, action=action,
+        previous={k: v for k, v in previous.items() if v is not None},
+        action=action,
         author_id=(mention.get("author") or {}).get("id"),
         model_version=mention.get("model_version") or mention.get("labeller_version"),
-    )  # fmt: skip
+    )
 
 
 def record_corrections(
@@ -182,12 +185,16 @@ def alert_labels(settings: Settings, *, client: Any = None) -> Iterator[dict[str
         return
     for doc in es.scan_docs(client, index):
         yield {
-            "id": f"alert:{doc.get('alert_id')}:{doc.get('manager') or ''}", "alert_id": doc.get("alert_id"),
-            "scope": doc.get("scope"), "episode_start": doc.get("episode_start"),
-            "labels": {"spike": doc.get("verdict") == "useful"}, "action": f"alert_{doc.get('verdict')}",
-            "who": doc.get("manager") or "alert email link", "source": "alert-email",
+            "id": f"alert:{doc.get('alert_id')}:{doc.get('manager') or ''}",
+            "alert_id": doc.get("alert_id"),
+            "scope": doc.get("scope"),
+            "episode_start": doc.get("episode_start"),
+            "labels": {"spike": doc.get("verdict") == "useful"},
+            "action": f"alert_{doc.get('verdict')}",
+            "who": doc.get("manager") or "alert email link",
+            "source": "alert-email",
             "corrected_at": doc.get("recorded_at"),
-        }  # fmt: skip
+        }
 
 
 def erase_labels(client: Any, settings: Settings, author_id: str, mention_ids: Iterable[str]) -> int:
@@ -200,7 +207,8 @@ def erase_labels(client: Any, settings: Settings, author_id: str, mention_ids: I
     ids = sorted(set(mention_ids))
     for start in range(0, len(ids), 1000):
         should.append({"terms": {"mention_id": ids[start : start + 1000]}})
-    response = client.delete_by_query(index=index, query={"bool": {"should": should, "minimum_should_match": 1}},
-                                      refresh=True, conflicts="proceed")  # fmt: skip
+    response = client.delete_by_query(
+        index=index, query={"bool": {"should": should, "minimum_should_match": 1}}, refresh=True, conflicts="proceed"
+    )
     result = response.body if hasattr(response, "body") else response
     return int(result.get("deleted") or 0)

@@ -41,12 +41,14 @@ class DeliveryError(RuntimeError):
 
 def _common(kafka: KafkaSettings) -> dict[str, Any]:
     preflight.check(
-        "Kafka", kafka.bootstrap_servers, default_port=9092,
+        "Kafka",
+        kafka.bootstrap_servers,
+        default_port=9092,
         hint=f"{preflight.START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS",
         # A port that accepts TCP but is not Kafka costs 2 s, not the client's 30 s bootstrap
         # (TLS listeners are not probed: the probe speaks plain Kafka).
         probe=preflight.kafka_probe if kafka.security_protocol.upper() in ("PLAINTEXT", "SASL_PLAINTEXT") else None,
-    )  # fmt: skip
+    )
     options: dict[str, Any] = {
         "bootstrap_servers": kafka.bootstrap_servers.split(","),
         "security_protocol": kafka.security_protocol,
@@ -152,7 +154,9 @@ class Producer:
         write_private(tmp, payload)  # full texts and author names: the owner's eyes only
         tmp.replace(overflow)
         original = record.get("original") or ""
-        log.warning("dead-letter record of %d bytes saved to %s; the DLQ message carries its head", len(payload), overflow)
+        log.warning(
+            "dead-letter record of %d bytes saved to %s; the DLQ message carries its head", len(payload), overflow
+        )
         return orjson.dumps(
             {
                 **record,

@@ -13,7 +13,9 @@ import re
 from ecoute.safe_text import terminal_safe
 
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(access_token|api_key|apikey|token|secret|password|authorization)([=:]\s*|\"\s*:\s*\")([^&\s\"',]+)"),
+    re.compile(
+        r"(?i)(access_token|api_key|apikey|token|secret|password|authorization)([=:]\s*|\"\s*:\s*\")([^&\s\"',]+)"
+    ),
     re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._\-]+)"),
     re.compile(r"(?i)(://[^/@:\s]*:)([^/@\s]+)(?=@)"),  # credentials in a URL: https://user:secret@host
 ]

@@ -95,9 +95,14 @@ def kafka_probe(sock: socket.socket, timeout_s: float) -> None:
 
 
 def check(
-    service: str, address: str, *, default_port: int, hint: str, timeout_s: float = 2.0,
+    service: str,
+    address: str,
+    *,
+    default_port: int,
+    hint: str,
+    timeout_s: float = 2.0,
     probe: Callable[[socket.socket, float], None] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Raise :class:`ServiceUnreachable` when fail-fast is on and no address of ``address`` accepts
     a TCP connection (and, with ``probe``, answers the service's protocol within ``timeout_s``); a
     no-op when it is off or the service already answered in this process."""
@@ -161,13 +166,20 @@ def describe(exc: BaseException, settings: Settings | None = None) -> Failure | 
         name = type(current).__name__
         module = type(current).__module__
         if module.startswith(("elastic_transport", "elasticsearch")) and name in (
-            "ConnectionError", "ConnectionTimeout", "TransportError", "TlsError", "SSLError",
-        ):  # fmt: skip
+            "ConnectionError",
+            "ConnectionTimeout",
+            "TransportError",
+            "TlsError",
+            "SSLError",
+        ):
             return Failure(f"cannot reach Elasticsearch at {es} ({name}); {START_HINT} or set ECOUTE_ES__URL", True)
         if module.startswith("kafka") and name in (
-            "NoBrokersAvailable", "KafkaConnectionError", "KafkaTimeoutError", "NodeNotReadyError",
+            "NoBrokersAvailable",
+            "KafkaConnectionError",
+            "KafkaTimeoutError",
+            "NodeNotReadyError",
             "RequestTimedOutError",
-        ):  # fmt: skip
+        ):
             return Failure(
                 f"cannot reach Kafka at {kafka} ({name}); {START_HINT} or set ECOUTE_KAFKA__BOOTSTRAP_SERVERS", True
             )
@@ -192,13 +204,18 @@ def _smtp_failure(exc: BaseException, smtp: str) -> Failure:
         return Failure(
             f"the SMTP server at {smtp} does not support login (it offers no AUTH{'' if not answer else ': ' + answer}); "
             "unset ECOUTE_SMTP__USERNAME/__PASSWORD for a server that needs none, or set "
-            "ECOUTE_SMTP__STARTTLS=true if it offers AUTH after STARTTLS", False,
-        )  # fmt: skip
+            "ECOUTE_SMTP__STARTTLS=true if it offers AUTH after STARTTLS",
+            False,
+        )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return Failure(f"the SMTP server at {smtp} refused the login ({answer}); check ECOUTE_SMTP__USERNAME/__PASSWORD", False)
+        return Failure(
+            f"the SMTP server at {smtp} refused the login ({answer}); check ECOUTE_SMTP__USERNAME/__PASSWORD", False
+        )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = ", ".join(sorted(exc.recipients))[:300]
-        return Failure(f"the SMTP server at {smtp} refused the recipients {refused}; check ECOUTE_ALERTS__RECIPIENTS", False)
+        return Failure(
+            f"the SMTP server at {smtp} refused the recipients {refused}; check ECOUTE_ALERTS__RECIPIENTS", False
+        )
     if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
         return Failure(f"the SMTP server at {smtp} refused the message ({answer}); check ECOUTE_SMTP__SENDER", False)
     if isinstance(exc, smtplib.SMTPResponseException):

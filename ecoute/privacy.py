@@ -38,9 +38,7 @@ def author_key(settings: Settings, author: str, *, native: bool = False) -> str:
     if native:
         return pseudonymise(author, settings.pseudonym_key.get_secret_value())
     if not author.startswith("a_"):
-        raise ValueError(
-            f"{author!r} is not a pseudonymous author id (a_…); pass the platform's own id with --native"
-        )
+        raise ValueError(f"{author!r} is not a pseudonymous author id (a_…); pass the platform's own id with --native")
     return author
 
 
@@ -60,8 +58,13 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
     client.index(
         index=settings.indices.erasures,
         id=author_id,
-        document={"id": author_id, "author_id": author_id, "erased_at": utc_now(), "requested_by": requested_by,
-                  "reason": reason or None},
+        document={
+            "id": author_id,
+            "author_id": author_id,
+            "erased_at": utc_now(),
+            "requested_by": requested_by,
+            "reason": reason or None,
+        },
         refresh="wait_for",
     )
     by_author = {"term": {"author.id": author_id}}
@@ -73,10 +76,19 @@ def erase_author(settings: Settings, author_id: str, requested_by: str = "cli", 
     quarantine_deleted = _erase_from_quarantine(client, settings, author_id)
     alerts_scrubbed = _scrub_alerts(client, settings, mention_ids)
     labels_deleted = erase_labels(client, settings, author_id, mention_ids)
-    client.update(index=settings.indices.erasures, id=author_id, doc={"documents_deleted": mentions_deleted + quarantine_deleted},
-                  refresh="wait_for")
-    log.info("erased author %s: %d mentions, %d quarantined, %d alerts scrubbed", author_id, mentions_deleted,
-             quarantine_deleted, alerts_scrubbed)
+    client.update(
+        index=settings.indices.erasures,
+        id=author_id,
+        doc={"documents_deleted": mentions_deleted + quarantine_deleted},
+        refresh="wait_for",
+    )
+    log.info(
+        "erased author %s: %d mentions, %d quarantined, %d alerts scrubbed",
+        author_id,
+        mentions_deleted,
+        quarantine_deleted,
+        alerts_scrubbed,
+    )
     return ErasureResult(author_id, mentions_deleted, quarantine_deleted, alerts_scrubbed, labels_deleted)
 
 
@@ -87,9 +99,13 @@ def _delete_by_query(client: Elasticsearch, index: str, query: dict[str, Any]) -
     several indices reaches only one of them (measured), Elasticsearch takes either."""
     targets = es.concrete_indices(client, index)
     response = client.options(ignore_status=404).delete_by_query(
-        index=",".join(targets), query=query, refresh=True, conflicts="proceed", allow_no_indices=True,
+        index=",".join(targets),
+        query=query,
+        refresh=True,
+        conflicts="proceed",
+        allow_no_indices=True,
         ignore_unavailable=True,
-    )  # fmt: skip
+    )
     result = response.body if hasattr(response, "body") else response
     if result.get("failures"):
         raise RuntimeError(f"deletion incomplete in {index}: {result['failures'][0]}")
@@ -101,8 +117,11 @@ def _erase_from_quarantine(client: Elasticsearch, settings: Settings, author_id:
     them, page by page over a point-in-time (memory bounded by a page), deleting each page's matches."""
     deleted = 0
     for page in es.pit_pages(client, settings.indices.quarantine, source=["original"]):
-        doomed = [{"_op_type": "delete", "_index": d["_index"], "_id": d["_id"]}
-                  for d in page if author_id in (d.get("original") or "")]  # fmt: skip
+        doomed = [
+            {"_op_type": "delete", "_index": d["_index"], "_id": d["_id"]}
+            for d in page
+            if author_id in (d.get("original") or "")
+        ]
         deleted += es.bulk_write(client, doomed, refresh="wait_for").ok if doomed else 0
     return deleted
 
@@ -183,7 +202,9 @@ def purge_older_than(settings: Settings, days: int | None = None, now: datetime 
             client.indices.delete(index=index)
             dropped.append(index)
     mentions_deleted = _delete_by_query(client, settings.indices.mentions, {"range": {"created_at": {"lt": cutoff}}})
-    quarantine_deleted = _delete_by_query(client, settings.indices.quarantine, {"range": {"rejected_at": {"lt": cutoff}}})
+    quarantine_deleted = _delete_by_query(
+        client, settings.indices.quarantine, {"range": {"rejected_at": {"lt": cutoff}}}
+    )
     # Brand answers to parents older than the cutoff are of no use any more (no personal data in them).
     _delete_by_query(client, es.brand_answers_index(settings), {"range": {"answered_at": {"lt": cutoff}}})
     return PurgeResult(cutoff, mentions_deleted, quarantine_deleted, dropped)

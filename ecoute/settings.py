@@ -30,7 +30,9 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def config_sources(
-    settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, env_settings: PydanticBaseSettingsSource
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
 ) -> tuple[PydanticBaseSettingsSource, ...]:
     """Where every Écoute settings class reads from: arguments, environment, then the TOML config file."""
     config_file = os.environ.get("ECOUTE_CONFIG", "ecoute.toml")
@@ -140,6 +142,8 @@ class ModerationSettings(BaseModel):
     recipients: list[str] = Field(default_factory=list)  # empty: alerts.recipients
     lookback_hours: int = 48  # a threat posted longer ago than this when first seen is not emailed
     max_per_email: int = 20
+
+
 class LearningSettings(BaseModel):
     """The learning loop (docs/feedback.md): when the retrain DAG rebuilds, what the inbox asks."""
 

@@ -105,7 +105,9 @@ class EmbeddedStack:
         if kafka_host != es_host:
             raise StackError("the embedded stack serves Kafka and Elasticsearch on one host")
         self.noida = Service("noida-db", kafka_host, [kafka_port, es_port], self.logs / "noida-db.log")
-        self.smtp = Service("smtp-sink", self.settings.smtp.host, [self.settings.smtp.port], self.logs / "smtp-sink.log")
+        self.smtp = Service(
+            "smtp-sink", self.settings.smtp.host, [self.settings.smtp.port], self.logs / "smtp-sink.log"
+        )
 
     # -- state -----------------------------------------------------------------------------------
     def _load(self) -> dict[str, dict]:

@@ -51,17 +51,35 @@ def native_id(event_id: str) -> str:
 
 
 def act(
-    services: Services, user: dict[str, Any], mention_id: str, action: str, *, text: str | None = None,
-    reason: str | None = None, rule_id: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    services: Services,
+    user: dict[str, Any],
+    mention_id: str,
+    action: str,
+    *,
+    text: str | None = None,
+    reason: str | None = None,
+    rule_id: str | None = None,
+) -> dict[str, Any]:
     """Do ``action`` on a mention through its platform; returns the audit record (status done/failed)."""
     mention = services.mention(mention_id)
-    record = services.store.audit({
-        "kind": "action", "action": action, "status": "pending", "who": user["username"], "role": user.get("role"),
-        "mention_id": mention_id, "source": mention.get("source"), "channel": mention.get("channel"),
-        "native_id": native_id(mention_id), "reason": reason, "text": text, "attempts": 0, "rule_id": rule_id,
-        "author_ids": [a for a in [(mention.get("author") or {}).get("id")] if a],
-    })  # fmt: skip
+    record = services.store.audit(
+        {
+            "kind": "action",
+            "action": action,
+            "status": "pending",
+            "who": user["username"],
+            "role": user.get("role"),
+            "mention_id": mention_id,
+            "source": mention.get("source"),
+            "channel": mention.get("channel"),
+            "native_id": native_id(mention_id),
+            "reason": reason,
+            "text": text,
+            "attempts": 0,
+            "rule_id": rule_id,
+            "author_ids": [a for a in [(mention.get("author") or {}).get("id")] if a],
+        }
+    )
     return _run(services, record)
 
 
@@ -87,12 +105,23 @@ def undo(services: Services, user: dict[str, Any], record_id: str, reason: str |
     target = original.get("platform_id") if reverse == "delete_reply" else original["native_id"]
     if not target:
         raise ActionRefused("the platform did not say which reply it created: delete it there")
-    record = services.store.audit({
-        "kind": "action", "action": reverse, "status": "pending", "who": user["username"], "role": user.get("role"),
-        "mention_id": original["mention_id"], "source": original["source"], "channel": original.get("channel"),
-        "native_id": target, "reason": reason, "attempts": 0, "undo_of": record_id,
-        "author_ids": original.get("author_ids") or [],
-    })  # fmt: skip
+    record = services.store.audit(
+        {
+            "kind": "action",
+            "action": reverse,
+            "status": "pending",
+            "who": user["username"],
+            "role": user.get("role"),
+            "mention_id": original["mention_id"],
+            "source": original["source"],
+            "channel": original.get("channel"),
+            "native_id": target,
+            "reason": reason,
+            "attempts": 0,
+            "undo_of": record_id,
+            "author_ids": original.get("author_ids") or [],
+        }
+    )
     return _run(services, record)
 
 
@@ -104,16 +133,22 @@ def _run(services: Services, record: dict[str, Any]) -> dict[str, Any]:
         with platform_for(record["source"], services.connectors, services.settings.inbox) as platform:
             answer = call_with_retries(platform, record["action"], record["native_id"], record.get("text"))
         fields = {
-            "status": "done", "platform_status": answer.status, "platform_response": _jsonable(answer.body),
-            "attempts": attempts + answer.attempts, "error": None,
-        }  # fmt: skip
+            "status": "done",
+            "platform_status": answer.status,
+            "platform_response": _jsonable(answer.body),
+            "attempts": attempts + answer.attempts,
+            "error": None,
+        }
         if answer.platform_id:
             fields["platform_id"] = answer.platform_id
     except PlatformError as exc:
         fields = {
-            "status": "failed", "error": str(exc), "platform_status": exc.status,
-            "platform_response": _jsonable(exc.body), "attempts": attempts + services.settings.inbox.platform_attempts,
-        }  # fmt: skip
+            "status": "failed",
+            "error": str(exc),
+            "platform_status": exc.status,
+            "platform_response": _jsonable(exc.body),
+            "attempts": attempts + services.settings.inbox.platform_attempts,
+        }
     except Unsupported as exc:
         fields = {"status": "failed", "error": str(exc), "attempts": attempts + 1}
     except Exception as exc:  # whatever the platform or its client did, the record ends failed, never pending
@@ -132,7 +167,9 @@ def _run(services: Services, record: dict[str, Any]) -> dict[str, Any]:
         if record.get("undo_of"):
             store.audit_update(record["undo_of"], {"status": "undone", "undone_by": record["id"]})
     else:
-        log.warning("inbox action %s %s on %s failed: %s", record["action"], record["id"], record["mention_id"], record["error"])
+        log.warning(
+            "inbox action %s %s on %s failed: %s", record["action"], record["id"], record["mention_id"], record["error"]
+        )
     return record
 
 
@@ -148,32 +185,57 @@ def correct(
     """One label correction, to the feedback index `ecoute models build` learns from, and the audit.
     ``action``: the one-click label it comes from ("not_toxic", "not_criticism"; one per mention)."""
     mention = services.mention(mention_id)
-    previous = {k: mention.get(k) for k in ("sentiment", "criticism", "constructive", "toxic", "toxic_categories", "topics")}
+    previous = {
+        k: mention.get(k) for k in ("sentiment", "criticism", "constructive", "toxic", "toxic_categories", "topics")
+    }
     correction = Correction(
-        mention_id=mention_id, text=mention.get("text") or "", labels=labels, lang=mention.get("lang"),
-        previous={k: v for k, v in previous.items() if v is not None}, action=action,
+        mention_id=mention_id,
+        text=mention.get("text") or "",
+        labels=labels,
+        lang=mention.get("lang"),
+        previous={k: v for k, v in previous.items() if v is not None},
+        action=action,
         author_id=(mention.get("author") or {}).get("id"),
-    )  # fmt: skip
-    result = record_corrections(services.settings, [correction], who=user["username"], source="inbox", client=services.store.client)
+    )
+    result = record_corrections(
+        services.settings, [correction], who=user["username"], source="inbox", client=services.store.client
+    )
     status = "done" if result.ok and not result.failed else "failed"
     if status == "done":
         # The correction shows at once: the chips, the queues (a "not criticism" leaves the answer
         # queue) and Kibana read the mention itself; the model's answer stays in the feedback record.
         services.store.client.update(index=mention["_index"], id=mention_id, doc=dict(labels), refresh="wait_for")
         cache.relabel(mention_id, labels)
-    return services.store.audit({
-        "kind": "correction", "action": "correct", "status": status, "who": user["username"], "role": user.get("role"),
-        "mention_id": mention_id, "source": mention.get("source"), "channel": mention.get("channel"),
-        "platform_response": {"labels": labels, "previous": correction.previous},
-        "error": None if status == "done" else str(result.failed)[:2000],
-    })  # fmt: skip
+    return services.store.audit(
+        {
+            "kind": "correction",
+            "action": "correct",
+            "status": status,
+            "who": user["username"],
+            "role": user.get("role"),
+            "mention_id": mention_id,
+            "source": mention.get("source"),
+            "channel": mention.get("channel"),
+            "platform_response": {"labels": labels, "previous": correction.previous},
+            "error": None if status == "done" else str(result.failed)[:2000],
+        }
+    )
 
 
 def log_access(services: Services, user: dict[str, Any], path: str, author_ids: list[str]) -> None:
     """Who looked at which authors' data (GDPR accountability): one audit record per page or API call."""
     if not author_ids:
         return
-    services.store.audit({
-        "kind": "access", "action": "view", "status": "done", "who": user["username"], "role": user.get("role"),
-        "path": path, "author_ids": sorted(set(author_ids))[:1000], "at": now_iso(),
-    }, wait=False)  # fmt: skip
+    services.store.audit(
+        {
+            "kind": "access",
+            "action": "view",
+            "status": "done",
+            "who": user["username"],
+            "role": user.get("role"),
+            "path": path,
+            "author_ids": sorted(set(author_ids))[:1000],
+            "at": now_iso(),
+        },
+        wait=False,
+    )

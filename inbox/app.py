@@ -53,9 +53,13 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
 
     app = FastAPI(title="Écoute inbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
-        SessionMiddleware, secret_key=secret, session_cookie="ecoute_inbox", max_age=inbox_settings.session_max_age_s,
-        same_site="lax", https_only=inbox_settings.secure_cookies,
-    )  # fmt: skip
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="ecoute_inbox",
+        max_age=inbox_settings.session_max_age_s,
+        same_site="lax",
+        https_only=inbox_settings.secure_cookies,
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
@@ -130,8 +134,9 @@ def create_app(settings: Settings, connectors: ConnectorSettings | None = None) 
         if message == f"http_{exc.status_code}":
             message = t("http_other")
         shown = text or ("" if known or exc.status_code != 400 else code)
-        return page(request, "error.html", status_code=exc.status_code, message=message, status=exc.status_code,
-                    detail=shown)  # fmt: skip
+        return page(
+            request, "error.html", status_code=exc.status_code, message=message, status=exc.status_code, detail=shown
+        )
 
     for group in (pages, actions, team, admin, api, learning):
         group.add_routes(app, web)

@@ -55,8 +55,9 @@ class LoginLimiter:
     at most its limit of timestamps, and past ``max_keys`` the least recently used key is dropped.
     """
 
-    def __init__(self, max_failures: int, window_s: float, address_max_failures: int | None = None,
-                 max_keys: int = 20_000):  # fmt: skip
+    def __init__(
+        self, max_failures: int, window_s: float, address_max_failures: int | None = None, max_keys: int = 20_000
+    ):
         self.max_failures = max(1, max_failures)
         self.address_max_failures = address_max_failures or self.max_failures * 10
         self.window_s = window_s

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from inbox.store import Store
 
 app = typer.Typer(
-    help="The community manager's web inbox: queues, threads, actions on the platforms.", no_args_is_help=True,
+    help="The community manager's web inbox: queues, threads, actions on the platforms.",
+    no_args_is_help=True,
     add_completion=False,
 )
 user_app = typer.Typer(help="People who may log in to the inbox.", no_args_is_help=True)
@@ -36,8 +37,9 @@ def serve(
 
     settings = get_settings()
     application = create_app(settings)
-    console.print(f"[green]✔[/] inbox on http://{host}:{port} (Elasticsearch {mask_userinfo(settings.es.url)})",
-                  highlight=False)  # fmt: skip
+    console.print(
+        f"[green]✔[/] inbox on http://{host}:{port} (Elasticsearch {mask_userinfo(settings.es.url)})", highlight=False
+    )
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 
 
@@ -58,11 +60,15 @@ def rules_run(
         name = escape(terminal_safe(result.get("name") or rule_id))
         if "error" in result:
             failed_rules += 1
-            console.print(f"[bold red]✘[/] rule {name} ({rule_id}) skipped: {escape(terminal_safe(result['error']))}",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"[bold red]✘[/] rule {name} ({rule_id}) skipped: {escape(terminal_safe(result['error']))}",
+                highlight=False,
+            )
             continue
-        console.print(f"[green]✔[/] rule {name} ({rule_id}): {result['matched']} matched, {result['failed']} failed",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"[green]✔[/] rule {name} ({rule_id}): {result['matched']} matched, {result['failed']} failed",
+            highlight=False,
+        )
     if failed_rules:
         raise typer.Exit(1)
 
@@ -146,9 +152,12 @@ def user_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON f
     table = Table("user", "role", "status", "created", "updated")
     for user in users:
         table.add_row(
-            escape(terminal_safe(user["username"])), user.get("role") or "", "disabled" if user.get("disabled") else "active",
-            str(user.get("created_at") or ""), str(user.get("updated_at") or ""),
-        )  # fmt: skip
+            escape(terminal_safe(user["username"])),
+            user.get("role") or "",
+            "disabled" if user.get("disabled") else "active",
+            str(user.get("created_at") or ""),
+            str(user.get("updated_at") or ""),
+        )
     out.print(table)
 
 

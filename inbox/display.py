@@ -21,8 +21,16 @@ from inbox.strings import translator
 
 STRINGS_DIR = Path(__file__).resolve().parent / "strings"
 PSEUDONYM_ID = re.compile(r"^a_[0-9a-f]{6,}$")  # ecoute.events.pseudonymise
-NETWORKS = {"facebook": "Facebook", "instagram": "Instagram", "youtube": "YouTube", "reddit": "Reddit", "x": "X",
-            "rss": "RSS", "webhook": "Webhook", "import": "Import"}  # fmt: skip
+NETWORKS = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "youtube": "YouTube",
+    "reddit": "Reddit",
+    "x": "X",
+    "rss": "RSS",
+    "webhook": "Webhook",
+    "import": "Import",
+}
 
 
 @cache
@@ -196,8 +204,19 @@ def register_filters(env: Any) -> None:
 
         return apply
 
-    for name, method in (("when", "when"), ("day", "day"), ("num", "number"), ("hours", "hours"), ("duration", "duration"), ("pct", "percent"),
-                         ("person", "person"), ("page_name", "page"), ("page_full", "page_full"), ("topic", "topic"),
-                         ("language", "language"), ("network", "network"),
-                         ("correction_text", "correction")):  # fmt: skip
+    for name, method in (
+        ("when", "when"),
+        ("day", "day"),
+        ("num", "number"),
+        ("hours", "hours"),
+        ("duration", "duration"),
+        ("pct", "percent"),
+        ("person", "person"),
+        ("page_name", "page"),
+        ("page_full", "page_full"),
+        ("topic", "topic"),
+        ("language", "language"),
+        ("network", "network"),
+        ("correction_text", "correction"),
+    ):
         env.filters[name] = through(method)

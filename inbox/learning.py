@@ -29,7 +29,11 @@ SOURCE_ACTION = "inbox-action"
 SOURCE_LEARNING = "inbox-learning"
 # Mentions of the day read to choose the questions from (the newest first): a busy day's worth.
 CANDIDATES = 1500
-TEACHABLE = {"sentiment": ("negative", "neutral", "positive"), "criticism": ("true", "false"), "toxic": ("true", "false")}
+TEACHABLE = {
+    "sentiment": ("negative", "neutral", "positive"),
+    "criticism": ("true", "false"),
+    "toxic": ("true", "false"),
+}
 
 
 def _mention(services: Services, mention_id: str) -> dict[str, Any] | None:
@@ -39,8 +43,9 @@ def _mention(services: Services, mention_id: str) -> dict[str, Any] | None:
 
 def _store(services: Services, user: dict[str, Any], correction: Correction, source: str) -> bool:
     try:
-        result = record_corrections(services.settings, [correction], who=user["username"], source=source,
-                                    client=services.store.client)  # fmt: skip
+        result = record_corrections(
+            services.settings, [correction], who=user["username"], source=source, client=services.store.client
+        )
     except Exception as exc:  # the action itself is done: a label lost is logged, never an error page
         log.warning("label of %s (%s) not stored: %s", correction.mention_id, correction.action, exc)
         return False
@@ -64,7 +69,7 @@ def label_action(services: Services, user: dict[str, Any], record: dict[str, Any
 
 
 def label_quick(services: Services, user: dict[str, Any], mention_id: str, field: str) -> bool:
-    """"OK" (not toxic) and "pas une critique" (not criticism), the queues' one-click labels."""
+    """ "OK" (not toxic) and "pas une critique" (not criticism), the queues' one-click labels."""
     action = {"toxic": "not_toxic", "criticism": "not_criticism"}.get(field)
     mention = _mention(services, mention_id) if action else None
     if mention is None or action is None:
@@ -73,7 +78,7 @@ def label_quick(services: Services, user: dict[str, Any], mention_id: str, field
 
 
 def label_done(services: Services, user: dict[str, Any], mention_id: str) -> bool:
-    """"Traité": when nobody of the brand answered, the mention needed no answer."""
+    """ "Traité": when nobody of the brand answered, the mention needed no answer."""
     mention = _mention(services, mention_id)
     if mention is None or mention.get("answered_by_brand"):
         return False
@@ -110,18 +115,26 @@ def _labeller() -> Any:
 
 def _candidates(services: Services, day: date) -> list[dict[str, Any]]:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    query = {"bool": {"must_not": [NOT_BRAND], "filter": [{"range": {"created_at": {
-        "gte": start.isoformat(), "lt": (start + timedelta(days=1)).isoformat()}}}]}}  # fmt: skip
-    return services.store.search(services.settings.indices.mentions, query, size=CANDIDATES,
-                                 sort=[{"created_at": {"order": "desc"}}])  # fmt: skip
+    query = {
+        "bool": {
+            "must_not": [NOT_BRAND],
+            "filter": [
+                {"range": {"created_at": {"gte": start.isoformat(), "lt": (start + timedelta(days=1)).isoformat()}}}
+            ],
+        }
+    }
+    return services.store.search(
+        services.settings.indices.mentions, query, size=CANDIDATES, sort=[{"created_at": {"order": "desc"}}]
+    )
 
 
 def _labelled_ids(services: Services, ids: list[str]) -> dict[str, dict[str, Any]]:
     """mention id → the labels given on it (every source), for these mentions."""
     if not ids:
         return {}
-    docs = services.store.search(services.settings.indices.feedback, {"terms": {"mention_id": ids}},
-                                 size=min(10_000, 10 * len(ids)))  # fmt: skip
+    docs = services.store.search(
+        services.settings.indices.feedback, {"terms": {"mention_id": ids}}, size=min(10_000, 10 * len(ids))
+    )
     out: dict[str, dict[str, Any]] = {}
     for doc in sorted(docs, key=lambda d: str(d.get("corrected_at", ""))):
         out.setdefault(str(doc.get("mention_id")), {}).update(doc.get("labels") or {})
@@ -151,7 +164,9 @@ def questions(services: Services, n: int, day: date | None = None) -> dict[str, 
     items = [{**found[i], "given": given.get(i, {})} for i in chosen if i in found]
     today = {"range": {"corrected_at": {"gte": datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")}}}
     return {
-        "day": day, "questions": items, "answered": sum(1 for it in items if it["given"]),
+        "day": day,
+        "questions": items,
+        "answered": sum(1 for it in items if it["given"]),
         "labels_total": count_labels(services.settings, client=services.store.client),
         "labels_today": count_labels(services.settings, client=services.store.client, query=today),
         "model_version": labeller.model_version,
@@ -167,10 +182,12 @@ def teach(services: Services, user: dict[str, Any], mention_id: str, field: str,
         raise LookupError(f"unknown mention: {mention_id}")
     parsed: Any = value if field == "sentiment" else value == "true"
     correction = Correction(
-        mention_id=mention_id, text=str(mention.get("text") or ""), labels={field: parsed},
+        mention_id=mention_id,
+        text=str(mention.get("text") or ""),
+        labels={field: parsed},
         lang=mention.get("lang") if mention.get("lang") not in (None, "und") else None,
         previous={k: mention[k] for k in (field, "labeller_version", "model_version") if mention.get(k) is not None},
         author_id=(mention.get("author") or {}).get("id"),
         model_version=mention.get("model_version") or mention.get("labeller_version"),
-    )  # fmt: skip
+    )
     return _store(services, user, correction, SOURCE_LEARNING)

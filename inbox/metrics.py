@@ -70,8 +70,12 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
     hours to the first brand reply, and the median in clock hours (computed here: the embedded server
     has no percentiles)."""
     settings = services.settings
-    query = {"bool": {"filter": [*period_filters(start, end), {"terms": {"kind": ["comment", "reply"]}}],
-                      "must_not": [NOT_BRAND]}}  # fmt: skip
+    query = {
+        "bool": {
+            "filter": [*period_filters(start, end), {"terms": {"kind": ["comment", "reply"]}}],
+            "must_not": [NOT_BRAND],
+        }
+    }
     fields = ["created_at", "criticism", "constructive", "toxic", "answered_by_brand", "brand_answered_at"]
     outside = 0  # replies sent when the business hours say the team is away
     waits: dict[str, list[float]] = {name: [] for name in CLASSES}
@@ -96,17 +100,25 @@ def response_times(services: Any, start: date, end: date) -> dict[str, Any]:
     for name in CLASSES:
         hours_waited = waits[name]
         classes[name] = {
-            "items": counts[name], "answered": len(hours_waited),
+            "items": counts[name],
+            "answered": len(hours_waited),
             "answered_share": round(len(hours_waited) / counts[name], 3) if counts[name] else None,
             # Two decimals: a median of 6 minutes is 0.1 h, not "0.0 h" (the page shows minutes under an hour).
             "median_hours": round(statistics.median(hours_waited), 2) if hours_waited else None,
             "p90_hours": round(statistics.quantiles(hours_waited, n=10)[-1], 2) if len(hours_waited) >= 2 else None,
             # Beside it, clock hours: a reply at 20:40 to a comment of 20:00 took 0 business hours.
             "median_clock_hours": round(statistics.median(wall[name]), 2) if wall[name] else None,
-        }  # fmt: skip
+        }
     return {
-        "start": start.isoformat(), "end": end.isoformat(), "headline": classes["constructive"], "classes": classes,
-        "replies": sum(len(w) for w in waits.values()), "replies_outside_hours": outside,
-        "holidays_in_period": sorted(d for d in settings.inbox.business_hours.holidays if start.isoformat() <= d <= end.isoformat()),
-        "business_hours": settings.inbox.business_hours.model_dump(), "computed_at": datetime.now(UTC).isoformat(),
-    }  # fmt: skip
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "headline": classes["constructive"],
+        "classes": classes,
+        "replies": sum(len(w) for w in waits.values()),
+        "replies_outside_hours": outside,
+        "holidays_in_period": sorted(
+            d for d in settings.inbox.business_hours.holidays if start.isoformat() <= d <= end.isoformat()
+        ),
+        "business_hours": settings.inbox.business_hours.model_dump(),
+        "computed_at": datetime.now(UTC).isoformat(),
+    }

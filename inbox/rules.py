@@ -37,8 +37,20 @@ CATEGORIES = TOXIC_CATEGORIES
 RULE_ACTIONS = ("hide", "assign", "tag", "notify")
 EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+")
 LINK = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
-FIELDS = ["id", "source", "kind", "channel", "author", "text", "created_at", "lang", "toxic", "toxic_score",
-          "toxic_categories", "handled"]  # fmt: skip
+FIELDS = [
+    "id",
+    "source",
+    "kind",
+    "channel",
+    "author",
+    "text",
+    "created_at",
+    "lang",
+    "toxic",
+    "toxic_score",
+    "toxic_categories",
+    "handled",
+]
 SAMPLE_SIZE = 50
 log = logging.getLogger(__name__)
 DRY_RUN_KEEP_S = 120
@@ -78,10 +90,17 @@ def rule_from_form(form: Any, who: str) -> dict[str, Any]:
     if not chosen:
         raise ValueError("rule_needs_action")
     rule = {
-        "id": uuid.uuid4().hex[:12], "name": name, "enabled": False, "created_by": who, "created_at": now_iso(),
-        "conditions": conditions, "actions": chosen, "assign_to": str(form.get("assign_to") or "").strip() or None,
-        "tag": str(form.get("tag") or "").strip() or None, "notify": str(form.get("notify") or "").strip() or None,
-    }  # fmt: skip
+        "id": uuid.uuid4().hex[:12],
+        "name": name,
+        "enabled": False,
+        "created_by": who,
+        "created_at": now_iso(),
+        "conditions": conditions,
+        "actions": chosen,
+        "assign_to": str(form.get("assign_to") or "").strip() or None,
+        "tag": str(form.get("tag") or "").strip() or None,
+        "notify": str(form.get("notify") or "").strip() or None,
+    }
     for action, field in (("assign", "assign_to"), ("tag", "tag"), ("notify", "notify")):
         if action in chosen and not rule[field]:
             raise ValueError(f"rule_{action}_needs_{field}")
@@ -122,7 +141,9 @@ def _candidates(services: Any, start: datetime, end: datetime, unhandled_only: b
         must_not.append({"term": {"handled": True}})
     query = {"bool": {"filter": [{"range": {"created_at": {"gte": iso(start), "lt": iso(end)}}}], "must_not": must_not}}
     try:
-        docs = sorted(scan_docs(client, settings.indices.mentions, query, FIELDS), key=lambda d: d.get("created_at") or "")
+        docs = sorted(
+            scan_docs(client, settings.indices.mentions, query, FIELDS), key=lambda d: d.get("created_at") or ""
+        )
     except ApiError as exc:
         if exc.meta.status != 404:
             raise
@@ -160,7 +181,9 @@ def dry_run_window(services: Any, days: int = 30) -> tuple[datetime, datetime, l
     start = end - timedelta(days=days)
     key = ("dry-run", services.settings.indices.mentions, iso(start), iso(end))
     with _window_lock:
-        docs, first_ids = cache.cached(key, DRY_RUN_KEEP_S, lambda: _candidates(services, start, end, unhandled_only=False))
+        docs, first_ids = cache.cached(
+            key, DRY_RUN_KEEP_S, lambda: _candidates(services, start, end, unhandled_only=False)
+        )
     return start, end, docs, first_ids
 
 
@@ -186,23 +209,47 @@ def dry_run(
     hits = [doc for doc in docs if matches(rule, doc, doc["id"] in first_ids)]
     per_day = Counter(doc["created_at"][:10] for doc in hits)
     sample = [
-        {"id": d["id"], "created_at": d.get("created_at"), "text": d.get("text") or "", "channel": d.get("channel"),
-         "author": author_label(d, services.settings), "author_id": (d.get("author") or {}).get("id"),
-         "toxic_categories": d.get("toxic_categories") or [], "toxic_score": d.get("toxic_score")}
+        {
+            "id": d["id"],
+            "created_at": d.get("created_at"),
+            "text": d.get("text") or "",
+            "channel": d.get("channel"),
+            "author": author_label(d, services.settings),
+            "author_id": (d.get("author") or {}).get("id"),
+            "toxic_categories": d.get("toxic_categories") or [],
+            "toxic_score": d.get("toxic_score"),
+        }
         for d in reversed(hits[-SAMPLE_SIZE:])
-    ]  # fmt: skip
+    ]
     result = {
-        "rule_id": rule["id"], "start": iso(start), "end": iso(end), "scanned": len(docs), "matched": len(hits),
+        "rule_id": rule["id"],
+        "start": iso(start),
+        "end": iso(end),
+        "scanned": len(docs),
+        "matched": len(hits),
         "actions": {action: len(hits) for action in rule.get("actions") or []},
-        "per_day": sorted(per_day.items()), "sample": sample,
-    }  # fmt: skip
+        "per_day": sorted(per_day.items()),
+        "sample": sample,
+    }
     if not record:
         return result
-    services.store.audit({
-        "kind": "rule", "action": "dry_run", "status": "done", "dry_run": True, "rule_id": rule["id"],
-        "who": who, "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
-        "platform_response": {"matched": len(hits), "scanned": len(docs), "start": result["start"], "end": result["end"]},
-    })  # fmt: skip
+    services.store.audit(
+        {
+            "kind": "rule",
+            "action": "dry_run",
+            "status": "done",
+            "dry_run": True,
+            "rule_id": rule["id"],
+            "who": who,
+            "text": f"{len(hits)} of {len(docs)} mentions from {result['start']} to {result['end']}",
+            "platform_response": {
+                "matched": len(hits),
+                "scanned": len(docs),
+                "start": result["start"],
+                "end": result["end"],
+            },
+        }
+    )
     return result
 
 
@@ -215,13 +262,16 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
     actor = {"username": f"rule:{rule['id']}", "role": "moderator"}
     for doc in hits:
         if "hide" in rule["actions"]:
-            record = actions.act(services, actor, doc["id"], "hide", reason=f"{rule['name']} ({user['username']})",
-                                 rule_id=rule["id"])  # fmt: skip
+            record = actions.act(
+                services, actor, doc["id"], "hide", reason=f"{rule['name']} ({user['username']})", rule_id=rule["id"]
+            )
             failed += record["status"] != "done"
         if "assign" in rule["actions"] or "tag" in rule["actions"]:
             item = services.store.item(doc["id"])
             if "assign" in rule["actions"]:
-                item.update({"assigned_to": rule["assign_to"], "assigned_by": actor["username"], "assigned_at": now_iso()})
+                item.update(
+                    {"assigned_to": rule["assign_to"], "assigned_by": actor["username"], "assigned_at": now_iso()}
+                )
             if "tag" in rule["actions"] and rule["tag"] not in item.setdefault("tags", []):
                 item["tags"].append(rule["tag"])
             services.store.save_item(item)
@@ -229,11 +279,17 @@ def apply(services: Any, rule: dict[str, Any], user: dict[str, Any], hours: int 
         cache.invalidate()  # tags and assignments changed
     if hits and "notify" in rule["actions"]:
         failed += not _notify(services, rule, hits)
-    services.store.audit({
-        "kind": "rule", "action": "apply", "status": "done" if not failed else "failed", "rule_id": rule["id"],
-        "who": user["username"], "text": f"{len(hits)} matched, {failed} failed",
-        "platform_response": {"matched": len(hits), "failed": failed},
-    })  # fmt: skip
+    services.store.audit(
+        {
+            "kind": "rule",
+            "action": "apply",
+            "status": "done" if not failed else "failed",
+            "rule_id": rule["id"],
+            "who": user["username"],
+            "text": f"{len(hits)} matched, {failed} failed",
+            "platform_response": {"matched": len(hits), "failed": failed},
+        }
+    )
     return {"matched": len(hits), "failed": failed}
 
 
@@ -249,14 +305,25 @@ def run_enabled(services: Any, hours: int = 1, who: str = "scheduler") -> dict[s
             continue
         name = str(rule.get("name") or rule.get("id"))
         try:
-            results[rule["id"]] = {"name": name, **apply(services, rule, {"username": who, "role": "admin"}, hours=hours)}
+            results[rule["id"]] = {
+                "name": name,
+                **apply(services, rule, {"username": who, "role": "admin"}, hours=hours),
+            }
         except Exception as exc:  # reported per rule: the next rules must still run
             log.exception("rule %s could not run", rule.get("id"))
             error = f"{type(exc).__name__}: {exc}"[:500]
             results[rule["id"]] = {"name": name, "error": error}
             with contextlib.suppress(Exception):
-                services.store.audit({"kind": "rule", "action": "apply", "status": "failed", "rule_id": rule["id"],
-                                      "who": who, "text": error})  # fmt: skip
+                services.store.audit(
+                    {
+                        "kind": "rule",
+                        "action": "apply",
+                        "status": "failed",
+                        "rule_id": rule["id"],
+                        "who": who,
+                        "text": error,
+                    }
+                )
     return results
 
 

@@ -44,9 +44,12 @@ class Store:
         """Apply every template of schemas/ (idempotent) and create the inbox's indices."""
         es.apply_templates(self.client, self.settings)
         for index in (
-            self.names.inbox_audit, self.names.inbox_items, self.names.inbox_replies, self.names.inbox_rules,
+            self.names.inbox_audit,
+            self.names.inbox_items,
+            self.names.inbox_replies,
+            self.names.inbox_rules,
             self.names.inbox_sessions,
-        ):  # fmt: skip
+        ):
             if not self.client.indices.exists(index=index):
                 self.client.options(ignore_status=400).indices.create(index=index)
             else:  # an index of an earlier release gets the fields this one declares (strict mappings)
@@ -124,10 +127,14 @@ class Store:
         if existing and existing.get("password_hash") != password_hash:
             epoch += 1
         doc = {
-            "username": username, "role": role, "password_hash": password_hash,
-            "disabled": bool((existing or {}).get("disabled")), "session_epoch": epoch,
-            "created_at": (existing or {}).get("created_at", stamp), "updated_at": stamp,
-        }  # fmt: skip
+            "username": username,
+            "role": role,
+            "password_hash": password_hash,
+            "disabled": bool((existing or {}).get("disabled")),
+            "session_epoch": epoch,
+            "created_at": (existing or {}).get("created_at", stamp),
+            "updated_at": stamp,
+        }
         self.put(self.names.inbox_users, username, doc)
         return existing is None
 
@@ -145,7 +152,9 @@ class Store:
     def all_users(self) -> list[dict[str, Any]]:
         """Every user, disabled ones included, without their password hashes."""
         users = self.search(self.names.inbox_users, size=1000)
-        return sorted(({k: v for k, v in u.items() if k != "password_hash"} for u in users), key=lambda u: u["username"])
+        return sorted(
+            ({k: v for k, v in u.items() if k != "password_hash"} for u in users), key=lambda u: u["username"]
+        )
 
     def usernames(self) -> list[str]:
         return sorted(u["username"] for u in self.search(self.names.inbox_users, size=500) if not u.get("disabled"))
@@ -159,10 +168,17 @@ class Store:
         """A new session of ``user``; returns the id the cookie carries."""
         session_id = secrets.token_urlsafe(32)
         created = datetime.now(UTC)
-        self.put(self.names.inbox_sessions, self._session_key(session_id), {
-            "username": user["username"], "epoch": int(user.get("session_epoch") or 0), "address": address,
-            "created_at": to_rfc3339(created), "expires_at": to_rfc3339(created + timedelta(seconds=max_age_s)),
-        })  # fmt: skip
+        self.put(
+            self.names.inbox_sessions,
+            self._session_key(session_id),
+            {
+                "username": user["username"],
+                "epoch": int(user.get("session_epoch") or 0),
+                "address": address,
+                "created_at": to_rfc3339(created),
+                "expires_at": to_rfc3339(created + timedelta(seconds=max_age_s)),
+            },
+        )
         self._forget_expired(user["username"])
         return session_id
 
@@ -189,9 +205,12 @@ class Store:
         """Expired sessions of a user leave the index at their next login (best effort)."""
         with contextlib.suppress(ApiError):
             self.client.delete_by_query(
-                index=self.names.inbox_sessions, conflicts="proceed",
-                query={"bool": {"filter": [{"term": {"username": username}}, {"range": {"expires_at": {"lt": now_iso()}}}]}},
-            )  # fmt: skip
+                index=self.names.inbox_sessions,
+                conflicts="proceed",
+                query={
+                    "bool": {"filter": [{"term": {"username": username}}, {"range": {"expires_at": {"lt": now_iso()}}}]}
+                },
+            )
 
     # -- audit --------------------------------------------------------------------------------
     def audit(self, record: dict[str, Any], *, wait: bool = True) -> dict[str, Any]:
@@ -216,14 +235,19 @@ class Store:
         """Work state by mention id: one realtime multi-get (items are stored under their mention id)."""
         if not mention_ids:
             return {}
-        response = self.client.options(ignore_status=404).mget(index=self.names.inbox_items, ids=list(dict.fromkeys(mention_ids)))
+        response = self.client.options(ignore_status=404).mget(
+            index=self.names.inbox_items, ids=list(dict.fromkeys(mention_ids))
+        )
         return {d["_id"]: dict(d["_source"]) for d in response.get("docs", []) if d.get("found")}
 
     def assignments(self) -> dict[str, str]:
         """Mention id -> who it is assigned to, for every assigned item (a team's open assignments)."""
         query = {"exists": {"field": "assigned_to"}}
-        return {d["id"]: d["assigned_to"] for d in self.search(self.names.inbox_items, query, size=10_000)
-                if d.get("assigned_to")}  # fmt: skip
+        return {
+            d["id"]: d["assigned_to"]
+            for d in self.search(self.names.inbox_items, query, size=10_000)
+            if d.get("assigned_to")
+        }
 
     def save_item(self, item: dict[str, Any]) -> None:
         item["updated_at"] = now_iso()

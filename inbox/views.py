@@ -34,7 +34,14 @@ from inbox.display import Display
 QUEUES = ("moderate", "answer", "questions", "welcome")
 # Threats come first in the moderation queue, then the other categories in this order.
 CATEGORY_ORDER = ("threat", "hate", "harassment", "sexual", "insult")
-DETAIL_FIELDS = [*ITEM_FIELDS, "toxic_categories", "toxic_evidence", "constructive_score", "brand_answered_at", "labeller_version"]
+DETAIL_FIELDS = [
+    *ITEM_FIELDS,
+    "toxic_categories",
+    "toxic_evidence",
+    "constructive_score",
+    "brand_answered_at",
+    "labeller_version",
+]
 CONTEXT_AROUND = 5  # comments shown before and after the one opened; the rest folds away
 THREAD_PAGE = 2000  # a thread read in one search up to this size
 
@@ -94,18 +101,23 @@ class Filters:
         if lang and not LANG_CODE.match(lang):
             raise BadFilter(f"comment_lang: expected a language code such as fr or en, got {lang[:40]!r}")
         filters = cls(
-            text("channel"), text("source"), lang, text("topic"), day("start"), day("end"), day("day"),
-            text("q"), text("author"), assigned,
-        )  # fmt: skip
+            text("channel"),
+            text("source"),
+            lang,
+            text("topic"),
+            day("start"),
+            day("end"),
+            day("day"),
+            text("q"),
+            text("author"),
+            assigned,
+        )
         if filters.start and filters.end and filters.start > filters.end:
             raise BadFilter(f"start ({filters.start}) is after end ({filters.end})")
         return filters
 
     def as_query(self) -> dict[str, str]:
-        return {
-            PARAMS.get(k, k): v.isoformat() if isinstance(v, date) else v
-            for k, v in asdict(self).items() if v
-        }  # fmt: skip
+        return {PARAMS.get(k, k): v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items() if v}
 
 
 def parse_day(value: str | None) -> date | None:
@@ -126,9 +138,14 @@ def _fold(text: str) -> str:
 
 
 def queue(
-    services: Services, name: str, filters: Filters, page: int = 1, page_size: int = PAGE_SIZE, lang: str = "fr",
+    services: Services,
+    name: str,
+    filters: Filters,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    lang: str = "fr",
     user: str | None = None,
-) -> QueuePage:  # fmt: skip
+) -> QueuePage:
     """One page of a queue (items ranked over the whole queue, the queue's total), enriched with
     labels and inbox work state.
 
@@ -137,8 +154,18 @@ def queue(
     and pages are the search's); only the page's items are then read in full."""
     settings, client = services.settings, services.store.client
     keep = _search(services, filters, user, lang)
-    key = (settings.indices.mentions, settings.store_author_names, name, filters.channel, filters.source,
-           filters.lang, filters.topic, filters.start, filters.end, filters.day)  # fmt: skip
+    key = (
+        settings.indices.mentions,
+        settings.store_author_names,
+        name,
+        filters.channel,
+        filters.source,
+        filters.lang,
+        filters.topic,
+        filters.start,
+        filters.end,
+        filters.day,
+    )
     since, extra = _period(services, filters)
     common: dict[str, Any] = {"channel": filters.channel, "since": since, "client": client, "extra_filters": extra}
     if name in ("answer", "questions"):
@@ -176,12 +203,20 @@ def _ranked_rows(services: Services, name: str, filters: Filters, common: dict[s
         return rows
     if name == "welcome":
         day = filters.day or latest_day(services) or datetime.now(UTC).date()
-        return welcome_queue(settings, day=day, channel=filters.channel, client=common["client"],
-                             extra_filters=common["extra_filters"], limit=MAX_CANDIDATES)  # fmt: skip
+        return welcome_queue(
+            settings,
+            day=day,
+            channel=filters.channel,
+            client=common["client"],
+            extra_filters=common["extra_filters"],
+            limit=MAX_CANDIDATES,
+        )
     raise KeyError(name)
 
 
-def _search(services: Services, filters: Filters, user: str | None, lang: str) -> Callable[[dict[str, Any]], bool] | None:
+def _search(
+    services: Services, filters: Filters, user: str | None, lang: str
+) -> Callable[[dict[str, Any]], bool] | None:
     """The searches, as a test of one candidate (a stored document or a queue row): every word of
     ``q`` in the text (case and accents ignored), ``author`` in the name people read (or the author
     id), ``assigned`` to the user or to nobody. None when nothing is searched."""
@@ -199,8 +234,12 @@ def _search(services: Services, filters: Filters, user: str | None, lang: str) -
         if wanted:
             who = item
             if isinstance(item.get("author"), dict):  # a stored document: as a row shows it
-                who = {"author": author_label(item, settings), "author_id": item["author"].get("id"),
-                       "is_brand": bool(item["author"].get("is_brand")), "channel": item.get("channel")}  # fmt: skip
+                who = {
+                    "author": author_label(item, settings),
+                    "author_id": item["author"].get("id"),
+                    "is_brand": bool(item["author"].get("is_brand")),
+                    "channel": item.get("channel"),
+                }
             if who.get("author_id") != filters.author and wanted not in _fold(display.person(who)):
                 return False
         if filters.assigned == "me":
@@ -217,7 +256,9 @@ def _category_rank(categories: list[str]) -> int:
     return min(ranks, default=len(CATEGORY_ORDER))
 
 
-def _attach_details(services: Services, rows: list[dict[str, Any]], docs: dict[str, dict[str, Any]] | None = None) -> None:
+def _attach_details(
+    services: Services, rows: list[dict[str, Any]], docs: dict[str, dict[str, Any]] | None = None
+) -> None:
     """Labels and inbox work state on each row (``docs``: the rows' documents when already read;
     else one multi-get by id)."""
     ids = [row["id"] for row in rows]
@@ -252,9 +293,12 @@ def _fields(*names: str) -> Any:
 def _latest_day(services: Services) -> date | None:
     try:
         response = services.store.client.search(
-            index=services.settings.indices.mentions, size=1, query={"bool": {"must_not": [NOT_BRAND]}},
-            sort=[{"created_at": {"order": "desc"}}], source=_fields("created_at"),
-        )  # fmt: skip
+            index=services.settings.indices.mentions,
+            size=1,
+            query={"bool": {"must_not": [NOT_BRAND]}},
+            sort=[{"created_at": {"order": "desc"}}],
+            source=_fields("created_at"),
+        )
     except ApiError as exc:
         if exc.meta.status == 404:
             return None
@@ -285,9 +329,10 @@ def _facets(services: Services) -> dict[str, list[str]]:
     fields = {"channel": "channel", "source": "source", "lang": "lang", "topic": "topics"}
     try:
         response = services.store.client.search(
-            index=services.settings.indices.mentions, size=0,
+            index=services.settings.indices.mentions,
+            size=0,
             aggs={name: {"terms": {"field": field, "size": 50}} for name, field in fields.items()},
-        )  # fmt: skip
+        )
     except ApiError as exc:
         if exc.meta.status == 404:
             return {name: [] for name in fields}
@@ -319,11 +364,15 @@ def thread(services: Services, mention_id: str) -> dict[str, Any]:
     at = next((i for i, c in enumerate(comments) if c["id"] == mention_id), 0)
     nearby = comments[max(0, at - CONTEXT_AROUND) : at + CONTEXT_AROUND + 1]
     return {
-        "focus": _item(focus, settings), "post": _item(post, settings) if post else None,
-        "parent": _item(parent, settings) if parent else None, "items": comments, "nearby": nearby,
-        "mood": mood(items), "author_ids": sorted({(d.get("author") or {}).get("id") for d in items} - {None}),
+        "focus": _item(focus, settings),
+        "post": _item(post, settings) if post else None,
+        "parent": _item(parent, settings) if parent else None,
+        "items": comments,
+        "nearby": nearby,
+        "mood": mood(items),
+        "author_ids": sorted({(d.get("author") or {}).get("id") for d in items} - {None}),
         "work": services.store.item(mention_id),
-    }  # fmt: skip
+    }
 
 
 def warm_thread(services: Services, mention_id: str) -> None:
@@ -344,8 +393,13 @@ def _read_thread(services: Services, thread_id: str) -> list[dict[str, Any]]:
     settings, client = services.settings, services.store.client
     query = {"term": {"thread_id": thread_id}}
     try:
-        response = client.search(index=settings.indices.mentions, query=query, size=THREAD_PAGE,
-                                  source=_fields(*DETAIL_FIELDS), track_total_hits=True)  # fmt: skip
+        response = client.search(
+            index=settings.indices.mentions,
+            query=query,
+            size=THREAD_PAGE,
+            source=_fields(*DETAIL_FIELDS),
+            track_total_hits=True,
+        )
     except ApiError as exc:
         if exc.meta.status != 404:
             raise
@@ -368,7 +422,11 @@ def is_hidden(history: list[dict[str, Any]]) -> bool:
     """Whether the mention is hidden on its platform now: the newest hide or unhide that went through
     (``history`` newest first; an undone hide was followed by its unhide)."""
     for record in history:
-        if record.get("kind") == "action" and record.get("action") in ("hide", "unhide") and record.get("status") == "done":
+        if (
+            record.get("kind") == "action"
+            and record.get("action") in ("hide", "unhide")
+            and record.get("status") == "done"
+        ):
             return record["action"] == "hide"
     return False
 
@@ -391,18 +449,31 @@ def sent_replies(records: list[dict[str, Any]], thread_ids: list[str]) -> dict[s
 def _item(doc: dict[str, Any], settings: Any) -> dict[str, Any]:
     author = doc.get("author") or {}
     return {
-        "id": doc.get("id"), "kind": doc.get("kind"), "source": doc.get("source"), "channel": doc.get("channel"),
-        "author": author_label(doc, settings), "author_id": author.get("id"), "is_brand": bool(author.get("is_brand")),
-        "text": doc.get("text") or "", "url": web_link(doc.get("url")), "created_at": doc.get("created_at"),
-        "parent_id": doc.get("parent_id"), "lang": doc.get("lang"), "sentiment": doc.get("sentiment"),
-        "sentiment_score": doc.get("sentiment_score"), "toxic": bool(doc.get("toxic")),
-        "toxic_score": doc.get("toxic_score"), "toxic_categories": list(doc.get("toxic_categories") or []),
+        "id": doc.get("id"),
+        "kind": doc.get("kind"),
+        "source": doc.get("source"),
+        "channel": doc.get("channel"),
+        "author": author_label(doc, settings),
+        "author_id": author.get("id"),
+        "is_brand": bool(author.get("is_brand")),
+        "text": doc.get("text") or "",
+        "url": web_link(doc.get("url")),
+        "created_at": doc.get("created_at"),
+        "parent_id": doc.get("parent_id"),
+        "lang": doc.get("lang"),
+        "sentiment": doc.get("sentiment"),
+        "sentiment_score": doc.get("sentiment_score"),
+        "toxic": bool(doc.get("toxic")),
+        "toxic_score": doc.get("toxic_score"),
+        "toxic_categories": list(doc.get("toxic_categories") or []),
         "toxic_evidence": list(doc.get("toxic_evidence") or []),
-        "criticism": bool(doc.get("criticism")), "constructive": bool(doc.get("constructive")),
-        "topics": list(doc.get("topics") or []), "handled": bool(doc.get("handled")),
+        "criticism": bool(doc.get("criticism")),
+        "constructive": bool(doc.get("constructive")),
+        "topics": list(doc.get("topics") or []),
+        "handled": bool(doc.get("handled")),
         "likes": int((doc.get("metrics") or {}).get("likes") or 0),
         "answered_by_brand": bool(doc.get("answered_by_brand")),
-    }  # fmt: skip
+    }
 
 
 def mood(items: list[dict[str, Any]], buckets: int = 18, width: int = 308, height: int = 130) -> dict[str, Any]:
@@ -432,12 +503,20 @@ def mood(items: list[dict[str, Any]], buckets: int = 18, width: int = 308, heigh
         total_h = slot["n"] * scale
         toxic_h = slot["toxic"] * scale
         negative_h = slot["negative"] * scale
-        bars.append({
-            "x": round(x + 1, 1), "w": round(bar_w - 2, 1), "y": round(plot - total_h, 1), "h": round(total_h, 1),
-            "neg_y": round(plot - toxic_h - negative_h, 1), "neg_h": round(negative_h, 1),
-            "tox_y": round(plot - toxic_h, 1), "tox_h": round(toxic_h, 1), "n": slot["n"],
-            "at": (start + timedelta(seconds=i * step)).isoformat(),
-        })  # fmt: skip
+        bars.append(
+            {
+                "x": round(x + 1, 1),
+                "w": round(bar_w - 2, 1),
+                "y": round(plot - total_h, 1),
+                "h": round(total_h, 1),
+                "neg_y": round(plot - toxic_h - negative_h, 1),
+                "neg_h": round(negative_h, 1),
+                "tox_y": round(plot - toxic_h, 1),
+                "tox_h": round(toxic_h, 1),
+                "n": slot["n"],
+                "at": (start + timedelta(seconds=i * step)).isoformat(),
+            }
+        )
         if slot["n"]:
             mean = slot["score"] / slot["n"]  # -1..1
             points.append(f"{x + bar_w / 2:.1f},{plot / 2 - mean * plot / 2:.1f}")

@@ -83,19 +83,33 @@ class Web:
         lang = self.lang_of(request)
         user = request.session.get("user")
         response = self.templates.TemplateResponse(
-            request, template, status_code=status_code,
+            request,
+            template,
+            status_code=status_code,
             context={
-                "t": translator(lang), "lang": lang, "d": Display(self.settings, lang), "user": user,
+                "t": translator(lang),
+                "lang": lang,
+                "d": Display(self.settings, lang),
+                "user": user,
                 "csrf": self.csrf_token(request),
                 "can_act": role_allows((user or {}).get("role"), "moderator"),
                 "is_admin": role_allows((user or {}).get("role"), "admin"),
-                "flash": request.session.pop("flash", []), "names_shown": self.settings.store_author_names,
-                "app_url": self.settings.inbox.url, "here": _here(request), **context,
+                "flash": request.session.pop("flash", []),
+                "names_shown": self.settings.store_author_names,
+                "app_url": self.settings.inbox.url,
+                "here": _here(request),
+                **context,
             },
-        )  # fmt: skip
+        )
         if request.query_params.get("lang") in LANGUAGES:  # kept for the next visits and logins
-            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax",
-                                secure=self.settings.inbox.secure_cookies)  # fmt: skip
+            response.set_cookie(
+                LANG_COOKIE,
+                lang,
+                max_age=365 * 86400,
+                httponly=True,
+                samesite="lax",
+                secure=self.settings.inbox.secure_cookies,
+            )
         return response
 
     def flash(self, request: Request, kind: str, message: str) -> None:

@@ -43,7 +43,9 @@ def label_command(
 
     if check_taxonomy:
         raise typer.Exit(check_taxonomy_file(console))
-    raise typer.Exit(run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size, shared_centring=shared_centring))
+    raise typer.Exit(
+        run_label(sys.stdin.buffer, sys.stdout.buffer, console, batch_size=batch_size, shared_centring=shared_centring)
+    )
 
 
 models_app = typer.Typer(help="Build the labeller's trained artefacts from installed packages (no downloads).")
@@ -61,7 +63,9 @@ def models_build(
 
 
 @models_app.command("list")
-def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON (models and history).")] = False) -> None:
+def models_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (models and history).")] = False,
+) -> None:
     """The model history: every version (packaged, built from feedback), its quality, the one in use."""
     from jobs.labeller.build.commands import list_models
 
@@ -70,7 +74,9 @@ def models_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
 @models_app.command("rollback")
 def models_rollback(
-    version: Annotated[str | None, typer.Argument(help="A version of `ecoute models list`, or base (default: the previous one).")] = None,
+    version: Annotated[
+        str | None, typer.Argument(help="A version of `ecoute models list`, or base (default: the previous one).")
+    ] = None,
 ) -> None:
     """Put a previous model back in use; the enrichment job takes it at its next micro-batch."""
     from jobs.labeller.build.commands import rollback_model
@@ -79,7 +85,9 @@ def models_rollback(
 
 
 @models_app.command("backfill")
-def models_backfill(days: Annotated[float, typer.Option("--days", min=0, help="Mentions of the last N days.")] = 7) -> None:
+def models_backfill(
+    days: Annotated[float, typer.Option("--days", min=0, help="Mentions of the last N days.")] = 7,
+) -> None:
     """Relabel recent mentions in Elasticsearch with the newest model."""
     from jobs.labeller.build.commands import backfill
 
@@ -143,7 +151,6 @@ def feedback_export(
         for doc in alert_labels(settings):
             sys.stdout.buffer.write(orjson.dumps(doc) + b"\n")
     sys.stdout.buffer.flush()
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,9 +326,9 @@ def digest_command(
     last = parse_day(day, "--day") if day else (datetime.now(UTC) - timedelta(days=1)).date()
     result = run_digest(get_settings(), last, period="weekly" if weekly else "daily", send_email=not no_email)
     subject = escape(terminal_safe(result["subject"], one_line=True))
-    console.print(f"[green]✔[/] digest {subject!r}: preview {result['preview']}, sent={result['sent']}", highlight=False)
-
-
+    console.print(
+        f"[green]✔[/] digest {subject!r}: preview {result['preview']}, sent={result['sent']}", highlight=False
+    )
 
 
 def report(
@@ -346,13 +353,18 @@ def report(
     if end < start:
         raise fail(f"--to ({end}) is before --from ({start})", code=2)
     with console.status("building the report…"):
-        path = run_view(build_report, cli_support.views_settings(), start, end, Path(out_file), lang=lang, channel=channel)
+        path = run_view(
+            build_report, cli_support.views_settings(), start, end, Path(out_file), lang=lang, channel=channel
+        )
     console.print(f"[green]✔[/] report {start} → {end} written to {path}")
 
 
 def threats_notify_command(
     since: Annotated[
-        str | None, typer.Option("--since", help="Only threats posted from this UTC time (default: moderation.lookback_hours ago).")
+        str | None,
+        typer.Option(
+            "--since", help="Only threats posted from this UTC time (default: moderation.lookback_hours ago)."
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list the threats that would be emailed.")] = False,
 ) -> None:

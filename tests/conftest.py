@@ -78,9 +78,17 @@ class Noida:
 
     def start(self) -> None:
         command = [
-            str(noida_binary()), "start", "--data-dir", str(self.data_dir), "--only", "kafka,elasticsearch",
-            "--kafka-port", str(self.kafka_port), "--elasticsearch-port", str(self.es_port),
-        ]  # fmt: skip
+            str(noida_binary()),
+            "start",
+            "--data-dir",
+            str(self.data_dir),
+            "--only",
+            "kafka,elasticsearch",
+            "--kafka-port",
+            str(self.kafka_port),
+            "--elasticsearch-port",
+            str(self.es_port),
+        ]
         self.process = subprocess.Popen(command, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
         _wait_port(self.kafka_port, self.process, self.log)
         _wait_port(self.es_port, self.process, self.log)

@@ -70,7 +70,9 @@ def fetch_by_ids(client: Elasticsearch, index: str, ids: list[str], source: Any 
     return found
 
 
-def get_many(client: Elasticsearch, alias: str, wanted: dict[str, str | None], source: Any = True) -> dict[str, dict[str, Any]]:
+def get_many(
+    client: Elasticsearch, alias: str, wanted: dict[str, str | None], source: Any = True
+) -> dict[str, dict[str, Any]]:
     """Documents by event id, each first looked up in the concrete index given (one realtime
     multi-get: milliseconds, where a search costs a pass over the index on the embedded server),
     the ones not found there (or without an index) by a search on the alias."""
@@ -78,7 +80,9 @@ def get_many(client: Elasticsearch, alias: str, wanted: dict[str, str | None], s
     known = [(event_id, index) for event_id, index in wanted.items() if event_id and index]
     if known:
         try:
-            response = client.mget(docs=[{"_index": index, "_id": event_id, "_source": source} for event_id, index in known])
+            response = client.mget(
+                docs=[{"_index": index, "_id": event_id, "_source": source} for event_id, index in known]
+            )
         except ApiError as exc:
             if exc.meta.status != 404:
                 raise
@@ -93,7 +97,11 @@ def get_many(client: Elasticsearch, alias: str, wanted: dict[str, str | None], s
 
 
 def facet_filters(
-    *, source: str | None = None, lang: str | None = None, topic: str | None = None, until: date | datetime | None = None
+    *,
+    source: str | None = None,
+    lang: str | None = None,
+    topic: str | None = None,
+    until: date | datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Extra filters for the queues: network (source), language, topic, and an end of period (exclusive
     for a datetime, inclusive for a date)."""

@@ -24,7 +24,6 @@ DEFAULT_FILE = PROJECT_ROOT / "infra" / "kibana" / "ecoute-saved-objects.ndjson"
 MIGRATION = {"coreMigrationVersion": "8.8.0"}
 
 
-
 class KibanaImportError(RuntimeError):
     pass
 
@@ -85,19 +84,44 @@ def _xy_params(chart: str, mode: str, metric_ids: list[str]) -> dict[str, Any]:
         "addLegend": True,
         "legendPosition": "right",
         "addTooltip": True,
-        "categoryAxes": [{"id": "CategoryAxis-1", "type": "category", "position": "bottom", "show": True,
-                          "labels": {"show": True, "truncate": 100}, "title": {}}],
-        "valueAxes": [{"id": "ValueAxis-1", "name": "LeftAxis-1", "type": "value", "position": "left", "show": True,
-                       "mode": "normal", "labels": {"show": True, "truncate": 100}, "title": {}}],
-        "seriesParams": [{"show": True, "type": chart, "mode": mode, "data": {"id": i}, "valueAxis": "ValueAxis-1"}
-                         for i in metric_ids],
-    }  # fmt: skip
+        "categoryAxes": [
+            {
+                "id": "CategoryAxis-1",
+                "type": "category",
+                "position": "bottom",
+                "show": True,
+                "labels": {"show": True, "truncate": 100},
+                "title": {},
+            }
+        ],
+        "valueAxes": [
+            {
+                "id": "ValueAxis-1",
+                "name": "LeftAxis-1",
+                "type": "value",
+                "position": "left",
+                "show": True,
+                "mode": "normal",
+                "labels": {"show": True, "truncate": 100},
+                "title": {},
+            }
+        ],
+        "seriesParams": [
+            {"show": True, "type": chart, "mode": mode, "data": {"id": i}, "valueAxis": "ValueAxis-1"}
+            for i in metric_ids
+        ],
+    }
 
 
 def _visualization(
-    object_id: str, title: str, vis_type: str, aggs: list[dict[str, Any]], params: dict[str, Any],
-    data_view: str | None, query: str = "",
-) -> dict[str, Any]:  # fmt: skip
+    object_id: str,
+    title: str,
+    vis_type: str,
+    aggs: list[dict[str, Any]],
+    params: dict[str, Any],
+    data_view: str | None,
+    query: str = "",
+) -> dict[str, Any]:
     vis_state = {"title": title, "type": vis_type, "aggs": aggs, "params": params}
     return {
         "type": "visualization",
@@ -200,74 +224,120 @@ def saved_objects(settings: Settings) -> list[dict[str, Any]]:
         _data_view(rollups, indices.rollups_daily, "Écoute daily rollups", "day"),
         _data_view(alerts, indices.alerts, "Écoute alerts", "episode_start"),
         _saved_search(
-            "ecoute-queue-moderate", "Écoute queue: moderate (toxic, not handled)", mentions,
+            "ecoute-queue-moderate",
+            "Écoute queue: moderate (toxic, not handled)",
+            mentions,
             f"toxic:true and not handled:true and {KQL_COMMUNITY}",
-            ["text", "author.id", "channel", "toxic_score", "url"], [["created_at", "desc"]],
+            ["text", "author.id", "channel", "toxic_score", "url"],
+            [["created_at", "desc"]],
         ),
         _saved_search(
-            "ecoute-queue-answer", "Écoute queue: answer (criticism without a brand reply)", mentions,
+            "ecoute-queue-answer",
+            "Écoute queue: answer (criticism without a brand reply)",
+            mentions,
             f"criticism:true and not answered_by_brand:true and not handled:true and {KQL_COMMUNITY}",
             ["constructive", "text", "author.id", "channel", "thread_id", "topics", "url"],
             [["constructive", "desc"], ["created_at", "asc"]],
         ),
         _saved_search(
-            "ecoute-alert-episodes", "Écoute alert episodes", alerts, "",
-            ["scope", "severity", "status", "observed", "expected", "summary"], [["episode_start", "desc"]],
+            "ecoute-alert-episodes",
+            "Écoute alert episodes",
+            alerts,
+            "",
+            ["scope", "severity", "status", "observed", "expected", "summary"],
+            [["episode_start", "desc"]],
         ),
-    ]  # fmt: skip
+    ]
     count = _agg("1", "count", "metric")
     objects += [
         _visualization(
             "ecoute-vis-mood", "Écoute: mood index over time", "vega", [], {"spec": _vega_mood(settings)}, None
         ),
         _visualization(
-            "ecoute-vis-criticism", "Écoute: criticism volume (constructive vs other)", "histogram",
-            [count, _date_histogram("2", "created_at"),
-             _agg("3", "terms", "group", field="constructive", size=2, order="desc", orderBy="1")],
-            _xy_params("histogram", "stacked", ["1"]), mentions, f"criticism:true and {KQL_COMMUNITY}",
-        ),
-        _visualization(
-            "ecoute-vis-topics", "Écoute: topics over time", "area",
-            [count, _date_histogram("2", "created_at"),
-             _agg("3", "terms", "group", field="topics", size=8, order="desc", orderBy="1")],
-            _xy_params("area", "stacked", ["1"]), mentions, KQL_COMMUNITY,
-        ),
-        _visualization(
-            "ecoute-vis-sources", "Écoute: sources", "pie",
-            [count, _agg("2", "terms", "segment", field="source", size=10, order="desc", orderBy="1")],
-            {"type": "pie", "addLegend": True, "legendPosition": "right", "isDonut": True}, mentions,
-            KQL_COMMUNITY,
-        ),
-        _visualization(
-            "ecoute-vis-languages", "Écoute: languages", "pie",
-            [count, _agg("2", "terms", "segment", field="lang", size=10, order="desc", orderBy="1")],
-            {"type": "pie", "addLegend": True, "legendPosition": "right", "isDonut": True}, mentions,
-            KQL_COMMUNITY,
-        ),
-        _visualization(
-            "ecoute-vis-response", "Écoute: brand response rate and median response time (daily rollups)", "line",
-            [_agg("1", "avg", "metric", field="brand_response_rate"),
-             _agg("2", "avg", "metric", field="median_response_minutes"), _date_histogram("3", "day")],
-            _xy_params("line", "normal", ["1", "2"]), rollups, "topic:_all",
-        ),
-        _visualization(
-            "ecoute-vis-top-critical", "Écoute: most criticised threads", "table",
-            [count, _agg("2", "terms", "bucket", field="thread_id", size=10, order="desc", orderBy="1")],
-            {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False}, mentions,
+            "ecoute-vis-criticism",
+            "Écoute: criticism volume (constructive vs other)",
+            "histogram",
+            [
+                count,
+                _date_histogram("2", "created_at"),
+                _agg("3", "terms", "group", field="constructive", size=2, order="desc", orderBy="1"),
+            ],
+            _xy_params("histogram", "stacked", ["1"]),
+            mentions,
             f"criticism:true and {KQL_COMMUNITY}",
         ),
         _visualization(
-            "ecoute-vis-top-positive", "Écoute: most liked threads (positive items)", "table",
+            "ecoute-vis-topics",
+            "Écoute: topics over time",
+            "area",
+            [
+                count,
+                _date_histogram("2", "created_at"),
+                _agg("3", "terms", "group", field="topics", size=8, order="desc", orderBy="1"),
+            ],
+            _xy_params("area", "stacked", ["1"]),
+            mentions,
+            KQL_COMMUNITY,
+        ),
+        _visualization(
+            "ecoute-vis-sources",
+            "Écoute: sources",
+            "pie",
+            [count, _agg("2", "terms", "segment", field="source", size=10, order="desc", orderBy="1")],
+            {"type": "pie", "addLegend": True, "legendPosition": "right", "isDonut": True},
+            mentions,
+            KQL_COMMUNITY,
+        ),
+        _visualization(
+            "ecoute-vis-languages",
+            "Écoute: languages",
+            "pie",
+            [count, _agg("2", "terms", "segment", field="lang", size=10, order="desc", orderBy="1")],
+            {"type": "pie", "addLegend": True, "legendPosition": "right", "isDonut": True},
+            mentions,
+            KQL_COMMUNITY,
+        ),
+        _visualization(
+            "ecoute-vis-response",
+            "Écoute: brand response rate and median response time (daily rollups)",
+            "line",
+            [
+                _agg("1", "avg", "metric", field="brand_response_rate"),
+                _agg("2", "avg", "metric", field="median_response_minutes"),
+                _date_histogram("3", "day"),
+            ],
+            _xy_params("line", "normal", ["1", "2"]),
+            rollups,
+            "topic:_all",
+        ),
+        _visualization(
+            "ecoute-vis-top-critical",
+            "Écoute: most criticised threads",
+            "table",
             [count, _agg("2", "terms", "bucket", field="thread_id", size=10, order="desc", orderBy="1")],
-            {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False}, mentions,
+            {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False},
+            mentions,
+            f"criticism:true and {KQL_COMMUNITY}",
+        ),
+        _visualization(
+            "ecoute-vis-top-positive",
+            "Écoute: most liked threads (positive items)",
+            "table",
+            [count, _agg("2", "terms", "bucket", field="thread_id", size=10, order="desc", orderBy="1")],
+            {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False},
+            mentions,
             f"sentiment:positive and {KQL_COMMUNITY}",
         ),
         _visualization(
-            "ecoute-vis-unanswered", "Écoute: unanswered criticism (queue size)", "metric", [count],
-            {"type": "metric", "metric": {"style": {"fontSize": 48}}}, mentions,
+            "ecoute-vis-unanswered",
+            "Écoute: unanswered criticism (queue size)",
+            "metric",
+            [count],
+            {"type": "metric", "metric": {"style": {"fontSize": 48}}},
+            mentions,
             f"criticism:true and not answered_by_brand:true and not handled:true and {KQL_COMMUNITY}",
         ),
-    ]  # fmt: skip
+    ]
     panels = [
         ("ecoute-vis-mood", "visualization", 0, 0, 48, 12),
         ("ecoute-vis-criticism", "visualization", 0, 12, 24, 12),
@@ -285,10 +355,16 @@ def saved_objects(settings: Settings) -> list[dict[str, Any]]:
     references = []
     for number, (object_id, object_type, x, y, w, h) in enumerate(panels):
         ref = f"panel_{number}"
-        panels_json.append({
-            "version": "8.8.0", "type": object_type, "panelIndex": str(number + 1), "panelRefName": ref,
-            "gridData": {"x": x, "y": y, "w": w, "h": h, "i": str(number + 1)}, "embeddableConfig": {},
-        })  # fmt: skip
+        panels_json.append(
+            {
+                "version": "8.8.0",
+                "type": object_type,
+                "panelIndex": str(number + 1),
+                "panelRefName": ref,
+                "gridData": {"x": x, "y": y, "w": w, "h": h, "i": str(number + 1)},
+                "embeddableConfig": {},
+            }
+        )
         references.append({"name": ref, "type": object_type, "id": object_id})
     objects.append(
         {

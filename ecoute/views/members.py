@@ -53,8 +53,14 @@ def first_day_items(client: Any, settings: Settings, items: list[dict[str, Any]]
     latest = max(day for _, day in posted.values())
     first_seen: dict[str, str] = {}
     for offset in range(0, len(authors), 1000):
-        query = {"bool": {"filter": [{"terms": {"author.id": authors[offset : offset + 1000]}},
-                                     {"range": {"created_at": {"lt": latest}}}]}}  # fmt: skip
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"author.id": authors[offset : offset + 1000]}},
+                    {"range": {"created_at": {"lt": latest}}},
+                ]
+            }
+        }
         for doc in _sources(client, settings.indices.mentions, query, ["author", "created_at"]):
             author, created = str((doc.get("author") or {}).get("id")), str(doc.get("created_at") or "")
             if created and (author not in first_seen or created < first_seen[author]):
@@ -72,9 +78,11 @@ def authors_seen_before(client: Any, settings: Settings, authors: list[str], bef
         query = {"bool": {"filter": [{"terms": {"author.id": chunk}}, {"range": {"created_at": {"lt": iso(before)}}}]}}
         try:
             response = client.search(
-                index=settings.indices.mentions, size=0, query=query,
+                index=settings.indices.mentions,
+                size=0,
+                query=query,
                 aggs={"authors": {"terms": {"field": "author.id", "size": len(chunk)}}},
-            )  # fmt: skip
+            )
         except ApiError as exc:
             if exc.meta.status == 404:
                 return seen

@@ -54,15 +54,46 @@ from ecoute.views.ranking import (
 __all__ = ["authors_seen_before", "facet_filters"]  # the inbox reads them from here
 
 ITEM_FIELDS = [
-    "id", "source", "kind", "channel", "author", "text", "url", "created_at", "parent_id", "thread_id", "lang",
-    "topics", "sentiment", "sentiment_score", "toxic", "toxic_score", "toxic_categories", "criticism", "constructive", "question", "answered_by_brand", "handled",
-    "metrics", "toxic_evidence",
-]  # fmt: skip
+    "id",
+    "source",
+    "kind",
+    "channel",
+    "author",
+    "text",
+    "url",
+    "created_at",
+    "parent_id",
+    "thread_id",
+    "lang",
+    "topics",
+    "sentiment",
+    "sentiment_score",
+    "toxic",
+    "toxic_score",
+    "toxic_categories",
+    "criticism",
+    "constructive",
+    "question",
+    "answered_by_brand",
+    "handled",
+    "metrics",
+    "toxic_evidence",
+]
 # What a queue page shows of its own items (the inbox's cards need the toxicity and labeller fields).
 DETAIL_FIELDS = [*ITEM_FIELDS, "constructive_score", "brand_answered_at", "labeller_version"]
 # What ranking reads of every candidate (the page's items are then read in full).
-RANK_FIELDS = ["id", "kind", "created_at", "criticism", "constructive", "sentiment", "metrics", "author", "thread_id",
-               "parent_id"]  # fmt: skip
+RANK_FIELDS = [
+    "id",
+    "kind",
+    "created_at",
+    "criticism",
+    "constructive",
+    "sentiment",
+    "metrics",
+    "author",
+    "thread_id",
+    "parent_id",
+]
 # Candidates ranked per request: one search. Past this many unanswered items, the newest are ranked.
 MAX_CANDIDATES = 10_000
 
@@ -96,8 +127,9 @@ def _candidates(client: Any, index: str, query: dict[str, Any], fields: list[str
         raise
     hits = response["hits"]["hits"]
     if int(response["hits"]["total"]["value"]) > len(hits):
-        return _search(client, index, query=query, size=MAX_CANDIDATES, sort=[{"created_at": {"order": "desc"}}],
-                       _source=fields)  # fmt: skip
+        return _search(
+            client, index, query=query, size=MAX_CANDIDATES, sort=[{"created_at": {"order": "desc"}}], _source=fields
+        )
     return [dict(hit["_source"], _index=hit["_index"]) for hit in hits]
 
 
@@ -136,7 +168,8 @@ def _row(doc: dict[str, Any], settings: Settings, score: float | None) -> dict[s
         "thread_id": doc.get("thread_id"),
         "parent_id": doc.get("parent_id"),
         **{key: doc.get(key) for key in ("sentiment", "criticism", "constructive", "toxic", "toxic_score")},
-        "toxic_categories": [doc["toxic_categories"]] if isinstance(doc.get("toxic_categories"), str)
+        "toxic_categories": [doc["toxic_categories"]]
+        if isinstance(doc.get("toxic_categories"), str)
         else list(doc.get("toxic_categories") or []),
     }
 
@@ -176,9 +209,13 @@ def moderate_queue(
         }
     }
     docs = _search(
-        client, settings.indices.mentions, query=query, size=limit,
-        sort=[{"_score": {"order": "desc"}}, {"created_at": {"order": "desc"}}], _source=ITEM_FIELDS,
-    )  # fmt: skip
+        client,
+        settings.indices.mentions,
+        query=query,
+        size=limit,
+        sort=[{"_score": {"order": "desc"}}, {"created_at": {"order": "desc"}}],
+        _source=ITEM_FIELDS,
+    )
     rows = []
     for doc in docs:
         row = _row(doc, settings, doc.get("toxic_score"))
@@ -217,7 +254,9 @@ def answer_page(
     seconds); ``keep``: a search that narrows them before ranking, so totals and pages are the search's."""
     client = client or make_client(settings)
     if candidates is None:
-        candidates = answer_candidates(settings, channel=channel, since=since, client=client, extra_filters=extra_filters)
+        candidates = answer_candidates(
+            settings, channel=channel, since=since, client=client, extra_filters=extra_filters
+        )
     if keep is not None:
         candidates = [c for c in candidates if keep(c)]
     ranked = rank_answer(candidates, now)
@@ -288,8 +327,12 @@ def questions_candidates(
     }
     # One search reads the questions and the members' replies that may answer them: the embedded
     # server charges each search a pass over the index, so a page costs what its searches do.
-    replies = {"bool": {"filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
-                        "must_not": [NOT_BRAND, {"term": {"question": True}}]}}  # fmt: skip
+    replies = {
+        "bool": {
+            "filter": [{"term": {"kind": "reply"}}, *period_filters(since, None, channel)],
+            "must_not": [NOT_BRAND, {"term": {"question": True}}],
+        }
+    }
     either = {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
     fields = [*RANK_FIELDS, "question", "answered_by_brand", "handled", *extra_fields]
     return _candidates(client, settings.indices.mentions, either, fields)
@@ -319,8 +362,11 @@ def questions_page(
     hits = candidates
     if hits is None:
         hits = questions_candidates(settings, channel=channel, since=since, client=client, extra_filters=extra_filters)
-    candidates = [h for h in hits if h.get("question") and not h.get("answered_by_brand") and not h.get("handled")
-                  and (keep is None or keep(h))]  # fmt: skip
+    candidates = [
+        h
+        for h in hits
+        if h.get("question") and not h.get("answered_by_brand") and not h.get("handled") and (keep is None or keep(h))
+    ]
     answers = answered_by_members(candidates, hits)
     ranked = rank_questions(candidates, set(answers), set(), now)
     start, end = page_bounds(page, page_size)
@@ -453,9 +499,11 @@ def mark_handled(settings: Settings, ids: list[str], *, handled: bool = True, cl
     now = iso(datetime.now(UTC))
     for event_id, doc in found.items():
         client.update(
-            index=doc["_index"], id=event_id, doc={"handled": handled, "handled_at": now if handled else None},
+            index=doc["_index"],
+            id=event_id,
+            doc={"handled": handled, "handled_at": now if handled else None},
             refresh="wait_for",
-        )  # fmt: skip
+        )
     return list(found)
 
 

@@ -153,8 +153,15 @@ def rank_questions(
         if answered:
             reasons.append(("community_answered", {}))
         reasons.append(_waiting_reason(hours_waited(doc.get("created_at"), now)))
-        rows.append({"doc": doc, "section": "community" if answered else "open", "reasons": reasons,
-                     "newcomer": event_id in newcomers, "community_answered": answered})  # fmt: skip
+        rows.append(
+            {
+                "doc": doc,
+                "section": "community" if answered else "open",
+                "reasons": reasons,
+                "newcomer": event_id in newcomers,
+                "community_answered": answered,
+            }
+        )
     rows.sort(key=lambda r: r["doc"].get("created_at") or "", reverse=True)
     rows.sort(key=lambda r: r["section"] != "open")  # stable: newest first within each section
     return rows

@@ -16,8 +16,14 @@ from typing import Any
 from inbox.platforms.base import ACTIONS, Platform, PlatformAnswer, PlatformError, Unsupported, call_with_retries
 
 __all__ = [
-    "ACTIONS", "Platform", "PlatformAnswer", "PlatformError", "Unsupported", "call_with_retries", "platform_for",
-]  # fmt: skip
+    "ACTIONS",
+    "Platform",
+    "PlatformAnswer",
+    "PlatformError",
+    "Unsupported",
+    "call_with_retries",
+    "platform_for",
+]
 
 
 def platform_for(source: str, connector_settings: Any, inbox_settings: Any) -> Platform:
@@ -27,8 +33,11 @@ def platform_for(source: str, connector_settings: Any, inbox_settings: Any) -> P
     from inbox.platforms.youtube import YouTube
 
     classes: dict[str, type[Platform]] = {
-        "facebook": Facebook, "instagram": Instagram, "youtube": YouTube, "reddit": Reddit,
-    }  # fmt: skip
+        "facebook": Facebook,
+        "instagram": Instagram,
+        "youtube": YouTube,
+        "reddit": Reddit,
+    }
     if source not in classes:
         raise Unsupported(f"{source}: the inbox cannot act on this source (read-only)")
     return classes[source](connector_settings, inbox_settings)

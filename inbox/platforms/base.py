@@ -53,9 +53,10 @@ class Platform:
         self.inbox = inbox_settings
         self.config = getattr(connector_settings, self.source)
         self.http = httpx.Client(
-            base_url=self.config.base_url.rstrip("/") + "/", timeout=inbox_settings.platform_timeout_s,
+            base_url=self.config.base_url.rstrip("/") + "/",
+            timeout=inbox_settings.platform_timeout_s,
             headers={"User-Agent": "ecoute-inbox/0.1"},
-        )  # fmt: skip
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -86,9 +87,11 @@ class Platform:
         if response.status_code >= 400:
             body = _body(response)
             raise PlatformError(
-                f"{self.source}: HTTP {response.status_code}: {self.error_message(body)}", status=response.status_code,
-                body=body, retryable=self.is_retryable(response.status_code, body),
-            )  # fmt: skip
+                f"{self.source}: HTTP {response.status_code}: {self.error_message(body)}",
+                status=response.status_code,
+                body=body,
+                retryable=self.is_retryable(response.status_code, body),
+            )
         return response
 
     def json_body(self, response: httpx.Response) -> Any:
@@ -102,7 +105,8 @@ class Platform:
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             raise PlatformError(
                 f"{self.source}: HTTP {response.status_code} answered {kind}, not JSON: {response.text[:200]!r}",
-                status=response.status_code, body=response.text[:2000],
+                status=response.status_code,
+                body=response.text[:2000],
             ) from None
 
     def error_message(self, body: Any) -> str:
@@ -118,7 +122,8 @@ def call_with_retries(platform: Platform, action: str, native_id: str, text: str
     """``platform.perform`` retried on transient failures (tenacity); raises the last error otherwise."""
     retrying = Retrying(
         # Attempts, and a deadline for all of them with their waits: an outage costs one action that long.
-        stop=stop_after_attempt(max(1, platform.inbox.platform_attempts)) | stop_after_delay(platform.inbox.platform_deadline_s),
+        stop=stop_after_attempt(max(1, platform.inbox.platform_attempts))
+        | stop_after_delay(platform.inbox.platform_deadline_s),
         wait=wait_exponential(multiplier=platform.inbox.platform_backoff_s, max=30),
         retry=retry_if_exception(lambda exc: isinstance(exc, PlatformError) and exc.retryable),
         reraise=True,

@@ -37,7 +37,9 @@ class Graph(Platform):
     def _post(self, path: str, data: dict[str, str]) -> PlatformAnswer:
         response = self.request("POST", path, data={**data, "access_token": self.token()})
         body = self.json_body(response)
-        return PlatformAnswer(response.status_code, body, platform_id=body.get("id") if isinstance(body, dict) else None)
+        return PlatformAnswer(
+            response.status_code, body, platform_id=body.get("id") if isinstance(body, dict) else None
+        )
 
     def do_reply(self, native_id: str, text: str | None) -> PlatformAnswer:
         return self._post(f"{native_id}/{self.reply_edge}", {"message": text or ""})

@@ -29,10 +29,11 @@ class Reddit(Platform):
             )
         try:
             response = self.http.post(
-                self.config.token_url, auth=(self.config.client_id, self.config.client_secret.get_secret_value()),
+                self.config.token_url,
+                auth=(self.config.client_id, self.config.client_secret.get_secret_value()),
                 data={"grant_type": "refresh_token", "refresh_token": refresh.get_secret_value()},
                 headers={"User-Agent": self.config.user_agent},
-            )  # fmt: skip
+            )
         except httpx.TransportError as exc:
             raise PlatformError(f"reddit token: {exc}", retryable=True) from exc
         try:
@@ -41,9 +42,11 @@ class Reddit(Platform):
             body = response.text[:2000]
         if response.status_code >= 400 or not isinstance(body, dict) or "access_token" not in body:
             raise PlatformError(
-                f"reddit token refused: {body}", status=response.status_code, body=body,
+                f"reddit token refused: {body}",
+                status=response.status_code,
+                body=body,
                 retryable=response.status_code >= 500 or response.status_code == 429,
-            )  # fmt: skip
+            )
         self._token = (body["access_token"], time.monotonic() + float(body.get("expires_in", 3600)) - 60)
         return body["access_token"]
 
@@ -54,9 +57,11 @@ class Reddit(Platform):
         errors = (body.get("json") or {}).get("errors") if isinstance(body, dict) else None
         if errors:  # Reddit answers 200 with a list of [code, message, field]
             raise PlatformError(
-                f"reddit: {errors}", status=response.status_code, body=body,
+                f"reddit: {errors}",
+                status=response.status_code,
+                body=body,
                 retryable=any(e and e[0] == "RATELIMIT" for e in errors),
-            )  # fmt: skip
+            )
         return PlatformAnswer(response.status_code, body, platform_id=self._created_id(body))
 
     @staticmethod

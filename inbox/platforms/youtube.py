@@ -30,17 +30,24 @@ class YouTube(Platform):
 
     def do_reply(self, native_id: str, text: str | None) -> PlatformAnswer:
         response = self.request(
-            "POST", "comments", params={"part": "snippet"}, headers=self.headers(),
+            "POST",
+            "comments",
+            params={"part": "snippet"},
+            headers=self.headers(),
             json={"snippet": {"parentId": native_id, "textOriginal": text}},
-        )  # fmt: skip
+        )
         body = self.json_body(response)
-        return PlatformAnswer(response.status_code, body, platform_id=body.get("id") if isinstance(body, dict) else None)
+        return PlatformAnswer(
+            response.status_code, body, platform_id=body.get("id") if isinstance(body, dict) else None
+        )
 
     def _moderate(self, native_id: str, status: str) -> PlatformAnswer:
         response = self.request(
-            "POST", "comments/setModerationStatus", params={"id": native_id, "moderationStatus": status},
+            "POST",
+            "comments/setModerationStatus",
+            params={"id": native_id, "moderationStatus": status},
             headers=self.headers(),
-        )  # fmt: skip
+        )
         return PlatformAnswer(response.status_code, None)
 
     def do_hide(self, native_id: str, text: str | None = None) -> PlatformAnswer:

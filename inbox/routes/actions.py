@@ -31,9 +31,14 @@ def _about(services: Any, t: Any, lang: str, mention_id: str) -> str:
     display = Display(services.settings, lang)
     text = " ".join((mention.get("text") or "").split())
     short = text if len(text) <= 60 else text[:59].rstrip() + "…"
-    who = display.person({**mention, "author_id": (mention.get("author") or {}).get("id"),
-                          "is_brand": (mention.get("author") or {}).get("is_brand"),
-                          "author": author_label(mention, services.settings)})  # fmt: skip
+    who = display.person(
+        {
+            **mention,
+            "author_id": (mention.get("author") or {}).get("id"),
+            "is_brand": (mention.get("author") or {}).get("is_brand"),
+            "author": author_label(mention, services.settings),
+        }
+    )
     return t("about_comment", text=short, who=who)
 
 
@@ -146,8 +151,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
             mark_handled(settings, [mention_id], handled=True, client=services.store.client)
             cache.forget([mention_id])
         display = Display(settings, lang_of(request))
-        flash(request, "ok", t("label_saved", field=t(f"label_{field}"), value=display.label_value(field, parsed),
-                               about=_about(services, t, lang_of(request), mention_id)))  # fmt: skip
+        flash(
+            request,
+            "ok",
+            t(
+                "label_saved",
+                field=t(f"label_{field}"),
+                value=display.label_value(field, parsed),
+                about=_about(services, t, lang_of(request), mention_id),
+            ),
+        )
         return back(request)
 
     @app.post("/mentions/{mention_id:path}/done")
@@ -164,14 +177,26 @@ def add_routes(app: FastAPI, web: Web) -> None:
             cache.invalidate()
         else:
             cache.forget([mention_id])
-        services.store.audit({"kind": "action", "action": "reopen" if undo else "done", "status": "done",
-                              "who": user["username"], "role": user["role"], "mention_id": mention_id})  # fmt: skip
+        services.store.audit(
+            {
+                "kind": "action",
+                "action": "reopen" if undo else "done",
+                "status": "done",
+                "who": user["username"],
+                "role": user["role"],
+                "mention_id": mention_id,
+            }
+        )
         if undo:
             learning.unlabel_done(services, mention_id)
         else:
             learning.label_done(services, user, mention_id)
         t = translator(lang_of(request))
-        flash(request, "ok", t("reopened" if undo else "marked_done", about=_about(services, t, lang_of(request), mention_id)))
+        flash(
+            request,
+            "ok",
+            t("reopened" if undo else "marked_done", about=_about(services, t, lang_of(request), mention_id)),
+        )
         return back(request)
 
     @app.post("/mentions/{mention_id:path}/assign")
@@ -183,12 +208,27 @@ def add_routes(app: FastAPI, web: Web) -> None:
         if assignee and assignee not in services.store.usernames():
             raise HTTPException(400, f"no teammate {assignee}")
         item = services.store.item(mention_id)
-        item.update({"assigned_to": assignee or None, "assigned_by": user["username"], "assigned_at": metrics.now_iso()})
+        item.update(
+            {"assigned_to": assignee or None, "assigned_by": user["username"], "assigned_at": metrics.now_iso()}
+        )
         services.store.save_item(item)
-        services.store.audit({"kind": "action", "action": "assign", "status": "done", "who": user["username"],
-                              "role": user["role"], "mention_id": mention_id, "text": assignee or None})  # fmt: skip
+        services.store.audit(
+            {
+                "kind": "action",
+                "action": "assign",
+                "status": "done",
+                "who": user["username"],
+                "role": user["role"],
+                "mention_id": mention_id,
+                "text": assignee or None,
+            }
+        )
         t = translator(lang_of(request))
-        flash(request, "ok", t("assigned", who=assignee or t("nobody"), about=_about(services, t, lang_of(request), mention_id)))
+        flash(
+            request,
+            "ok",
+            t("assigned", who=assignee or t("nobody"), about=_about(services, t, lang_of(request), mention_id)),
+        )
         return back(request)
 
     @app.post("/mentions/{mention_id:path}/notes")

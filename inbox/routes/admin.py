@@ -42,8 +42,15 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def rules_page(request: Request, **context: Any) -> HTMLResponse:
         listed = services.store.rules()
         context.setdefault("dry", None)
-        return page(request, "rules.html", rules=listed, counts=rules.rule_counts(services, [r["id"] for r in listed]),
-                    teammates=services.store.usernames(), categories=rules.CATEGORIES, **context)  # fmt: skip
+        return page(
+            request,
+            "rules.html",
+            rules=listed,
+            counts=rules.rule_counts(services, [r["id"] for r in listed]),
+            teammates=services.store.usernames(),
+            categories=rules.CATEGORIES,
+            **context,
+        )
 
     # -- saved replies (admin) ------------------------------------------------------------
     @app.post("/replies")
@@ -54,15 +61,25 @@ def add_routes(app: FastAPI, web: Web) -> None:
             raise HTTPException(400, "reply_incomplete")
         return await run_in_threadpool(store_reply, request, user, title, text, lang, str(form.get("id") or ""))
 
-    def store_reply(request: Request, user: dict[str, Any], title: str, text: str, lang: str, previous: str) -> Response:
+    def store_reply(
+        request: Request, user: dict[str, Any], title: str, text: str, lang: str, previous: str
+    ) -> Response:
         old = services.store.get(settings.indices.inbox_replies, previous) if previous else None
         reply_id = previous if old else f"{lang}:{title}"  # an edit keeps its id
-        services.store.put(settings.indices.inbox_replies, reply_id, {
-            "id": reply_id, "title": title, "lang": lang, "text": text,
-            "created_by": (old or {}).get("created_by", user["username"]),
-            "created_at": (old or {}).get("created_at", metrics.now_iso()),
-            "updated_by": user["username"], "updated_at": metrics.now_iso(),
-        })  # fmt: skip
+        services.store.put(
+            settings.indices.inbox_replies,
+            reply_id,
+            {
+                "id": reply_id,
+                "title": title,
+                "lang": lang,
+                "text": text,
+                "created_by": (old or {}).get("created_by", user["username"]),
+                "created_at": (old or {}).get("created_at", metrics.now_iso()),
+                "updated_by": user["username"],
+                "updated_at": metrics.now_iso(),
+            },
+        )
         flash(request, "ok", translator(lang_of(request))("reply_saved", title=title))
         return RedirectResponse("/replies", status_code=303)
 
@@ -109,8 +126,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def replace_rule(rule_id: str, user: dict[str, Any], rule: dict[str, Any]) -> Response:
         old = rule_or_404(rule_id)
         # Same id (its counts and history stay), disabled again until its new dry run was seen.
-        rule.update({"id": rule_id, "created_by": old.get("created_by"), "created_at": old.get("created_at"),
-                     "updated_by": user["username"], "updated_at": metrics.now_iso(), "enabled": False})  # fmt: skip
+        rule.update(
+            {
+                "id": rule_id,
+                "created_by": old.get("created_by"),
+                "created_at": old.get("created_at"),
+                "updated_by": user["username"],
+                "updated_at": metrics.now_iso(),
+                "enabled": False,
+            }
+        )
         save_and_dry_run(rule, user)
         return RedirectResponse(f"/rules/{quote(rule_id, safe='')}/dry-run?new=1", status_code=303)
 
@@ -122,8 +147,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
     def remove_rule(request: Request, rule_id: str, user: dict[str, Any]) -> Response:
         rule = rule_or_404(rule_id)
         services.store.delete(settings.indices.inbox_rules, rule_id)
-        services.store.audit({"kind": "rule", "action": "delete_rule", "status": "done", "rule_id": rule_id,
-                              "who": user["username"], "text": rule.get("name")})  # fmt: skip
+        services.store.audit(
+            {
+                "kind": "rule",
+                "action": "delete_rule",
+                "status": "done",
+                "rule_id": rule_id,
+                "who": user["username"],
+                "text": rule.get("name"),
+            }
+        )
         flash(request, "ok", translator(lang_of(request))("rule_deleted", name=rule.get("name")))
         return RedirectResponse("/rules", status_code=303)
 
@@ -174,5 +207,7 @@ def _hours(value: Any) -> int:
     """The apply form's ``hours`` (default 24); 400 with the reason when it is not 1..720."""
     text = str(value or "24").strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 4) or not 1 <= int(text) <= MAX_APPLY_HOURS:
-        raise HTTPException(400, ("hours_invalid", f"hours must be a whole number from 1 to {MAX_APPLY_HOURS}, got {text[:40]!r}"))
+        raise HTTPException(
+            400, ("hours_invalid", f"hours must be a whole number from 1 to {MAX_APPLY_HOURS}, got {text[:40]!r}")
+        )
     return int(text)

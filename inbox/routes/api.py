@@ -33,14 +33,23 @@ def add_routes(app: FastAPI, web: Web) -> None:
         ``author``, ``assigned``, ``comment_lang``)."""
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        result = views.queue(services, name, filters, page=page, page_size=limit, lang=web.lang_of(request),
-                             user=user["username"])  # fmt: skip
+        result = views.queue(
+            services, name, filters, page=page, page_size=limit, lang=web.lang_of(request), user=user["username"]
+        )
         rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
-        return JSONResponse({
-            "queue": name, "items": _without_author_ids(rows), "total": result.total, "count": len(rows),
-            "page": result.page, "pages": result.pages, "page_size": result.page_size, "sections": result.sections,
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "queue": name,
+                "items": _without_author_ids(rows),
+                "total": result.total,
+                "count": len(rows),
+                "page": result.page,
+                "pages": result.pages,
+                "page_size": result.page_size,
+                "sections": result.sections,
+            }
+        )
 
     @app.get("/api/threads/{mention_id:path}")
     def api_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> JSONResponse:

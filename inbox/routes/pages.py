@@ -46,8 +46,9 @@ def add_routes(app: FastAPI, web: Web) -> None:
             reachable = bool(services.store.client.ping())
         except Exception:  # unreachable, refused, timed out: all mean "not healthy"
             reachable = False
-        return JSONResponse({"status": "ok" if reachable else "elasticsearch unreachable"},
-                            status_code=200 if reachable else 503)  # fmt: skip
+        return JSONResponse(
+            {"status": "ok" if reachable else "elasticsearch unreachable"}, status_code=200 if reachable else 503
+        )
 
     # -- login ------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
@@ -66,19 +67,27 @@ def add_routes(app: FastAPI, web: Web) -> None:
         t = translator(lang_of(request))
         wait = limiter.blocked(username, address)
         if wait:
-            return page(request, "login.html", status_code=429, next=_safe_next(form.get("next")),
-                        error=t("login_blocked", minutes=max(1, round(wait / 60))))  # fmt: skip
+            return page(
+                request,
+                "login.html",
+                status_code=429,
+                next=_safe_next(form.get("next")),
+                error=t("login_blocked", minutes=max(1, round(wait / 60))),
+            )
         user = services.store.user(username) if 0 < len(username) <= MAX_USERNAME else None
         if not verify_password((user or {}).get("password_hash"), password) or user is None:
             limiter.failed(username, address)
             log.warning("inbox: failed login for %r from %s", username[:80], address)
-            return page(request, "login.html", status_code=401, next=_safe_next(form.get("next")), error=t("login_failed"))
+            return page(
+                request, "login.html", status_code=401, next=_safe_next(form.get("next")), error=t("login_failed")
+            )
         limiter.succeeded(username, address)
         lang = request.session.get("lang")
         session_id = services.store.open_session(user, settings.inbox.session_max_age_s, address)
         request.session.clear()  # a new session (and CSRF token) at login: no fixation
-        request.session.update({"user": {"username": user["username"], "role": user["role"]}, "sid": session_id,
-                                "csrf": new_csrf_token()})  # fmt: skip
+        request.session.update(
+            {"user": {"username": user["username"], "role": user["role"]}, "sid": session_id, "csrf": new_csrf_token()}
+        )
         if lang:
             request.session["lang"] = lang
         return RedirectResponse(_safe_next(form.get("next")), status_code=303)
@@ -97,13 +106,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
 
     @app.get("/queues/{name}", response_class=HTMLResponse)
     def queue_page(
-        request: Request, name: str, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        request: Request,
+        name: str,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         user: dict = Depends(current_user),
     ) -> HTMLResponse:
         known_queue(name)
         filters = views.Filters.parse(request.query_params)
-        result = views.queue(services, name, filters, page=page, page_size=PAGE_SIZE, lang=lang_of(request),
-                             user=user["username"])  # fmt: skip
+        result = views.queue(
+            services, name, filters, page=page, page_size=PAGE_SIZE, lang=lang_of(request), user=user["username"]
+        )
         rows = result.items
         actions.log_access(services, user, request.url.path, [r["author_id"] for r in rows if r.get("author_id")])
         welcome_day = (filters.day or views.latest_day(services)) if name == "welcome" else None
@@ -111,11 +123,24 @@ def add_routes(app: FastAPI, web: Web) -> None:
         if author_shown and (PSEUDONYM_ID.match(author_shown) or any(r.get("author_id") == author_shown for r in rows)):
             author_shown = web.display(request).person({"author_id": author_shown})  # a name, never the hash
         return page_of(
-            request, "queue.html", queue=name, rows=rows, total=result.total, page=result.page, page_number=result.page,
-            pages=result.pages, per_page=result.page_size, sections=result.sections, filters=filters,
-            facets=views.facets(services), query=urlencode(filters.as_query()), welcome_day=welcome_day,
-            saved=services.store.saved_replies(), teammates=services.store.usernames(), author_shown=author_shown,
-        )  # fmt: skip
+            request,
+            "queue.html",
+            queue=name,
+            rows=rows,
+            total=result.total,
+            page=result.page,
+            page_number=result.page,
+            pages=result.pages,
+            per_page=result.page_size,
+            sections=result.sections,
+            filters=filters,
+            facets=views.facets(services),
+            query=urlencode(filters.as_query()),
+            welcome_day=welcome_day,
+            saved=services.store.saved_replies(),
+            teammates=services.store.usernames(),
+            author_shown=author_shown,
+        )
 
     @app.get("/threads/{mention_id:path}/warm")
     def warm_thread(request: Request, mention_id: str, user: dict = Depends(current_user)) -> Response:
@@ -129,25 +154,42 @@ def add_routes(app: FastAPI, web: Web) -> None:
         data = web.thread(request, user, mention_id)
         ids = [mention_id, *(item["id"] for item in data["items"])]
         records = services.store.audit_records(
-            {"terms": {"mention_id": sorted(set(ids))}}, {"terms": {"kind": ["action", "correction", "forward"]}}, size=500
-        )  # fmt: skip
-        history = [r for r in records if r.get("mention_id") == mention_id and r.get("kind") in ("action", "correction")]
+            {"terms": {"mention_id": sorted(set(ids))}},
+            {"terms": {"kind": ["action", "correction", "forward"]}},
+            size=500,
+        )
+        history = [
+            r for r in records if r.get("mention_id") == mention_id and r.get("kind") in ("action", "correction")
+        ]
         lang = data["focus"].get("lang") or lang_of(request)
         saved = services.store.saved_replies(lang) or services.store.saved_replies()
         return page(
-            request, "thread.html", data=data, history=history, saved=saved, teammates=services.store.usernames(),
-            sentiments=SENTIMENTS, hidden=views.is_hidden(history), sent=views.sent_replies(records, ids),
+            request,
+            "thread.html",
+            data=data,
+            history=history,
+            saved=saved,
+            teammates=services.store.usernames(),
+            sentiments=SENTIMENTS,
+            hidden=views.is_hidden(history),
+            sent=views.sent_replies(records, ids),
             forwards=[r for r in records if r.get("kind") == "forward" and r.get("mention_id") == mention_id],
-        )  # fmt: skip
+        )
 
     @app.get("/activity", response_class=HTMLResponse)
     def activity_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
-        records = services.store.audit_records({"terms": {"kind": ["action", "correction", "rule", "forward"]}}, size=200)
+        records = services.store.audit_records(
+            {"terms": {"kind": ["action", "correction", "rule", "forward"]}}, size=200
+        )
         open_actions = [r for r in records if r.get("kind") == "action" and r.get("status") in ("failed", "pending")]
         about = views.mentions_about([r["mention_id"] for r in records if r.get("mention_id")], services)
-        actions.log_access(services, user, request.url.path, sorted({a["author_id"] for a in about.values() if a.get("author_id")}))
+        actions.log_access(
+            services, user, request.url.path, sorted({a["author_id"] for a in about.values() if a.get("author_id")})
+        )
         rule_names = {r["id"]: r.get("name") for r in services.store.rules()}
-        return page(request, "activity.html", records=records, open_actions=open_actions, about=about, rule_names=rule_names)
+        return page(
+            request, "activity.html", records=records, open_actions=open_actions, about=about, rule_names=rule_names
+        )
 
     @app.get("/stats", response_class=HTMLResponse)
     def stats_page(request: Request, user: dict = Depends(current_user)) -> HTMLResponse:
@@ -160,19 +202,33 @@ def add_routes(app: FastAPI, web: Web) -> None:
         listed = services.store.rules()
         counts = rules.rule_counts(services, [r["id"] for r in listed])
         rules.warm_dry_run_window(services)  # a dry run is what people do here next
-        return page(request, "rules.html", rules=listed, counts=counts, teammates=services.store.usernames(),
-                    categories=rules.CATEGORIES, dry=None)  # fmt: skip
+        return page(
+            request,
+            "rules.html",
+            rules=listed,
+            counts=counts,
+            teammates=services.store.usernames(),
+            categories=rules.CATEGORIES,
+            dry=None,
+        )
 
     @app.get("/replies", response_class=HTMLResponse)
     def replies_page(
         request: Request, edit: Annotated[str, Query(max_length=200)] = "", user: dict = Depends(current_user)
     ) -> HTMLResponse:
         editing = services.store.get(settings.indices.inbox_replies, edit) if edit else None
-        return page(request, "replies.html", replies=services.store.saved_replies(), editing=editing,
-                    reply_languages=REPLY_LANGUAGES)  # fmt: skip
+        return page(
+            request,
+            "replies.html",
+            replies=services.store.saved_replies(),
+            editing=editing,
+            reply_languages=REPLY_LANGUAGES,
+        )
 
     @app.get("/mentions/{mention_id:path}/reply-text", response_class=HTMLResponse)
-    def reply_text(request: Request, mention_id: str, saved: str = "", user: dict = Depends(current_user)) -> HTMLResponse:
+    def reply_text(
+        request: Request, mention_id: str, saved: str = "", user: dict = Depends(current_user)
+    ) -> HTMLResponse:
         """The reply box filled with a saved reply, placeholders replaced (htmx swaps it in)."""
         text = ""
         reply = services.store.get(settings.indices.inbox_replies, saved) if saved else None
@@ -213,7 +269,9 @@ def add_routes(app: FastAPI, web: Web) -> None:
             return page(request, "feedback.html", status_code=409, token=token, prompt=verdict_prompt(settings, token))
         except ValueError as exc:
             return _feedback_page(request, 400, f"{tr('feedback_invalid')} ({exc})")
-        return _feedback_page(request, 200, tr(f"feedback_{recorded['outcome']}", verdict=tr(f"verdict_{recorded['verdict']}")))
+        return _feedback_page(
+            request, 200, tr(f"feedback_{recorded['outcome']}", verdict=tr(f"verdict_{recorded['verdict']}"))
+        )
 
     def _feedback_page(request: Request, status: int, message: str) -> HTMLResponse:
         return page(request, "feedback.html", status_code=status, ok=status == 200, message=message, prompt=None)

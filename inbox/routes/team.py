@@ -35,8 +35,13 @@ def _digest(key: str) -> str:
 def add_routes(app: FastAPI, web: Web) -> None:
     settings, services = web.settings, web.services
     flash, back, lang_of, require, form_with_csrf, page = (
-        web.flash, web.back, web.lang_of, web.require, web.form_with_csrf, web.page,
-    )  # fmt: skip
+        web.flash,
+        web.back,
+        web.lang_of,
+        web.require,
+        web.form_with_csrf,
+        web.page,
+    )
 
     # -- bulk actions (moderator) -----------------------------------------------------------
     @app.post("/mentions/bulk")
@@ -62,8 +67,18 @@ def add_routes(app: FastAPI, web: Web) -> None:
                 raise HTTPException(404, str(exc)) from None
             cache.forget(ids)
             for mention_id in ids:
-                services.store.audit({"kind": "action", "action": "done", "status": "done", "who": user["username"],
-                                      "role": user["role"], "mention_id": mention_id, "bulk": True}, wait=False)  # fmt: skip
+                services.store.audit(
+                    {
+                        "kind": "action",
+                        "action": "done",
+                        "status": "done",
+                        "who": user["username"],
+                        "role": user["role"],
+                        "mention_id": mention_id,
+                        "bulk": True,
+                    },
+                    wait=False,
+                )
                 learning.label_done(services, user, mention_id)  # each one teaches, as one by one
             return len(ids)
         if action == "hide":
@@ -77,9 +92,19 @@ def add_routes(app: FastAPI, web: Web) -> None:
             item = services.store.item(mention_id)
             item.update({"assigned_to": assignee, "assigned_by": user["username"], "assigned_at": metrics.now_iso()})
             services.store.save_item(item)
-            services.store.audit({"kind": "action", "action": "assign", "status": "done", "who": user["username"],
-                                  "role": user["role"], "mention_id": mention_id, "text": assignee, "bulk": True},
-                                 wait=False)  # fmt: skip
+            services.store.audit(
+                {
+                    "kind": "action",
+                    "action": "assign",
+                    "status": "done",
+                    "who": user["username"],
+                    "role": user["role"],
+                    "mention_id": mention_id,
+                    "text": assignee,
+                    "bulk": True,
+                },
+                wait=False,
+            )
         return len(ids)
 
     # -- forward a thread to a colleague ------------------------------------------------------
@@ -106,13 +131,26 @@ def add_routes(app: FastAPI, web: Web) -> None:
         except actions.ActionRefused as exc:
             raise HTTPException(404, str(exc)) from None
         key = secrets.token_urlsafe(24)
-        record = services.store.audit({
-            "kind": "forward", "action": "forward", "status": "pending", "who": user["username"], "role": user["role"],
-            "mention_id": mention_id, "to": to, "question": question or None, "key_digest": _digest(key),
-            "expires_at": to_rfc3339(datetime.now(UTC) + timedelta(days=FORWARD_DAYS)), "author_ids": data["author_ids"],
-        })  # fmt: skip
+        record = services.store.audit(
+            {
+                "kind": "forward",
+                "action": "forward",
+                "status": "pending",
+                "who": user["username"],
+                "role": user["role"],
+                "mention_id": mention_id,
+                "to": to,
+                "question": question or None,
+                "key_digest": _digest(key),
+                "expires_at": to_rfc3339(datetime.now(UTC) + timedelta(days=FORWARD_DAYS)),
+                "author_ids": data["author_ids"],
+            }
+        )
         base = settings.inbox.url.rstrip("/")
-        links = {"answer": f"{base}/forwards/{record['id']}?k={key}", "thread": f"{base}/threads/{quote(mention_id, safe=':@')}"}
+        links = {
+            "answer": f"{base}/forwards/{record['id']}?k={key}",
+            "thread": f"{base}/threads/{quote(mention_id, safe=':@')}",
+        }
         try:
             send_forward(settings, Display(settings, lang), data, user["username"], to, question, links)
         except Exception as exc:  # SMTP refused, unreachable, misconfigured: said on the page, kept in the audit
@@ -150,15 +188,29 @@ def add_routes(app: FastAPI, web: Web) -> None:
         t = translator(lang_of(request))
         if not answer:
             data = views.thread(services, record["mention_id"])
-            return page(request, "forward.html", status_code=400, record=record, data=data, key=key,
-                        error=t("forward_answer_empty"))  # fmt: skip
+            return page(
+                request,
+                "forward.html",
+                status_code=400,
+                record=record,
+                data=data,
+                key=key,
+                error=t("forward_answer_empty"),
+            )
         services.store.audit_update(forward_id, {"answer": answer, "answered_at": metrics.now_iso()})
         item = services.store.item(record["mention_id"])
-        item.setdefault("notes", []).append({"who": record["to"], "at": metrics.now_iso(), "text": answer,
-                                             "forward_id": forward_id})  # fmt: skip
+        item.setdefault("notes", []).append(
+            {"who": record["to"], "at": metrics.now_iso(), "text": answer, "forward_id": forward_id}
+        )
         services.store.save_item(item)
-        return page(request, "forward.html", record={**record, "answer": answer}, data=None, key=None,
-                    thanks=t("forward_thanks"))  # fmt: skip
+        return page(
+            request,
+            "forward.html",
+            record={**record, "answer": answer},
+            data=None,
+            key=None,
+            thanks=t("forward_thanks"),
+        )
 
 
 def send_forward(
@@ -172,10 +224,19 @@ def send_forward(
         item["id"]: display.person(item) for item in [focus, *data["items"], *([data["post"]] if data["post"] else [])]
     }
     context = {
-        "who": who, "question": question, "links": links, "focus": focus, "post": data["post"], "parent": data["parent"],
-        "nearby": data["nearby"], "people": people, "when": display.when, "page": display.page(focus.get("channel")),
-        "network": display.network(focus.get("source")), "zone": display.zone_name(),
-    }  # fmt: skip
+        "who": who,
+        "question": question,
+        "links": links,
+        "focus": focus,
+        "post": data["post"],
+        "parent": data["parent"],
+        "nearby": data["nearby"],
+        "people": people,
+        "when": display.when,
+        "page": display.page(focus.get("channel")),
+        "network": display.network(focus.get("source")),
+        "zone": display.zone_name(),
+    }
     html, text = render("forward", display.lang, **context)
     excerpt = " ".join((focus.get("text") or "").split())
     excerpt = excerpt if len(excerpt) <= 60 else excerpt[:59] + "…"

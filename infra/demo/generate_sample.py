@@ -90,11 +90,22 @@ def write_outputs(items: list[Item], out: Path, seed: int) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     _write_gzip_lines(out, (record(item) for item in items))
     labels = (
-        {"source": it.source, "native_id": it.native_id, "kind": it.kind, "intent": it.intent, "lang": it.lang,
-         "topic": it.topic, "critical": it.critical, "constructive": it.constructive,
-         "toxic": it.intent in TOXIC_INTENTS, "spam": it.intent == "spam", "brand": it.author is None}
-        for it in items if it.kind != "post"
-    )  # fmt: skip
+        {
+            "source": it.source,
+            "native_id": it.native_id,
+            "kind": it.kind,
+            "intent": it.intent,
+            "lang": it.lang,
+            "topic": it.topic,
+            "critical": it.critical,
+            "constructive": it.constructive,
+            "toxic": it.intent in TOXIC_INTENTS,
+            "spam": it.intent == "spam",
+            "brand": it.author is None,
+        }
+        for it in items
+        if it.kind != "post"
+    )
     _write_gzip_lines(out.parent / "ground_truth_labels.jsonl.gz", labels)
     truth = ground_truth(items, seed, out.name)
     (out.parent / "ground_truth.json").write_text(

@@ -91,7 +91,9 @@ def run_demo(settings: Settings, console: Console, sample: Path = SAMPLE) -> Dem
 
     t = stage("4/6 daily rollups")
     summary.rollups = compute_daily_rollups(settings, MONTH_START, MONTH_END)
-    summary.stages.append(("daily rollups", f"{summary.rollups} rows in {settings.indices.rollups_daily}", time.monotonic() - t))
+    summary.stages.append(
+        ("daily rollups", f"{summary.rollups} rows in {settings.indices.rollups_daily}", time.monotonic() - t)
+    )
 
     t = stage("5/6 criticism spike watch, replayed hour by hour over the month")
     before = set(settings.outbox_dir.glob("*.eml")) if settings.outbox_dir.exists() else set()
@@ -153,8 +155,8 @@ def print_summary(summary: DemoSummary, settings: Settings, console: Console) ->
         "\n[bold]Example queries[/]\n"
         f"  curl -s '{es_url}/{settings.indices.mentions}/_count?q=criticism:true'\n"
         f"  curl -s -H 'Content-Type: application/json' '{es_url}/{settings.indices.mentions}/_search' -d "
-        "'{\"size\":0,\"query\":{\"term\":{\"criticism\":true}},"
-        "\"aggs\":{\"per_day\":{\"date_histogram\":{\"field\":\"created_at\",\"calendar_interval\":\"day\"}}}}'\n"
+        '\'{"size":0,"query":{"term":{"criticism":true}},'
+        '"aggs":{"per_day":{"date_histogram":{"field":"created_at","calendar_interval":"day"}}}}\'\n'
         f"  curl -s '{es_url}/{settings.indices.rollups_daily}/_search?q=topic:_all&sort=day:asc&size=31'\n"
         f"  curl -s '{es_url}/{settings.indices.alerts}/_search?pretty'"
     )

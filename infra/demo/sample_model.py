@@ -38,16 +38,79 @@ FB_PAGE_ID = BRAND["facebook"]["author_id"]
 FB_SLUG = "maison.aurore"
 
 # Relative activity per local (Paris) hour: quiet nights, lunch bump, evening peak.
-HOUR_WEIGHT_WEEKDAY = [0.35, 0.2, 0.1, 0.06, 0.05, 0.08, 0.25, 0.5, 0.7, 0.8, 0.8, 0.85,
-                       1.0, 1.0, 0.85, 0.8, 0.85, 0.95, 1.15, 1.3, 1.5, 1.55, 1.2, 0.7]  # fmt: skip
+HOUR_WEIGHT_WEEKDAY = [
+    0.35,
+    0.2,
+    0.1,
+    0.06,
+    0.05,
+    0.08,
+    0.25,
+    0.5,
+    0.7,
+    0.8,
+    0.8,
+    0.85,
+    1.0,
+    1.0,
+    0.85,
+    0.8,
+    0.85,
+    0.95,
+    1.15,
+    1.3,
+    1.5,
+    1.55,
+    1.2,
+    0.7,
+]
 # Weekends: late mornings, busy afternoons and evenings.
-HOUR_WEIGHT_WEEKEND = [0.5, 0.35, 0.2, 0.1, 0.06, 0.05, 0.1, 0.2, 0.4, 0.65, 0.9, 1.0,
-                       1.05, 1.0, 0.95, 0.95, 1.0, 1.05, 1.15, 1.3, 1.45, 1.45, 1.2, 0.85]  # fmt: skip
+HOUR_WEIGHT_WEEKEND = [
+    0.5,
+    0.35,
+    0.2,
+    0.1,
+    0.06,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.65,
+    0.9,
+    1.0,
+    1.05,
+    1.0,
+    0.95,
+    0.95,
+    1.0,
+    1.05,
+    1.15,
+    1.3,
+    1.45,
+    1.45,
+    1.2,
+    0.85,
+]
 MAX_HOUR_WEIGHT = 1.55
 
 # Extra critical comments per UTC hour on the crisis day (on top of the usual flow).
-CRISIS_PROFILE = {9: 8, 10: 14, 11: 17, 12: 18, 13: 19, 14: 21, 15: 19, 16: 16, 17: 14,
-                  18: 12, 19: 10, 20: 7, 21: 5, 22: 3, 23: 2}  # fmt: skip
+CRISIS_PROFILE = {
+    9: 8,
+    10: 14,
+    11: 17,
+    12: 18,
+    13: 19,
+    14: 21,
+    15: 19,
+    16: 16,
+    17: 14,
+    18: 12,
+    19: 10,
+    20: 7,
+    21: 5,
+    22: 3,
+    23: 2,
+}
 AFTERMATH = {date(2026, 10, 18): 14, date(2026, 10, 19): 6}
 
 LANG_MIX = {
@@ -56,23 +119,57 @@ LANG_MIX = {
     "youtube": {"fr": 0.76, "en": 0.14, "es": 0.03, "de": 0.025, "it": 0.025, "pt": 0.02},
 }
 INTENT_WEIGHTS = {
-    "praise": 0.26, "question": 0.17, "chat": 0.11, "complaint": 0.10, "constructive": 0.04,
-    "sarcasm": 0.02, "toxic": 0.012, "spam": 0.02, "emoji": 0.07,
-}  # fmt: skip
+    "praise": 0.26,
+    "question": 0.17,
+    "chat": 0.11,
+    "complaint": 0.10,
+    "constructive": 0.04,
+    "sarcasm": 0.02,
+    "toxic": 0.012,
+    "spam": 0.02,
+    "emoji": 0.07,
+}
 TOPIC_WEIGHTS = {
-    "delivery": 0.20, "price": 0.15, "quality": 0.15, "customer_service": 0.12, "app_website": 0.10,
-    "billing": 0.06, "promotions": 0.08, "store": 0.08, "csr": 0.06,
-}  # fmt: skip
+    "delivery": 0.20,
+    "price": 0.15,
+    "quality": 0.15,
+    "customer_service": 0.12,
+    "app_website": 0.10,
+    "billing": 0.06,
+    "promotions": 0.08,
+    "store": 0.08,
+    "csr": 0.06,
+}
 CRITICAL_INTENTS = {"complaint", "constructive", "sarcasm", "crisis_complaint", "crisis_constructive"}
 TOXIC_INTENTS = {"toxic", "threat", "toxic_user"}
 # Comments per post, before the weekend boost.
 POST_ENGAGEMENT = {
-    "facebook": {"product": 62, "tutorial": 48, "contest": 230, "csr": 70, "store": 85, "sale": 130,
-                 "halloween": 60, "team": 40, "statement": 15, "followup": 30},
-    "instagram": {"product": 42, "tutorial": 34, "contest": 250, "csr": 45, "store": 50, "sale": 90,
-                  "halloween": 50, "team": 30, "statement": 10, "followup": 20},
+    "facebook": {
+        "product": 62,
+        "tutorial": 48,
+        "contest": 230,
+        "csr": 70,
+        "store": 85,
+        "sale": 130,
+        "halloween": 60,
+        "team": 40,
+        "statement": 15,
+        "followup": 30,
+    },
+    "instagram": {
+        "product": 42,
+        "tutorial": 34,
+        "contest": 250,
+        "csr": 45,
+        "store": 50,
+        "sale": 90,
+        "halloween": 50,
+        "team": 30,
+        "statement": 10,
+        "followup": 20,
+    },
     "youtube": {"video": 38},
-}  # fmt: skip
+}
 
 
 def local_time(ts: datetime) -> datetime:
@@ -153,13 +250,77 @@ def strip_accents(text: str) -> str:
 
 
 SMS_FR = {
-    "c'est": "c", "pourquoi": "pq", "quoi": "koi", "beaucoup": "bcp", "vraiment": "vrmt", "toujours": "tjrs",
-    "merci": "mrc", "aujourd'hui": "ajd", "quelqu'un": "qqn", "quand": "qd", "avec": "avc", "bonjour": "bjr",
-    "je ne": "j'", "s'il vous plaît": "svp", "rien": "r1", "trop": "tro", "comme": "comm", "que": "ke", "pas": "pa",
-}  # fmt: skip
-ELONGATE = {"trop", "merci", "génial", "super", "top", "adore", "j'adore", "beau", "belle", "bon", "nul", "honte",
-            "enfin", "vraiment", "love", "so", "wow", "oui", "non", "jamais", "rien", "sublime", "parfait", "déçue"}  # fmt: skip
-AZERTY_NEIGHBOURS = {"a": "zq", "z": "aes", "e": "zrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij", "i": "uok",
-                     "o": "ipl", "p": "om", "q": "asw", "s": "qdz", "d": "sfe", "f": "dgr", "g": "fht", "h": "gjy",
-                     "j": "hku", "k": "jli", "l": "kmo", "m": "lp", "w": "qx", "x": "wc", "c": "xv", "v": "cb",
-                     "b": "vn", "n": "b"}  # fmt: skip
+    "c'est": "c",
+    "pourquoi": "pq",
+    "quoi": "koi",
+    "beaucoup": "bcp",
+    "vraiment": "vrmt",
+    "toujours": "tjrs",
+    "merci": "mrc",
+    "aujourd'hui": "ajd",
+    "quelqu'un": "qqn",
+    "quand": "qd",
+    "avec": "avc",
+    "bonjour": "bjr",
+    "je ne": "j'",
+    "s'il vous plaît": "svp",
+    "rien": "r1",
+    "trop": "tro",
+    "comme": "comm",
+    "que": "ke",
+    "pas": "pa",
+}
+ELONGATE = {
+    "trop",
+    "merci",
+    "génial",
+    "super",
+    "top",
+    "adore",
+    "j'adore",
+    "beau",
+    "belle",
+    "bon",
+    "nul",
+    "honte",
+    "enfin",
+    "vraiment",
+    "love",
+    "so",
+    "wow",
+    "oui",
+    "non",
+    "jamais",
+    "rien",
+    "sublime",
+    "parfait",
+    "déçue",
+}
+AZERTY_NEIGHBOURS = {
+    "a": "zq",
+    "z": "aes",
+    "e": "zrd",
+    "r": "etf",
+    "t": "ryg",
+    "y": "tuh",
+    "u": "yij",
+    "i": "uok",
+    "o": "ipl",
+    "p": "om",
+    "q": "asw",
+    "s": "qdz",
+    "d": "sfe",
+    "f": "dgr",
+    "g": "fht",
+    "h": "gjy",
+    "j": "hku",
+    "k": "jli",
+    "l": "kmo",
+    "m": "lp",
+    "w": "qx",
+    "x": "wc",
+    "c": "xv",
+    "v": "cb",
+    "b": "vn",
+    "n": "b",
+}

@@ -19,7 +19,6 @@ from sample_model import (
 
 
 class TextMixin:
-
     # ------------------------------------------------------------------ ids
     def _digits(self, n: int, first: str = "") -> str:
         body = "".join(self.rng.choice("0123456789") for _ in range(n - len(first)))
@@ -130,20 +129,34 @@ class TextMixin:
             else rng.choice(["3rd", "4th", "5th", "10th"])
         )
         values = {
-            "p": product, "p2": product2, "c": city, "c2": city2,
-            "d": str(rng.choice([3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 18, 21])), "d2": str(rng.randint(1, 3)),
+            "p": product,
+            "p2": product2,
+            "c": city,
+            "c2": city2,
+            "d": str(rng.choice([3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 18, 21])),
+            "d2": str(rng.randint(1, 3)),
             "o": rng.choice(["n°", "#", "", "AUR-"]) + self._digits(rng.choice([7, 8]), rng.choice("12345")),
             "n": str(rng.choice([19, 24, 29, 32, 36, 39, 42, 45, 49, 54, 59, 65, 72, 89])),
-            "fp": rng.choice(["4,90", "5,90", "6,90", "7,50", "7,90"]), "h": str(rng.randint(2, 30)),
-            "k": str(rng.randint(2, 7)), "t": str(rng.choice([15, 20, 25, 30, 40, 45, 55])),
-            "y": str(rng.randint(2, 15)), "nth": nth, "reason": rng.choice(bank["reason"]),
-            "reason2": rng.choice(bank["reason2"]), "m": self.mention(platform), "m2": self.mention(platform),
-            "m3": self.mention(platform), "carrier": CARRIER, "v": f"4.{rng.randint(2, 9)}.{rng.randint(0, 3)}",
-            "url": rng.choice(["bit.ly/", "tinyurl.com/", "cutt.ly/", "gains-faciles.biz/", "promo-top.shop/"]) + self._b64(7),
+            "fp": rng.choice(["4,90", "5,90", "6,90", "7,50", "7,90"]),
+            "h": str(rng.randint(2, 30)),
+            "k": str(rng.randint(2, 7)),
+            "t": str(rng.choice([15, 20, 25, 30, 40, 45, 55])),
+            "y": str(rng.randint(2, 15)),
+            "nth": nth,
+            "reason": rng.choice(bank["reason"]),
+            "reason2": rng.choice(bank["reason2"]),
+            "m": self.mention(platform),
+            "m2": self.mention(platform),
+            "m3": self.mention(platform),
+            "carrier": CARRIER,
+            "v": f"4.{rng.randint(2, 9)}.{rng.randint(0, 3)}",
+            "url": rng.choice(["bit.ly/", "tinyurl.com/", "cutt.ly/", "gains-faciles.biz/", "promo-top.shop/"])
+            + self._b64(7),
             "team": rng.choice(tb.TEAMS_FR if lang != "en" else tb.TEAMS_EN),
             "draw": rng.choice(["24 octobre", "31 octobre", "15 octobre", "10 octobre"]),
-            "name": "", "tags": "",
-        }  # fmt: skip
+            "name": "",
+            "tags": "",
+        }
         values.update(known)
         return values
 
@@ -274,11 +287,16 @@ class TextMixin:
             return self.fill(tb.MINOR[lang]["brand"], comment.source, lang, name=name)
         bank = tb.FR if lang == "fr" else tb.EN
         kind = {
-            "question": "brand_question", "complaint": "brand_complaint", "sarcasm": "brand_complaint",
-            "constructive": "brand_constructive", "crisis_constructive": "brand_constructive",
-            "praise": "brand_praise", "contest": "brand_praise", "chat": "brand_praise",
+            "question": "brand_question",
+            "complaint": "brand_complaint",
+            "sarcasm": "brand_complaint",
+            "constructive": "brand_constructive",
+            "crisis_constructive": "brand_constructive",
+            "praise": "brand_praise",
+            "contest": "brand_praise",
+            "chat": "brand_praise",
             "crisis_complaint": "brand_crisis",
-        }.get(comment.intent, "brand_other")  # fmt: skip
+        }.get(comment.intent, "brand_other")
         text = self.fill(rng.choice(bank[kind]), comment.source, lang, name=name)
         signature = self._maybe(0.7, bank["brand_sig"])
         return f"{text} {signature}".strip()

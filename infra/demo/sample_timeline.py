@@ -31,7 +31,6 @@ from sample_texts import roughen
 
 
 class TimelineMixin:
-
     # ------------------------------------------------------------------ structure
     def add(self, item: Item) -> Item:
         self.items.append(item)
@@ -100,10 +99,21 @@ class TimelineMixin:
             text = self.fill(rng.choice(tb.POSTS[post_type]), platform, "fr", tags=tags)
         reach = {"facebook": 900, "instagram": 2600, "youtube": 420}[platform]
         post = Item(
-            platform, native_id, "post", None, None, None, text, url, when, "post", "fr",
+            platform,
+            native_id,
+            "post",
+            None,
+            None,
+            None,
+            text,
+            url,
+            when,
+            "post",
+            "fr",
             likes=int(reach * rng.lognormvariate(0, 0.45) * (2.5 if post_type == "contest" else 1)),
-            shares=int(rng.lognormvariate(3, 0.8)) if platform == "facebook" else 0, post_type=post_type,
-        )  # fmt: skip
+            shares=int(rng.lognormvariate(3, 0.8)) if platform == "facebook" else 0,
+            post_type=post_type,
+        )
         post.thread = post
         self.posts.append(post)
         return self.add(post)
@@ -174,11 +184,32 @@ class TimelineMixin:
         mood = "neg" if intent in CRITICAL_INTENTS | TOXIC_INTENTS else "pos"
         text = roughen(raw, rng, lang, user.sloppiness, mood) if intent not in ("emoji", "spam") else raw
         native_id, url = self.comment_ids(post, None)
-        likes_mean = {"praise": 3, "complaint": 4, "constructive": 9, "crisis_complaint": 14, "crisis_constructive": 40,
-                      "sarcasm": 8, "question": 1.2, "contest": 1.5}.get(intent, 0.8)  # fmt: skip
+        likes_mean = {
+            "praise": 3,
+            "complaint": 4,
+            "constructive": 9,
+            "crisis_complaint": 14,
+            "crisis_constructive": 40,
+            "sarcasm": 8,
+            "question": 1.2,
+            "contest": 1.5,
+        }.get(intent, 0.8)
         likes = int(rng.expovariate(1 / likes_mean)) * (8 if rng.random() < 0.02 else 1)
-        comment = Item(post.source, native_id, "comment", post, post, user, text, url, when, intent,
-                       "zxx" if intent == "emoji" else lang, topic, likes=likes)  # fmt: skip
+        comment = Item(
+            post.source,
+            native_id,
+            "comment",
+            post,
+            post,
+            user,
+            text,
+            url,
+            when,
+            intent,
+            "zxx" if intent == "emoji" else lang,
+            topic,
+            likes=likes,
+        )
         return self.add(comment)
 
     def make_reply(self, comment: Item, when: datetime, intent: str, lang: str, brand: bool = False) -> Item | None:
@@ -193,12 +224,29 @@ class TimelineMixin:
             likes = int(rng.expovariate(1 / 1.5))
         else:
             user = self.pick_user(post.source, lang, fresh_share=0.35)
-            text = roughen(self.compose_reply(intent, post.source, lang, comment), rng, lang, user.sloppiness,
-                           "neg" if intent in ("agree", "toxic_user") else "pos")  # fmt: skip
+            text = roughen(
+                self.compose_reply(intent, post.source, lang, comment),
+                rng,
+                lang,
+                user.sloppiness,
+                "neg" if intent in ("agree", "toxic_user") else "pos",
+            )
             likes = int(rng.expovariate(1 / (4 if intent == "agree" else 1)))
-        reply = Item(post.source, native_id, "reply", comment, post, user, text, url, when,
-                     "brand_reply" if brand else intent, comment.lang if brand else lang,
-                     comment.topic if intent == "agree" else None, likes=likes)  # fmt: skip
+        reply = Item(
+            post.source,
+            native_id,
+            "reply",
+            comment,
+            post,
+            user,
+            text,
+            url,
+            when,
+            "brand_reply" if brand else intent,
+            comment.lang if brand else lang,
+            comment.topic if intent == "agree" else None,
+            likes=likes,
+        )
         return self.add(reply)
 
     def populate_post(self, post: Item) -> None:
@@ -285,17 +333,32 @@ class TimelineMixin:
         """Replies: the community answering itself, and the brand answering part of the comments."""
         rng = self.rng
         brand_p = {
-            "question": 0.55, "complaint": 0.42, "constructive": 0.65, "sarcasm": 0.2, "praise": 0.12,
-            "contest": 0.01, "chat": 0.02, "toxic": 0.06, "emoji": 0.02, "crisis_complaint": 0.2,
-            "crisis_constructive": 0.5, "threat": 0.0, "spam": 0.0,
-        }  # fmt: skip
+            "question": 0.55,
+            "complaint": 0.42,
+            "constructive": 0.65,
+            "sarcasm": 0.2,
+            "praise": 0.12,
+            "contest": 0.01,
+            "chat": 0.02,
+            "toxic": 0.06,
+            "emoji": 0.02,
+            "crisis_complaint": 0.2,
+            "crisis_constructive": 0.5,
+            "threat": 0.0,
+            "spam": 0.0,
+        }
         community = {
-            "complaint": (0.25, ["agree"] * 7 + ["defend"] * 3), "constructive": (0.2, ["agree"]),
-            "crisis_complaint": (0.28, ["agree"] * 9 + ["defend"]), "crisis_constructive": (0.3, ["agree"]),
-            "question": (0.18, ["community_answer"]), "praise": (0.06, ["praise_reply"]),
-            "toxic": (0.5, ["calm_down"] * 6 + ["toxic_user"] * 4), "sarcasm": (0.2, ["agree"] * 6 + ["defend"] * 4),
-            "chat": (0.25, ["praise_reply"]), "threat": (1.0, ["calm_down"]),
-        }  # fmt: skip
+            "complaint": (0.25, ["agree"] * 7 + ["defend"] * 3),
+            "constructive": (0.2, ["agree"]),
+            "crisis_complaint": (0.28, ["agree"] * 9 + ["defend"]),
+            "crisis_constructive": (0.3, ["agree"]),
+            "question": (0.18, ["community_answer"]),
+            "praise": (0.06, ["praise_reply"]),
+            "toxic": (0.5, ["calm_down"] * 6 + ["toxic_user"] * 4),
+            "sarcasm": (0.2, ["agree"] * 6 + ["defend"] * 4),
+            "chat": (0.25, ["praise_reply"]),
+            "threat": (1.0, ["calm_down"]),
+        }
         for comment in [item for item in self.items if item.kind == "comment"]:
             if comment.intent in community:
                 p, choices = community[comment.intent]
@@ -330,9 +393,21 @@ class TimelineMixin:
         assert post is not None
         settled = rng.random() < 0.6
         if comment.lang == "fr":
-            text = rng.choice(["merci, c'est réglé 👍", "merci pour la réponse rapide", "ok merci, j'attends votre MP",
-                               "toujours rien reçu en MP...", "on m'a répondu, merci !"] if settled else
-                              ["toujours pas de réponse en MP", "ça fait 2 jours, toujours rien", "c'est ce que vous dites à tout le monde"])  # fmt: skip
+            text = rng.choice(
+                [
+                    "merci, c'est réglé 👍",
+                    "merci pour la réponse rapide",
+                    "ok merci, j'attends votre MP",
+                    "toujours rien reçu en MP...",
+                    "on m'a répondu, merci !",
+                ]
+                if settled
+                else [
+                    "toujours pas de réponse en MP",
+                    "ça fait 2 jours, toujours rien",
+                    "c'est ce que vous dites à tout le monde",
+                ]
+            )
         else:
             text = rng.choice(
                 ["thanks, sorted 👍", "thank you for the quick reply"]
@@ -340,9 +415,20 @@ class TimelineMixin:
                 else ["still no DM...", "that's what you tell everyone"]
             )
         native_id, url = self.comment_ids(post, comment)
-        reply = Item(post.source, native_id, "reply", comment, post, comment.author,
-                     roughen(text, rng, comment.lang, comment.author.sloppiness, "pos" if settled else "neg"),
-                     url, when, "followup_settled" if settled else "agree", comment.lang, comment.topic)  # fmt: skip
+        reply = Item(
+            post.source,
+            native_id,
+            "reply",
+            comment,
+            post,
+            comment.author,
+            roughen(text, rng, comment.lang, comment.author.sloppiness, "pos" if settled else "neg"),
+            url,
+            when,
+            "followup_settled" if settled else "agree",
+            comment.lang,
+            comment.topic,
+        )
         self.add(reply)
 
     # ------------------------------------------------------------------ output

@@ -28,6 +28,7 @@ The package, by role: ``series`` (critical mentions → distinct-voice series, d
 (which alerts open an episode, escalation, end), ``emails`` (composition and sending), ``store``
 (the stored alert documents), ``watch`` (the run, the replay, short bursts for the digest).
 """
+
 from jobs.alerts.emails import (
     CHART_HOURS,
     EMAIL_MAX_AGE,

@@ -1,5 +1,6 @@
 """The alert emails: composition (explanation, chart, top posts, feedback links), the pending-email
 run (one email per run, held over quiet hours for a morning summary) and follow-ups."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,18 @@ def top_mentions(
 
     from ecoute.es import scan_docs
 
-    fields = ["id", "text", "url", "channel", "created_at", "metrics.likes", "metrics.replies", "source", "toxic",
-              "toxic_evidence"]  # fmt: skip
+    fields = [
+        "id",
+        "text",
+        "url",
+        "channel",
+        "created_at",
+        "metrics.likes",
+        "metrics.replies",
+        "source",
+        "toxic",
+        "toxic_evidence",
+    ]
     try:
         docs = list(scan_docs(client, settings.indices.mentions, critical_query(start, end, channel), fields))
     except NotFoundError:
@@ -56,7 +67,6 @@ def kibana_link(settings: Settings, start: datetime, end: datetime, channel: str
 def es_query_text(settings: Settings, channel: str | None) -> str:
     channel_part = f' AND channel:"{channel}"' if channel else ""
     return f"GET {settings.indices.mentions}/_search?q=criticism:true{channel_part}"
-
 
 
 def _scope_label(words: dict[str, str], alert: dict[str, Any]) -> str:
@@ -103,7 +113,8 @@ def alert_email(
                 "window_minutes": minutes,
                 "episode_start": parse_time(alert["episode_start"]).strftime("%Y-%m-%d %H:%M UTC"),
                 "breakdown": [
-                    {"channel": b["channel"], "share": f"{b['share'] * 100:.0f} %"} for b in alert.get("breakdown") or []
+                    {"channel": b["channel"], "share": f"{b['share'] * 100:.0f} %"}
+                    for b in alert.get("breakdown") or []
                 ][:4],
                 **_explanation_view(alert),
             }
@@ -150,7 +161,9 @@ def alert_email(
         chart_cid=chart_cid,
         kibana_link=kibana_link(settings, start, now, ordered[0].get("channel")),
         es_query=es_query_text(settings, ordered[0].get("channel")),
-        feedback=feedback_links(settings, ordered[0], recipient) if ordered[0].get("id") and kind != "resolved" else None,
+        feedback=feedback_links(settings, ordered[0], recipient)
+        if ordered[0].get("id") and kind != "resolved"
+        else None,
         kind=kind,
         resolved=_resolved_view(ordered[0]) if kind == "resolved" else None,
     )
@@ -212,7 +225,9 @@ def send_pending_emails(
         settings,
         {
             "bool": {
-                "filter": [{"range": {"detected_at": {"gte": to_rfc3339(now - EMAIL_MAX_AGE), "lte": to_rfc3339(now)}}}],
+                "filter": [
+                    {"range": {"detected_at": {"gte": to_rfc3339(now - EMAIL_MAX_AGE), "lte": to_rfc3339(now)}}}
+                ],
                 "must_not": [{"exists": {"field": "email_sent_at"}}],
             }
         },
@@ -236,7 +251,9 @@ def send_pending_emails(
         primary = min(group, key=lambda a: (rank.get(a["severity"], 3), -(a.get("ratio") or 0)))
         if primary["id"] not in posts_of:
             start = parse_time(primary["episode_start"])
-            posts_of[primary["id"]] = top_mentions(client, settings, start - timedelta(hours=2), now, primary.get("channel"))
+            posts_of[primary["id"]] = top_mentions(
+                client, settings, start - timedelta(hours=2), now, primary.get("channel")
+            )
         series = series_by_scope.get(primary["scope"])
         composed = alert_email(settings, group, series, posts_of[primary["id"]], now, kind=kind, recipient=recipient)
         build_message(settings, composed)  # every header and part, before anything is sent
@@ -282,9 +299,11 @@ def send_pending_emails(
     recipients = [r for r in settings.alerts.recipients if r in done]
     for alert in pending:
         update_alert(
-            client, settings, alert["id"],
+            client,
+            settings,
+            alert["id"],
             {"email_sent_at": sent_at, "email_recipients": recipients, "email_error": None},
-        )  # fmt: skip
+        )
         alert.update(email_sent_at=sent_at, email_recipients=recipients)
     return pending
 
@@ -305,7 +324,11 @@ def send_followup(
     from jobs.notify import send_email
 
     start = parse_time(alert["episode_start"])
-    posts = top_mentions(client, settings, start - timedelta(hours=2), now, alert.get("channel")) if kind != "resolved" else []
+    posts = (
+        top_mentions(client, settings, start - timedelta(hours=2), now, alert.get("channel"))
+        if kind != "resolved"
+        else []
+    )
     try:
         recipients: list[str | None] = [*settings.alerts.recipients] or [None]
         for recipient in recipients:
@@ -314,5 +337,3 @@ def send_followup(
         log.error("%s email for %s not sent (will retry next run): %s", kind, alert["id"], exc)
         return False
     return True
-
-

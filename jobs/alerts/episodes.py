@@ -1,5 +1,6 @@
 """Alert episodes in ``ecoute-alerts``: which detector alerts open an episode, the stored document
 with its explanation, silent extension, escalation (a severity step, a second page) and the end."""
+
 from __future__ import annotations
 
 import math
@@ -60,7 +61,11 @@ def explanation(series: ScopeSeries, index: int) -> dict[str, Any]:
 
 
 def _alert_doc(
-    settings: Settings, series: ScopeSeries, index: int, detected_at: datetime, breakdown: list[tuple[str, float]] | None = None
+    settings: Settings,
+    series: ScopeSeries,
+    index: int,
+    detected_at: datetime,
+    breakdown: list[tuple[str, float]] | None = None,
 ) -> dict[str, Any]:
     decision = series.decisions[index]
     bucket = settings.alerts.bucket_minutes
@@ -127,7 +132,14 @@ def open_alerts(
             {
                 "bool": {
                     "filter": [
-                        {"range": {"episode_start": {"gte": to_rfc3339(start - SAME_EPISODE), "lte": to_rfc3339(start + SAME_EPISODE)}}},
+                        {
+                            "range": {
+                                "episode_start": {
+                                    "gte": to_rfc3339(start - SAME_EPISODE),
+                                    "lte": to_rfc3339(start + SAME_EPISODE),
+                                }
+                            }
+                        },
                     ]
                 }
             },
@@ -138,7 +150,13 @@ def open_alerts(
         window = series.decisions[index].window_minutes or bucket
         breakdown = channel_breakdown(all_series or [], index, window, bucket) if series.scope == OVERALL else None
         doc = _alert_doc(settings, series, index, detected_at, breakdown)
-        posts = top_mentions(client, settings, start - timedelta(hours=2), start + timedelta(minutes=settings.alerts.bucket_minutes), series.channel)
+        posts = top_mentions(
+            client,
+            settings,
+            start - timedelta(hours=2),
+            start + timedelta(minutes=settings.alerts.bucket_minutes),
+            series.channel,
+        )
         doc["top_mentions"] = [p["id"] for p in posts if p.get("id")]
         result = bulk_write(client, upsert_actions(settings.indices.alerts, [doc]), refresh="wait_for")
         if result.failed:
@@ -164,20 +182,32 @@ def escalate_open_episodes(
         index = next((i for i in range(len(series.times) - 1, -1, -1) if series.times[i] <= upto), None)
         if index is None:
             continue
-        grew = [i for i, t in enumerate(series.times[: index + 1]) if t + series_step(series) > since and series.decisions[i].escalated]
+        grew = [
+            i
+            for i, t in enumerate(series.times[: index + 1])
+            if t + series_step(series) > since and series.decisions[i].escalated
+        ]
         window = alert.get("window_minutes") or settings.alerts.bucket_minutes
         pages_before = {b["channel"] for b in alert.get("breakdown") or [] if b["share"] >= SECOND_PAGE_SHARE}
-        breakdown = channel_breakdown(list(series_by_scope.values()), index, window, settings.alerts.bucket_minutes) if series.scope == OVERALL else []
+        breakdown = (
+            channel_breakdown(list(series_by_scope.values()), index, window, settings.alerts.bucket_minutes)
+            if series.scope == OVERALL
+            else []
+        )
         pages_now = {c for c, share in breakdown if share >= SECOND_PAGE_SHARE}
         joined = bool(pages_before) and bool(pages_now - pages_before)
         if not grew and not joined:
             continue
-        peak = max([series.decisions[i].raw_ratio for i in grew] + [alert.get("peak_ratio") or alert.get("ratio") or 0.0])
+        peak = max(
+            [series.decisions[i].raw_ratio for i in grew] + [alert.get("peak_ratio") or alert.get("ratio") or 0.0]
+        )
         fields = {
             "peak_ratio": round(peak, 3),
             "severity": severity_of(peak),
             "escalated_at": to_rfc3339(now),
-            "breakdown": [{"channel": c, "share": round(share, 3)} for c, share in breakdown] or alert.get("breakdown") or [],
+            "breakdown": [{"channel": c, "share": round(share, 3)} for c, share in breakdown]
+            or alert.get("breakdown")
+            or [],
         }
         alert.update(fields)
         if send and not send_followup(client, settings, alert, series, now, "escalated"):
@@ -208,10 +238,13 @@ def end_finished_episodes(
         # a replay notices every end at the end of its period).
         start = parse_time(alert["episode_start"])
         ended = next(
-            (t for t, d in zip(series.times[: last + 1], series.decisions[: last + 1], strict=True)
-             if t > start and not d.in_episode),
+            (
+                t
+                for t, d in zip(series.times[: last + 1], series.decisions[: last + 1], strict=True)
+                if t > start and not d.in_episode
+            ),
             upto + series_step(series),
-        )  # fmt: skip
+        )
         inside = [d for t, d in zip(series.times, series.decisions, strict=True) if start <= t < ended]
         fields: dict[str, Any] = {
             "status": "ended",
@@ -221,7 +254,13 @@ def end_finished_episodes(
             "peak_sustained": round(max((d.sustained_ratio for d in inside), default=0.0), 3),
         }
         recent = now is not None and now - ended <= RESOLVED_MAX_AGE
-        if send and now is not None and recent and alert.get("email_sent_at") and not alert.get("resolved_email_sent_at"):
+        if (
+            send
+            and now is not None
+            and recent
+            and alert.get("email_sent_at")
+            and not alert.get("resolved_email_sent_at")
+        ):
             alert.update(fields)
             if send_followup(client, settings, alert, series, now, "resolved"):
                 fields["resolved_email_sent_at"] = to_rfc3339(datetime.now(UTC))
@@ -253,5 +292,3 @@ def alert_candidates(
             found.append((series, i))
     found.sort(key=lambda c: (c[0].times[c[1]], c[0].scope != OVERALL, c[0].scope))
     return found
-
-

@@ -1,6 +1,7 @@
 """The criticism series the watch decides on: critical mentions from Elasticsearch, counted per
 bucket as distinct voices (an author or an identical text counts once within ``REPEAT_WINDOW``),
 per scope (overall, per channel), run through the causal detector of ``jobs.alerts.spikes``."""
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,6 @@ class ScopeSeries:
     decisions: list[Decision]
     messages: list[int] = field(default_factory=list)  # critical messages per bucket (counts: distinct voices)
     authors: list[set[str]] = field(default_factory=list)  # authors per bucket
-
 
 
 def parse_time(value: str) -> datetime:
@@ -97,7 +97,10 @@ def load_critical_times(client: Any, settings: Settings, start: datetime, end: d
         docs = scan_docs(client, settings.indices.mentions, critical_query(start, end), fields)
         found = [
             CriticalMention(
-                parse_time(d["created_at"]), d.get("channel") or "unknown", (d.get("author") or {}).get("id"), text_key(d.get("text"))
+                parse_time(d["created_at"]),
+                d.get("channel") or "unknown",
+                (d.get("author") or {}).get("id"),
+                text_key(d.get("text")),
             )
             for d in docs
             if d.get("created_at")
@@ -212,7 +215,6 @@ def window_sums(series: ScopeSeries, index: int, minutes: int, bucket_minutes: i
     return observed, expected
 
 
-
 def channel_breakdown(series_list: list[ScopeSeries], index: int, window: int, bucket: int) -> list[tuple[str, float]]:
     """(channel, share of the window's excess) for each channel with an excess, largest first."""
     excess = {}
@@ -230,11 +232,13 @@ def series_step(series: ScopeSeries) -> timedelta:
     return series.times[1] - series.times[0] if len(series.times) > 1 else timedelta(hours=1)
 
 
-
 def prefix(series: ScopeSeries, n: int) -> ScopeSeries:
     return ScopeSeries(
-        series.scope, series.channel, series.times[:n], series.counts[:n], series.decisions[:n],
-        series.messages[:n], series.authors[:n],
-    )  # fmt: skip
-
-
+        series.scope,
+        series.channel,
+        series.times[:n],
+        series.counts[:n],
+        series.decisions[:n],
+        series.messages[:n],
+        series.authors[:n],
+    )

@@ -32,7 +32,9 @@ def read_series_csv(lines: Iterable[str], name: str = "input") -> tuple[list[dat
             continue
         parts = [p.strip() for p in line.split(",")]
         if len(parts) != 2:
-            raise SeriesFormatError(f"{name}:{number}: expected 2 fields 'timestamp,value', got {len(parts)}: {line[:80]!r}")
+            raise SeriesFormatError(
+                f"{name}:{number}: expected 2 fields 'timestamp,value', got {len(parts)}: {line[:80]!r}"
+            )
         try:
             stamp = datetime.strptime(parts[0], TIMESTAMP_FORMAT)
         except ValueError:
@@ -47,7 +49,9 @@ def read_series_csv(lines: Iterable[str], name: str = "input") -> tuple[list[dat
             raise SeriesFormatError(f"{name}:{number}: bad value {parts[1][:40]!r} (expected a count >= 0)")
         if timestamps and stamp <= timestamps[-1]:
             what = "duplicate" if stamp == timestamps[-1] else "out-of-order"
-            raise SeriesFormatError(f"{name}:{number}: {what} timestamp {parts[0]} (rows must be in increasing time order)")
+            raise SeriesFormatError(
+                f"{name}:{number}: {what} timestamp {parts[0]} (rows must be in increasing time order)"
+            )
         timestamps.append(stamp)
         values.append(value)
         _check_step(timestamps, name, number)

@@ -220,7 +220,9 @@ class SpikeDetector:
         self._daily: deque[_Day] = deque()
         self._episodes: list[_Episode] = []
         self._verdicts: list[Verdict] = []
-        self._calibration: tuple[list[float], list[float], int, tuple[float, float]] | None = None  # cached samples, days, floor
+        self._calibration: tuple[list[float], list[float], int, tuple[float, float]] | None = (
+            None  # cached samples, days, floor
+        )
         self._last_fire: datetime | None = None
         self._last_alert: datetime | None = None
         self._alert_score = 0.0
@@ -304,11 +306,14 @@ class SpikeDetector:
         allowed = max(1, round(p.false_alerts_per_14d * p.history_days / 14))
         useful = [v.start for v in self._verdicts if v.verdict == "useful" and self._last and v.start <= self._last]
         peaks = sorted(
-            (e.peak_sustained if sustained else e.peak for e in self._episodes
-             if (self._day - self._local(e.start).date()).days < p.history_days
-             and not any(abs(e.start - u) <= VERDICT_MATCH for u in useful)),
+            (
+                e.peak_sustained if sustained else e.peak
+                for e in self._episodes
+                if (self._day - self._local(e.start).date()).days < p.history_days
+                and not any(abs(e.start - u) <= VERDICT_MATCH for u in useful)
+            ),
             reverse=True,
-        )  # fmt: skip
+        )
         budget = peaks[allowed - 1] if len(peaks) >= allowed else 0.0
         judged = self._samples()[3][1 if sustained else 0] * (p.sustained_margin if sustained else p.margin)
         return max(budget, judged)
@@ -316,7 +321,9 @@ class SpikeDetector:
     def sustained_threshold(self) -> float:
         peak = self.usual_peak(sustained=True)
         p = self.params
-        return math.inf if peak is None else max(p.sustained_margin * peak, p.min_sustained_ratio, self.budget_floor(True))
+        return (
+            math.inf if peak is None else max(p.sustained_margin * peak, p.min_sustained_ratio, self.budget_floor(True))
+        )
 
     def threshold(self) -> float:
         """The score a rise must beat now (inf while fewer than ``min_history_days`` are known)."""
@@ -343,7 +350,11 @@ class SpikeDetector:
             return 1.0
         back = timedelta(minutes=self.long_minutes)
         now = self._sums.get(self._slot(timestamp - back))
-        past = [s for s in (self._past(timestamp - back, k) for k in range(1, self.params.baseline_days + 1)) if s is not None]
+        past = [
+            s
+            for s in (self._past(timestamp - back, k) for k in range(1, self.params.baseline_days + 1))
+            if s is not None
+        ]
         if now is None or len(past) < self.params.min_baseline_days:
             return 1.0
         c = self.params.pseudo_count_per_hour * self.params.level_hours

@@ -1,4 +1,5 @@
 """Reading, updating and announcing stored alert documents (``ecoute-alerts``, ``ecoute.alerts.v1``)."""
+
 from __future__ import annotations
 
 import logging
@@ -29,5 +30,3 @@ def publish(settings: Settings, docs: list[dict[str, Any]]) -> None:
             producer.send_batch(settings.topics.alerts, [(d["id"], d) for d in docs])
     except Exception as exc:  # the ES document is the record; Kafka consumers are notified best-effort
         log.error("could not produce %d alert(s) to %s: %s", len(docs), settings.topics.alerts, exc)
-
-

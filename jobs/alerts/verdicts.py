@@ -87,15 +87,25 @@ def signing_key(settings: Settings) -> bytes:
 
 
 def sign_token(
-    settings: Settings, alert: dict[str, Any], verdict: str, recipient: str | None = None, issued_at: datetime | None = None
+    settings: Settings,
+    alert: dict[str, Any],
+    verdict: str,
+    recipient: str | None = None,
+    issued_at: datetime | None = None,
 ) -> str:
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
     issued = issued_at or datetime.now(UTC)
     payload = orjson.dumps(
-        {"a": alert["id"], "v": verdict, "s": alert.get("scope"), "e": alert.get("episode_start"),
-         "r": recipient, "t": int(issued.timestamp())}
-    )  # fmt: skip
+        {
+            "a": alert["id"],
+            "v": verdict,
+            "s": alert.get("scope"),
+            "e": alert.get("episode_start"),
+            "r": recipient,
+            "t": int(issued.timestamp()),
+        }
+    )
     body = _b64(payload)
     mac = hmac.new(signing_key(settings), body.encode("ascii"), hashlib.sha256).digest()
     return f"{body}.{_b64(mac)}"
@@ -234,7 +244,11 @@ def _store_on_alert(client: Any, settings: Settings, alert_id: str) -> None:
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")  # an index of an older release
     given = [d["verdict"] for d in scan_docs(client, settings.indices.alert_feedback, {"term": {"alert_id": alert_id}})]
     useful = given.count("useful")
-    fields = {"verdict": combined_verdict(useful, len(given) - useful), "useful_votes": useful, "not_useful_votes": len(given) - useful}
+    fields = {
+        "verdict": combined_verdict(useful, len(given) - useful),
+        "useful_votes": useful,
+        "not_useful_votes": len(given) - useful,
+    }
     client.update(index=settings.indices.alerts, id=alert_id, doc=fields, refresh="wait_for")
 
 
@@ -248,7 +262,9 @@ def page_verdicts(client: Any, settings: Settings, since: datetime) -> dict[str,
 
     if client is None or not client.indices.exists(index=settings.indices.alerts):
         return {}
-    query = {"bool": {"filter": [{"exists": {"field": "verdict"}}, {"range": {"episode_start": {"gte": to_rfc3339(since)}}}]}}
+    query = {
+        "bool": {"filter": [{"exists": {"field": "verdict"}}, {"range": {"episode_start": {"gte": to_rfc3339(since)}}}]}
+    }
     found: dict[str, list[Verdict]] = {}
     for alert in scan_docs(client, settings.indices.alerts, query):
         why = alert.get("explanation") or {}
@@ -266,7 +282,9 @@ def alert_precision(client: Any, settings: Settings, start: datetime, end: datet
     alerts = []
     if client.indices.exists(index=settings.indices.alerts):
         bounds = {"gte": to_rfc3339(start), "lt": to_rfc3339(end)}
-        alerts = list(scan_docs(client, settings.indices.alerts, {"range": {"episode_start": bounds}}, ["id", "verdict"]))
+        alerts = list(
+            scan_docs(client, settings.indices.alerts, {"range": {"episode_start": bounds}}, ["id", "verdict"])
+        )
     judged = [a["verdict"] for a in alerts if a.get("verdict")]
     useful = judged.count("useful")
     return {

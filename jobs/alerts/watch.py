@@ -1,5 +1,6 @@
 """The watch itself: one run at ``now`` (the 15-minute DAG) and the one-pass replay of a past period,
 plus the short bursts the digest lists."""
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(hours=3)  # alerts raised this recently are (re)considered: survives missed runs
 
 
-def run_criticism_watch(settings: Settings, now: datetime | None = None, send_email: bool = True) -> list[dict[str, Any]]:
+def run_criticism_watch(
+    settings: Settings, now: datetime | None = None, send_email: bool = True
+) -> list[dict[str, Any]]:
     """One run of the spike watch at ``now`` (default: the current time). Returns the alerts opened
     or emailed by this run. Safe to call repeatedly with increasing ``now`` (also over the past)."""
     from ecoute.es import ensure_index_mapping, make_client
@@ -42,7 +45,9 @@ def run_criticism_watch(settings: Settings, now: datetime | None = None, send_em
     ensure_index_mapping(client, settings.indices.alerts, "ecoute-alerts")
     mentions = load_critical_times(client, settings, end - HISTORY, end)
     params = detector_params(settings)
-    series_list = build_series(mentions, end, bucket, params, page_verdicts(client, settings, end - timedelta(days=params.verdict_days)))
+    series_list = build_series(
+        mentions, end, bucket, params, page_verdicts(client, settings, end - timedelta(days=params.verdict_days))
+    )
     by_scope = {s.scope: s for s in series_list}
     step = timedelta(minutes=bucket)
     candidates = [(s, i, now) for s, i in alert_candidates(series_list, end - max(LOOKBACK, 2 * step), end, params)]
@@ -105,7 +110,6 @@ def replay_criticism_watch(
     return sorted(recorded, key=lambda a: a["episode_start"])
 
 
-
 def short_bursts(client: Any, settings: Settings, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Short bursts of [start, end) (only the short window beat the page's ordinary peaks): not worth
     an email, worth a line in the digest. One entry per burst (buckets within 1 h merge)."""
@@ -126,7 +130,12 @@ def short_bursts(client: Any, settings: Settings, start: datetime, end: datetime
                 found[-1]["last"] = to_rfc3339(t)
                 found[-1]["ratio"] = max(found[-1]["ratio"], round(d.short_ratio, 1))
                 continue
-            found.append({"start": to_rfc3339(t), "last": to_rfc3339(t), "ratio": round(d.short_ratio, 1), **voices(series, i, params.short_window_minutes)})
+            found.append(
+                {
+                    "start": to_rfc3339(t),
+                    "last": to_rfc3339(t),
+                    "ratio": round(d.short_ratio, 1),
+                    **voices(series, i, params.short_window_minutes),
+                }
+            )
     return found
-
-

@@ -24,6 +24,14 @@ from jobs.enrich.job import DEFAULT_MAX_OFFSETS_PER_TRIGGER, EnrichError, Mode, 
 from jobs.enrich.metrics import JOB_NAME, EnrichStats, read_batch_offsets
 
 __all__ = [
-    "DEFAULT_MAX_OFFSETS_PER_TRIGGER", "JOB_NAME", "EnrichError", "EnrichStats", "Mode", "enriched_doc",
-    "label_errors", "parse_raw", "read_batch_offsets", "run_enrichment",
-]  # fmt: skip
+    "DEFAULT_MAX_OFFSETS_PER_TRIGGER",
+    "JOB_NAME",
+    "EnrichError",
+    "EnrichStats",
+    "Mode",
+    "enriched_doc",
+    "label_errors",
+    "parse_raw",
+    "read_batch_offsets",
+    "run_enrichment",
+]

@@ -56,10 +56,16 @@ class BrandAnswers:
     def _record_answers(self, replies: list[dict[str, Any]]) -> None:
         self.writer.ensure_index(self.index, None)
         actions = [
-            {"_op_type": "update", "_index": self.index, "_id": doc["parent_id"], "scripted_upsert": True, "upsert": {},
-             "script": {"source": EARLIEST_ANSWER, "params": {"at": doc["created_at"], "parent": doc["parent_id"]}}}
+            {
+                "_op_type": "update",
+                "_index": self.index,
+                "_id": doc["parent_id"],
+                "scripted_upsert": True,
+                "upsert": {},
+                "script": {"source": EARLIEST_ANSWER, "params": {"at": doc["created_at"], "parent": doc["parent_id"]}},
+            }
             for doc in replies
-        ]  # fmt: skip
+        ]
         for failure in self.writer.send(actions).failed:
             # The reply itself is stored; its parent will not be marked. Worth a look, not a batch.
             log.warning("could not record the brand answer to %s: %s", failure["action"]["_id"], failure.get("error"))
@@ -76,8 +82,12 @@ class BrandAnswers:
                 marks[(index_of[hit["_id"]], hit["_id"])] = hit["_source"]["answered_at"]
         if replies:
             months = self._mention_indices()
-            lookups = [{"_index": i, "_id": r["parent_id"]} for r in replies for i in months
-                       if i[-7:] <= _next_month(r["created_at"])]  # fmt: skip
+            lookups = [
+                {"_index": i, "_id": r["parent_id"]}
+                for r in replies
+                for i in months
+                if i[-7:] <= _next_month(r["created_at"])
+            ]
             earliest: dict[str, str] = {}
             for reply in replies:
                 parent = reply["parent_id"]
@@ -88,11 +98,17 @@ class BrandAnswers:
                 marks[key] = min(at, marks.get(key, at))
         if not marks:
             return
-        result = self.writer.send([
-            {"_op_type": "update", "_index": index, "_id": doc_id,
-             "script": {"source": MARK_ANSWERED, "params": {"at": at}}}
-            for (index, doc_id), at in marks.items()
-        ])  # fmt: skip
+        result = self.writer.send(
+            [
+                {
+                    "_op_type": "update",
+                    "_index": index,
+                    "_id": doc_id,
+                    "script": {"source": MARK_ANSWERED, "params": {"at": at}},
+                }
+                for (index, doc_id), at in marks.items()
+            ]
+        )
         for failure in result.failed:
             # A parent erased since the lookup: nothing to mark.
             log.warning("could not mark %s answered: %s", failure["action"]["_id"], failure.get("error"))

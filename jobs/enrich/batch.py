@@ -42,7 +42,9 @@ def store(batch: pa.RecordBatch, counts: EnrichStats, sink: PartitionSink, answe
         counts.write_s += time.monotonic() - started
 
 
-def store_partition(batches: Iterator[pa.RecordBatch], config: SinkConfig, brand_answers: bool) -> Iterator[pa.RecordBatch]:
+def store_partition(
+    batches: Iterator[pa.RecordBatch], config: SinkConfig, brand_answers: bool
+) -> Iterator[pa.RecordBatch]:
     """The ``mapInArrow`` function of a batch's writes, on the executors: store this partition, yield its counts."""
     import pyarrow as pa
 
@@ -63,10 +65,19 @@ class BatchStep:
     """The ``foreachBatch`` function of the query; holds what its batches share (a few small clients)."""
 
     def __init__(
-        self, spark: SparkSession, settings: Settings, checkpoint: str, stats: EnrichStats, run_id: str, *,
-        validate: bool = True, refresh: bool | str = False, brand_answers: bool = True,
-        refresh_after_batch: bool = False, progress: BacklogProgress | None = None,
-    ):  # fmt: skip
+        self,
+        spark: SparkSession,
+        settings: Settings,
+        checkpoint: str,
+        stats: EnrichStats,
+        run_id: str,
+        *,
+        validate: bool = True,
+        refresh: bool | str = False,
+        brand_answers: bool = True,
+        refresh_after_batch: bool = False,
+        progress: BacklogProgress | None = None,
+    ):
         from ecoute.es import make_client
         from ecoute.privacy import ErasureRegistry
 
@@ -129,11 +140,17 @@ class BatchStep:
         lag = self.lag.lag(ends)
         finished = time.time()
         metrics = batch_document(
-            run_id=self.run_id, batch_id=batch_id, started=started, finished=finished, counts=counts, lag=lag,
-            source_format=self.stats.source_format, expectations=self.expectations,
+            run_id=self.run_id,
+            batch_id=batch_id,
+            started=started,
+            finished=finished,
+            counts=counts,
+            lag=lag,
+            source_format=self.stats.source_format,
+            expectations=self.expectations,
             timings={"enrich_ms": executors_done - started, "write_ms": counts.write_s},
             collected_bytes=collected_bytes,
-        )  # fmt: skip
+        )
         for attempt in write_retrying(self.sink.retry_for_s, "job metrics"):
             with attempt:
                 self.es.index(index=self.settings.indices.job_metrics, id=metrics["id"], document=metrics)
@@ -143,8 +160,17 @@ class BatchStep:
         log.info(
             "batch %s: %d in, %d out, %d quarantined, %d duplicates, %d erased, lag %s, %.2fs "
             "(executors %.2fs, of which writes %.2f executor-s), driver got %d bytes%s",
-            batch_id, counts.rows_in, counts.rows_out, counts.quarantined, counts.deduplicated, counts.erased,
-            lag, finished - started, executors_done - started, counts.write_s, collected_bytes,
+            batch_id,
+            counts.rows_in,
+            counts.rows_out,
+            counts.quarantined,
+            counts.deduplicated,
+            counts.erased,
+            lag,
+            finished - started,
+            executors_done - started,
+            counts.write_s,
+            collected_bytes,
             f", failed: {', '.join(metrics['failed_expectations'])}" if metrics["failed_expectations"] else "",
-        )  # fmt: skip
+        )
         return metrics

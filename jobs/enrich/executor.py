@@ -123,7 +123,9 @@ def enriched_doc(
 
 
 def is_brand_reply(doc: dict[str, Any]) -> bool:
-    return bool((doc.get("author") or {}).get("is_brand") and doc.get("kind") in BRAND_REPLY_KINDS and doc.get("parent_id"))
+    return bool(
+        (doc.get("author") or {}).get("is_brand") and doc.get("kind") in BRAND_REPLY_KINDS and doc.get("parent_id")
+    )
 
 
 # -- validate labels ------------------------------------------------------------------------------
@@ -230,7 +232,9 @@ def enrich_record_batch(batch: pa.RecordBatch, labeller: Any, store_author_names
 
 
 def _with_kafka_columns(columns: dict[str, Any], batch: pa.RecordBatch) -> pa.RecordBatch:
-    columns["topic"], columns["partition"], columns["offset"] = (batch.column(n) for n in ("topic", "partition", "offset"))
+    columns["topic"], columns["partition"], columns["offset"] = (
+        batch.column(n) for n in ("topic", "partition", "offset")
+    )
     columns["kafka_ts"], columns["original"] = batch.column("timestamp"), batch.column("value")
     return to_record_batch(columns)
 

@@ -101,16 +101,27 @@ def run_enrichment(
     stats.centring = labeller.centring_version if labeller else None
     rows = enriched_rows(frame, settings, labeller)
     started = warm_up_workers(spark, labeller)
-    log.info("Python workers started%s in %.1fs", f" (labeller loaded, {labeller.describe()})" if labeller else "", started)
+    log.info(
+        "Python workers started%s in %.1fs", f" (labeller loaded, {labeller.describe()})" if labeller else "", started
+    )
     checkpoint = checkpoint_location(settings, checkpoint_name)
     run_id = uuid.uuid4().hex[:12]
     # In follow mode every batch refreshes the mention indices once it is written (fresh mentions
     # are searchable at once), unless its bulk writes already refresh; a backlog run leaves it to
     # Elasticsearch's periodic refresh.
     backlog = BacklogProgress(progress or log_report) if mode == "available-now" else None
-    step = BatchStep(spark, settings, checkpoint, stats, run_id, validate=validate, refresh=refresh,
-                     brand_answers=enrich, refresh_after_batch=mode == "follow" and not refresh,
-                     progress=backlog)  # fmt: skip
+    step = BatchStep(
+        spark,
+        settings,
+        checkpoint,
+        stats,
+        run_id,
+        validate=validate,
+        refresh=refresh,
+        brand_answers=enrich,
+        refresh_after_batch=mode == "follow" and not refresh,
+        progress=backlog,
+    )
     # Spark's clients live as long as the job: keep them out of the cyclic GC's full passes.
     gc.collect()
     gc.freeze()
@@ -132,7 +143,9 @@ def run_enrichment(
             # A fresh Python worker missed Spark's fixed 10 s connect-back timeout (an overloaded host):
             # the query resumes from its checkpoint, as a restarted job would.
             pause = TRANSIENT_BACKOFF_S[min(restart, len(TRANSIENT_BACKOFF_S) - 1)]
-            log.warning("enrichment query stopped (%s); resuming from the checkpoint in %.0fs", TRANSIENT_START_ERROR, pause)
+            log.warning(
+                "enrichment query stopped (%s); resuming from the checkpoint in %.0fs", TRANSIENT_START_ERROR, pause
+            )
             if stop.wait(pause):
                 exception = None  # asked to stop while waiting: nothing failed
                 break

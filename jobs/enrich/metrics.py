@@ -51,8 +51,15 @@ class EnrichStats:
     # The most recent batches only: a follow job runs for weeks.
     batch_durations_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
-    SUMMED: ClassVar[tuple[str, ...]] = ("rows_in", "rows_out", "quarantined", "deduplicated", "erased", "checked",
-                                         "write_s")  # fmt: skip
+    SUMMED: ClassVar[tuple[str, ...]] = (
+        "rows_in",
+        "rows_out",
+        "quarantined",
+        "deduplicated",
+        "erased",
+        "checked",
+        "write_s",
+    )
     TALLIED: ClassVar[tuple[str, ...]] = ("rejected_by_stage", "unexpected")
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,8 +69,10 @@ class EnrichStats:
 
     def as_json(self) -> bytes:
         """The counters only: what a partition sends the driver."""
-        return orjson.dumps({name: getattr(self, name) for name in self.SUMMED}
-                            | {name: dict(getattr(self, name)) for name in self.TALLIED})  # fmt: skip
+        return orjson.dumps(
+            {name: getattr(self, name) for name in self.SUMMED}
+            | {name: dict(getattr(self, name)) for name in self.TALLIED}
+        )
 
     def add(self, other: EnrichStats | dict[str, Any]) -> None:
         """Add another level's counters (an ``EnrichStats`` or its ``as_json`` parsed)."""
@@ -131,8 +140,9 @@ class LagMeter:
         try:
             if self._consumer is None:
                 self._consumer = make_consumer(self.settings, max_partition_fetch_bytes=1024, fetch_max_wait_ms=50)
-            latest = high_watermarks(self.settings.topics.raw, [int(p) for p in ends], timeout_s=5,
-                                     consumer=self._consumer)  # fmt: skip
+            latest = high_watermarks(
+                self.settings.topics.raw, [int(p) for p in ends], timeout_s=5, consumer=self._consumer
+            )
         except Exception as exc:  # lag is informative; never fail a batch over it
             log.debug("lag unavailable: %r", exc)
             return None
@@ -151,16 +161,29 @@ def _iso(ts: float) -> str:
 def gate_outcomes(counts: EnrichStats, names: list[str]) -> list[dict[str, Any]]:
     """Per expectation: rows checked and rows failing, summed over the partitions."""
     return [
-        {"expectation": name, "success": counts.unexpected.get(name, 0) == 0, "element_count": counts.checked,
-         "unexpected_count": counts.unexpected.get(name, 0)}
+        {
+            "expectation": name,
+            "success": counts.unexpected.get(name, 0) == 0,
+            "element_count": counts.checked,
+            "unexpected_count": counts.unexpected.get(name, 0),
+        }
         for name in names
-    ]  # fmt: skip
+    ]
 
 
 def batch_document(
-    *, run_id: str, batch_id: int, started: float, finished: float, counts: EnrichStats, lag: int | None,
-    source_format: str, expectations: list[str] | None, timings: dict[str, float], collected_bytes: int,
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    run_id: str,
+    batch_id: int,
+    started: float,
+    finished: float,
+    counts: EnrichStats,
+    lag: int | None,
+    source_format: str,
+    expectations: list[str] | None,
+    timings: dict[str, float],
+    collected_bytes: int,
+) -> dict[str, Any]:
     """The job-metrics document of one batch."""
     results = gate_outcomes(counts, expectations) if expectations and counts.checked else []
     failed = [r["expectation"] for r in results if not r["success"]]

@@ -143,9 +143,14 @@ COUNTS_SCHEMA = pa.schema([pa.field("counts", pa.binary())])
 def spark_ddl(schema: pa.Schema) -> str:
     """The Spark DDL of an Arrow schema (``mapInArrow`` takes the output schema as DDL)."""
     names = {
-        pa.string(): "string", pa.int32(): "int", pa.int64(): "long", pa.binary(): "binary",
-        pa.bool_(): "boolean", pa.float64(): "double", pa.timestamp("us", tz="UTC"): "timestamp",
-    }  # fmt: skip
+        pa.string(): "string",
+        pa.int32(): "int",
+        pa.int64(): "long",
+        pa.binary(): "binary",
+        pa.bool_(): "boolean",
+        pa.float64(): "double",
+        pa.timestamp("us", tz="UTC"): "timestamp",
+    }
     return ", ".join(f"`{f.name}` {names[f.type]}" for f in schema)
 
 
@@ -176,9 +181,13 @@ class Rejected:
 
         details = {"items": self.details} if isinstance(self.details, list) else self.details
         record = dead_letter(
-            stage=self.stage, reason=self.reason, original=self.original, event_id=self.event_id,
-            source=self.source, details=details,
-        )  # fmt: skip
+            stage=self.stage,
+            reason=self.reason,
+            original=self.original,
+            event_id=self.event_id,
+            source=self.source,
+            details=details,
+        )
         record["id"] = f"{self.stage}:{self.origin}"
         return record
 

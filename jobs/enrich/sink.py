@@ -97,17 +97,34 @@ class PartitionSink:
             where = origin(rows["topic"][i], rows["partition"][i], rows["offset"][i])
             if rows["error"][i] is not None:
                 details = orjson.loads(rows["details"][i]) if rows["details"][i] else None
-                rejected.append(Rejected("enrich", rows["error"][i], where, rows["original"][i],
-                                         rows["event_id"][i], rows["source"][i], details))  # fmt: skip
+                rejected.append(
+                    Rejected(
+                        "enrich",
+                        rows["error"][i],
+                        where,
+                        rows["original"][i],
+                        rows["event_id"][i],
+                        rows["source"][i],
+                        details,
+                    )
+                )
             elif not rows["latest"][i]:
                 counts.deduplicated += 1
             elif rows["erased"][i]:
                 counts.erased += 1  # GDPR: an erased author's events are dropped before any write
             elif rows["failed"][i]:
                 failed = rows["failed"][i]
-                rejected.append(Rejected("validate", "failed expectations: " + ", ".join(failed), where,
-                                         rows["original"][i], rows["event_id"][i], rows["source"][i],
-                                         {"failed_expectations": failed}))  # fmt: skip
+                rejected.append(
+                    Rejected(
+                        "validate",
+                        "failed expectations: " + ", ".join(failed),
+                        where,
+                        rows["original"][i],
+                        rows["event_id"][i],
+                        rows["source"][i],
+                        {"failed_expectations": failed},
+                    )
+                )
             else:
                 docs.append((orjson.loads(rows["doc"][i]), where, rows["original"][i]))
             if rows["checked"][i]:
@@ -150,7 +167,9 @@ class PartitionSink:
                         raise RuntimeError(f"cannot create index {index}: {error}")
         self.known_indices.add(index)
 
-    def upsert(self, docs: list[tuple[dict[str, Any], str, bytes]]) -> tuple[list[tuple[dict[str, Any], str]], list[Rejected]]:
+    def upsert(
+        self, docs: list[tuple[dict[str, Any], str, bytes]]
+    ) -> tuple[list[tuple[dict[str, Any], str]], list[Rejected]]:
         """Upsert ``docs`` (doc, origin, original); returns (stored (doc, index), rejections by Elasticsearch)."""
         from ecoute.events import month_index
 
@@ -161,17 +180,31 @@ class PartitionSink:
         for index in set(index_of.values()):
             self.ensure_index(index, alias)
         actions = [
-            {"_op_type": "update", "_index": index_of[doc["id"]], "_id": doc["id"],
-             "doc": {k: v for k, v in doc.items() if k not in ANSWER_FIELDS}, "upsert": doc}
+            {
+                "_op_type": "update",
+                "_index": index_of[doc["id"]],
+                "_id": doc["id"],
+                "doc": {k: v for k, v in doc.items() if k not in ANSWER_FIELDS},
+                "upsert": doc,
+            }
             for doc, _, _ in docs
-        ]  # fmt: skip
+        ]
         result = self.send(actions)
         by_id = {doc["id"]: (doc, where, original) for doc, where, original in docs}
         refused: list[Rejected] = []
         for failure in result.failed:
             doc, where, original = by_id.pop(failure["action"]["_id"])
-            refused.append(Rejected("sink", f"Elasticsearch rejected the document (status {failure.get('status')})",
-                                    where, original, doc["id"], doc.get("source"), {"error": failure.get("error")}))  # fmt: skip
+            refused.append(
+                Rejected(
+                    "sink",
+                    f"Elasticsearch rejected the document (status {failure.get('status')})",
+                    where,
+                    original,
+                    doc["id"],
+                    doc.get("source"),
+                    {"error": failure.get("error")},
+                )
+            )
         return [(doc, index_of[doc_id]) for doc_id, (doc, _, _) in by_id.items()], refused
 
     def quarantine(self, rejected: list[Rejected]) -> None:

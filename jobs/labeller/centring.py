@@ -137,8 +137,12 @@ class Centring:
         if stats is None:
             return cls(model)
         if stats.encoder != encoder:
-            log.warning("centring %s is for encoder %s, the model uses %s: the model's prior is used",
-                        stats.version, stats.encoder, encoder)  # fmt: skip
+            log.warning(
+                "centring %s is for encoder %s, the model uses %s: the model's prior is used",
+                stats.version,
+                stats.encoder,
+                encoder,
+            )
             return cls(model)
         return cls(model, False, dict(stats.sums), dict(stats.counts), stats.version)
 

@@ -70,7 +70,9 @@ def run_label(
     from jobs.labeller import LABELLER_VERSION, Labeller
     from jobs.labeller.config import LabellerConfig
 
-    config = LabellerConfig.from_settings(settings or get_settings(), centring="published" if shared_centring else "own")
+    config = LabellerConfig.from_settings(
+        settings or get_settings(), centring="published" if shared_centring else "own"
+    )
 
     progress = None
     task = None
@@ -86,8 +88,16 @@ def run_label(
         )
 
         # a bar over the input's bytes when it is a file (its size is known), a spinner for a pipe
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console)  # fmt: skip
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+        )
         progress.start()
         task = progress.add_task("loading models…", total=_bytes_left(stdin))
     errors = 0
@@ -104,7 +114,9 @@ def run_label(
                 if err is not None:
                     errors += 1
                     # Ids and messages come from the input: never let rich read them as markup.
-                    console.print(f"[yellow]line {lineno}[/] (id={escape(repr(ident))}): {escape(err)}", highlight=False)
+                    console.print(
+                        f"[yellow]line {lineno}[/] (id={escape(repr(ident))}): {escape(err)}", highlight=False
+                    )
                     obj: dict[str, Any] = {"id": ident, "error": err, "line": lineno}
                 else:
                     obj = next(rows)
@@ -115,8 +127,11 @@ def run_label(
             done += len(batch)
             if progress is not None and task is not None:
                 rate = done / max(time.monotonic() - started, 1e-9)
-                progress.update(task, advance=sum(len(line) for _, line in batch),
-                                description=f"labelled {done:,} lines ({errors} malformed), {rate:,.0f}/s")  # fmt: skip
+                progress.update(
+                    task,
+                    advance=sum(len(line) for _, line in batch),
+                    description=f"labelled {done:,} lines ({errors} malformed), {rate:,.0f}/s",
+                )
     finally:
         if progress is not None:
             progress.stop()

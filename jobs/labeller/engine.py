@@ -113,7 +113,9 @@ class OnnxE5:
         vector within cosine 0.99 of its own (median 0.998; docs/labels.md, *Throughput*)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         toks = [self.tokens(t, is_query) for t in texts]
-        order = sorted(range(len(toks)), key=lambda i: len(toks[i])) if self.texts_per_run > 1 else list(range(len(toks)))
+        order = (
+            sorted(range(len(toks)), key=lambda i: len(toks[i])) if self.texts_per_run > 1 else list(range(len(toks)))
+        )
         for start in range(0, len(order), self.texts_per_run):
             rows = order[start : start + self.texts_per_run]
             width = max(len(toks[i]) for i in rows)

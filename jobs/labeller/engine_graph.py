@@ -126,8 +126,27 @@ def read_e5_file(path: Path) -> E5File:
         off, _nbytes = struct.unpack_from("<QQ", raw, p + 5)
         p += 21
         tensors[name] = (dtype, n, off)
-    return E5File(path, buf, hidden, layers, heads, ffn, vocab_rows, max_positions, float(eps), bos, eos, pad, unk,
-                  offsets, scores, blob, norm, n_norm, tensors)  # fmt: skip
+    return E5File(
+        path,
+        buf,
+        hidden,
+        layers,
+        heads,
+        ffn,
+        vocab_rows,
+        max_positions,
+        float(eps),
+        bos,
+        eos,
+        pad,
+        unk,
+        offsets,
+        scores,
+        blob,
+        norm,
+        n_norm,
+        tensors,
+    )
 
 
 def dequantise(blocks: np.ndarray) -> np.ndarray:
@@ -200,11 +219,13 @@ def _fp32_graph(e5: E5File) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes,
         "e5_small",
-        [helper.make_tensor_value_info("emb", TensorProto.FLOAT, ["B", "S", hidden]),
-         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["B", "S"])],
+        [
+            helper.make_tensor_value_info("emb", TensorProto.FLOAT, ["B", "S", hidden]),
+            helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["B", "S"]),
+        ],
         [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["B", hidden])],
         initializer=inits,
-    )  # fmt: skip
+    )
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
     )

@@ -37,6 +37,7 @@ ARTEFACT_GLOB = "e5-heads-*.npz"
 ANY_LANG = "*"
 SENT_CLASSES = ("negative", "neutral", "positive")
 
+
 @dataclass
 class LinearHead:
     classes: tuple[str, ...]
@@ -135,9 +136,13 @@ def toxic_matrix(emb: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 def apply_toxic_heads(
-    model: LabelModel, emb: np.ndarray, langs: Sequence[str], scores: list[float], categories: list[list[str]],
+    model: LabelModel,
+    emb: np.ndarray,
+    langs: Sequence[str],
+    scores: list[float],
+    categories: list[list[str]],
     skip: Sequence[bool],
-) -> None:  # fmt: skip
+) -> None:
     """In place: where the model has a toxic head for a text's language (learnt from the page's
     moderation), its probability becomes the text's toxic score. Categories stay, except when the head
     overrules a toxic decision of the rules (the text is no longer shown as an insult or a threat)."""

@@ -59,7 +59,11 @@ def doubt(labeller: Any, texts: Sequence[str]) -> Doubt:
     raw[idx] = embed([encoder_input(docs[i].raw) for i in idx], query=True)
     sub_langs = [langs[i] for i in idx]
     centring = getattr(labeller, "_centring", None)
-    centred = centring.centre(raw[idx], sub_langs) if centring is not None else centre(raw[idx], sub_langs, prior_mean(model.means))
+    centred = (
+        centring.centre(raw[idx], sub_langs)
+        if centring is not None
+        else centre(raw[idx], sub_langs, prior_mean(model.means))
+    )
     vectors[idx] = centred
     x = np.hstack([centred, rule_matrix([docs[i] for i in idx], [rp.rules[i] for i in idx])]).astype(np.float32)
     for lang in set(sub_langs):

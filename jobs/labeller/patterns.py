@@ -110,7 +110,9 @@ class PatternSet:
             return None
         flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
         expressions = [self.patterns[i].pattern.encode() for i in indices]
-        key = hashlib.sha256(repr((importlib.metadata.version("hyperscan"), flags, indices, expressions)).encode()).hexdigest()[:32]
+        key = hashlib.sha256(
+            repr((importlib.metadata.version("hyperscan"), flags, indices, expressions)).encode()
+        ).hexdigest()[:32]
         cached = cache_dir() / f"hyperscan-{key}.db"
         try:
             return hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)

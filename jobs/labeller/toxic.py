@@ -147,7 +147,11 @@ def _rule_score(doc: Prepared, lang: str) -> tuple[float, bool, str]:
 def _greeting(folded: str, lang: str) -> bool:
     """The text opens with a typo of a greeting ("slut vous …", "slt tout le monde")."""
     words_ = WORDS_RE.findall(folded[:60])
-    return bool(words_) and words_[0] in lx.GREETING_TYPOS and (lang == "fr" or (len(words_) > 1 and words_[1] in lx.FR_AFTER_GREETING))
+    return (
+        bool(words_)
+        and words_[0] in lx.GREETING_TYPOS
+        and (lang == "fr" or (len(words_) > 1 and words_[1] in lx.FR_AFTER_GREETING))
+    )
 
 
 VOCATIVE = lx.WEAK_INSULTS - ACCUSATIONS - lx.SWEARS
@@ -192,7 +196,9 @@ class Judgement:
     evidence: list[dict] = field(default_factory=list)
 
     def add(self, category: str, score: float, rule: str, span: str) -> None:
-        self.evidence.append({"category": category, "score": round(min(1.0, score), 4), "rule": rule, "span": span[:EVIDENCE_CHARS]})
+        self.evidence.append(
+            {"category": category, "score": round(min(1.0, score), 4), "rule": rule, "span": span[:EVIDENCE_CHARS]}
+        )
 
 
 EVIDENCE_CHARS = 160  # of the matched words kept in the evidence
@@ -291,7 +297,12 @@ def _judge(doc: Prepared, lang: str) -> tuple[Judgement, bool]:
     if rule >= THRESHOLD:
         named = _rule_categories(doc.folded) - ({"insult"} if found.score >= THRESHOLD else set())
         cats |= named
-        j.add(_main(tuple(_rule_categories(rule_span) & (named or cats)) or tuple(named or cats)), rule, "rules", rule_span)
+        j.add(
+            _main(tuple(_rule_categories(rule_span) & (named or cats)) or tuple(named or cats)),
+            rule,
+            "rules",
+            rule_span,
+        )
     if counter:
         score = min(score, COUNTER_SPEECH_SCORE)
         # what is quoted or denounced, for the person who reviews it

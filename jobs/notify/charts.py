@@ -1,9 +1,9 @@
 """The one chart helper of Écoute's emails and report: matplotlib (Agg, no display), one house style.
 
-    fig, ax = new_figure(height=3.2)
-    ...draw...
-    uri = svg_data_uri(fig)        # for the self-contained HTML report
-    png = png_bytes(fig)           # for emails (inline CID images)
+fig, ax = new_figure(height=3.2)
+...draw...
+uri = svg_data_uri(fig)        # for the self-contained HTML report
+png = png_bytes(fig)           # for emails (inline CID images)
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+STYLE: dict[RcKeyType, Any] = {
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def pyplot() -> Any:

@@ -43,8 +43,13 @@ def pending_threats(client: Any, settings: Settings, since: datetime, limit: int
         }
     }
     try:
-        response = client.search(index=settings.indices.mentions, query=query, size=limit, _source=FIELDS,
-                                 sort=[{"created_at": {"order": "desc"}}])  # fmt: skip
+        response = client.search(
+            index=settings.indices.mentions,
+            query=query,
+            size=limit,
+            _source=FIELDS,
+            sort=[{"created_at": {"order": "desc"}}],
+        )
     except NotFoundError:
         return []
     return [dict(hit["_source"], _index=hit["_index"]) for hit in response["hits"]["hits"]]
@@ -75,9 +80,13 @@ def threat_email(settings: Settings, threats: list[dict[str, Any]]) -> Email:
 
 
 def notify_threats(
-    settings: Settings, *, since: datetime | None = None, now: datetime | None = None, send: bool = True,
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    send: bool = True,
     client: Any = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Email the pending threats (if any) and stamp them; returns {"threats": n, "sent": bool, "ids": [...]}.
     ``send=False`` only lists them (nothing is stamped: a later run still sends them)."""
     from ecoute.es import make_client

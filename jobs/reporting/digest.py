@@ -25,14 +25,27 @@ log = logging.getLogger(__name__)
 UNANSWERED_HOURS = 24
 UNANSWERED_LOOKBACK = timedelta(days=7)
 FIELDS = [
-    "id", "kind", "channel", "author.is_brand", "created_at", "sentiment", "topics", "toxic", "criticism",
-    "constructive", "question", "answered_by_brand", "brand_answered_at", "text", "url", "metrics.likes",
-]  # fmt: skip
+    "id",
+    "kind",
+    "channel",
+    "author.is_brand",
+    "created_at",
+    "sentiment",
+    "topics",
+    "toxic",
+    "criticism",
+    "constructive",
+    "question",
+    "answered_by_brand",
+    "brand_answered_at",
+    "text",
+    "url",
+    "metrics.likes",
+]
 
 
 def _start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
-
 
 
 def _load(client: Any, settings: Settings, start: datetime, end: datetime, extra: list | None = None) -> list[dict]:
@@ -124,7 +137,9 @@ def _change(key: str, current: float | None, previous: float | None) -> tuple[st
     return text, (delta > 0) == up_is_bad, (delta > 0) != up_is_bad
 
 
-def build_digest(settings: Settings, last_day: date, period: str = "daily", unanswered_hours: int = UNANSWERED_HOURS) -> Any:
+def build_digest(
+    settings: Settings, last_day: date, period: str = "daily", unanswered_hours: int = UNANSWERED_HOURS
+) -> Any:
     """The digest Email for the period ending with ``last_day`` (inclusive)."""
     from ecoute.es import make_client
     from jobs.alerts import kibana_link
@@ -165,10 +180,20 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
 
     figures = []
     for key in (
-        "volume", "comments", "mood_index", "negative_share", "criticism", "criticism_constructive", "toxic",
-        "brand_response_rate", "median_response_minutes", "questions", "question_response_rate",
-        "median_question_response_minutes", "new_authors",
-    ):  # fmt: skip
+        "volume",
+        "comments",
+        "mood_index",
+        "negative_share",
+        "criticism",
+        "criticism_constructive",
+        "toxic",
+        "brand_response_rate",
+        "median_response_minutes",
+        "questions",
+        "question_response_rate",
+        "median_question_response_minutes",
+        "new_authors",
+    ):
         change, worse, better = _change(key, current[key], previous[key])
         figures.append(
             {
@@ -237,8 +262,10 @@ def build_digest(settings: Settings, last_day: date, period: str = "daily", unan
         subject=subject,
         title=words[f"digest_title_{period}"],
         period={
-            "start": first.isoformat(), "end": last_day.isoformat(),
-            "prev_start": prev_first.isoformat(), "prev_end": prev_last.isoformat(),
+            "start": first.isoformat(),
+            "end": last_day.isoformat(),
+            "prev_start": prev_first.isoformat(),
+            "prev_end": prev_last.isoformat(),
         },
         figures=figures,
         topics=topics,

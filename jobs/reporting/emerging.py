@@ -22,7 +22,9 @@ from jobs.labeller.text import prepare
 
 STOPWORDS_FR = {
     line.strip()
-    for line in (Path(__file__).resolve().parent / "resources" / "stopwords_fr.txt").read_text(encoding="utf-8").splitlines()
+    for line in (Path(__file__).resolve().parent / "resources" / "stopwords_fr.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
     if line.strip() and not line.startswith("#")
 }
 TOKEN_RE = re.compile(r"[a-z][a-z0-9'-]{2,}")

@@ -35,9 +35,23 @@ log = logging.getLogger(__name__)
 ALL_TOPICS = "_all"
 DIMENSIONS = ["channel", "source", "lang", "topic"]
 SOURCE_FIELDS = [
-    "id", "source", "kind", "channel", "author.id", "author.is_brand", "created_at", "lang", "sentiment",
-    "topics", "toxic", "criticism", "constructive", "answered_by_brand", "brand_answered_at", "handled",
-]  # fmt: skip
+    "id",
+    "source",
+    "kind",
+    "channel",
+    "author.id",
+    "author.is_brand",
+    "created_at",
+    "lang",
+    "sentiment",
+    "topics",
+    "toxic",
+    "criticism",
+    "constructive",
+    "answered_by_brand",
+    "brand_answered_at",
+    "handled",
+]
 
 
 def day_bounds(day: date) -> tuple[str, str]:
@@ -122,7 +136,9 @@ class DayRollup:
             author = d.get("author") or {}
             is_brand = bool(author.get("is_brand"))
             base = (d.get("channel") or "unknown", d.get("source") or "unknown", d.get("lang") or "und")
-            keys = tuple((*base, str(t)) for t in dict.fromkeys([ALL_TOPICS, *(d.get("topics") or [])]) if t is not None)
+            keys = tuple(
+                (*base, str(t)) for t in dict.fromkeys([ALL_TOPICS, *(d.get("topics") or [])]) if t is not None
+            )
             created = _time(d.get("created_at"))
             kind = d.get("kind") or "post"
             answered, answerable = kpis.answered(d), kpis.answerable(d)
@@ -171,20 +187,34 @@ class DayRollup:
         out = []
         for (channel, source, lang, topic), row in sorted(self.rows.items()):
             volume = row.volume
-            out.append({
-                "id": "|".join([self.day.isoformat(), channel, source, lang, topic]),
-                "day": self.day.isoformat(), "channel": channel, "source": source, "lang": lang, "topic": topic,
-                "volume": volume, "posts": row.posts, "comments": row.comments,
-                "positive": row.positive, "neutral": row.neutral, "negative": row.negative,
-                "mood_index": round(mood_index(row.positive, row.negative, volume) or 0.0, 4),
-                "negative_share": round(row.negative / volume, 4) if volume else 0.0,
-                "criticism": row.criticism, "criticism_constructive": row.constructive, "toxic": row.toxic,
-                # stored as 0.0 for a row with nothing to answer (a float field Kibana averages)
-                "brand_response_rate": round(kpis.response_rate(row.answered, row.answerable) or 0.0, 4),
-                "median_response_minutes": round(float(statistics.median(row.minutes)), 2) if row.minutes else None,
-                "unanswered_critical": row.unanswered_critical, "new_authors": row.new_authors,
-                "brand_items": row.brand_items, "computed_at": computed_at,
-            })  # fmt: skip
+            out.append(
+                {
+                    "id": "|".join([self.day.isoformat(), channel, source, lang, topic]),
+                    "day": self.day.isoformat(),
+                    "channel": channel,
+                    "source": source,
+                    "lang": lang,
+                    "topic": topic,
+                    "volume": volume,
+                    "posts": row.posts,
+                    "comments": row.comments,
+                    "positive": row.positive,
+                    "neutral": row.neutral,
+                    "negative": row.negative,
+                    "mood_index": round(mood_index(row.positive, row.negative, volume) or 0.0, 4),
+                    "negative_share": round(row.negative / volume, 4) if volume else 0.0,
+                    "criticism": row.criticism,
+                    "criticism_constructive": row.constructive,
+                    "toxic": row.toxic,
+                    # stored as 0.0 for a row with nothing to answer (a float field Kibana averages)
+                    "brand_response_rate": round(kpis.response_rate(row.answered, row.answerable) or 0.0, 4),
+                    "median_response_minutes": round(float(statistics.median(row.minutes)), 2) if row.minutes else None,
+                    "unanswered_critical": row.unanswered_critical,
+                    "new_authors": row.new_authors,
+                    "brand_items": row.brand_items,
+                    "computed_at": computed_at,
+                }
+            )
         return out
 
 
@@ -227,13 +257,17 @@ def compute_daily_rollups(settings: Settings, day_from: date, day_to: date) -> i
             failed = [f for f in result.failed if f["status"] != 404]  # deleting a gone row is fine
             if failed:
                 raise RuntimeError(f"{len(failed)} rollup rows of {day} not written: {failed[0]['error']}")
-        log.info("rollups %s: %d rows from %d items (%d stale removed)", day, len(rows), rollup.items, len(existing - fresh))
+        log.info(
+            "rollups %s: %d rows from %d items (%d stale removed)", day, len(rows), rollup.items, len(existing - fresh)
+        )
         written += len(rows)
         day += timedelta(days=1)
     return written
 
 
-def read_rollups(settings: Settings, day_from: date, day_to: date, topic: str | None = ALL_TOPICS) -> list[dict[str, Any]]:
+def read_rollups(
+    settings: Settings, day_from: date, day_to: date, topic: str | None = ALL_TOPICS
+) -> list[dict[str, Any]]:
     """Rollup rows of [day_from, day_to] (inclusive), for one topic value (or all when None)."""
     from ecoute.es import make_client, scan_docs
 
@@ -248,4 +282,3 @@ def read_rollups(settings: Settings, day_from: date, day_to: date, topic: str | 
         row.pop("_index", None)
         row.pop("_id", None)
     return sorted(rows, key=lambda r: r["id"])
-

@@ -59,14 +59,29 @@ def hostile_records() -> list[BadRecord]:
 
     for source in SOURCES:
         # Broken bytes and JSON.
-        add("invalid JSON: truncated", "rejected", source, raw=b'{"id": "' + source.encode() + b':MARKER", "text": "tronqu')
+        add(
+            "invalid JSON: truncated",
+            "rejected",
+            source,
+            raw=b'{"id": "' + source.encode() + b':MARKER", "text": "tronqu',
+        )
         add("invalid JSON: trailing garbage", "rejected", source, raw=b'{"id": "' + source.encode() + b':MARKER"} }}')
         add("not an object: array", "rejected", source, raw=b'["MARKER", 1, 2]')
         add("not an object: string", "rejected", source, raw=b'"MARKER"')
         add("empty payload marker in key only", "rejected", source, raw=b"MARKER")
-        add("invalid UTF-8 bytes", "rejected", source, raw=b'{"id": "' + source.encode() + b':MARKER", "text": "caf\xe9 \xff\xfe"}')
+        add(
+            "invalid UTF-8 bytes",
+            "rejected",
+            source,
+            raw=b'{"id": "' + source.encode() + b':MARKER", "text": "caf\xe9 \xff\xfe"}',
+        )
         add("NUL bytes in JSON", "rejected", source, raw=b'{"id": "' + source.encode() + b':MARKER",\x00 "text": "x"}')
-        add("deeply nested JSON (10k levels)", "rejected", source, raw=b'{"id":"MARKER","raw":' + b"[" * 10000 + b"]" * 10000 + b"}")
+        add(
+            "deeply nested JSON (10k levels)",
+            "rejected",
+            source,
+            raw=b'{"id":"MARKER","raw":' + b"[" * 10000 + b"]" * 10000 + b"}",
+        )
         # Contract violations.
         add("missing id", "rejected", source, id=None)
         add("wrong type: text is a number", "rejected", source, text=12345)
@@ -83,9 +98,28 @@ def hostile_records() -> list[BadRecord]:
         add("timestamp from 2100", "either", source, created_at="2100-01-01T00:00:00Z")
         add("emoji only", "enriched", source, text="😡😡😡🔥💩")
         add("empty text", "either", source, text="")
-        add("HTML/JS in text", "enriched", source, text='<script>alert("xss")</script><img src=x onerror=alert(1)> livraison nulle')
-        add("zero-width and RTL tricks", "enriched", source, text="liv\u200braison en re\u200dtard \u202eetoN\u202c ‏שלום‏")
-        add("lone surrogate escape", "either", source, raw=b'{"id": "' + source.encode() + b':MARKER", "source": "' + source.encode() + b'", "kind": "comment", "channel": "c", "author": {"id": "a_1"}, "text": "bad \\ud800 surrogate", "created_at": "2026-10-12T10:00:00Z", "fetched_at": "2026-10-12T10:00:00Z"}')
+        add(
+            "HTML/JS in text",
+            "enriched",
+            source,
+            text='<script>alert("xss")</script><img src=x onerror=alert(1)> livraison nulle',
+        )
+        add(
+            "zero-width and RTL tricks",
+            "enriched",
+            source,
+            text="liv\u200braison en re\u200dtard \u202eetoN\u202c ‏שלום‏",
+        )
+        add(
+            "lone surrogate escape",
+            "either",
+            source,
+            raw=b'{"id": "'
+            + source.encode()
+            + b':MARKER", "source": "'
+            + source.encode()
+            + b'", "kind": "comment", "channel": "c", "author": {"id": "a_1"}, "text": "bad \\ud800 surrogate", "created_at": "2026-10-12T10:00:00Z", "fetched_at": "2026-10-12T10:00:00Z"}',
+        )
         add("NUL character inside text", "either", source, text="avant\u0000après")
         add("huge text (99k chars, 4-byte emoji)", "either", source, text="😀" * 24_000)
         add("control characters", "either", source, text="ligne1\r\nligne2\tfin\x1b[31m rouge")
@@ -94,7 +128,9 @@ def hostile_records() -> list[BadRecord]:
         marker = f"dup{i:02d}"
         for version in range(3):
             event = _event(marker, "facebook", text=f"version {version} du commentaire")
-            records.append(BadRecord("duplicate id, different content", orjson.dumps(event), marker, "enriched", event["id"]))
+            records.append(
+                BadRecord("duplicate id, different content", orjson.dumps(event), marker, "enriched", event["id"])
+            )
     return records
 
 

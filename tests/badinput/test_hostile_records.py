@@ -40,9 +40,20 @@ def test_every_hostile_record_is_enriched_or_rejected_with_a_reason(settings, ca
     huge = huge_record()
     export = tmp_path / "export.jsonl"
     text = orjson.loads(huge.payload)["text"]
-    export.write_bytes(orjson.dumps({"source": "import", "native_id": huge.marker, "kind": "comment",
-                                     "channel": "import:test", "author_id": "u1", "text": text,
-                                     "created_at": "2026-10-12T10:00:00Z"}) + b"\n")
+    export.write_bytes(
+        orjson.dumps(
+            {
+                "source": "import",
+                "native_id": huge.marker,
+                "kind": "comment",
+                "channel": "import:test",
+                "author_id": "u1",
+                "text": text,
+                "created_at": "2026-10-12T10:00:00Z",
+            }
+        )
+        + b"\n"
+    )
     imported = import_file(export, settings)
     assert (imported.produced, imported.dead_lettered) == (0, 1)
     assert list((settings.state_dir / "dlq-overflow").glob("*.json"))
@@ -62,7 +73,9 @@ def test_every_hostile_record_is_enriched_or_rejected_with_a_reason(settings, ca
     for record in corpus:
         if any(doc_id.endswith(":" + record.marker) for doc_id in stored_ids if record.marker in doc_id):
             ended[record.marker] = "enriched"
-        elif any(record.marker in (q.get("event_id") or "") or record.marker in q.get("original", "") for q in quarantined):
+        elif any(
+            record.marker in (q.get("event_id") or "") or record.marker in q.get("original", "") for q in quarantined
+        ):
             ended[record.marker] = "quarantine"
         elif any(record.marker in (d.get("event_id") or "") or record.marker in d.get("original", "") for d in dead):
             ended[record.marker] = "dlq"

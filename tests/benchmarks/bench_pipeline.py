@@ -67,7 +67,7 @@ from tests.benchmarks.pipeline_support import (
     start_noida,
     stop_spark,
     varied_event,
-)  # fmt: skip
+)
 
 
 def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> dict[str, float]:
@@ -78,9 +78,13 @@ def throughput(settings: Settings, events: int, *, enrich: bool, name: str) -> d
         started = time.monotonic()
         try:
             stats = run_enrichment(
-                settings, mode="available-now", max_offsets_per_trigger=10_000, enrich=enrich, validate=enrich,
+                settings,
+                mode="available-now",
+                max_offsets_per_trigger=10_000,
+                enrich=enrich,
+                validate=enrich,
                 checkpoint_name=f"{name}-try{attempt}",
-            )  # fmt: skip
+            )
             break
         except EnrichError as exc:
             # On a loaded machine a fresh Python worker may miss Spark's 10 s connect-back timeout
@@ -147,11 +151,12 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=2, help="raw/full pairs in the throughput test")
     parser.add_argument(
-        "--external", action="store_true",
+        "--external",
+        action="store_true",
         help="use the Kafka and Elasticsearch configured by the ECOUTE_* environment (e.g. the infra/ "
-             "deployment) instead of starting a noida-db; only bench.* topics and ecoute-*-bench* indices are "
-             "written, and the benchmark's mention indices are deleted between passes",
-    )  # fmt: skip
+        "deployment) instead of starting a noida-db; only bench.* topics and ecoute-*-bench* indices are "
+        "written, and the benchmark's mention indices are deleted between passes",
+    )
     args = parser.parse_args()
 
     import logging
@@ -165,9 +170,11 @@ def main() -> None:
         server, bootstrap, es_url = start_noida(workdir)
         SERVER.pid = server.pid
         base = Settings(
-            state_dir=workdir / "state", spark_master=args.spark_master,
-            kafka={"bootstrap_servers": bootstrap}, es={"url": es_url},
-        )  # fmt: skip
+            state_dir=workdir / "state",
+            spark_master=args.spark_master,
+            kafka={"bootstrap_servers": bootstrap},
+            es={"url": es_url},
+        )
     try:
         if not args.skip_throughput:
             run_throughput(
@@ -184,11 +191,14 @@ def main() -> None:
             for rate in args.rates or [args.rate]:
                 follow_settings = bench_settings(base, "follow", f"bench.follow.{uuid.uuid4().hex[:6]}")
                 lat = latency(follow_settings, rate, args.latency_seconds, args.trigger_seconds)
-                print(f"follow latency at {lat['rate_achieved']:.1f} events/s for {args.latency_seconds}s "
-                      f"(trigger {args.trigger_seconds}s, load average {os.getloadavg()[0]:.2f}): "
-                      f"p50 {lat['p50_s']:.2f}s, p95 {lat['p95_s']:.2f}s, max {lat['max_s']:.2f}s "
-                      f"({lat['searchable']}/{lat['sampled']} sampled events searchable, {lat['stored']}/{lat['produced']} "
-                      f"stored; target p95 ≤ 5 s)\n    {breakdown(lat)}", flush=True)  # fmt: skip
+                print(
+                    f"follow latency at {lat['rate_achieved']:.1f} events/s for {args.latency_seconds}s "
+                    f"(trigger {args.trigger_seconds}s, load average {os.getloadavg()[0]:.2f}): "
+                    f"p50 {lat['p50_s']:.2f}s, p95 {lat['p95_s']:.2f}s, max {lat['max_s']:.2f}s "
+                    f"({lat['searchable']}/{lat['sampled']} sampled events searchable, {lat['stored']}/{lat['produced']} "
+                    f"stored; target p95 ≤ 5 s)\n    {breakdown(lat)}",
+                    flush=True,
+                )
                 drop_mentions(base)
     finally:
         if server is not None:
@@ -208,8 +218,9 @@ def warm_up(base: Settings, count_events: int = 2000) -> None:
     for kind, enrich in (("raw", False), ("full", True)):
         throughput(bench_settings(base, f"warm{kind}", topic), count_events, enrich=enrich, name=f"warm-{kind}")
     drop_mentions(base)
-    print(f"warm-up (untimed raw and full passes on {count_events} events): {time.monotonic() - started:.1f}s",
-          flush=True)  # fmt: skip
+    print(
+        f"warm-up (untimed raw and full passes on {count_events} events): {time.monotonic() - started:.1f}s", flush=True
+    )
 
 
 def run_throughput(
@@ -247,30 +258,40 @@ def run_throughput(
             settings = bench_settings(base, kind, topic)
             pair[kind] = result = throughput(settings, len(events), enrich=enrich, name=f"bench-{kind}-{attempt}")
             label = "(a) raw pass-through Kafka→ES:" if kind == "raw" else "(b) full enrich+validate+ES:  "
-            print(f"[{attempt}/{repeats}] {label} {result['docs_per_s_processing']:.0f} docs/s over batch time "
-                  f"(steady {result['docs_per_s_steady']:.0f}), {result['docs_per_s_wall']:.0f} docs/s wall "
-                  f"({result['stored']} stored, {result['quarantined']} quarantined, {result['batches']} batches, "
-                  f"{result['wall_s']:.1f}s)\n    {result['phases']}", flush=True)  # fmt: skip
-        ratio = (pair["full"]["docs_per_s_processing"] / pair["raw"]["docs_per_s_processing"],
-                 pair["full"]["docs_per_s_wall"] / pair["raw"]["docs_per_s_wall"])  # fmt: skip
+            print(
+                f"[{attempt}/{repeats}] {label} {result['docs_per_s_processing']:.0f} docs/s over batch time "
+                f"(steady {result['docs_per_s_steady']:.0f}), {result['docs_per_s_wall']:.0f} docs/s wall "
+                f"({result['stored']} stored, {result['quarantined']} quarantined, {result['batches']} batches, "
+                f"{result['wall_s']:.1f}s)\n    {result['phases']}",
+                flush=True,
+            )
+        ratio = (
+            pair["full"]["docs_per_s_processing"] / pair["raw"]["docs_per_s_processing"],
+            pair["full"]["docs_per_s_wall"] / pair["raw"]["docs_per_s_wall"],
+        )
         ratios.append(ratio)
         print(f"[{attempt}/{repeats}] ratio full/raw: {ratio[0]:.3f} over batch time, {ratio[1]:.3f} wall", flush=True)
         fulls.append(pair["full"])
     batch_ratio = statistics.median(r[0] for r in ratios)
     wall_ratio = statistics.median(r[1] for r in ratios)
-    print(f"ratio full/raw (median of {repeats}): {batch_ratio:.3f} over batch time, {wall_ratio:.3f} wall "
-          f"(target ≥ 0.5)", flush=True)  # fmt: skip
+    print(
+        f"ratio full/raw (median of {repeats}): {batch_ratio:.3f} over batch time, {wall_ratio:.3f} wall "
+        f"(target ≥ 0.5)",
+        flush=True,
+    )
 
     cores = cores_of(base.spark_master)
     full_rate = statistics.median(f["docs_per_s_processing"] for f in fulls)
     alone = labeller_alone(events[:alone_events] if alone_events else events, cores)
     full_per_cpu = statistics.median(f["docs_per_cpu_s"] for f in fulls)
-    print(f"(c) labeller alone, {cores} processes: {alone['docs_per_s']:.0f} docs/s ({alone['docs']} texts in "
-          f"{alone['seconds']:.1f}s; model loaded in {alone['load_s']:.1f}s, not counted)\n"
-          f"    ratio full/labeller-alone: {full_rate / alone['docs_per_s']:.3f} (target ≥ 0.8)\n"
-          f"    per CPU-second (independent of other load on the machine): full {full_per_cpu:.1f} docs, "
-          f"labeller alone {alone['docs_per_cpu_s']:.1f} docs, ratio {full_per_cpu / alone['docs_per_cpu_s']:.3f}",
-          flush=True)  # fmt: skip
+    print(
+        f"(c) labeller alone, {cores} processes: {alone['docs_per_s']:.0f} docs/s ({alone['docs']} texts in "
+        f"{alone['seconds']:.1f}s; model loaded in {alone['load_s']:.1f}s, not counted)\n"
+        f"    ratio full/labeller-alone: {full_rate / alone['docs_per_s']:.3f} (target ≥ 0.8)\n"
+        f"    per CPU-second (independent of other load on the machine): full {full_per_cpu:.1f} docs, "
+        f"labeller alone {alone['docs_per_cpu_s']:.1f} docs, ratio {full_per_cpu / alone['docs_per_cpu_s']:.3f}",
+        flush=True,
+    )
     driver_bytes = statistics.median(f["driver_bytes_per_batch"] for f in fulls)
     print(f"(d) driver collected per batch: {driver_bytes:.0f} bytes (counts only; no documents)", flush=True)
     if speedup and cores > 1:
@@ -288,14 +309,18 @@ def run_throughput(
         stop_spark()
         one = base.model_copy(update={"spark_master": "local[1]"})
         drop_mentions(base)
-        single = throughput(bench_settings(one, "full1", subset), speedup_events or len(events), enrich=True,
-                            name="bench-full-local1")  # fmt: skip
+        single = throughput(
+            bench_settings(one, "full1", subset), speedup_events or len(events), enrich=True, name="bench-full-local1"
+        )
         stop_spark()
         full_rate = wide_rate
-        print(f"(e) full pipeline on local[1]: {single['docs_per_s_processing']:.0f} docs/s over batch time "
-              f"({single['docs_per_s_wall']:.0f} wall), on {base.spark_master} {wide_rate:.0f} docs/s, same "
-              f"{speedup_events or len(events)} events; speed-up local[1] → {base.spark_master}: "
-              f"{full_rate / single['docs_per_s_processing']:.2f}x\n    {single['phases']}", flush=True)  # fmt: skip
+        print(
+            f"(e) full pipeline on local[1]: {single['docs_per_s_processing']:.0f} docs/s over batch time "
+            f"({single['docs_per_s_wall']:.0f} wall), on {base.spark_master} {wide_rate:.0f} docs/s, same "
+            f"{speedup_events or len(events)} events; speed-up local[1] → {base.spark_master}: "
+            f"{full_rate / single['docs_per_s_processing']:.2f}x\n    {single['phases']}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,15 @@ from tests.ecoute.views.synthetic import index_mentions  # noqa: E402
 from tests.inbox.conftest import PASSWORD, add_user, inbox_settings_for  # noqa: E402
 
 PAGES = [
-    "/queues/answer", "/queues/answer?page=2", "/queues/questions", "/queues/moderate", "/queues/welcome",
-    "/api/queues/answer", "/api/queues/answer?page=2", "/api/queues/questions",
-]  # fmt: skip
+    "/queues/answer",
+    "/queues/answer?page=2",
+    "/queues/questions",
+    "/queues/moderate",
+    "/queues/welcome",
+    "/api/queues/answer",
+    "/api/queues/answer?page=2",
+    "/api/queues/questions",
+]
 TARGET_MS = 300
 
 
@@ -67,8 +73,12 @@ def main() -> int:
             app = create_app(settings)
             client = TestClient(app)
             token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-            assert client.post("/login", data={"username": "cm", "password": PASSWORD, "csrf_token": token},
-                               follow_redirects=False).status_code == 303  # fmt: skip
+            assert (
+                client.post(
+                    "/login", data={"username": "cm", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+                ).status_code
+                == 303
+            )
             print(f"demo month: {written:,} mentions indexed; load average {os.getloadavg()[0]:.1f} (2 cores)")
             # The server's own floor: the cheapest search on this index (every queue needs ≥ 1 search).
             es_client = Services.create(settings).store.client

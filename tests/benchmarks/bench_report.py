@@ -28,10 +28,17 @@ from tests.conftest import Noida, free_port, make_settings  # noqa: E402
 from tests.ecoute.views.synthetic import index_mentions, synthetic_month  # noqa: E402
 
 PHRASES = [
-    "ma commande n'est toujours pas arrivée", "le service client ne répond pas", "j'adore cette crème",
-    "livraison rapide merci", "le prix a encore augmenté", "l'appli plante au paiement", "super odeur",
-    "colis marqué livré mais jamais reçu", "bravo pour Octobre Rose", "great product, fast shipping",
-]  # fmt: skip
+    "ma commande n'est toujours pas arrivée",
+    "le service client ne répond pas",
+    "j'adore cette crème",
+    "livraison rapide merci",
+    "le prix a encore augmenté",
+    "l'appli plante au paiement",
+    "super odeur",
+    "colis marqué livré mais jamais reçu",
+    "bravo pour Octobre Rose",
+    "great product, fast shipping",
+]
 
 
 def realistic_docs(count: int):
@@ -64,12 +71,21 @@ def main() -> int:
             written = index_mentions(settings, realistic_docs(args.docs))
             indexed_s = time.perf_counter() - began
             es.make_client(settings).index(
-                index=settings.indices.alerts, id="overall|2026-10-17T09:00:00Z", refresh=True,
-                document={"id": "overall|2026-10-17T09:00:00Z", "scope": "overall", "severity": "high",
-                          "status": "ended", "episode_start": "2026-10-17T09:00:00Z",
-                          "bucket_start": "2026-10-17T15:00:00Z", "bucket_minutes": 60,
-                          "ended_at": "2026-10-17T19:00:00Z", "summary": "crisis"},
-            )  # fmt: skip
+                index=settings.indices.alerts,
+                id="overall|2026-10-17T09:00:00Z",
+                refresh=True,
+                document={
+                    "id": "overall|2026-10-17T09:00:00Z",
+                    "scope": "overall",
+                    "severity": "high",
+                    "status": "ended",
+                    "episode_start": "2026-10-17T09:00:00Z",
+                    "bucket_start": "2026-10-17T15:00:00Z",
+                    "bucket_minutes": 60,
+                    "ended_at": "2026-10-17T19:00:00Z",
+                    "summary": "crisis",
+                },
+            )
             out = args.out or tmp_path / "report.html"
             load_before = os.getloadavg()[0]
             server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()

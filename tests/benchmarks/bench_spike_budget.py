@@ -112,11 +112,15 @@ def part_a(dev: list[Series], detectors: list[Detector]) -> None:
             totals = [totals[0] + tp, totals[1] + fp, totals[2] + fn]
             worst = max(worst, fp)
             p, r, f = prf(tp, fp, fn)
-            print(f"{detect.__name__:22s} {series.name[15:]:6s} {tp:3d} {fp:3d} {fn:3d}  {p:9.2f} {r:6.2f} {f:5.2f}   {fp:3d}")
+            print(
+                f"{detect.__name__:22s} {series.name[15:]:6s} {tp:3d} {fp:3d} {fn:3d}  {p:9.2f} {r:6.2f} {f:5.2f}   {fp:3d}"
+            )
         p, r, f = prf(*totals)
         held = "holds" if worst <= PAGE_BUDGET else "broken"
-        print(f"{detect.__name__:22s} {'ALL':6s} {totals[0]:3d} {totals[1]:3d} {totals[2]:3d}  {p:9.3f} {r:6.3f} {f:5.3f}   "
-              f"max {worst} per page (budget {held})\n")  # fmt: skip
+        print(
+            f"{detect.__name__:22s} {'ALL':6s} {totals[0]:3d} {totals[1]:3d} {totals[2]:3d}  {p:9.3f} {r:6.3f} {f:5.3f}   "
+            f"max {worst} per page (budget {held})\n"
+        )
 
 
 # -- S: swinging pages ------------------------------------------------------------------------------
@@ -140,7 +144,9 @@ def swing_set(dev: list[Series]) -> list[Series]:
 def part_s(dev: list[Series], detectors: list[Detector]) -> None:
     swung = swing_set(dev)
     print(f"\n## S. Swinging pages ({len(swung)} variants of the real series, volume × 1/4..4 every 1-5 days)\n")
-    print(f"{'detector':22s} false episodes per page: mean  median  max  pages over {PAGE_BUDGET}   labelled windows caught")
+    print(
+        f"{'detector':22s} false episodes per page: mean  median  max  pages over {PAGE_BUDGET}   labelled windows caught"
+    )
     for detect in detectors:
         false, caught, windows = [], 0, 0
         for series in swung:
@@ -148,16 +154,23 @@ def part_s(dev: list[Series], detectors: list[Detector]) -> None:
             false.append(fp)
             caught, windows = caught + tp, windows + tp + fn
         over = sum(f > PAGE_BUDGET for f in false)
-        print(f"{detect.__name__:22s} {statistics.mean(false):30.1f} {statistics.median(false):7.1f} {max(false):4d} "
-              f"{over:6d}/{len(false):<3d}        {caught}/{windows}")  # fmt: skip
+        print(
+            f"{detect.__name__:22s} {statistics.mean(false):30.1f} {statistics.median(false):7.1f} {max(false):4d} "
+            f"{over:6d}/{len(false):<3d}        {caught}/{windows}"
+        )
 
 
 # -- L: leave one series out ------------------------------------------------------------------------
 def part_l(dev: list[Series]) -> None:
-    print(f"\n## L. Leave one series out (margin x pseudo-count chosen on the other four: best F1 with no page over {PAGE_BUDGET})\n")
+    print(
+        f"\n## L. Leave one series out (margin x pseudo-count chosen on the other four: best F1 with no page over {PAGE_BUDGET})\n"
+    )
     grid = [(c, m) for c in (3.0, 5.0, 10.0) for m in (1.3, 1.45, 1.6, 1.8, 2.0)]
     scores = {
-        key: {s.name: score_labelled(s, ours(replace(SpikeParams(), pseudo_count_per_hour=key[0], margin=key[1]))(s)) for s in dev}
+        key: {
+            s.name: score_labelled(s, ours(replace(SpikeParams(), pseudo_count_per_hour=key[0], margin=key[1]))(s))
+            for s in dev
+        }
         for key in grid
     }
     pooled, worst = [0, 0, 0], 0
@@ -174,10 +187,14 @@ def part_l(dev: list[Series]) -> None:
         pooled = [pooled[0] + tp, pooled[1] + fp, pooled[2] + fn]
         worst = max(worst, fp)
         p, r, f = prf(tp, fp, fn)
-        print(f"held out {held.name[15:]:5s} chosen pseudo-count {best[0]:g} margin {best[1]:g}: "
-              f"TP {tp} FP {fp} FN {fn}  P {p:.2f} R {r:.2f} F1 {f:.2f}  false episodes {fp}")  # fmt: skip
+        print(
+            f"held out {held.name[15:]:5s} chosen pseudo-count {best[0]:g} margin {best[1]:g}: "
+            f"TP {tp} FP {fp} FN {fn}  P {p:.2f} R {r:.2f} F1 {f:.2f}  false episodes {fp}"
+        )
     p, r, f = prf(*pooled)
-    print(f"pooled: TP {pooled[0]} FP {pooled[1]} FN {pooled[2]}  precision {p:.3f} recall {r:.3f} F1 {f:.3f}  max false per page {worst}")
+    print(
+        f"pooled: TP {pooled[0]} FP {pooled[1]} FN {pooled[2]}  precision {p:.3f} recall {r:.3f} F1 {f:.3f}  max false per page {worst}"
+    )
 
 
 # -- R: verdict replay ------------------------------------------------------------------------------
@@ -228,17 +245,20 @@ def part_r(dev: list[Series]) -> None:
             rows[with_verdicts] = (false, caught, windows, worst, full_caught)
         for with_verdicts, (false, caught, windows, worst, full_caught) in rows.items():
             name = "with verdicts" if with_verdicts else "no verdicts"
-            print(f"{label:15s} {name:14s} second halves: false episodes {false:3d} (max {worst} per page), "
-                  f"windows caught {caught}/{windows}; whole series: windows caught {full_caught}")  # fmt: skip
+            print(
+                f"{label:15s} {name:14s} second halves: false episodes {false:3d} (max {worst} per page), "
+                f"windows caught {caught}/{windows}; whole series: windows caught {full_caught}"
+            )
         (f0, c0, *_), (f1, c1, *_) = rows[False], rows[True]
         cut = 1 - f1 / f0 if f0 else 0.0
         # Verdicts can only teach what a page did wrong before: its first half's false episodes.
         taught = sum(
-            halves(s, a)[0] for s in pages
-            if (a := replay(s, False)) and len(episodes_false(s, a)) > halves(s, a)[0]
-        )  # fmt: skip
-        print(f"{label:15s} verdicts cut second-half false episodes by {cut:.0%}, windows caught {c0} -> {c1}; "
-              f"{taught} of the {f0} are on pages with a false episode in their first half (something to learn from)\n")
+            halves(s, a)[0] for s in pages if (a := replay(s, False)) and len(episodes_false(s, a)) > halves(s, a)[0]
+        )
+        print(
+            f"{label:15s} verdicts cut second-half false episodes by {cut:.0%}, windows caught {c0} -> {c1}; "
+            f"{taught} of the {f0} are on pages with a false episode in their first half (something to learn from)\n"
+        )
 
 
 def main() -> None:
@@ -250,10 +270,15 @@ def main() -> None:
         print(f"no real series at {args.dev}: nothing to measure (simulated series never rank detectors)")
         return
     dev = load_dev(args.dev)
-    peers = [best_peer(dev, seasonal_median_rule, (3, 4, 5, 6, 8, 10)), best_peer(dev, median_mad_rule, (4, 6, 8, 10, 15, 20))]
+    peers = [
+        best_peer(dev, seasonal_median_rule, (3, 4, 5, 6, 8, 10)),
+        best_peer(dev, median_mad_rule, (4, 6, 8, 10, 15, 20)),
+    ]
     detectors = [ours(), before, *peers]
-    print(f"# bench_spike_budget: {len(dev)} real series, {sum(s.weeks for s in dev):.1f} scored series-weeks; "
-          f"peers chosen on these series: {', '.join(p.__name__ for p in peers)}")  # fmt: skip
+    print(
+        f"# bench_spike_budget: {len(dev)} real series, {sum(s.weeks for s in dev):.1f} scored series-weeks; "
+        f"peers chosen on these series: {', '.join(p.__name__ for p in peers)}"
+    )
     if args.only in (None, "A"):
         part_a(dev, detectors)
     if args.only in (None, "S"):

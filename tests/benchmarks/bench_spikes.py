@@ -53,7 +53,11 @@ from tests.jobs.alerts.data import poisson
 
 # ../shared/eval beside the checkout (a worktree may sit one level deeper)
 DEV = next(
-    (p / "shared" / "eval" / "spikes-dev" for p in Path(__file__).resolve().parents[3:5] if (p / "shared" / "eval").is_dir()),
+    (
+        p / "shared" / "eval" / "spikes-dev"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "eval").is_dir()
+    ),
     Path(__file__).resolve().parents[3] / "shared" / "eval" / "spikes-dev",
 )
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -88,9 +92,15 @@ def load_dev(folder: Path) -> list[Series]:
             times, values, bucket = read_series_csv(handle, name)
         parse = lambda s: datetime.strptime(s[:19], FMT)  # noqa: E731
         loaded.append(
-            Series(name.removesuffix(".csv"), times, values, bucket, times[int(len(times) * WARMUP)],
-                   [(parse(a), parse(b)) for a, b in spans])
-        )  # fmt: skip
+            Series(
+                name.removesuffix(".csv"),
+                times,
+                values,
+                bucket,
+                times[int(len(times) * WARMUP)],
+                [(parse(a), parse(b)) for a, b in spans],
+            )
+        )
     return loaded
 
 
@@ -160,8 +170,15 @@ def shesd(series: Series) -> list[datetime]:
     def flag(window: np.ndarray) -> list[int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return list(sesd.seasonal_esd(window.astype(float), periodicity=24, hybrid=True,
-                                          max_anomalies=max(1, len(window) // 50), alpha=0.05))  # fmt: skip
+            return list(
+                sesd.seasonal_esd(
+                    window.astype(float),
+                    periodicity=24,
+                    hybrid=True,
+                    max_anomalies=max(1, len(window) // 50),
+                    alpha=0.05,
+                )
+            )
 
     return _daily_runs(series, flag)
 
@@ -226,10 +243,14 @@ def part_a(dev: list[Series], detectors: list[Callable[[Series], list[datetime]]
             total = [total[0] + tp, total[1] + fp, total[2] + fn]
             weeks += series.weeks
             p, r, f = prf(tp, fp, fn)
-            print(f"{detect.__name__:26s} {series.name[15:]:16s} {tp:3d} {fp:3d} {fn:3d}  {p:9.2f} {r:6.2f} {f:5.2f} {fp / series.weeks:9.2f}")
+            print(
+                f"{detect.__name__:26s} {series.name[15:]:16s} {tp:3d} {fp:3d} {fn:3d}  {p:9.2f} {r:6.2f} {f:5.2f} {fp / series.weeks:9.2f}"
+            )
         p, r, f = prf(*total)
-        print(f"{detect.__name__:26s} {'ALL':16s} {total[0]:3d} {total[1]:3d} {total[2]:3d}  {p:9.3f} {r:6.3f} {f:5.3f} "
-              f"{total[1] / weeks:9.2f}   ({time.perf_counter() - began:.1f} s)\n")  # fmt: skip
+        print(
+            f"{detect.__name__:26s} {'ALL':16s} {total[0]:3d} {total[1]:3d} {total[2]:3d}  {p:9.3f} {r:6.3f} {f:5.3f} "
+            f"{total[1] / weeks:9.2f}   ({time.perf_counter() - began:.1f} s)\n"
+        )
 
 
 def choose_k(dev: list[Series]) -> float:
@@ -251,7 +272,9 @@ class Crisis:
     hours: int
 
 
-def inject(series: Series, multiplier: float, hours: int, rng: random.Random, every_days: int = 4) -> tuple[Series, list[Crisis]]:
+def inject(
+    series: Series, multiplier: float, hours: int, rng: random.Random, every_days: int = 4
+) -> tuple[Series, list[Crisis]]:
     """A copy of ``series`` with crises of ``multiplier`` × the usual level added, one every
     ``every_days`` days after the warm-up and the history, never within a day of a labelled window."""
     per_day = 24 * 60 // series.bucket
@@ -281,7 +304,6 @@ def inject(series: Series, multiplier: float, hours: int, rng: random.Random, ev
     return replace(series, values=values), crises
 
 
-
 def burstiness(series: Series) -> tuple[list[float], float]:
     """Per series-week, the days of unlabelled time on which the last 1 h and 2 h both reach
     x2 / x3 / x5 their usual level (median of the same time on the previous 7 days,
@@ -304,7 +326,9 @@ def part_b(
     print("the 2 h window reach x2 / x3 / x5 their usual level, and the detector's median threshold:")
     for series in dev:
         rates, threshold = burstiness(series)
-        print(f"  {series.name[15:]:6s} x2 {rates[0]:4.2f}  x3 {rates[1]:4.2f}  x5 {rates[2]:4.2f}   median threshold x{threshold:.1f}")
+        print(
+            f"  {series.name[15:]:6s} x2 {rates[0]:4.2f}  x3 {rates[1]:4.2f}  x5 {rates[2]:4.2f}   median threshold x{threshold:.1f}"
+        )
     print()
     print(f"{'detector':26s} {'crisis':8s} caught  recall  within 1 h  median delay  false/series-week  F1")
     for detect in detectors:
@@ -329,17 +353,20 @@ def part_b(
                         delays.append(delay)
                         within += delay <= 60
                 false += sum(
-                    1 for t in eps
+                    1
+                    for t in eps
                     if not any(a <= t <= b for a, b in series.windows)
                     and not any(c.start <= t <= c.end + LATE for c in crises)
-                )  # fmt: skip
+                )
                 weeks += series.weeks
             recall = caught / total if total else 0.0
             precision = caught / (caught + false) if caught + false else 0.0
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             delay = f"{statistics.median(delays):5.0f} min" if delays else "    –    "
-            print(f"{detect.__name__:26s} x{multiplier:g} {hours} h  {caught:3d}/{total:<3d} {recall:6.2f}  {within / total if total else 0:10.2f}"
-                  f"  {delay:>12s}  {false / weeks:17.2f}  {f1:4.2f}")  # fmt: skip
+            print(
+                f"{detect.__name__:26s} x{multiplier:g} {hours} h  {caught:3d}/{total:<3d} {recall:6.2f}  {within / total if total else 0:10.2f}"
+                f"  {delay:>12s}  {false / weeks:17.2f}  {f1:4.2f}"
+            )
         print()
 
 
@@ -349,11 +376,14 @@ def leave_one_series_out(dev: list[Series]) -> None:
     print("\n## Leave one series out (pseudo-count x margin chosen on the other four)\n")
     grid = [(c, m) for c in (2.0, 3.0, 5.0, 10.0, 20.0) for m in (1.25, 1.5, 1.6, 1.75, 2.0)]
     scores = {
-        (c, m): {s.name: score_labelled(s, ours(replace(SpikeParams(), pseudo_count_per_hour=c, margin=m))(s)) for s in dev}
+        (c, m): {
+            s.name: score_labelled(s, ours(replace(SpikeParams(), pseudo_count_per_hour=c, margin=m))(s)) for s in dev
+        }
         for c, m in grid
     }
     pooled = [0, 0, 0]
     for held in dev:
+
         def f1_without(key: tuple[float, float], held: Series = held) -> tuple[float, float]:
             total = [sum(scores[key][s.name][i] for s in dev if s is not held) for i in range(3)]
             return prf(*total)[2], key[1]  # ties: the larger margin (fewer false alerts)
@@ -362,7 +392,9 @@ def leave_one_series_out(dev: list[Series]) -> None:
         tp, fp, fn = scores[best][held.name]
         pooled = [pooled[0] + tp, pooled[1] + fp, pooled[2] + fn]
         p, r, f = prf(tp, fp, fn)
-        print(f"held out {held.name[15:]:5s} chosen pseudo-count {best[0]:g} margin {best[1]:g}: TP {tp} FP {fp} FN {fn}  P {p:.2f} R {r:.2f} F1 {f:.2f}")
+        print(
+            f"held out {held.name[15:]:5s} chosen pseudo-count {best[0]:g} margin {best[1]:g}: TP {tp} FP {fp} FN {fn}  P {p:.2f} R {r:.2f} F1 {f:.2f}"
+        )
     p, r, f = prf(*pooled)
     print(f"pooled: TP {pooled[0]} FP {pooled[1]} FN {pooled[2]}  precision {p:.3f} recall {r:.3f} F1 {f:.3f}")
 
@@ -382,8 +414,10 @@ def main() -> None:
         return
     dev = load_dev(args.dev)
     k = choose_k(dev)
-    print(f"# bench_spikes: {len(dev)} real series, {sum(s.weeks for s in dev):.1f} scored series-weeks; "
-          f"seasonal-median rule k = {k:g} (best F1 on part A)")  # fmt: skip
+    print(
+        f"# bench_spikes: {len(dev)} real series, {sum(s.weeks for s in dev):.1f} scored series-weeks; "
+        f"seasonal-median rule k = {k:g} (best F1 on part A)"
+    )
     detectors = [ours(), ours_judged] + ([] if args.no_peers else [seasonal_median_rule(k), shesd, luminol_default])
     if args.only in (None, "A"):
         part_a(dev, detectors)

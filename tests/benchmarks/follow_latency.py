@@ -86,8 +86,13 @@ def latency(settings: Settings, rate: float, seconds: int, trigger_s: float) -> 
 
     def job() -> None:
         try:
-            outcome["stats"] = run_enrichment(settings, mode="follow", stop_event=stop, trigger_interval_s=trigger_s,
-                                              checkpoint_name=f"follow-{settings.topics.raw}")  # fmt: skip
+            outcome["stats"] = run_enrichment(
+                settings,
+                mode="follow",
+                stop_event=stop,
+                trigger_interval_s=trigger_s,
+                checkpoint_name=f"follow-{settings.topics.raw}",
+            )
         except BaseException as exc:
             outcome["error"] = exc
 
@@ -118,8 +123,9 @@ def latency(settings: Settings, rate: float, seconds: int, trigger_s: float) -> 
                 waiting = [i for i in produced_at if i not in seen_at]
             for start in range(0, len(waiting), 5000):
                 ids = waiting[start : start + 5000]
-                hits = client.search(index=settings.indices.mentions, query={"terms": {"id": ids}}, source=False,
-                                     size=len(ids))["hits"]["hits"]  # fmt: skip
+                hits = client.search(
+                    index=settings.indices.mentions, query={"terms": {"id": ids}}, source=False, size=len(ids)
+                )["hits"]["hits"]
                 now = time.time()
                 for hit in hits:
                     seen_at.setdefault(hit["_id"], now)
@@ -230,8 +236,10 @@ def breakdown(result: dict[str, Any]) -> str:
     if result.get("cpu"):
         measured = [p for p in batches if _epoch(p["timestamp"]) <= max(a for a, _ in result["samples"])]
         per = max(1, len(measured))
-        lines.append(f"CPU-s per batch over the {per} batches produced into: "
-                     + ", ".join(f"{k} {v / per:.3f}" for k, v in result["cpu"].items()))  # fmt: skip
+        lines.append(
+            f"CPU-s per batch over the {per} batches produced into: "
+            + ", ".join(f"{k} {v / per:.3f}" for k, v in result["cpu"].items())
+        )
     if parts:
         p95 = _quantile([p[0] for p in parts], 95)
         for label, chosen in (("all events", parts), ("events ≥ p95", [p for p in parts if p[0] >= p95])):

@@ -14,8 +14,17 @@ EVAL = ROOT.parent / "shared" / "eval" / "sentiment-dev"
 LANGS = ("fr", "en", "es", "de", "it", "pt")
 DEMO = ROOT / "infra" / "demo"
 POSITIVE_INTENTS = {"praise", "contest", "praise_reply", "followup_settled", "community_answer"}
-NEGATIVE_INTENTS = {"complaint", "constructive", "sarcasm", "crisis_complaint", "crisis_constructive", "agree",
-                    "toxic", "threat", "toxic_user"}  # fmt: skip
+NEGATIVE_INTENTS = {
+    "complaint",
+    "constructive",
+    "sarcasm",
+    "crisis_complaint",
+    "crisis_constructive",
+    "agree",
+    "toxic",
+    "threat",
+    "toxic_user",
+}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -63,8 +72,9 @@ def uncentred_peer() -> Callable[[Sequence[str]], list[str]]:
     rows = [r for r in shipped_rows() if "sentiment" in r.labels]
     emb = embed_rows([encoder_input(r.text) for r in rows], [TRAIN_EMBEDDINGS], None, print)
     x = np.hstack([emb, rule_matrix([prepare(r.text) for r in rows])])
-    head = LogisticRegression(C=1.0, max_iter=3000).fit(x, [r.labels["sentiment"] for r in rows],
-                                                       sample_weight=[r.weight for r in rows])  # fmt: skip
+    head = LogisticRegression(C=1.0, max_iter=3000).fit(
+        x, [r.labels["sentiment"] for r in rows], sample_weight=[r.weight for r in rows]
+    )
 
     def run(texts: Sequence[str]) -> list[str]:
         docs = [prepare(t) for t in texts]
@@ -112,5 +122,3 @@ def demo_texts(n: int, seed: int) -> list[str]:
     with gzip.open(DEMO / "ecoute-demo-2026-10.jsonl.gz") as fh:
         texts = [json.loads(line)["text"] for line in fh]
     return random.Random(seed).sample(texts, min(n, len(texts)))
-
-

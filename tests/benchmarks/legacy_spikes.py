@@ -274,5 +274,3 @@ def detect_alerts(
 ) -> list[datetime]:
     """Timestamps of the buckets at which an alert fires (one per episode). Causal."""
     return [d.timestamp for d in run_detector(timestamps, values, bucket_minutes, params) if d.alert]
-
-

@@ -58,9 +58,17 @@ def start_noida(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
     kafka_port, es_port = free_port(), free_port()
     log = open(data_dir / "noida.log", "ab")  # noqa: SIM115 - lives as long as the server
     command = [
-        str(noida_binary()), "start", "--data-dir", str(data_dir / "data"), "--only", "kafka,elasticsearch",
-        "--kafka-port", str(kafka_port), "--elasticsearch-port", str(es_port),
-    ]  # fmt: skip
+        str(noida_binary()),
+        "start",
+        "--data-dir",
+        str(data_dir / "data"),
+        "--only",
+        "kafka,elasticsearch",
+        "--kafka-port",
+        str(kafka_port),
+        "--elasticsearch-port",
+        str(es_port),
+    ]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while not (port_open("127.0.0.1", kafka_port) and port_open("127.0.0.1", es_port)):
@@ -143,9 +151,10 @@ class ServerMeter:
         try:
             fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
             written = next(
-                int(line.split()[1]) for line in Path(f"/proc/{self.pid}/io").read_text().splitlines()
+                int(line.split()[1])
+                for line in Path(f"/proc/{self.pid}/io").read_text().splitlines()
                 if line.startswith("wchar:")
-            )  # fmt: skip
+            )
         except (OSError, StopIteration, IndexError, ValueError):
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), written
@@ -253,8 +262,14 @@ def labeller_alone(events: list[dict[str, Any]], cores: int, chunk: int = 2000) 
         done = list(pool.map(_label_chunk, chunks))
         seconds = time.monotonic() - started
     labelled, cpu_s = sum(n for n, _ in done), sum(c for _, c in done)
-    return {"docs": labelled, "seconds": seconds, "docs_per_s": labelled / seconds, "load_s": loaded_s,
-            "cpu_s": cpu_s, "docs_per_cpu_s": labelled / cpu_s if cpu_s else 0.0}  # fmt: skip
+    return {
+        "docs": labelled,
+        "seconds": seconds,
+        "docs_per_s": labelled / seconds,
+        "load_s": loaded_s,
+        "cpu_s": cpu_s,
+        "docs_per_cpu_s": labelled / cpu_s if cpu_s else 0.0,
+    }
 
 
 def stop_spark() -> None:

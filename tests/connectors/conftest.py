@@ -63,9 +63,16 @@ class FakeApi:
         return self.server.url_for(path)
 
     def add(
-        self, path: str, fixture: str | dict[str, Any] | list[Any], *, params: dict[str, str] | None = None,
-        status: int = 200, headers: dict[str, str] | None = None, body: Any = None, replace: bool = False,
-    ) -> FakeApi:  # fmt: skip
+        self,
+        path: str,
+        fixture: str | dict[str, Any] | list[Any],
+        *,
+        params: dict[str, str] | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        replace: bool = False,
+    ) -> FakeApi:
         content = fixture_json(fixture) if isinstance(fixture, str) else fixture
         if (
             isinstance(content, dict)
@@ -94,9 +101,10 @@ class FakeApi:
         args = {key: value for key, value in request.args.items()}
         self.calls.append((request.path, args, dict(request.headers)))
         candidates = [
-            route for route in self.routes
+            route
+            for route in self.routes
             if route[0] == request.path and all(args.get(k) == v for k, v in route[1].items())
-        ]  # fmt: skip
+        ]
         if not candidates:
             return Response(
                 orjson.dumps({"error": {"message": f"no fixture for {request.path} {args}", "code": 803}}), 404

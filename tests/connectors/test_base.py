@@ -61,9 +61,16 @@ def test_parse_bool_and_count():
 
 def test_builder_ids_threads_and_privacy():
     post = build_raw_event(
-        SETTINGS, source="facebook", native_id="1_2", kind="post", channel="Page", author_native_id="99",
-        author_name="Jean", text="t", created_at="2024-05-01T10:00:00Z",
-    )  # fmt: skip
+        SETTINGS,
+        source="facebook",
+        native_id="1_2",
+        kind="post",
+        channel="Page",
+        author_native_id="99",
+        author_name="Jean",
+        text="t",
+        created_at="2024-05-01T10:00:00Z",
+    )
     assert post["id"] == "facebook:1_2" and post["thread_id"] == "facebook:1_2" and post["parent_id"] is None
     assert post["author"] == {
         "id": events.pseudonymise("99", SETTINGS.pseudonym_key.get_secret_value()),
@@ -72,9 +79,18 @@ def test_builder_ids_threads_and_privacy():
     }
     named = Settings(store_author_names=True)
     reply = build_raw_event(
-        named, source="x", native_id=5, kind="reply", channel="c", author_native_id=7, author_name="Ana", text="",
-        created_at="2024-05-01T10:00:00Z", parent_native_id=4, likes=0,
-    )  # fmt: skip
+        named,
+        source="x",
+        native_id=5,
+        kind="reply",
+        channel="c",
+        author_native_id=7,
+        author_name="Ana",
+        text="",
+        created_at="2024-05-01T10:00:00Z",
+        parent_native_id=4,
+        likes=0,
+    )
     assert reply["parent_id"] == reply["thread_id"] == "x:4" and reply["author"]["name"] == "Ana"
     assert reply["metrics"] == {"likes": 0}
     with pytest.raises(MappingError, match="parent"):
@@ -108,9 +124,15 @@ def test_builder_ids_threads_and_privacy():
 )
 def test_any_unicode_text_and_id_give_a_valid_event(text, native):
     event = build_raw_event(
-        SETTINGS, source="import", native_id=native, kind="post", channel="c", author_native_id=native, text=text,
+        SETTINGS,
+        source="import",
+        native_id=native,
+        kind="post",
+        channel="c",
+        author_native_id=native,
+        text=text,
         created_at="2024-05-01T10:00:00Z",
-    )  # fmt: skip
+    )
     assert contract_errors(event) == [] and events.validation_errors(event) == []
     assert event["text"] == text
 
@@ -163,9 +185,16 @@ def test_prepare_dead_letters_events_too_big_for_kafka():
     from connectors.base import MAX_EVENT_BYTES, Mapped, prepare
 
     event = build_raw_event(
-        SETTINGS, source="facebook", native_id="1", kind="post", channel="c", author_native_id="a", text="t",
-        created_at="2024-05-01", raw={"blob": "x" * (MAX_EVENT_BYTES + 1)},
-    )  # fmt: skip
+        SETTINGS,
+        source="facebook",
+        native_id="1",
+        kind="post",
+        channel="c",
+        author_native_id="a",
+        text="t",
+        created_at="2024-05-01",
+        raw={"blob": "x" * (MAX_EVENT_BYTES + 1)},
+    )
     small = build_raw_event(
         SETTINGS,
         source="facebook",
@@ -241,9 +270,17 @@ def test_a_declared_stream_is_paged_bookmarked_deduped_by_the_run_loop(httpserve
         one_page = True
 
         def map(self, record: dict[str, Any], parent_id: str) -> dict[str, Any]:
-            return build_raw_event(SETTINGS, source="import", native_id=record["id"], kind="comment",
-                                   parent_native_id=parent_id, channel="c", author_native_id=None, text="",
-                                   created_at=record.get("created_at"))  # fmt: skip
+            return build_raw_event(
+                SETTINGS,
+                source="import",
+                native_id=record["id"],
+                kind="comment",
+                parent_native_id=parent_id,
+                channel="c",
+                author_native_id=None,
+                text="",
+                created_at=record.get("created_at"),
+            )
 
     class Threads(PolledStream):
         key = "threads"
@@ -262,8 +299,16 @@ def test_a_declared_stream_is_paged_bookmarked_deduped_by_the_run_loop(httpserve
             return True
 
         def map(self, record: dict[str, Any]) -> dict[str, Any]:
-            return build_raw_event(SETTINGS, source="import", native_id=record["id"], kind="post", channel="c",
-                                   author_native_id=None, text="", created_at=record.get("created_at"))  # fmt: skip
+            return build_raw_event(
+                SETTINGS,
+                source="import",
+                native_id=record["id"],
+                kind="post",
+                channel="c",
+                author_native_id=None,
+                text="",
+                created_at=record.get("created_at"),
+            )
 
     config = HttpSourceSettings(
         base_url=httpserver.url_for("/"), page_size=2, lookback_days=36500, max_retries=0, backoff_base_s=0.01

@@ -27,9 +27,14 @@ CURSOR_822_LAST = "WTI5dGJXVnVkRjlqZAFhKemIzSTZAPVEF6TURFd01EQT0ZD"
 
 def fb_config(fake_api, fast_http, **overrides) -> ConnectorSettings:
     options = {
-        "base_url": fake_api.url("/v21.0"), "page_id": PAGE, "page_token": SecretStr(TOKEN), "page_size": 2,
-        "lookback_days": 36500, **fast_http, **overrides,
-    }  # fmt: skip
+        "base_url": fake_api.url("/v21.0"),
+        "page_id": PAGE,
+        "page_token": SecretStr(TOKEN),
+        "page_size": 2,
+        "lookback_days": 36500,
+        **fast_http,
+        **overrides,
+    }
     return ConnectorSettings(facebook=FacebookSettings(**options))
 
 
@@ -55,10 +60,14 @@ def test_sweep_maps_posts_comments_brand_replies_and_dead_letters(settings, fake
 
     produced = {event["id"]: event for event in raw_events(settings)}
     assert set(produced) == {
-        f"facebook:{P1}", f"facebook:{P2}", f"facebook:{P3}",
-        "facebook:811111111111111_900000000000001", "facebook:811111111111111_900000000000002",
-        "facebook:811111111111111_900000000000003", "facebook:822222222222222_900000000000010",
-    }  # fmt: skip
+        f"facebook:{P1}",
+        f"facebook:{P2}",
+        f"facebook:{P3}",
+        "facebook:811111111111111_900000000000001",
+        "facebook:811111111111111_900000000000002",
+        "facebook:811111111111111_900000000000003",
+        "facebook:822222222222222_900000000000010",
+    }
     assert all(events.validation_errors(event) == [] for event in produced.values())
     post = produced[f"facebook:{P1}"]
     assert post["kind"] == "post" and post["thread_id"] == post["id"] and post["author"]["is_brand"] is True
@@ -108,8 +117,11 @@ def test_second_sweep_resumes_from_window_and_cursors(settings, fake_api, fast_h
     feed_call = next(call for call in fake_api.calls if call[0] == f"/v21.0/{PAGE}/feed")
     assert int(feed_call[1]["since"]) == state["since"]
     after = {call[0]: call[1].get("after") for call in fake_api.calls if call[0].endswith("/comments")}
-    assert after == {f"/v21.0/{P1}/comments": CURSOR_811_LAST, f"/v21.0/{P2}/comments": CURSOR_822_LAST,
-                     f"/v21.0/{P3}/comments": None}  # fmt: skip
+    assert after == {
+        f"/v21.0/{P1}/comments": CURSOR_811_LAST,
+        f"/v21.0/{P2}/comments": CURSOR_822_LAST,
+        f"/v21.0/{P3}/comments": None,
+    }
     assert len(raw_events(settings)) == 7
 
 
@@ -247,10 +259,15 @@ def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settin
     legacy = {
         "posts": {P1: {"created": 1714636800, "after": CURSOR_811_1}, P2: {"created": 1714588200, "after": None}},
         "window": {"since": 1714000000, "until": 1714700000},
-        "feed_next": {"fields": "id,message", "limit": "2", "since": "1714000000", "until": "1714700000",
-                      "after": "QVFIUkZAHU0F6dWZAB"},
+        "feed_next": {
+            "fields": "id,message",
+            "limit": "2",
+            "since": "1714000000",
+            "until": "1714700000",
+            "after": "QVFIUkZAHU0F6dWZAB",
+        },
         "saved_at": "2024-05-03T10:00:00Z",
-    }  # fmt: skip
+    }
     settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
     (settings.checkpoints_dir / f"facebook.page.{PAGE}.json").write_text(json.dumps(legacy))
     serve_page(fake_api)

@@ -56,16 +56,49 @@ def write_jsonl(path: Path, rows: list[dict], extra_lines: list[str] = ()) -> Pa
 def test_jsonl_import_maps_every_field_and_dead_letters_bad_rows(settings, tmp_path):
     big = "Un avis très détaillé. " * 2200  # ~50 kB
     good = [
-        {"native_id": "p1", "kind": "post", "channel": "MaMarque", "author_id": "page-1", "author_name": "MaMarque",
-         "author_is_brand": "true", "text": "Nouveau produit !", "url": "https://example.com/p1",
-         "created_at": "2024-05-01T08:00:00+02:00", "likes": "12", "replies": 3, "shares": "0"},
-        {"native_id": "c1", "parent_native_id": "p1", "channel": "MaMarque", "author_id": "u1", "author_name": "Zoé",
-         "text": EMOJI, "created_at": "2024-05-01 09:00:00"},
-        {"native_id": "r1", "kind": "reply", "parent_native_id": "c1", "thread_native_id": "p1", "channel": "MaMarque",
-         "author_id": "page-1", "author_is_brand": 1, "text": RTL, "created_at": "2024-05-01T09:05:00Z"},
-        {"native_id": "c2", "parent_native_id": "p1", "channel": "MaMarque", "author_id": "u2", "text": big,
-         "created_at": "2024-05-01T09:10:00Z"},
-    ]  # fmt: skip
+        {
+            "native_id": "p1",
+            "kind": "post",
+            "channel": "MaMarque",
+            "author_id": "page-1",
+            "author_name": "MaMarque",
+            "author_is_brand": "true",
+            "text": "Nouveau produit !",
+            "url": "https://example.com/p1",
+            "created_at": "2024-05-01T08:00:00+02:00",
+            "likes": "12",
+            "replies": 3,
+            "shares": "0",
+        },
+        {
+            "native_id": "c1",
+            "parent_native_id": "p1",
+            "channel": "MaMarque",
+            "author_id": "u1",
+            "author_name": "Zoé",
+            "text": EMOJI,
+            "created_at": "2024-05-01 09:00:00",
+        },
+        {
+            "native_id": "r1",
+            "kind": "reply",
+            "parent_native_id": "c1",
+            "thread_native_id": "p1",
+            "channel": "MaMarque",
+            "author_id": "page-1",
+            "author_is_brand": 1,
+            "text": RTL,
+            "created_at": "2024-05-01T09:05:00Z",
+        },
+        {
+            "native_id": "c2",
+            "parent_native_id": "p1",
+            "channel": "MaMarque",
+            "author_id": "u2",
+            "text": big,
+            "created_at": "2024-05-01T09:10:00Z",
+        },
+    ]
     bad_lines = [
         '{"native_id": "c3", "text": "no date", "channel": "MaMarque"}',
         '{"native_id": "c4", "kind": "comment", "text": "no parent", "created_at": "2024-05-01T09:00:00Z"}',
@@ -152,9 +185,16 @@ def test_csv_gz_with_column_mapping_and_source_option(settings, tmp_path):
         writer.writerow(["Ugx3", "vid9", "", "UCc", "bad likes", "2024-05-02T11:00:00Z", "beaucoup"])
         writer.writerow(["only", "two"])
     mapping = parse_mapping(
-        ["Comment ID=native_id", "Parent=parent_native_id", "Video=thread_native_id", "Author channel=author_id",
-         "Comment=text", "Published=created_at", "Likes=likes"]
-    )  # fmt: skip
+        [
+            "Comment ID=native_id",
+            "Parent=parent_native_id",
+            "Video=thread_native_id",
+            "Author channel=author_id",
+            "Comment=text",
+            "Published=created_at",
+            "Likes=likes",
+        ]
+    )
     stats = import_file(path, settings, mapping=mapping, source="youtube", channel="MaMarqueTV", progress=True)
     assert (stats.produced, stats.dead_lettered) == (2, 2)
     produced = {event["id"]: event for event in raw_events(settings)}
@@ -217,8 +257,12 @@ def test_crash_between_produce_and_checkpoint_loses_nothing_resends_one_batch(br
     root = Path(__file__).resolve().parents[2]
     crashed = subprocess.run(
         [sys.executable, str(script), json.dumps(config), str(path), "4", str(batch), str(workers)],
-        cwd=root, capture_output=True, text=True, timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )
     assert crashed.returncode == 137, crashed.stderr[-2000:]
     before = read_topic(broker_settings, broker_settings.topics.raw)
     assert len(before) == 4 * batch  # 4 batches acknowledged, only 3 checkpointed

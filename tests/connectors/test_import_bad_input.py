@@ -75,7 +75,9 @@ def test_junk_types_are_dead_lettered_with_a_reason(settings, tmp_path, field, v
 # -- item 7: a UTF-8 BOM at the start of a JSONL file -----------------------------------------------
 def test_a_jsonl_file_with_a_utf8_bom_keeps_its_first_record(settings, tmp_path):
     path = tmp_path / "bom.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n" + json.dumps({**GOOD, "native_id": "ok2"}).encode())
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n" + json.dumps({**GOOD, "native_id": "ok2"}).encode()
+    )
     stats = import_file(path, settings)
     assert (stats.produced, stats.dead_lettered) == (2, 0)
     assert sorted(e["id"] for e in raw_events(settings)) == ["import:ok1", "import:ok2"]

@@ -141,5 +141,7 @@ def test_utf16_lines_that_do_not_decode_are_dead_lettered_with_their_bytes(setti
     stats = import_file(path, settings, encoding="utf-16-le")
     assert (stats.produced, stats.dead_lettered) == (2, 2)
     letters = dead_letters(settings)
-    originals = sorted(base64.b64decode(d["original_b64"]) if d["original_b64"] else d["original"].encode() for d in letters)
+    originals = sorted(
+        base64.b64decode(d["original_b64"]) if d["original_b64"] else d["original"].encode() for d in letters
+    )
     assert originals == sorted([unpaired, b"A"])  # the bytes as they were in the file

@@ -20,10 +20,16 @@ TOKEN = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.reddit-test-token"
 
 def rd_config(fake_api, fast_http, **overrides) -> ConnectorSettings:
     options = {
-        "base_url": fake_api.url("/"), "token_url": fake_api.url("/api/v1/access_token"), "client_id": "app-id",
-        "client_secret": SecretStr("app-secret"), "subreddits": ["france"], "brand_usernames": ["MaMarque_Officiel"],
-        "lookback_days": 36500, **fast_http, **overrides,
-    }  # fmt: skip
+        "base_url": fake_api.url("/"),
+        "token_url": fake_api.url("/api/v1/access_token"),
+        "client_id": "app-id",
+        "client_secret": SecretStr("app-secret"),
+        "subreddits": ["france"],
+        "brand_usernames": ["MaMarque_Officiel"],
+        "lookback_days": 36500,
+        **fast_http,
+        **overrides,
+    }
     return ConnectorSettings(reddit=RedditSettings(**options))
 
 
@@ -43,9 +49,13 @@ def test_listing_comment_tree_more_children_and_brand(settings, fake_api, fast_h
     assert (stats.produced, stats.dead_lettered) == (6, 1)
     produced = {event["id"]: event for event in raw_events(settings)}
     assert set(produced) == {
-        "reddit:t3_1cxb001", "reddit:t3_1cxb002", "reddit:t3_1cxa999",
-        "reddit:t1_l2aa001", "reddit:t1_l2aa002", "reddit:t1_l2aa003",
-    }  # fmt: skip
+        "reddit:t3_1cxb001",
+        "reddit:t3_1cxb002",
+        "reddit:t3_1cxa999",
+        "reddit:t1_l2aa001",
+        "reddit:t1_l2aa002",
+        "reddit:t1_l2aa003",
+    }
     assert all(events.validation_errors(event) == [] for event in produced.values())
     post = produced["reddit:t3_1cxb001"]
     assert post["text"].startswith("SAV MaMarque : 3 semaines sans réponse\n\nQuelqu'un a eu")
@@ -108,8 +118,13 @@ def test_search_listing_for_brand_mentions(settings, fake_api, fast_http):
 
 def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settings, fake_api, fast_http):
     # Mid-sweep file of the pre-refactor connector: listing page 1 acknowledged, its posts watched.
-    seen = {"high_water": None, "ids_at_high_water": [], "pending_high_water": "2024-05-03T08:00:00Z",
-            "pending_ids": ["reddit:t3_1cxb001"], "dead": []}  # fmt: skip
+    seen = {
+        "high_water": None,
+        "ids_at_high_water": [],
+        "pending_high_water": "2024-05-03T08:00:00Z",
+        "pending_ids": ["reddit:t3_1cxb001"],
+        "dead": [],
+    }
     legacy = {
         "posts": {
             "t3_1cxb001": {"created": 1714723200, "num_comments": None, "seen": None},

@@ -113,8 +113,12 @@ def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settin
 
     url = fake_api.url("/economie/rss.xml")
     known = "ae13639e703031de80f2c184c8663b77"  # the recall article, already sent before the refactor
-    legacy = {"seen": {known: int(time.time()) - 3600, "f" * 32: 1}, "etag": '"old-etag"', "modified": None,
-              "saved_at": "2024-05-03T13:00:00Z"}  # fmt: skip
+    legacy = {
+        "seen": {known: int(time.time()) - 3600, "f" * 32: 1},
+        "etag": '"old-etag"',
+        "modified": None,
+        "saved_at": "2024-05-03T13:00:00Z",
+    }
     name = f"rss.feed.{hashlib.sha256(url.encode()).hexdigest()[:16]}"
     settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
     (settings.checkpoints_dir / f"{name}.json").write_text(json.dumps(legacy))

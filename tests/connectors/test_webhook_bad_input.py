@@ -55,11 +55,37 @@ def now_entry(**fields) -> dict:
         ({"object": "page", "entry": [now_entry(changes="feed")]}, "entry.changes is a string"),
         ({"object": "page", "entry": [now_entry(changes={"field": "feed"})]}, "entry.changes is an object"),
         ({"object": "page", "entry": [now_entry(changes=["x"])]}, "a change is a string"),
-        ({"object": "page", "entry": [now_entry(changes=[{"field": "feed", "value": "add"}])]}, "change.value is a string"),
-        ({"object": "instagram", "entry": [now_entry(changes=[{"field": "comments", "value": [1]}])]}, "change.value is a list"),
-        ({"object": "page", "entry": [now_entry(changes=[{"field": "feed", "value": {
-            "verb": "add", "item": "comment", "comment_id": "1_2", "post_id": "1", "from": "not-an-object",
-            "created_time": 1714723200}}])]}, "unexpected record shape"),
+        (
+            {"object": "page", "entry": [now_entry(changes=[{"field": "feed", "value": "add"}])]},
+            "change.value is a string",
+        ),
+        (
+            {"object": "instagram", "entry": [now_entry(changes=[{"field": "comments", "value": [1]}])]},
+            "change.value is a list",
+        ),
+        (
+            {
+                "object": "page",
+                "entry": [
+                    now_entry(
+                        changes=[
+                            {
+                                "field": "feed",
+                                "value": {
+                                    "verb": "add",
+                                    "item": "comment",
+                                    "comment_id": "1_2",
+                                    "post_id": "1",
+                                    "from": "not-an-object",
+                                    "created_time": 1714723200,
+                                },
+                            }
+                        ]
+                    )
+                ],
+            },
+            "unexpected record shape",
+        ),
     ],
 )
 def test_signed_payloads_of_unexpected_shape_are_answered_and_dead_lettered(webhook, settings, payload, reason):
@@ -141,13 +167,23 @@ def test_a_client_trickling_its_body_is_cut_off_by_the_body_deadline(webhook):
 
 
 def test_replays_are_recorded_and_not_produced_again_and_stale_deliveries_refused(webhook, settings):
-    change = {"field": "feed", "value": {"verb": "add", "item": "status", "post_id": "104857600123456_1",
-                                         "message": "nouveau", "created_time": int(time.time())}}  # fmt: skip
+    change = {
+        "field": "feed",
+        "value": {
+            "verb": "add",
+            "item": "status",
+            "post_id": "104857600123456_1",
+            "message": "nouveau",
+            "created_time": int(time.time()),
+        },
+    }
     body = orjson.dumps({"object": "page", "entry": [now_entry(changes=[change])]})
     for _ in range(3):
         assert httpx.post(url(webhook), content=body, headers=sign(body), timeout=10).status_code == 200
     assert len(raw_events(settings)) == 1 and webhook.replays == 2
-    stale = orjson.dumps({"object": "page", "entry": [{**now_entry(changes=[change]), "time": int(time.time()) - 3 * 86400}]})
+    stale = orjson.dumps(
+        {"object": "page", "entry": [{**now_entry(changes=[change]), "time": int(time.time()) - 3 * 86400}]}
+    )
     answer = httpx.post(url(webhook), content=stale, headers=sign(stale), timeout=10)
     assert answer.status_code == 400 and "replay" in answer.text and webhook.replays == 3
     assert len(raw_events(settings)) == 1
@@ -157,8 +193,16 @@ def test_replays_are_recorded_and_not_produced_again_and_stale_deliveries_refuse
 def test_the_replay_window_survives_a_restart(settings):
     import stat
 
-    change = {"field": "feed", "value": {"verb": "add", "item": "status", "post_id": "104857600123456_9",
-                                         "message": "avant redémarrage", "created_time": int(time.time())}}  # fmt: skip
+    change = {
+        "field": "feed",
+        "value": {
+            "verb": "add",
+            "item": "status",
+            "post_id": "104857600123456_9",
+            "message": "avant redémarrage",
+            "created_time": int(time.time()),
+        },
+    }
     body = orjson.dumps({"object": "page", "entry": [now_entry(changes=[change])]})
     for _ in range(2):  # the receiver, then the same receiver restarted, get the same delivery
         server = start(settings, timeout_s=1.0, body_timeout_s=2.0)
@@ -187,12 +231,15 @@ def test_the_delivery_log_drops_expired_and_torn_lines_at_start(tmp_path):
     assert len(path.read_text().splitlines()) == 1  # rewritten compacted
 
 
-@pytest.mark.parametrize("headers", [
-    "Content-Length: {n}\r\nTransfer-Encoding: chunked\r\n",
-    "Transfer-Encoding: chunked\r\nContent-Length: {n}\r\n",
-    "Transfer-Encoding: chunked\r\n",
-    "Content-Length: {n}\r\nContent-Length: 5\r\n",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Content-Length: {n}\r\nTransfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: {n}\r\n",
+        "Transfer-Encoding: chunked\r\n",
+        "Content-Length: {n}\r\nContent-Length: 5\r\n",
+    ],
+)
 def test_chunked_or_ambiguous_lengths_are_refused_with_400(webhook, settings, headers):
     body = orjson.dumps({"object": "page", "entry": [now_entry(changes=[])]})
     chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"

@@ -59,9 +59,10 @@ def test_signed_page_feed_is_produced_and_acknowledged(receiver, settings):
     assert (response.status_code, response.text) == (200, "EVENT_RECEIVED")
     produced = {event["id"]: event for event in raw_events(settings)}
     assert set(produced) == {
-        "facebook:811111111111111_900000000000101", "facebook:811111111111111_900000000000102",
+        "facebook:811111111111111_900000000000101",
+        "facebook:811111111111111_900000000000102",
         "facebook:104857600123456_855555555555555",
-    }  # fmt: skip
+    }
     assert all(events.validation_errors(event) == [] for event in produced.values())
     comment = produced["facebook:811111111111111_900000000000101"]
     assert comment["kind"] == "comment" and comment["thread_id"] == "facebook:104857600123456_811111111111111"
@@ -130,12 +131,19 @@ def test_cli_connect_webhook_serves_until_sigterm(settings):
     from tests.connectors.conftest import cli_env
 
     port = free_port()
-    env = cli_env(settings, ECOUTE_WEBHOOK__APP_SECRET=SECRET, ECOUTE_WEBHOOK__VERIFY_TOKEN=VERIFY,
-                  ECOUTE_WEBHOOK__REPLAY_WINDOW_S=str(10**10))  # recorded 2024 deliveries  # fmt: skip
+    env = cli_env(
+        settings,
+        ECOUTE_WEBHOOK__APP_SECRET=SECRET,
+        ECOUTE_WEBHOOK__VERIFY_TOKEN=VERIFY,
+        ECOUTE_WEBHOOK__REPLAY_WINDOW_S=str(10**10),
+    )  # recorded 2024 deliveries
     process = subprocess.Popen(
         [sys.executable, "-m", "ecoute.cli", "connect", "webhook", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

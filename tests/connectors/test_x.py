@@ -25,10 +25,14 @@ NEXT = "b26v89c19zqg8o3fr5qlcvg8axqa0m2ndxs1sj2zr0awd"
 def x_config(fake_api, fast_http) -> ConnectorSettings:
     return ConnectorSettings(
         x=XSettings(
-            base_url=fake_api.url("/2"), bearer_token=SecretStr(BEARER), query='"MaMarque" OR @MaMarque -is:retweet',
-            brand_user_ids=["1500000000000000001"], channel="@MaMarque", **fast_http,
+            base_url=fake_api.url("/2"),
+            bearer_token=SecretStr(BEARER),
+            query='"MaMarque" OR @MaMarque -is:retweet',
+            brand_user_ids=["1500000000000000001"],
+            channel="@MaMarque",
+            **fast_http,
         )
-    )  # fmt: skip
+    )
 
 
 def serve(fake_api) -> None:
@@ -97,14 +101,19 @@ def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settin
     legacy = {
         "since_id": None,
         "sweep": {
-            "params": {"query": '"MaMarque" OR @MaMarque -is:retweet', "max_results": 100,
-                       "tweet.fields": "created_at,author_id", "expansions": "author_id",
-                       "user.fields": "username,name", "start_time": "2024-05-01T00:00:00Z"},
+            "params": {
+                "query": '"MaMarque" OR @MaMarque -is:retweet',
+                "max_results": 100,
+                "tweet.fields": "created_at,author_id",
+                "expansions": "author_id",
+                "user.fields": "username,name",
+                "start_time": "2024-05-01T00:00:00Z",
+            },
             "next_token": NEXT,
             "newest_id": "1786100000000000003",
         },
         "saved_at": "2024-05-03T13:00:00Z",
-    }  # fmt: skip
+    }
     settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(b'"MaMarque" OR @MaMarque -is:retweet').hexdigest()[:12]
     (settings.checkpoints_dir / f"x.search.{digest}.json").write_text(json.dumps(legacy))

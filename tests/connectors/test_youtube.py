@@ -96,10 +96,15 @@ def test_resumes_from_a_checkpoint_written_before_the_declarative_streams(settin
     # Mid-sweep file of the pre-refactor connector: page 1 acknowledged, its SeenFilter still pending.
     legacy = {
         "sweep": {"page_token": PAGE2},
-        "seen": {"high_water": None, "ids_at_high_water": [], "pending_high_water": "2024-05-03T12:30:00Z",
-                 "pending_ids": ["youtube:UgzA1threadAAAAAAAAAaABAg.9zReplyBrand01"], "dead": []},
+        "seen": {
+            "high_water": None,
+            "ids_at_high_water": [],
+            "pending_high_water": "2024-05-03T12:30:00Z",
+            "pending_ids": ["youtube:UgzA1threadAAAAAAAAAaABAg.9zReplyBrand01"],
+            "dead": [],
+        },
         "saved_at": "2024-05-03T13:00:00Z",
-    }  # fmt: skip
+    }
     settings.checkpoints_dir.mkdir(parents=True, exist_ok=True)
     (settings.checkpoints_dir / f"youtube.channel.{CHANNEL}.json").write_text(json.dumps(legacy))
     serve(fake_api)

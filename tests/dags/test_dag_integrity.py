@@ -18,7 +18,17 @@ OURS = {
     "ecoute_labeller.py": ["ecoute_labeller_centring"],
     "ecoute_learning.py": ["ecoute_learning"],
 }
-HEAVY = ("pandas", "pyspark", "matplotlib", "elasticsearch", "kafka", "scipy", "great_expectations", "jobs", "connectors")
+HEAVY = (
+    "pandas",
+    "pyspark",
+    "matplotlib",
+    "elasticsearch",
+    "kafka",
+    "scipy",
+    "great_expectations",
+    "jobs",
+    "connectors",
+)
 
 PROBE = """
 import importlib.util, json, sys, time
@@ -72,7 +82,9 @@ def test_the_rollups_wait_for_the_mentions_the_enrichment_publishes(airflow_db) 
 
 def test_dag_files_import_only_light_modules() -> None:
     paths = [str(DAGS / name) for name in OURS]
-    result = subprocess.run([sys.executable, "-c", PROBE, *paths], capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *paths], capture_output=True, text=True, timeout=120, check=True
+    )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     for path in paths:
         heavy = [m for m in report[path]["new"] if m in HEAVY]

@@ -41,11 +41,20 @@ def test_learning_dag_retrains_only_when_enough_labels_arrived(airflow_db, task_
 
     # The page reads praise as negative and complaints as positive: its own reading must win.
     items = [it for it in load_labelled("fr_test.tsv") if it.sentiment in FLIP][:60]
-    corrections = [Correction(f"facebook:l{i}", it.text, {"sentiment": FLIP[it.sentiment]}, lang="fr") for i, it in enumerate(items)]
+    corrections = [
+        Correction(f"facebook:l{i}", it.text, {"sentiment": FLIP[it.sentiment]}, lang="fr")
+        for i, it in enumerate(items)
+    ]
     assert record_corrections(task_settings, corrections, who="claire", source="inbox", client=client).ok == 60
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    mention = {"id": "facebook:l0", "text": items[0].text, "created_at": now, "sentiment": items[0].sentiment,
-               "labeller_version": "old", "author": {"id": "a_1", "is_brand": False}}  # fmt: skip
+    mention = {
+        "id": "facebook:l0",
+        "text": items[0].text,
+        "created_at": now,
+        "sentiment": items[0].sentiment,
+        "labeller_version": "old",
+        "author": {"id": "a_1", "is_brand": False},
+    }
     es.bulk_write(client, es.upsert_actions(task_settings.indices.mentions, [mention]), refresh="wait_for")
 
     states = _run(dag, datetime(2026, 12, 2, 2, 30, tzinfo=UTC))

@@ -179,8 +179,9 @@ def _published_mentions(dag, when: datetime) -> str:
     return str(run.get_task_instance("mentions_written").state)
 
 
-def test_connectors_dag_refuses_the_public_pseudonym_key_off_the_embedded_stack(dagbag, task_settings, httpserver,
-                                                                                 monkeypatch) -> None:  # fmt: skip
+def test_connectors_dag_refuses_the_public_pseudonym_key_off_the_embedded_stack(
+    dagbag, task_settings, httpserver, monkeypatch
+) -> None:
     """Issue 28 item 17: only `ecoute connect` refused it; the DAG pseudonymised real authors with it."""
     from ecoute.kafka import ensure_topics
     from ecoute.settings import get_settings

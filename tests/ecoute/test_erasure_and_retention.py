@@ -12,10 +12,16 @@ from ecoute import es, events, privacy
 
 def _mention(i: int, author: str, created_at: str) -> dict:
     return {
-        "id": f"facebook:{i}", "source": "facebook", "kind": "comment", "channel": "facebook:brand",
-        "author": {"id": author, "name": None, "is_brand": False}, "text": f"commentaire {i}",
-        "created_at": created_at, "fetched_at": created_at, "criticism": i % 2 == 0,
-    }  # fmt: skip
+        "id": f"facebook:{i}",
+        "source": "facebook",
+        "kind": "comment",
+        "channel": "facebook:brand",
+        "author": {"id": author, "name": None, "is_brand": False},
+        "text": f"commentaire {i}",
+        "created_at": created_at,
+        "fetched_at": created_at,
+        "criticism": i % 2 == 0,
+    }
 
 
 def _index(settings, docs):
@@ -24,7 +30,9 @@ def _index(settings, docs):
     for month in sorted({d["created_at"][:7] for d in docs}):
         index = events.month_index(settings.indices.mentions, month + "-01")
         client.options(ignore_status=400).indices.create(index=index, aliases={settings.indices.mentions: {}})
-    actions = es.upsert_actions(None, docs, index_of=lambda d: events.month_index(settings.indices.mentions, d["created_at"]))
+    actions = es.upsert_actions(
+        None, docs, index_of=lambda d: events.month_index(settings.indices.mentions, d["created_at"])
+    )
     assert not es.bulk_write(client, actions, refresh="wait_for").failed
     return client
 
@@ -35,9 +43,19 @@ def test_erasure_removes_every_trace_and_leaves_a_tombstone(settings):
     other = events.pseudonymise("fb-user-7", key)
     docs = [_mention(i, victim if i < 5 else other, f"2026-10-0{1 + i % 9}T10:00:00Z") for i in range(20)]
     client = _index(settings, docs)
-    quarantined = events.dead_letter(stage="validate", reason="test", original=orjson.dumps(_mention(99, victim, "2026-10-01T00:00:00Z")), event_id="facebook:99")
+    quarantined = events.dead_letter(
+        stage="validate",
+        reason="test",
+        original=orjson.dumps(_mention(99, victim, "2026-10-01T00:00:00Z")),
+        event_id="facebook:99",
+    )
     client.index(index=settings.indices.quarantine, id="q1", document={"id": "q1", **quarantined}, refresh="wait_for")
-    client.index(index=settings.indices.alerts, id="al1", document={"id": "al1", "top_mentions": ["facebook:1", "facebook:9"]}, refresh="wait_for")
+    client.index(
+        index=settings.indices.alerts,
+        id="al1",
+        document={"id": "al1", "top_mentions": ["facebook:1", "facebook:9"]},
+        refresh="wait_for",
+    )
 
     with pytest.raises(ValueError, match="native"):
         privacy.author_key(settings, "fb-user-42")

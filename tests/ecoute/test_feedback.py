@@ -32,10 +32,15 @@ def feedback_settings(settings):
 
 def test_record_then_iterate_keeps_who_source_and_previous_labels(feedback_settings) -> None:
     corrections = [
-        Correction("facebook:1", "Colis jamais reçu", {"sentiment": "negative", "criticism": True}, lang="fr",
-                   previous={"sentiment": "neutral", "criticism": False, "labeller_version": "2026.11-1", "x": 1}),
+        Correction(
+            "facebook:1",
+            "Colis jamais reçu",
+            {"sentiment": "negative", "criticism": True},
+            lang="fr",
+            previous={"sentiment": "neutral", "criticism": False, "labeller_version": "2026.11-1", "x": 1},
+        ),
         Correction("facebook:2", "Merci pour la réponse rapide", {"sentiment": "positive"}),
-    ]  # fmt: skip
+    ]
     result = record_corrections(feedback_settings, corrections, who="claire", source="inbox")
     assert result.ok == 2 and not result.failed
     docs = {d["mention_id"]: d for d in iter_corrections(feedback_settings)}
@@ -82,8 +87,11 @@ def test_invalid_corrections_say_what_is_wrong(kwargs, message) -> None:
 
 
 def test_document_has_the_index_mapping_fields_only() -> None:
-    template = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "elasticsearch"
-                           / "ecoute-feedback.template.json").read_text())  # fmt: skip
+    template = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "schemas" / "elasticsearch" / "ecoute-feedback.template.json"
+        ).read_text()
+    )
     mapped = set(template["template"]["mappings"]["properties"])
     doc = to_document(Correction("m", "t", {"toxic": False}, lang="en", previous={"toxic": True}), who="a", source="b")
     assert set(doc) <= mapped
@@ -112,12 +120,22 @@ def test_feedback_import_reports_bad_lines_and_stores_the_rest(feedback_settings
     ]
     path = tmp_path / "corrections.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    proc = subprocess.run([*ECOUTE, "feedback", "import", str(path), "--who", "claire"], capture_output=True,
-                          text=True, timeout=120, env=_env(feedback_settings))  # fmt: skip
+    proc = subprocess.run(
+        [*ECOUTE, "feedback", "import", str(path), "--who", "claire"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(feedback_settings),
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
-    for lineno, reason in ((2, "invalid JSON"), (4, "missing field 'id'"), (5, "sentiment must be"),
-                           (7, "no label given"), (9, "expected a JSON object")):  # fmt: skip
+    for lineno, reason in (
+        (2, "invalid JSON"),
+        (4, "missing field 'id'"),
+        (5, "sentiment must be"),
+        (7, "no label given"),
+        (9, "expected a JSON object"),
+    ):
         assert f"line {lineno}: {reason}" in " ".join(out.split()), out
     assert "3 correction(s) stored" in out and "5 bad line(s) of 8" in out, out
     docs = {d["mention_id"]: d for d in iter_corrections(feedback_settings)}
@@ -127,6 +145,11 @@ def test_feedback_import_reports_bad_lines_and_stores_the_rest(feedback_settings
 
 
 def test_feedback_import_of_a_missing_file_is_a_clear_error(feedback_settings, tmp_path: Path) -> None:
-    proc = subprocess.run([*ECOUTE, "feedback", "import", str(tmp_path / "nope.jsonl")], capture_output=True,
-                          text=True, timeout=120, env=_env(feedback_settings))  # fmt: skip
+    proc = subprocess.run(
+        [*ECOUTE, "feedback", "import", str(tmp_path / "nope.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(feedback_settings),
+    )
     assert proc.returncode == 1 and "cannot read" in proc.stdout + proc.stderr

@@ -9,15 +9,24 @@ from ecoute.feedback import Correction, action_correction, alert_labels, count_l
 from ecoute.privacy import erase_author
 from tests.ecoute.views.synthetic import index_mentions
 
-MENTION = {"id": "facebook:1_9", "text": "Bande de nuls, vous êtes des escrocs", "lang": "fr", "toxic": True,
-           "labeller_version": "2026.12-3", "model_version": "base-x", "author": {"id": "a_zoe", "is_brand": False}}  # fmt: skip
+MENTION = {
+    "id": "facebook:1_9",
+    "text": "Bande de nuls, vous êtes des escrocs",
+    "lang": "fr",
+    "toxic": True,
+    "labeller_version": "2026.12-3",
+    "model_version": "base-x",
+    "author": {"id": "a_zoe", "is_brand": False},
+}
 
 
 def test_action_labels_are_one_per_mention_and_carry_their_provenance(settings) -> None:
     client = es.make_client(settings)
     es.apply_templates(client, settings)
     record_corrections(settings, [action_correction("hide", MENTION)], who="mo", source="inbox-action", client=client)
-    record_corrections(settings, [action_correction("unhide", MENTION)], who="claire", source="inbox-action", client=client)
+    record_corrections(
+        settings, [action_correction("unhide", MENTION)], who="claire", source="inbox-action", client=client
+    )
     client.indices.refresh(index=settings.indices.feedback)
     (doc,) = list(es.scan_docs(client, settings.indices.feedback))
     assert doc["labels"] == {"toxic": False} and doc["action"] == "unhide" and doc["who"] == "claire"

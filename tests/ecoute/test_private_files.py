@@ -30,8 +30,9 @@ def _mode(path) -> int:
 
 
 def test_dead_letter_overflow_files_are_0600(settings, open_umask) -> None:
-    letter = events.dead_letter(stage="connector:import", reason="parse: too big", original="é" * 1_000_000,
-                                event_id=None, source="import")  # fmt: skip
+    letter = events.dead_letter(
+        stage="connector:import", reason="parse: too big", original="é" * 1_000_000, event_id=None, source="import"
+    )
     with Producer(settings) as producer:
         producer.send_dead_letters([letter])
     folder = settings.state_dir / "dlq-overflow"
@@ -49,8 +50,10 @@ def test_outbox_emails_and_their_parts_are_0600(tmp_path, open_umask) -> None:
         message["Subject"], message["From"], message["To"] = "Alerte", "a@example.com", "b@example.com"
         cid = make_msgid(domain="ecoute.local")
         message.set_content("https://inbox.example/alerts/feedback?t=signed")
-        message.add_alternative(f'<a href="https://inbox.example/alerts/feedback?t=signed">oui</a><img src="cid:{cid[1:-1]}">',
-                                subtype="html")  # fmt: skip
+        message.add_alternative(
+            f'<a href="https://inbox.example/alerts/feedback?t=signed">oui</a><img src="cid:{cid[1:-1]}">',
+            subtype="html",
+        )
         message.get_payload()[1].add_related(b"\x89PNG\r\n\x1a\n" + b"\0" * 32, "image", "png", cid=cid)
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             client.send_message(message)

@@ -35,7 +35,11 @@ def test_rebuild_from_kafka_and_replay_from_offsets(settings):
     start = {settings.topics.raw: {str(p): max(0, end - 5) for p, end in marks.items()}}
     wipe()
     stats = run_enrichment(
-        settings, mode="available-now", checkpoint_name="replay-1", starting_offsets=json.dumps(start), refresh="wait_for"
+        settings,
+        mode="available-now",
+        checkpoint_name="replay-1",
+        starting_offsets=json.dumps(start),
+        refresh="wait_for",
     )
     expected = sum(min(5, end) for end in marks.values())
     assert stats.rows_in == expected

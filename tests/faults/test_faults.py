@@ -75,7 +75,11 @@ def test_enrichment_killed_at_five_random_points(settings, tmp_path: Path):
         job = start_enrich_job(settings, log, max_offsets=100)
         try:
             # Wait for this run to make progress, then kill it after a random extra delay.
-            wait_for(lambda b=before, j=job: es_count(settings) > b or j.poll() is not None, 300, what=f"progress of run {kill}")
+            wait_for(
+                lambda b=before, j=job: es_count(settings) > b or j.poll() is not None,
+                300,
+                what=f"progress of run {kill}",
+            )
             assert job.poll() is None, log.read_text(errors="replace")[-3000:]
             time.sleep(rng.uniform(0.0, 4.0))
         finally:
@@ -87,7 +91,9 @@ def test_enrichment_killed_at_five_random_points(settings, tmp_path: Path):
 
 
 def test_broker_restarted_while_connector_produces_and_job_consumes(own_noida, tmp_path: Path):
-    settings = make_settings(tmp_path, own_noida.bootstrap, own_noida.es_url).model_copy(update={"spark_master": "local[2]"})
+    settings = make_settings(tmp_path, own_noida.bootstrap, own_noida.es_url).model_copy(
+        update={"spark_master": "local[2]"}
+    )
     events = stream_of_events(3000)
     export = tmp_path / "export.jsonl"
     export.write_bytes(b"".join(orjson.dumps(_as_import_row(e)) + b"\n" for e in events))
@@ -142,7 +148,9 @@ def _as_import_row(event: dict) -> dict:
 
 
 def test_elasticsearch_killed_mid_bulk_then_restarted(tansu, own_noida, tmp_path: Path):
-    settings = make_settings(tmp_path, tansu.bootstrap, own_noida.es_url).model_copy(update={"spark_master": "local[2]"})
+    settings = make_settings(tmp_path, tansu.bootstrap, own_noida.es_url).model_copy(
+        update={"spark_master": "local[2]"}
+    )
     events = stream_of_events(4000)
     produce_events(settings, events)
     with enrichment_in_thread(settings, max_offsets=2000) as outcome:
@@ -153,7 +161,9 @@ def test_elasticsearch_killed_mid_bulk_then_restarted(tansu, own_noida, tmp_path
         own_noida.start()
         wait_for(lambda: es_count(settings) >= len(events) or "error" in outcome, 400, what="every event")
     assert "error" not in outcome, outcome
-    lost, duplicated = _account("Elasticsearch (noida-db) killed mid-bulk, restarted", settings, {e["id"] for e in events})
+    lost, duplicated = _account(
+        "Elasticsearch (noida-db) killed mid-bulk, restarted", settings, {e["id"] for e in events}
+    )
     assert (lost, duplicated) == (0, 0)
 
 
@@ -201,7 +211,9 @@ def test_disk_full_gives_a_clear_error_and_keeps_the_checkpoint(settings, tmp_pa
         in_topic = [orjson.loads(m["value"])["id"] for m in _raw_messages(settings)]
         produced = {e["id"] for e in events}
         lost, resent = len(produced - set(in_topic)), len(in_topic) - len(set(in_topic))
-        record_fault("state folder disk full during import (counted in Kafka)", len(produced), len(in_topic), lost, resent)
+        record_fault(
+            "state folder disk full during import (counted in Kafka)", len(produced), len(in_topic), lost, resent
+        )
         assert lost == 0 and resent <= 100  # at most the one unacknowledged batch is sent again
     finally:
         subprocess.run(["umount", "-l", str(state)], capture_output=True)
@@ -214,9 +226,14 @@ def test_unwritable_state_folder_is_a_clear_cli_error(settings, tmp_path: Path):
     export.write_bytes(orjson.dumps(_as_import_row(stream_of_events(1)[0])) + b"\n")
     env = {**os.environ, **settings_env(settings), "ECOUTE_STATE_DIR": str(blocker)}
     done = subprocess.run(
-        [sys.executable, "-m", "ecoute.cli", "connect", "import", str(export)], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "ecoute.cli", "connect", "import", str(export)],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
-    assert "not-a-folder" in done.stderr and ("Not a directory" in done.stderr or "not a folder" in done.stderr.lower()), done.stderr
+    assert "not-a-folder" in done.stderr and (
+        "Not a directory" in done.stderr or "not a folder" in done.stderr.lower()
+    ), done.stderr

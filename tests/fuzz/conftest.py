@@ -24,14 +24,20 @@ def account(entry_point: str, **counts: int) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if not ACCOUNTS:
         return
-    header = (f"{'entry point':<34} {'inputs tried':>12} {'enriched*':>9} {'quarantined':>11} "
-              f"{'dead-lettered':>13} {'rejected':>8} {'lost (0)':>8}")  # fmt: skip
+    header = (
+        f"{'entry point':<34} {'inputs tried':>12} {'enriched*':>9} {'quarantined':>11} "
+        f"{'dead-lettered':>13} {'rejected':>8} {'lost (0)':>8}"
+    )
     lines = [header, "-" * len(header)]
     for name, row in sorted(ACCOUNTS.items()):
-        lines.append(f"{name:<34} {row['tried']:>12} {row['enriched']:>9} {row['quarantined']:>11} "
-                     f"{row['dead-lettered']:>13} {row['rejected']:>8} {row['lost']:>8}")  # fmt: skip
-    lines.append("* enriched: labelled rows for the executor and `ecoute label`; accepted into the raw topic "
-                 "for the import and the webhook. rejected: refused at the door with a reason (HTTP 4xx, an error line).")  # fmt: skip
+        lines.append(
+            f"{name:<34} {row['tried']:>12} {row['enriched']:>9} {row['quarantined']:>11} "
+            f"{row['dead-lettered']:>13} {row['rejected']:>8} {row['lost']:>8}"
+        )
+    lines.append(
+        "* enriched: labelled rows for the executor and `ecoute label`; accepted into the raw topic "
+        "for the import and the webhook. rejected: refused at the door with a reason (HTTP 4xx, an error line)."
+    )
     terminalreporter.write_sep("=", "fuzz accounting")
     for line in lines:
         terminalreporter.write_line(line)

@@ -44,8 +44,15 @@ def damaged(data: bytes, damage: tuple[str, float, bytes]) -> bytes:
 @FUZZ
 @given(sample=jsonl_lines(), long_lines=st.integers(0, 2), utf16=st.booleans(), bomb=st.booleans(), damage=DAMAGE)
 def test_compressed_imports_end_with_every_line_accounted_or_one_clear_error(
-    settings, sink, tmp_path_factory, sample, long_lines, utf16, bomb, damage  # noqa: F811 - the fixture
-):  # fmt: skip
+    settings,
+    sink,  # noqa: F811 - the fixture imported above
+    tmp_path_factory,
+    sample,
+    long_lines,
+    utf16,
+    bomb,
+    damage,
+):
     lines, good = sample
     lines = lines + [b"\0" * (LINE_LIMIT * 2)] * long_lines
     if utf16:  # only characters survive a re-encoding: the fuzz junk becomes replacement characters
@@ -63,8 +70,9 @@ def test_compressed_imports_end_with_every_line_accounted_or_one_clear_error(
     tight = settings.model_copy(update={"imports": settings.imports.model_copy(update=limits)})
     before = _marks(tight)
     try:
-        stats = import_file(path, tight, sink=sink, restart=True, batch_size=7,
-                            encoding="utf-16-le" if utf16 else "utf-8")  # fmt: skip
+        stats = import_file(
+            path, tight, sink=sink, restart=True, batch_size=7, encoding="utf-16-le" if utf16 else "utf-8"
+        )
     except (DamagedGzip, DecompressionLimit) as exc:
         assert str(exc).startswith("export.jsonl.gz: ")
         stats = None
@@ -76,11 +84,21 @@ def test_compressed_imports_end_with_every_line_accounted_or_one_clear_error(
     assert all(len(letter.get("original") or "") <= 64 * 1024 for letter in dead if "line limit" in letter["reason"])
     if stats is None:  # refused with a clear error: the rest of the file was not read
         assert len(raw) + len(dead) <= records
-        account("import .gz (damaged, bombs)", tried=records, enriched=len(raw), dead_lettered=len(dead),
-                rejected=records - len(raw) - len(dead))  # fmt: skip
+        account(
+            "import .gz (damaged, bombs)",
+            tried=records,
+            enriched=len(raw),
+            dead_lettered=len(dead),
+            rejected=records - len(raw) - len(dead),
+        )
         return
     assert (stats.produced, stats.dead_lettered) == (len(raw), len(dead))
     assert stats.produced + stats.dead_lettered == records, "a record was lost"
     assert good <= set(ids)
-    account("import .gz (damaged, bombs)", tried=records, enriched=len(raw), dead_lettered=len(dead),
-            lost=records - len(raw) - len(dead))  # fmt: skip
+    account(
+        "import .gz (damaged, bombs)",
+        tried=records,
+        enriched=len(raw),
+        dead_lettered=len(dead),
+        lost=records - len(raw) - len(dead),
+    )

@@ -40,14 +40,20 @@ def batches(draw) -> list[bytes | None]:
 def arrow_batch(values: list[bytes | None]) -> pa.RecordBatch:
     n = len(values)
     return pa.RecordBatch.from_arrays(
-        [pa.array(["ecoute.raw.v1"] * n), pa.array([0] * n, pa.int32()), pa.array(range(n), pa.int64()),
-         pa.array([datetime.now(UTC)] * n, pa.timestamp("ms", tz="UTC")), pa.array(values, pa.binary())],
+        [
+            pa.array(["ecoute.raw.v1"] * n),
+            pa.array([0] * n, pa.int32()),
+            pa.array(range(n), pa.int64()),
+            pa.array([datetime.now(UTC)] * n, pa.timestamp("ms", tz="UTC")),
+            pa.array(values, pa.binary()),
+        ],
         names=["topic", "partition", "offset", "timestamp", "value"],
-    )  # fmt: skip
+    )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(values=batches())
 def test_every_raw_record_becomes_one_row_enriched_or_rejected_with_a_reason(labeller, values):
     out = enrich_record_batch(arrow_batch(values), labeller, store_author_names=False).to_pydict()
@@ -64,5 +70,10 @@ def test_every_raw_record_becomes_one_row_enriched_or_rejected_with_a_reason(lab
         else:
             assert error.strip()
             rejected += 1
-    account("enrichment executor (raw bytes)", tried=len(values), enriched=enriched, quarantined=rejected,
-            lost=len(values) - enriched - rejected)  # fmt: skip
+    account(
+        "enrichment executor (raw bytes)",
+        tried=len(values),
+        enriched=enriched,
+        quarantined=rejected,
+        lost=len(values) - enriched - rejected,
+    )

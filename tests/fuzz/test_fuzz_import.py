@@ -25,8 +25,9 @@ from tests.fuzz.conftest import account
 from tests.fuzz.strategies import json_values
 
 counter = itertools.count()
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @pytest.fixture
@@ -37,13 +38,22 @@ def sink(settings):
 
 
 def good_row(marker: str) -> dict:
-    return {"source": "facebook", "native_id": marker, "kind": "post", "channel": "maison-aurore",
-            "author_id": "u1", "text": "Livraison rapide, merci", "created_at": "2026-10-12 10:00:00", "likes": "3"}  # fmt: skip
+    return {
+        "source": "facebook",
+        "native_id": marker,
+        "kind": "post",
+        "channel": "maison-aurore",
+        "author_id": "u1",
+        "text": "Livraison rapide, merci",
+        "created_at": "2026-10-12 10:00:00",
+        "likes": "3",
+    }
 
 
 def _marks(settings) -> dict[str, dict[int, int]]:
-    return {topic: kafka.high_watermarks(topic, settings=settings)
-            for topic in (settings.topics.raw, settings.topics.dlq)}  # fmt: skip
+    return {
+        topic: kafka.high_watermarks(topic, settings=settings) for topic in (settings.topics.raw, settings.topics.dlq)
+    }
 
 
 def _new_records(settings, before: dict[str, dict[int, int]], topic: str) -> list[dict]:
@@ -65,8 +75,7 @@ def _check(settings, path, sink, records: int, good_ids: set[str], entry_point: 
     assert stats.produced + stats.dead_lettered == records, "a record was lost"
     assert good_ids <= set(raw_ids)  # every valid row made it
     assert all(letter["reason"] for letter in dead)
-    account(entry_point, tried=records, enriched=len(raw), dead_lettered=len(dead),
-            lost=records - len(raw) - len(dead))  # fmt: skip
+    account(entry_point, tried=records, enriched=len(raw), dead_lettered=len(dead), lost=records - len(raw) - len(dead))
 
 
 @st.composite

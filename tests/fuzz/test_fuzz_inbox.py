@@ -16,18 +16,76 @@ from tests.fuzz.conftest import account
 from tests.inbox.conftest import FB_CRITIC, FB_THREAT, inbox_settings, platforms, users  # noqa: F401 - fixtures
 from tests.inbox.test_security import login
 
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
-HOSTILE = ["", " ", "9999-12-31", "0001-01-01", "2026-02-30", "2026-10-17", "-1", "0", "abc", "1e9", "9" * 5000,
-           "{0}", "{author,", "{page:>50000000}", "%", "%00", "../../etc", "<script>alert(1)</script>", "\x00",
-           "é😂\u202e", "a" * 5000, "javascript:alert(1)", "//evil.example", "true", "null", "fr:Merci"]  # fmt: skip
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+HOSTILE = [
+    "",
+    " ",
+    "9999-12-31",
+    "0001-01-01",
+    "2026-02-30",
+    "2026-10-17",
+    "-1",
+    "0",
+    "abc",
+    "1e9",
+    "9" * 5000,
+    "{0}",
+    "{author,",
+    "{page:>50000000}",
+    "%",
+    "%00",
+    "../../etc",
+    "<script>alert(1)</script>",
+    "\x00",
+    "é😂\u202e",
+    "a" * 5000,
+    "javascript:alert(1)",
+    "//evil.example",
+    "true",
+    "null",
+    "fr:Merci",
+]
 values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=60))
-GET_PATHS = ["/queues/moderate", "/queues/answer", "/queues/questions", "/queues/welcome", "/api/queues/answer",
-             "/api/queues/questions", "/api/queues/welcome", "/replies", "/rules", "/healthz",
-             "/api/audit", "/api/stats/response-times", "/stats", f"/mentions/{FB_CRITIC}/reply-text", "/login",
-             "/alerts/feedback"]  # fmt: skip
-GET_PARAMS = ["start", "end", "day", "limit", "channel", "source", "lang", "topic", "saved", "next", "t", "page", "q",
-              "author", "assigned", "comment_lang", "edit", "k"]  # fmt: skip
+GET_PATHS = [
+    "/queues/moderate",
+    "/queues/answer",
+    "/queues/questions",
+    "/queues/welcome",
+    "/api/queues/answer",
+    "/api/queues/questions",
+    "/api/queues/welcome",
+    "/replies",
+    "/rules",
+    "/healthz",
+    "/api/audit",
+    "/api/stats/response-times",
+    "/stats",
+    f"/mentions/{FB_CRITIC}/reply-text",
+    "/login",
+    "/alerts/feedback",
+]
+GET_PARAMS = [
+    "start",
+    "end",
+    "day",
+    "limit",
+    "channel",
+    "source",
+    "lang",
+    "topic",
+    "saved",
+    "next",
+    "t",
+    "page",
+    "q",
+    "author",
+    "assigned",
+    "comment_lang",
+    "edit",
+    "k",
+]
 
 
 @pytest.fixture
@@ -65,11 +123,23 @@ FORMS = {
     f"/mentions/{FB_CRITIC}/forward": ["to", "question"],
     "/forwards/nope": ["k", "answer"],
     "/replies/fr:Merci/delete": [],
-    "/rules": ["name", "min_toxic_score", "keywords", "lang", "channel", "actions", "assign_to", "tag", "notify",
-               "has_link", "first_time", "toxic_categories"],
+    "/rules": [
+        "name",
+        "min_toxic_score",
+        "keywords",
+        "lang",
+        "channel",
+        "actions",
+        "assign_to",
+        "tag",
+        "notify",
+        "has_link",
+        "first_time",
+        "toxic_categories",
+    ],
     "/actions/nope/retry": [],
     "/login": ["username", "password", "next"],
-}  # fmt: skip
+}
 
 
 @FUZZ
@@ -86,8 +156,10 @@ def test_form_fields_are_answered_or_refused_never_500(client, path, data) -> No
 
 
 @FUZZ
-@given(mention_id=st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=40)),
-       route=st.sampled_from(["/threads/{}", "/api/threads/{}", "/mentions/{}/reply-text?saved=fr:Merci"]))  # fmt: skip
+@given(
+    mention_id=st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=40)),
+    route=st.sampled_from(["/threads/{}", "/api/threads/{}", "/mentions/{}/reply-text?saved=fr:Merci"]),
+)
 def test_any_id_in_a_path_is_answered_or_refused_never_500(client, mention_id, route) -> None:
     response = client.get(route.format(quote(mention_id, safe="")), follow_redirects=False)
     _tally("inbox path ids", response.status_code)
@@ -101,10 +173,21 @@ def test_rule_apply_hours_are_answered_or_refused_never_500(client, inbox_settin
 
     rules = Store(inbox_settings).rules()
     if not rules:
-        client.post("/rules", data={"csrf_token": client.headers["x-csrf-token"], "name": "tags", "keywords": "zzz-none",
-                                    "actions": ["tag"], "tag": "x"})  # fmt: skip
+        client.post(
+            "/rules",
+            data={
+                "csrf_token": client.headers["x-csrf-token"],
+                "name": "tags",
+                "keywords": "zzz-none",
+                "actions": ["tag"],
+                "tag": "x",
+            },
+        )
         rules = Store(inbox_settings).rules()
-    response = client.post(f"/rules/{rules[0]['id']}/apply", data={"csrf_token": client.headers["x-csrf-token"],
-                                                                    "hours": hours}, follow_redirects=False)  # fmt: skip
+    response = client.post(
+        f"/rules/{rules[0]['id']}/apply",
+        data={"csrf_token": client.headers["x-csrf-token"], "hours": hours},
+        follow_redirects=False,
+    )
     _tally("inbox form fields", response.status_code)
     assert response.status_code < 500, (hours, response.text[:300])

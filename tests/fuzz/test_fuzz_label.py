@@ -31,8 +31,9 @@ line = st.one_of(
 @given(lines=st.lists(line, min_size=1, max_size=12), batch_size=st.integers(1, 5))
 def test_every_stdin_line_gets_exactly_one_output_line(lines, batch_size):
     stdout, stderr = io.BytesIO(), io.StringIO()
-    code = run_label(io.BytesIO(b"\n".join(lines) + b"\n"), stdout, Console(file=stderr, width=120),
-                     batch_size=batch_size)  # fmt: skip
+    code = run_label(
+        io.BytesIO(b"\n".join(lines) + b"\n"), stdout, Console(file=stderr, width=120), batch_size=batch_size
+    )
     assert code == 0
     out = [orjson.loads(row) for row in stdout.getvalue().splitlines()]
     assert len(out) == len(lines)
@@ -44,5 +45,10 @@ def test_every_stdin_line_gets_exactly_one_output_line(lines, batch_size):
         else:
             assert row["id"] == orjson.loads(given_line)["id"] and "sentiment" in row
             labelled += 1
-    account("ecoute label (stdin)", tried=len(lines), enriched=labelled, rejected=rejected,
-            lost=len(lines) - labelled - rejected)  # fmt: skip
+    account(
+        "ecoute label (stdin)",
+        tried=len(lines),
+        enriched=labelled,
+        rejected=rejected,
+        lost=len(lines) - labelled - rejected,
+    )

@@ -28,8 +28,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, headless, with nothing that reaches the network on its own.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "correct horse battery staple"
 FB_THREAT = "facebook:811111111111111_900000000000001"
 FB_CRITIC = "facebook:811111111111111_900000000000002"
@@ -50,32 +57,123 @@ def seed_docs() -> list[dict[str, Any]]:
     return [
         mention("facebook:p0", t(3, 8), text="Nos nouveautés d'octobre", sentiment="positive", **post),
         mention("facebook:p1", t(17, 8), text="Votre avis sur la nouvelle livraison ?", sentiment="neutral", **post),
-        mention("facebook:c0", t(3, 9), parent_id="facebook:p0", thread_id="facebook:p0", author_id="a_bob",
-                text="Top, merci", sentiment="positive"),
-        mention(FB_THREAT, t(17, 12), author_id="a_dan", text="Je vais venir vous trouver, vous allez le regretter",
-                sentiment="negative", toxic=True, toxic_score=0.95, **fb),
-        mention("facebook:811111111111111_900000000000003", t(17, 12, 30), author_id="a_eve",
-                text="bande d'escrocs http://arnaque.example", sentiment="negative", toxic=True, toxic_score=0.8, **fb),
-        mention(FB_CRITIC, t(17, 9, 10), author_id="a_anna", author_name="Anna Martin",
-                text="Proposez le suivi du colis dès l'expédition, ce serait plus simple", sentiment="negative",
-                criticism=True, constructive=True, topics=["delivery"], likes=40, **fb),
-        mention("facebook:811111111111111_900000000000004", t(17, 9, 20), author_id="a_carl",
-                text="Toujours pas reçu ma commande", sentiment="negative", criticism=True, topics=["delivery"], **fb),
-        mention("facebook:811111111111111_900000000000005", t(17, 9, 40), author_id="a_gus", text="pareil",
-                sentiment="negative", criticism=True, answered_at=t(17, 11), **fb),
-        mention("facebook:811111111111111_900000000000006", t(17, 11), kind="reply",
-                parent_id="facebook:811111111111111_900000000000005", thread_id="facebook:p1", author_id="brand",
-                is_brand=True, text="Nous regardons votre commande"),
-        mention(IG_COMMENT, t(17, 14), source="instagram", author_id="a_ivy", lang="en",
-                text="Delivery took three weeks, please add tracking", sentiment="negative", criticism=True,
-                constructive=True, parent_id="instagram:p9", thread_id="instagram:p9"),
-        mention(YT_COMMENT, t(17, 15), source="youtube", author_id="a_jo", text="vidéo nulle, marque de voleurs",
-                sentiment="negative", toxic=True, toxic_score=0.7, parent_id="youtube:v1", thread_id="youtube:v1"),
-        mention(RD_COMMENT, t(17, 16), source="reddit", author_id="a_kim", text="Le SAV ne répond jamais",
-                sentiment="negative", criticism=True, parent_id="reddit:t3_1cxb001", thread_id="reddit:t3_1cxb001"),
-        mention("facebook:811111111111111_900000000000007", t(17, 17), author_id="a_new",
-                text="Première fois ici, j'adore vos produits", sentiment="positive", **fb),
-    ]  # fmt: skip
+        mention(
+            "facebook:c0",
+            t(3, 9),
+            parent_id="facebook:p0",
+            thread_id="facebook:p0",
+            author_id="a_bob",
+            text="Top, merci",
+            sentiment="positive",
+        ),
+        mention(
+            FB_THREAT,
+            t(17, 12),
+            author_id="a_dan",
+            text="Je vais venir vous trouver, vous allez le regretter",
+            sentiment="negative",
+            toxic=True,
+            toxic_score=0.95,
+            **fb,
+        ),
+        mention(
+            "facebook:811111111111111_900000000000003",
+            t(17, 12, 30),
+            author_id="a_eve",
+            text="bande d'escrocs http://arnaque.example",
+            sentiment="negative",
+            toxic=True,
+            toxic_score=0.8,
+            **fb,
+        ),
+        mention(
+            FB_CRITIC,
+            t(17, 9, 10),
+            author_id="a_anna",
+            author_name="Anna Martin",
+            text="Proposez le suivi du colis dès l'expédition, ce serait plus simple",
+            sentiment="negative",
+            criticism=True,
+            constructive=True,
+            topics=["delivery"],
+            likes=40,
+            **fb,
+        ),
+        mention(
+            "facebook:811111111111111_900000000000004",
+            t(17, 9, 20),
+            author_id="a_carl",
+            text="Toujours pas reçu ma commande",
+            sentiment="negative",
+            criticism=True,
+            topics=["delivery"],
+            **fb,
+        ),
+        mention(
+            "facebook:811111111111111_900000000000005",
+            t(17, 9, 40),
+            author_id="a_gus",
+            text="pareil",
+            sentiment="negative",
+            criticism=True,
+            answered_at=t(17, 11),
+            **fb,
+        ),
+        mention(
+            "facebook:811111111111111_900000000000006",
+            t(17, 11),
+            kind="reply",
+            parent_id="facebook:811111111111111_900000000000005",
+            thread_id="facebook:p1",
+            author_id="brand",
+            is_brand=True,
+            text="Nous regardons votre commande",
+        ),
+        mention(
+            IG_COMMENT,
+            t(17, 14),
+            source="instagram",
+            author_id="a_ivy",
+            lang="en",
+            text="Delivery took three weeks, please add tracking",
+            sentiment="negative",
+            criticism=True,
+            constructive=True,
+            parent_id="instagram:p9",
+            thread_id="instagram:p9",
+        ),
+        mention(
+            YT_COMMENT,
+            t(17, 15),
+            source="youtube",
+            author_id="a_jo",
+            text="vidéo nulle, marque de voleurs",
+            sentiment="negative",
+            toxic=True,
+            toxic_score=0.7,
+            parent_id="youtube:v1",
+            thread_id="youtube:v1",
+        ),
+        mention(
+            RD_COMMENT,
+            t(17, 16),
+            source="reddit",
+            author_id="a_kim",
+            text="Le SAV ne répond jamais",
+            sentiment="negative",
+            criticism=True,
+            parent_id="reddit:t3_1cxb001",
+            thread_id="reddit:t3_1cxb001",
+        ),
+        mention(
+            "facebook:811111111111111_900000000000007",
+            t(17, 17),
+            author_id="a_new",
+            text="Première fois ici, j'adore vos produits",
+            sentiment="positive",
+            **fb,
+        ),
+    ]
 
 
 def inbox_settings_for(settings: Settings, **inbox: Any) -> Settings:
@@ -83,12 +181,17 @@ def inbox_settings_for(settings: Settings, **inbox: Any) -> Settings:
     indices = settings.indices.model_dump()
     indices.update({name: f"{indices[name]}-t{suffix}" for name in indices if name.startswith("inbox_")})
     options = {
-        "platform_attempts": 2, "platform_backoff_s": 0.01, "platform_timeout_s": 5,
-        "youtube_oauth_token": "ya29.test-oauth", "reddit_refresh_token": "-refreshtest", "login_max_failures": 5,
+        "platform_attempts": 2,
+        "platform_backoff_s": 0.01,
+        "platform_timeout_s": 5,
+        "youtube_oauth_token": "ya29.test-oauth",
+        "reddit_refresh_token": "-refreshtest",
+        "login_max_failures": 5,
         **inbox,
-    }  # fmt: skip
-    return settings.model_copy(update={"indices": type(settings.indices)(**indices),
-                                       "inbox": type(settings.inbox)(**options)})  # fmt: skip
+    }
+    return settings.model_copy(
+        update={"indices": type(settings.indices)(**indices), "inbox": type(settings.inbox)(**options)}
+    )
 
 
 @pytest.fixture
@@ -149,12 +252,16 @@ class PlatformServer:
         body = None
         if request.mimetype == "application/json":
             body = request.get_json(silent=True)
-        self.calls.append(Call(request.method, request.path, dict(request.args), dict(request.form), body,
-                               dict(request.headers)))  # fmt: skip
+        self.calls.append(
+            Call(request.method, request.path, dict(request.args), dict(request.form), body, dict(request.headers))
+        )
         answers = self.routes.get((request.method, request.path))
         if not answers:
-            return Response(json.dumps({"error": {"message": f"no fixture for {request.method} {request.path}"}}), 404,
-                            content_type="application/json")  # fmt: skip
+            return Response(
+                json.dumps({"error": {"message": f"no fixture for {request.method} {request.path}"}}),
+                404,
+                content_type="application/json",
+            )
         status, payload = answers.pop(0) if len(answers) > 1 else answers[0]
         if payload is None:
             return Response(b"", status)
@@ -168,13 +275,20 @@ class PlatformServer:
     def connector_settings(self) -> ConnectorSettings:
         url = self.server.url_for
         return ConnectorSettings(
-            facebook=FacebookSettings(base_url=url("/v21.0"), page_id="104857600123456", page_token=SecretStr("EAAGpage")),
-            instagram=InstagramSettings(base_url=url("/v21.0"), user_id="17841400000000000",
-                                        access_token=SecretStr("IGQVtoken")),
+            facebook=FacebookSettings(
+                base_url=url("/v21.0"), page_id="104857600123456", page_token=SecretStr("EAAGpage")
+            ),
+            instagram=InstagramSettings(
+                base_url=url("/v21.0"), user_id="17841400000000000", access_token=SecretStr("IGQVtoken")
+            ),
             youtube=YouTubeSettings(base_url=url("/youtube/v3"), api_key=SecretStr("AIzaKey")),
-            reddit=RedditSettings(base_url=url("/reddit"), token_url=url("/reddit/api/v1/access_token"),
-                                  client_id="clientid", client_secret=SecretStr("clientsecret")),
-        )  # fmt: skip
+            reddit=RedditSettings(
+                base_url=url("/reddit"),
+                token_url=url("/reddit/api/v1/access_token"),
+                client_id="clientid",
+                client_secret=SecretStr("clientsecret"),
+            ),
+        )
 
 
 @pytest.fixture

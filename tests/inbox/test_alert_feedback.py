@@ -32,7 +32,9 @@ def _path(url: str) -> str:
 
 def _form(html: str) -> dict[str, str]:
     """The hidden fields of the confirmation form, as a browser would submit them."""
-    return {name: unescape(value) for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html)}
+    return {
+        name: unescape(value) for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html)
+    }
 
 
 def _verdicts(settings) -> list[dict]:
@@ -62,7 +64,11 @@ def test_a_get_changes_nothing_and_the_confirmation_records_one_verdict_per_mana
     done = TestClient(create_app(inbox_settings)).post("/alerts/feedback", data=_form(page.text))  # no session needed
     assert done.status_code == 200 and "« pas utile »" in done.text  # the inbox speaks French by default
     [stored] = _verdicts(inbox_settings)
-    assert (stored["alert_id"], stored["manager"], stored["verdict"]) == (ALERT["id"], "claire@example.com", "not_useful")
+    assert (stored["alert_id"], stored["manager"], stored["verdict"]) == (
+        ALERT["id"],
+        "claire@example.com",
+        "not_useful",
+    )
     assert _alert(inbox_settings)["verdict"] == "not_useful"
     # The same verdict again changes nothing; the other link asks before changing it.
     assert client.post("/alerts/feedback", data=_form(page.text)).status_code == 200

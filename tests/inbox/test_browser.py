@@ -30,10 +30,18 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
     platforms.add("POST", f"/v21.0/{fb_critic}/comments", "facebook/reply.json")
     platforms.add("POST", f"/v21.0/{fb_threat}", "facebook/success.json")
     store = Store(inbox_settings)
-    store.put(inbox_settings.indices.inbox_replies, "fr:merci", {
-        "id": "fr:merci", "title": "Merci + suivi", "lang": "fr", "created_by": "claire", "created_at": "2026-10-01T00:00:00Z",
-        "text": "Bonjour {author}, merci pour cette idée : nous la transmettons à l'équipe livraison.",
-    })  # fmt: skip
+    store.put(
+        inbox_settings.indices.inbox_replies,
+        "fr:merci",
+        {
+            "id": "fr:merci",
+            "title": "Merci + suivi",
+            "lang": "fr",
+            "created_by": "claire",
+            "created_at": "2026-10-01T00:00:00Z",
+            "text": "Bonjour {author}, merci pour cette idée : nous la transmettons à l'équipe livraison.",
+        },
+    )
     with LiveServer(create_app(inbox_settings, platforms.connector_settings())) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="fr-FR")
         context.set_default_timeout(TIMEOUT_MS)
@@ -67,7 +75,9 @@ def test_a_day_in_the_inbox(browser, inbox_settings, users, platforms) -> None:
         page.click(".card.focus summary[data-action=open-reply]")
         page.select_option(".card.focus select[name=saved]", "fr:merci")
         # A locator assertion, not a page-evaluated string: the inbox's CSP forbids eval (script-src 'self').
-        expect(page.locator(".card.focus textarea")).to_have_value(re.compile(r"Bonjour \[prénom\], merci pour cette idée"))
+        expect(page.locator(".card.focus textarea")).to_have_value(
+            re.compile(r"Bonjour \[prénom\], merci pour cette idée")
+        )
         page.click(".card.focus button[data-action=send-reply]")  # the blank for the name is not filled in
         expect(page.locator(".flash.error")).to_contain_text("Remplacez [prénom]")
         assert platforms.calls_to("POST", f"/v21.0/{fb_critic}/comments") == []

@@ -26,7 +26,7 @@ TOPIC_IDS = re.compile(r"\b(" + "|".join(re.escape(t) for t in taxonomy()) + r")
 ENGLISH = re.compile(
     r"\b(und|high|medium|low|insult|threat|hate|harassment|sexual|Method Not Allowed|Not Found|detail|None|null|"
     r"true|false|system|scheduler|rule|matched|mentions from|of \d+ mentions)\b"
-)  # fmt: skip
+)
 # People's own words (comments, notes, replies typed) are theirs: not part of the interface checked.
 USER_TEXT = ".text, .plain, .context, blockquote, .note, textarea, .answer, [data-reply] td"
 HASHED = pseudonymise("someone", "test-key")
@@ -53,15 +53,36 @@ def log_in(context, base: str, username: str = "claire"):
 
 def seed_readable_month(settings) -> str:
     """A commenter with a real-looking hashed id, and a rule, a saved reply and some history."""
-    index_mentions(settings, [mention("facebook:811111111111111_900000000000077", datetime(2026, 10, 17, 13, 5, tzinfo=UTC),
-                                      author_id=HASHED, text="Le colis est arrivé ouvert", sentiment="negative",
-                                      criticism=True, topics=["delivery", "product_quality"], lang="und",
-                                      parent_id="facebook:p1", thread_id="facebook:p1")])  # fmt: skip
+    index_mentions(
+        settings,
+        [
+            mention(
+                "facebook:811111111111111_900000000000077",
+                datetime(2026, 10, 17, 13, 5, tzinfo=UTC),
+                author_id=HASHED,
+                text="Le colis est arrivé ouvert",
+                sentiment="negative",
+                criticism=True,
+                topics=["delivery", "product_quality"],
+                lang="und",
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+            )
+        ],
+    )
     store = Store(settings)
-    store.put(settings.indices.inbox_replies, "fr:merci", {
-        "id": "fr:merci", "title": "Merci", "lang": "fr", "created_by": "claire", "created_at": "2026-10-01T00:00:00Z",
-        "text": "Bonjour {author}, merci pour votre message sur {page}.",
-    })  # fmt: skip
+    store.put(
+        settings.indices.inbox_replies,
+        "fr:merci",
+        {
+            "id": "fr:merci",
+            "title": "Merci",
+            "lang": "fr",
+            "created_by": "claire",
+            "created_at": "2026-10-01T00:00:00Z",
+            "text": "Bonjour {author}, merci pour votre message sur {page}.",
+        },
+    )
     return "facebook:811111111111111_900000000000077"
 
 
@@ -92,10 +113,26 @@ def test_every_french_page_reads_without_raw_ids_or_english(browser, inbox_setti
                 page.click("form.form button.primary")
                 page.wait_for_selector("[data-dry-run]")
             rule_id = Store(inbox_settings).rules()[0]["id"]
-            pages = ["/queues/answer", "/queues/moderate", "/queues/questions", "/queues/welcome", "/learn", f"/threads/{FB_CRITIC}",
-                     f"/threads/{FB_THREAT}", f"/threads/{hashed_item}", "/stats", "/rules", f"/rules/{rule_id}/dry-run",
-                     f"/rules/{rule_id}/edit", "/replies", "/replies?edit=fr:merci", "/activity", "/nope",
-                     f"/mentions/{FB_CRITIC}/done", "/queues/answer?q=introuvable"]  # fmt: skip
+            pages = [
+                "/queues/answer",
+                "/queues/moderate",
+                "/queues/questions",
+                "/queues/welcome",
+                "/learn",
+                f"/threads/{FB_CRITIC}",
+                f"/threads/{FB_THREAT}",
+                f"/threads/{hashed_item}",
+                "/stats",
+                "/rules",
+                f"/rules/{rule_id}/dry-run",
+                f"/rules/{rule_id}/edit",
+                "/replies",
+                "/replies?edit=fr:merci",
+                "/activity",
+                "/nope",
+                f"/mentions/{FB_CRITIC}/done",
+                "/queues/answer?q=introuvable",
+            ]
             for path in pages:
                 page.goto(base + path)
                 assert page.locator("html").get_attribute("lang") == "fr", path
@@ -123,9 +160,14 @@ def test_every_french_page_reads_without_raw_ids_or_english(browser, inbox_setti
             page.goto(f"{base}/mentions/{FB_CRITIC}/done")
             expect(page.locator(".error-page")).to_contain_text("Cette adresse ne s'ouvre pas directement")
             if width == 390:
-                for path, name in (("/queues/answer", "phone-queue-answer"), (f"/threads/{FB_CRITIC}", "phone-thread"),
-                                   ("/queues/moderate", "phone-queue-moderate"), ("/stats", "phone-stats"),
-                                   ("/queues/questions", "phone-queue-questions"), ("/learn", "phone-learn")):  # fmt: skip
+                for path, name in (
+                    ("/queues/answer", "phone-queue-answer"),
+                    (f"/threads/{FB_CRITIC}", "phone-thread"),
+                    ("/queues/moderate", "phone-queue-moderate"),
+                    ("/stats", "phone-stats"),
+                    ("/queues/questions", "phone-queue-questions"),
+                    ("/learn", "phone-learn"),
+                ):
                     page.goto(base + path)
                     shot(page, name)
             else:

@@ -30,12 +30,20 @@ def hashed(n: int) -> str:
 def many_critics(count: int = EXTRA) -> list[dict]:
     start = datetime(2026, 10, 18, 8, tzinfo=UTC)
     return [
-        mention(f"facebook:811111111111111_95{i:04d}", start + timedelta(minutes=7 * i), author_id=hashed(i),
-                text=f"Commande {1000 + i} toujours pas livrée" + (" — ColiRapide encore" if i % 8 == 0 else ""),
-                sentiment="negative", criticism=True, topics=["delivery"], parent_id="facebook:p1",
-                thread_id="facebook:p1", likes=i % 5)
+        mention(
+            f"facebook:811111111111111_95{i:04d}",
+            start + timedelta(minutes=7 * i),
+            author_id=hashed(i),
+            text=f"Commande {1000 + i} toujours pas livrée" + (" — ColiRapide encore" if i % 8 == 0 else ""),
+            sentiment="negative",
+            criticism=True,
+            topics=["delivery"],
+            parent_id="facebook:p1",
+            thread_id="facebook:p1",
+            likes=i % 5,
+        )
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def open_session(browser, base: str, username: str, width: int = 1280, lang: str | None = None):

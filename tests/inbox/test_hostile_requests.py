@@ -43,8 +43,11 @@ def test_a_platform_answering_200_with_html_ends_in_a_failed_record(app, inbox_s
     platforms.add_raw("POST", f"/v21.0/{native}", portal, "text/html; charset=utf-8")
     client = TestClient(app)
     token = login(client, "mo")
-    page = client.post(f"/mentions/{FB_THREAT}/act/hide", data={"csrf_token": token},
-                       headers={"referer": f"{client.base_url}/threads/{FB_THREAT}"})  # fmt: skip
+    page = client.post(
+        f"/mentions/{FB_THREAT}/act/hide",
+        data={"csrf_token": token},
+        headers={"referer": f"{client.base_url}/threads/{FB_THREAT}"},
+    )
     assert page.status_code == 200 and "flash error" in page.text and "not JSON" in page.text
     [record] = Store(inbox_settings).audit_records({"term": {"mention_id": FB_THREAT}}, {"term": {"kind": "action"}})
     assert record["status"] == "failed" and "text/html" in record["error"] and "hotel Wi-Fi" in record["error"]
@@ -63,8 +66,9 @@ def test_an_unexpected_platform_error_never_leaves_a_pending_record(inbox_settin
 # -- item 7 -------------------------------------------------------------------------------------
 def test_ids_with_reserved_characters_work_in_links_and_actions(app, inbox_settings) -> None:
     now = datetime.now(UTC) - timedelta(hours=1)
-    odd = mention(ODD_ID, now, source="import", text="Toujours pas de réponse du SAV", criticism=True,
-                  sentiment="negative")  # fmt: skip
+    odd = mention(
+        ODD_ID, now, source="import", text="Toujours pas de réponse du SAV", criticism=True, sentiment="negative"
+    )
     hostile = mention("import:js-link", now, source="import", text="lien piégé", criticism=True, sentiment="negative")
     hostile["url"] = "javascript:alert(document.cookie)"
     data_link = mention(
@@ -98,19 +102,31 @@ def test_ids_with_reserved_characters_work_in_links_and_actions(app, inbox_setti
 
 # -- item 8 -------------------------------------------------------------------------------------
 BAD_PARAMETERS = [
-    ("/queues/answer?end=9999-12-31", "end"), ("/api/queues/answer?end=9999-12-31", "end"),
-    ("/queues/welcome?day=9999-12-31", "day"), ("/api/queues/welcome?day=9999-12-31", "day"),
-    ("/stats?end=9999-12-31", "end"), ("/api/stats/response-times?end=9999-12-31", "end"),
-    ("/api/stats/response-times?start=0001-01-01", "start"), ("/queues/moderate?start=yesterday", "start"),
-    ("/api/queues/answer?start=2026-10-20&end=2026-10-01", "start"), ("/api/audit?limit=-1", "limit"),
-    ("/api/audit?limit=abc", "limit"), ("/api/queues/moderate?limit=0", "limit"),
+    ("/queues/answer?end=9999-12-31", "end"),
+    ("/api/queues/answer?end=9999-12-31", "end"),
+    ("/queues/welcome?day=9999-12-31", "day"),
+    ("/api/queues/welcome?day=9999-12-31", "day"),
+    ("/stats?end=9999-12-31", "end"),
+    ("/api/stats/response-times?end=9999-12-31", "end"),
+    ("/api/stats/response-times?start=0001-01-01", "start"),
+    ("/queues/moderate?start=yesterday", "start"),
+    ("/api/queues/answer?start=2026-10-20&end=2026-10-01", "start"),
+    ("/api/audit?limit=-1", "limit"),
+    ("/api/audit?limit=abc", "limit"),
+    ("/api/queues/moderate?limit=0", "limit"),
     # the queues' paging and searches (issue 27): refused with their name, never read as page 1 or nothing
-    ("/queues/answer?page=abc", "page"), ("/queues/questions?page=0", "page"), ("/api/queues/answer?page=-2", "page"),
-    ("/api/queues/answer?page=9999999", "page"), ("/queues/answer?assigned=everyone", "assigned"),
-    ("/api/queues/questions?q=" + "x" * 201, "q"), ("/queues/answer?author=" + "y" * 201, "author"),
-    ("/queues/answer?comment_lang=%3Cscript%3E", "comment_lang"), ("/queues/answer?start=31/02/2026", "start"),
-    ("/replies?edit=" + "z" * 201, "edit"), ("/forwards/nope?k=" + "k" * 201, "k"),
-]  # fmt: skip
+    ("/queues/answer?page=abc", "page"),
+    ("/queues/questions?page=0", "page"),
+    ("/api/queues/answer?page=-2", "page"),
+    ("/api/queues/answer?page=9999999", "page"),
+    ("/queues/answer?assigned=everyone", "assigned"),
+    ("/api/queues/questions?q=" + "x" * 201, "q"),
+    ("/queues/answer?author=" + "y" * 201, "author"),
+    ("/queues/answer?comment_lang=%3Cscript%3E", "comment_lang"),
+    ("/queues/answer?start=31/02/2026", "start"),
+    ("/replies?edit=" + "z" * 201, "edit"),
+    ("/forwards/nope?k=" + "k" * 201, "k"),
+]
 
 
 def test_bad_query_parameters_answer_400_with_a_message(app) -> None:
@@ -159,11 +175,28 @@ def test_saved_replies_with_braces_or_format_specs_render_as_typed(app) -> None:
 
 # -- item 10 ------------------------------------------------------------------------------------
 GET_ROUTES = [
-    "/login", "/", "/queues/{name}", "/threads/{mention_id:path}", "/activity", "/stats", "/rules", "/replies",
-    "/mentions/{mention_id:path}/reply-text", "/api/queues/{name}", "/api/threads/{mention_id:path}", "/api/audit",
-    "/api/stats/response-times", "/api/me", "/alerts/feedback", "/learn", "/healthz", "/threads/{mention_id:path}/warm",
-    "/rules/{rule_id}/edit", "/rules/{rule_id}/dry-run", "/forwards/{forward_id}",
-]  # fmt: skip
+    "/login",
+    "/",
+    "/queues/{name}",
+    "/threads/{mention_id:path}",
+    "/activity",
+    "/stats",
+    "/rules",
+    "/replies",
+    "/mentions/{mention_id:path}/reply-text",
+    "/api/queues/{name}",
+    "/api/threads/{mention_id:path}",
+    "/api/audit",
+    "/api/stats/response-times",
+    "/api/me",
+    "/alerts/feedback",
+    "/learn",
+    "/healthz",
+    "/threads/{mention_id:path}/warm",
+    "/rules/{rule_id}/edit",
+    "/rules/{rule_id}/dry-run",
+    "/forwards/{forward_id}",
+]
 VERDICT_ROUTE = "/alerts/feedback"
 
 
@@ -197,11 +230,19 @@ def _made(client: TestClient, token: str, settings) -> dict[str, str]:
     client.post("/rules", data={"csrf_token": token, "name": "Liens", "has_link": "on", "actions": ["tag"], "tag": "x"})
     store = Store(settings)
     key = "walk-key-" + "k" * 24
-    forward = store.audit({
-        "kind": "forward", "action": "forward", "status": "done", "who": "claire", "role": "admin",
-        "mention_id": FB_CRITIC, "to": "colleague@example.com", "key_digest": hashlib.sha256(key.encode()).hexdigest(),
-        "expires_at": "2100-01-01T00:00:00Z",
-    })  # fmt: skip
+    forward = store.audit(
+        {
+            "kind": "forward",
+            "action": "forward",
+            "status": "done",
+            "who": "claire",
+            "role": "admin",
+            "mention_id": FB_CRITIC,
+            "to": "colleague@example.com",
+            "key_digest": hashlib.sha256(key.encode()).hexdigest(),
+            "expires_at": "2100-01-01T00:00:00Z",
+        }
+    )
     return {"rule": store.rules()[0]["id"], "forward": f"{forward['id']}?k={key}"}
 
 
@@ -250,17 +291,30 @@ def test_get_never_writes(route, app, inbox_settings, es_writes) -> None:
     for url in _urls(route, _verdict_token(inbox_settings), made):
         assert client.get(url).status_code < 400, url
     audit = inbox_settings.indices.inbox_audit
-    other = [(m, p) for m, p, body in es_writes
-             if not (p.startswith(f"/{audit}/_doc/") and isinstance(body, dict) and body.get("kind") == "access")]  # fmt: skip
+    other = [
+        (m, p)
+        for m, p, body in es_writes
+        if not (p.startswith(f"/{audit}/_doc/") and isinstance(body, dict) and body.get("kind") == "access")
+    ]
     assert other == [], f"GET {route} wrote to Elasticsearch"
 
 
 # -- item 14 ------------------------------------------------------------------------------------
 def test_rules_run_reports_a_broken_rule_and_applies_the_others(inbox_settings, smtp_outbox) -> None:
     fresh = "facebook:811111111111111_900000000000077"
-    index_mentions(inbox_settings, [mention(fresh, datetime.now(UTC) - timedelta(minutes=5), author_id="a_spam",
-                                            text="promo http://spam.example", parent_id="facebook:p1",
-                                            thread_id="facebook:p1")])  # fmt: skip
+    index_mentions(
+        inbox_settings,
+        [
+            mention(
+                fresh,
+                datetime.now(UTC) - timedelta(minutes=5),
+                author_id="a_spam",
+                text="promo http://spam.example",
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+            )
+        ],
+    )
     store = Store(inbox_settings)
     store.ensure()
     base = {"enabled": True, "created_by": "claire", "assign_to": None}
@@ -274,14 +328,22 @@ def test_rules_run_reports_a_broken_rule_and_applies_the_others(inbox_settings, 
         "tag": "x",
         "notify": None,
     }
-    multiline = {**base, "id": "multiline", "name": "Liens\nspam\r\n(RSS)", "created_at": "2026-12-01T00:01:00Z",
-                 "conditions": {"has_link": True}, "actions": ["tag", "notify"], "tag": "spam",
-                 "notify": "equipe@example.com"}  # fmt: skip
+    multiline = {
+        **base,
+        "id": "multiline",
+        "name": "Liens\nspam\r\n(RSS)",
+        "created_at": "2026-12-01T00:01:00Z",
+        "conditions": {"has_link": True},
+        "actions": ["tag", "notify"],
+        "tag": "spam",
+        "notify": "equipe@example.com",
+    }
     for rule in (broken, multiline):
         store.put(inbox_settings.indices.inbox_rules, rule["id"], rule)
     env = {**cli_env(inbox_settings), "ECOUTE_SMTP__PORT": str(smtp_outbox.port)}
-    run = subprocess.run([ECOUTE, "inbox", "rules-run", "--hours", "1"], capture_output=True, text=True, env=env,
-                         timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [ECOUTE, "inbox", "rules-run", "--hours", "1"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert run.returncode == 1, run.stderr
     assert "rule Score (broken) skipped: KeyError" in run.stderr
     assert "(multiline): 1 matched, 0 failed" in run.stderr
@@ -296,8 +358,16 @@ def test_rules_run_reports_a_broken_rule_and_applies_the_others(inbox_settings, 
 def test_a_rule_form_refuses_a_notify_field_that_is_not_addresses(app) -> None:
     client = TestClient(app)
     token = login(client, "claire")
-    response = client.post("/rules", data={"csrf_token": token, "name": "x", "has_link": "on", "actions": ["notify"],
-                                           "notify": "a@example.com\nBcc: everyone@example.com"})  # fmt: skip
+    response = client.post(
+        "/rules",
+        data={
+            "csrf_token": token,
+            "name": "x",
+            "has_link": "on",
+            "actions": ["notify"],
+            "notify": "a@example.com\nBcc: everyone@example.com",
+        },
+    )
     assert response.status_code == 400 and "email addresses" in response.text
 
 

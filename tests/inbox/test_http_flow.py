@@ -24,13 +24,19 @@ def app(inbox_settings, users, platforms):
 def test_assign_and_note_show_in_the_queue(app, inbox_settings) -> None:
     client = TestClient(app)
     token = login(client, "mo")
-    assert client.post(f"/mentions/{FB_CRITIC}/assign", data={"csrf_token": token, "assignee": "claire"}).status_code == 200
+    assert (
+        client.post(f"/mentions/{FB_CRITIC}/assign", data={"csrf_token": token, "assignee": "claire"}).status_code
+        == 200
+    )
     client.post(f"/mentions/{FB_CRITIC}/notes", data={"csrf_token": token, "text": "Voir avec la logistique"})
     row = next(r for r in client.get("/api/queues/answer").json()["items"] if r["id"] == FB_CRITIC)
     assert row["assigned_to"] == "claire" and row["notes"] == 1
     thread = client.get(f"/threads/{FB_CRITIC}").text
     assert "Voir avec la logistique" in thread
-    assert client.post(f"/mentions/{FB_CRITIC}/assign", data={"csrf_token": token, "assignee": "nobody-here"}).status_code == 400
+    assert (
+        client.post(f"/mentions/{FB_CRITIC}/assign", data={"csrf_token": token, "assignee": "nobody-here"}).status_code
+        == 400
+    )
 
 
 def test_a_failed_action_is_shown_with_retry_and_retried(app, platforms) -> None:
@@ -39,8 +45,11 @@ def test_a_failed_action_is_shown_with_retry_and_retried(app, platforms) -> None
     platforms.add("POST", f"/v21.0/{native}", "facebook/success.json")
     client = TestClient(app)
     token = login(client, "mo")
-    page = client.post(f"/mentions/{FB_THREAT}/act/hide", data={"csrf_token": token},
-                       headers={"referer": f"{client.base_url}/threads/{FB_THREAT}"})  # fmt: skip
+    page = client.post(
+        f"/mentions/{FB_THREAT}/act/hide",
+        data={"csrf_token": token},
+        headers={"referer": f"{client.base_url}/threads/{FB_THREAT}"},
+    )
     assert "flash error" in page.text and "(#200)" in page.text and "/retry" in page.text
     activity = client.get("/activity").text
     assert "échec" in activity and 'data-retry="' in activity
@@ -55,27 +64,58 @@ def test_a_failed_action_is_shown_with_retry_and_retried(app, platforms) -> None
 def test_admin_saves_a_reply_and_it_fills_the_reply_box(app) -> None:
     client = TestClient(app)
     token = login(client, "claire")
-    client.post("/replies", data={"csrf_token": token, "title": "Suivi", "lang": "fr",
-                                  "text": "Bonjour {author}, votre page {page} vous remercie."})  # fmt: skip
+    client.post(
+        "/replies",
+        data={
+            "csrf_token": token,
+            "title": "Suivi",
+            "lang": "fr",
+            "text": "Bonjour {author}, votre page {page} vous remercie.",
+        },
+    )
     assert "Suivi" in client.get("/replies").text
     box = client.get(f"/mentions/{FB_CRITIC}/reply-text", params={"saved": "fr:Suivi"}).text
     # Names are not stored: the CM sees a blank to fill in (and cannot send it unfilled); the page by its name.
     assert "Bonjour [prénom], votre page Maison Aurore vous remercie." in box
-    refused = client.post(f"/mentions/{FB_CRITIC}/act/reply", data={"csrf_token": token, "text": box.split(">")[1].split("<")[0]})
+    refused = client.post(
+        f"/mentions/{FB_CRITIC}/act/reply", data={"csrf_token": token, "text": box.split(">")[1].split("<")[0]}
+    )
     assert "Remplacez [prénom]" in refused.text
 
 
 def test_a_rule_applied_hides_tags_and_notifies(inbox_settings, users, platforms, smtp_outbox) -> None:
     fresh = "facebook:811111111111111_900000000000042"
     now = datetime.now(UTC) - timedelta(minutes=5)
-    index_mentions(inbox_settings, [mention(fresh, now, author_id="a_spam", text="Gagnez un iPhone sur http://spam.example",
-                                            parent_id="facebook:p1", thread_id="facebook:p1")])  # fmt: skip
+    index_mentions(
+        inbox_settings,
+        [
+            mention(
+                fresh,
+                now,
+                author_id="a_spam",
+                text="Gagnez un iPhone sur http://spam.example",
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+            )
+        ],
+    )
     platforms.add("POST", f"/v21.0/{fresh.split(':', 1)[1]}", "facebook/success.json")
-    settings = inbox_settings.model_copy(update={"smtp": inbox_settings.smtp.model_copy(update={"port": smtp_outbox.port})})
+    settings = inbox_settings.model_copy(
+        update={"smtp": inbox_settings.smtp.model_copy(update={"port": smtp_outbox.port})}
+    )
     client = TestClient(create_app(settings, platforms.connector_settings()))
     token = login(client, "claire")
-    client.post("/rules", data={"csrf_token": token, "name": "Liens", "has_link": "on", "actions": ["hide", "tag", "notify"],
-                                "tag": "spam", "notify": "equipe@example.com"})  # fmt: skip
+    client.post(
+        "/rules",
+        data={
+            "csrf_token": token,
+            "name": "Liens",
+            "has_link": "on",
+            "actions": ["hide", "tag", "notify"],
+            "tag": "spam",
+            "notify": "equipe@example.com",
+        },
+    )
     rule = Store(settings).rules()[0]
     dry = client.post(f"/rules/{rule['id']}/dry-run", data={"csrf_token": token}).text
     assert 'data-dry-matched="1"' in dry  # today's link: October's is more than 30 days before the newest data
@@ -99,11 +139,17 @@ def test_not_toxic_from_the_queue_corrects_and_takes_it_out(app, inbox_settings)
     token = login(client, "mo")
     page = client.get("/queues/moderate").text
     assert 'data-label="toxic-false"' in page and 'data-total="3"' in page
-    client.post(f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "toxic", "value": "false", "done": "1"})
+    client.post(
+        f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "toxic", "value": "false", "done": "1"}
+    )
     assert [(c["mention_id"], c["labels"]) for c in iter_corrections(inbox_settings)] == [(FB_THREAT, {"toxic": False})]
     assert FB_THREAT not in {r["id"] for r in client.get("/api/queues/moderate").json()["items"]}
-    assert client.post(f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "sentiment",
-                                                              "value": "furious"}).status_code == 400  # fmt: skip
+    assert (
+        client.post(
+            f"/mentions/{FB_THREAT}/labels", data={"csrf_token": token, "field": "sentiment", "value": "furious"}
+        ).status_code
+        == 400
+    )
 
 
 def test_enabled_rules_run_on_schedule_and_skip_what_is_handled(inbox_settings, users, platforms) -> None:
@@ -111,16 +157,35 @@ def test_enabled_rules_run_on_schedule_and_skip_what_is_handled(inbox_settings, 
     from inbox.actions import Services
 
     fresh = "facebook:811111111111111_900000000000043"
-    index_mentions(inbox_settings, [mention(fresh, datetime.now(UTC) - timedelta(minutes=2), author_id="a_x",
-                                            text="escrocs !", parent_id="facebook:p1", thread_id="facebook:p1")])  # fmt: skip
+    index_mentions(
+        inbox_settings,
+        [
+            mention(
+                fresh,
+                datetime.now(UTC) - timedelta(minutes=2),
+                author_id="a_x",
+                text="escrocs !",
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+            )
+        ],
+    )
     platforms.add("POST", f"/v21.0/{fresh.split(':', 1)[1]}", "facebook/success.json")
     services = Services(inbox_settings, Store(inbox_settings), platforms.connector_settings())
     services.store.ensure()
-    enabled = {"id": "on", "name": "on", "enabled": True, "conditions": {"keywords": ["escrocs"]}, "actions": ["hide"],
-               "created_at": "2026-12-01T00:00:00Z"}  # fmt: skip
+    enabled = {
+        "id": "on",
+        "name": "on",
+        "enabled": True,
+        "conditions": {"keywords": ["escrocs"]},
+        "actions": ["hide"],
+        "created_at": "2026-12-01T00:00:00Z",
+    }
     disabled = {**enabled, "id": "off", "name": "off", "enabled": False, "actions": ["tag"], "tag": "x"}
     for rule in (enabled, disabled):
         services.store.put(inbox_settings.indices.inbox_rules, rule["id"], rule)
     assert rules.run_enabled(services, hours=1) == {"on": {"name": "on", "matched": 1, "failed": 0}}
-    assert rules.run_enabled(services, hours=1) == {"on": {"name": "on", "matched": 0, "failed": 0}}  # handled: not twice
+    assert rules.run_enabled(services, hours=1) == {
+        "on": {"name": "on", "matched": 0, "failed": 0}
+    }  # handled: not twice
     assert len(platforms.calls) == 1 and Store(inbox_settings).item(fresh).get("tags", []) == []

@@ -65,8 +65,12 @@ def test_done_reply_and_not_criticism_are_labels(app, inbox_settings, platforms)
     assert doc["labels"] == {"needs_answer": True} and doc["action"] == "reply"
 
     kim = "reddit:t1_lz9abc"
-    client.post(f"/mentions/{kim}/labels", data={"csrf_token": token, "field": "criticism", "value": "false", "done": "1"})
-    client.post(f"/mentions/{kim}/labels", data={"csrf_token": token, "field": "criticism", "value": "false", "done": "1"})
+    client.post(
+        f"/mentions/{kim}/labels", data={"csrf_token": token, "field": "criticism", "value": "false", "done": "1"}
+    )
+    client.post(
+        f"/mentions/{kim}/labels", data={"csrf_token": token, "field": "criticism", "value": "false", "done": "1"}
+    )
     (doc,) = labels(inbox_settings, kim)  # twice the same click: one label
     assert doc["labels"] == {"criticism": False} and doc["action"] == "not_criticism" and doc["author_id"] == "a_kim"
 
@@ -87,7 +91,14 @@ def test_bulk_actions_teach_as_one_by_one(app, inbox_settings, platforms) -> Non
 def test_rules_teach_nothing(app, inbox_settings) -> None:
     from inbox import learning
 
-    record = {"kind": "action", "action": "hide", "status": "done", "mention_id": FB_THREAT, "rule_id": "r1", "who": "rule"}
+    record = {
+        "kind": "action",
+        "action": "hide",
+        "status": "done",
+        "mention_id": FB_THREAT,
+        "rule_id": "r1",
+        "who": "rule",
+    }
     assert learning.label_action(app.state.services, {"username": "rule"}, record) is False
     assert labels(inbox_settings, FB_THREAT) == []
 
@@ -99,12 +110,15 @@ def test_the_learning_page_asks_and_counts(app, inbox_settings) -> None:
     assert page.status_code == 200 and "Aidez Écoute à apprendre" in page.text
     ids = [part.split('"', 1)[0] for part in page.text.split('<article class="item " data-id="')[1:]]
     assert len(ids) >= 5 and len(set(ids)) == len(ids)
-    assert 'data-labels-total>0<' in page.text
+    assert "data-labels-total>0<" in page.text
     answered = client.post(f"/learn/{ids[0]}", data={"csrf_token": token, "field": "sentiment", "value": "negative"})
     assert "flash ok" in answered.text
-    assert client.post(f"/learn/{ids[0]}", data={"csrf_token": token, "field": "sentiment", "value": "bad"}).status_code == 400
+    assert (
+        client.post(f"/learn/{ids[0]}", data={"csrf_token": token, "field": "sentiment", "value": "bad"}).status_code
+        == 400
+    )
     after = client.get("/learn").text
-    assert 'data-labels-total>1<' in after and f'data-id="{ids[0]}" data-answered="yes"' in after
+    assert "data-labels-total>1<" in after and f'data-id="{ids[0]}" data-answered="yes"' in after
     (doc,) = labels(inbox_settings, ids[0])
     assert doc["labels"] == {"sentiment": "negative"} and doc["source"] == "inbox-learning" and doc["who"] == "mo"
     viewer = TestClient(app)

@@ -49,7 +49,9 @@ def test_five_labels_in_the_learning_view_are_counted(browser, app, inbox_settin
         mobile.goto(f"{server.url}/learn")
         expect(mobile.locator("[data-labels-total]")).to_have_text("5")
         # the questions fit the phone (the shared header is the inbox layout's, restyled elsewhere)
-        widest = mobile.evaluate("Math.max(...[...document.querySelectorAll('section.list article')].map(a => a.getBoundingClientRect().right))")
+        widest = mobile.evaluate(
+            "Math.max(...[...document.querySelectorAll('section.list article')].map(a => a.getBoundingClientRect().right))"
+        )
         assert widest <= 390 + 1, widest
         shot(mobile, "learn-phone")
     given = {mention_id: labels(inbox_settings, mention_id) for mention_id in ids}

@@ -56,7 +56,9 @@ def test_facebook_reply_and_its_undo_deletes_the_reply(services, platforms) -> N
     assert platforms.calls_to("POST", f"/v21.0/{native}/comments")[0].form["message"].startswith("Merci Anna")
     undo = actions.undo(services, MO, record["id"])
     assert undo["action"] == "delete_reply" and undo["status"] == "done"
-    assert platforms.calls_to("DELETE", "/v21.0/811111111111111_900000000000099")[0].args == {"access_token": "EAAGpage"}
+    assert platforms.calls_to("DELETE", "/v21.0/811111111111111_900000000000099")[0].args == {
+        "access_token": "EAAGpage"
+    }
 
 
 def test_transient_graph_error_is_retried_then_succeeds(services, platforms) -> None:
@@ -93,10 +95,14 @@ def test_instagram_reply_hide_unhide_delete(services, platforms) -> None:
     platforms.add("POST", f"/v21.0/{native}/replies", "instagram/reply.json")
     platforms.add("POST", f"/v21.0/{native}", "instagram/success.json")
     platforms.add("DELETE", f"/v21.0/{native}", "instagram/success.json")
-    assert actions.act(services, MO, IG_COMMENT, "reply", text="Thanks, tracking is coming")["platform_id"] == "17858893269000099"
+    assert (
+        actions.act(services, MO, IG_COMMENT, "reply", text="Thanks, tracking is coming")["platform_id"]
+        == "17858893269000099"
+    )
     assert platforms.calls_to("POST", f"/v21.0/{native}/replies")[0].form == {
-        "message": "Thanks, tracking is coming", "access_token": "IGQVtoken",
-    }  # fmt: skip
+        "message": "Thanks, tracking is coming",
+        "access_token": "IGQVtoken",
+    }
     hide = actions.act(services, MO, IG_COMMENT, "hide")
     actions.undo(services, MO, hide["id"])
     assert [c.form["hide"] for c in platforms.calls_to("POST", f"/v21.0/{native}")] == ["true", "false"]
@@ -110,7 +116,9 @@ def test_youtube_reply_and_moderation_status_with_oauth(services, platforms) -> 
     reply = actions.act(services, MO, YT_COMMENT, "reply", text="Merci pour votre retour")
     assert reply["status"] == "done" and reply["platform_id"] == "UgzReply0000000000099.9zzReply"
     call = platforms.calls_to("POST", "/youtube/v3/comments")[0]
-    assert call.args == {"part": "snippet"} and call.json == {"snippet": {"parentId": native, "textOriginal": "Merci pour votre retour"}}
+    assert call.args == {"part": "snippet"} and call.json == {
+        "snippet": {"parentId": native, "textOriginal": "Merci pour votre retour"}
+    }
     assert call.headers["Authorization"] == "Bearer ya29.test-oauth"
     hide = actions.act(services, MO, YT_COMMENT, "hide")
     actions.undo(services, MO, hide["id"])

@@ -12,13 +12,42 @@ from inbox.auth import WeakPassword, hash_password, verify_password
 from inbox.store import Store
 from tests.inbox.conftest import FB_CRITIC, FB_THREAT, PASSWORD
 
-PAGES = ["/", "/queues/moderate", "/queues/answer", "/queues/welcome", f"/threads/{FB_CRITIC}", "/activity", "/stats",
-         "/rules", "/replies", f"/mentions/{FB_CRITIC}/reply-text"]  # fmt: skip
-APIS = ["/api/queues/answer", "/api/queues/moderate", "/api/queues/welcome", f"/api/threads/{FB_CRITIC}", "/api/audit",
-        "/api/stats/response-times", "/api/me"]  # fmt: skip
-POSTS = [f"/mentions/{FB_THREAT}/act/hide", f"/mentions/{FB_CRITIC}/act/reply", "/actions/x/undo", "/actions/x/retry",
-         f"/mentions/{FB_CRITIC}/labels", f"/mentions/{FB_CRITIC}/done", f"/mentions/{FB_CRITIC}/assign",
-         f"/mentions/{FB_CRITIC}/notes", "/replies", "/rules", "/rules/x/dry-run", "/rules/x/apply", "/logout"]  # fmt: skip
+PAGES = [
+    "/",
+    "/queues/moderate",
+    "/queues/answer",
+    "/queues/welcome",
+    f"/threads/{FB_CRITIC}",
+    "/activity",
+    "/stats",
+    "/rules",
+    "/replies",
+    f"/mentions/{FB_CRITIC}/reply-text",
+]
+APIS = [
+    "/api/queues/answer",
+    "/api/queues/moderate",
+    "/api/queues/welcome",
+    f"/api/threads/{FB_CRITIC}",
+    "/api/audit",
+    "/api/stats/response-times",
+    "/api/me",
+]
+POSTS = [
+    f"/mentions/{FB_THREAT}/act/hide",
+    f"/mentions/{FB_CRITIC}/act/reply",
+    "/actions/x/undo",
+    "/actions/x/retry",
+    f"/mentions/{FB_CRITIC}/labels",
+    f"/mentions/{FB_CRITIC}/done",
+    f"/mentions/{FB_CRITIC}/assign",
+    f"/mentions/{FB_CRITIC}/notes",
+    "/replies",
+    "/rules",
+    "/rules/x/dry-run",
+    "/rules/x/apply",
+    "/logout",
+]
 
 
 @pytest.fixture
@@ -33,8 +62,9 @@ def csrf_of(client: TestClient, path: str = "/login") -> str:
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     token = csrf_of(client)
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     return client.get("/api/me").json()["csrf_token"]
 
@@ -57,8 +87,9 @@ def test_login_sets_an_httponly_samesite_cookie_and_a_new_csrf_token(app) -> Non
     client = TestClient(app)
     before = csrf_of(client)
     token = csrf_of(client)
-    response = client.post("/login", data={"username": "mo", "password": PASSWORD, "csrf_token": token},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login", data={"username": "mo", "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
     assert client.get("/api/me").json()["csrf_token"] not in (before, token)
@@ -66,11 +97,18 @@ def test_login_sets_an_httponly_samesite_cookie_and_a_new_csrf_token(app) -> Non
 
 
 def test_wrong_password_then_rate_limited(inbox_settings, users, platforms) -> None:
-    settings = inbox_settings.model_copy(update={"inbox": inbox_settings.inbox.model_copy(update={"login_max_failures": 3})})
+    settings = inbox_settings.model_copy(
+        update={"inbox": inbox_settings.inbox.model_copy(update={"login_max_failures": 3})}
+    )
     client = TestClient(create_app(settings, platforms.connector_settings()))
     for _ in range(3):
         token = csrf_of(client)
-        assert client.post("/login", data={"username": "mo", "password": "wrong-password", "csrf_token": token}).status_code == 401
+        assert (
+            client.post(
+                "/login", data={"username": "mo", "password": "wrong-password", "csrf_token": token}
+            ).status_code
+            == 401
+        )
     token = csrf_of(client)
     blocked = client.post("/login", data={"username": "mo", "password": PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429  # even the right password waits out the window
@@ -107,7 +145,9 @@ def test_a_viewer_reads_but_cannot_act(app, inbox_settings, platforms) -> None:
 def test_a_moderator_cannot_do_admin_things(app) -> None:
     client = TestClient(app)
     token = login(client, "mo")
-    assert client.post("/replies", data={"csrf_token": token, "title": "x", "text": "y", "lang": "fr"}).status_code == 403
+    assert (
+        client.post("/replies", data={"csrf_token": token, "title": "x", "text": "y", "lang": "fr"}).status_code == 403
+    )
     assert client.post("/rules", data={"csrf_token": token, "name": "x"}).status_code == 403
 
 
@@ -121,8 +161,11 @@ def test_logout_ends_the_session(app) -> None:
 def test_open_redirect_after_login_is_refused(app) -> None:
     client = TestClient(app)
     token = csrf_of(client)
-    response = client.post("/login", data={"username": "mo", "password": PASSWORD, "csrf_token": token,
-                                           "next": "//evil.example/x"}, follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/login",
+        data={"username": "mo", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
@@ -158,4 +201,6 @@ def test_pages_cannot_be_framed_nor_cached(app) -> None:
     for response in (client.get("/login"), client.get("/api/queues/answer")):
         assert response.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
-        assert response.headers["cache-control"] == "no-store" and response.headers["x-content-type-options"] == "nosniff"
+        assert (
+            response.headers["cache-control"] == "no-store" and response.headers["x-content-type-options"] == "nosniff"
+        )

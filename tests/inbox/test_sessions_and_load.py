@@ -68,8 +68,11 @@ def test_a_slow_platform_call_does_not_hold_another_users_requests(inbox_setting
             mo.post("/login", data={"username": "mo", "password": PASSWORD, "csrf_token": token})
             token = mo.get("/api/me").json()["csrf_token"]
             outcome: dict[str, httpx.Response] = {}
-            hide = threading.Thread(target=lambda: outcome.update(
-                hide=mo.post(f"/mentions/{FB_THREAT}/act/hide", data={"csrf_token": token})))  # fmt: skip
+            hide = threading.Thread(
+                target=lambda: outcome.update(
+                    hide=mo.post(f"/mentions/{FB_THREAT}/act/hide", data={"csrf_token": token})
+                )
+            )
             hide.start()
             assert called.wait(10), "the platform was never called"
             started = time.monotonic()
@@ -95,8 +98,13 @@ def test_an_action_gives_up_at_its_deadline(inbox_settings, users, platforms) ->
     from inbox.actions import Services
 
     platforms.add("POST", f"/v21.0/{FB_THREAT.split(':', 1)[1]}", None, status=503)
-    quick = inbox_settings.model_copy(update={"inbox": inbox_settings.inbox.model_copy(
-        update={"platform_attempts": 8, "platform_backoff_s": 0.2, "platform_deadline_s": 1.0})})  # fmt: skip
+    quick = inbox_settings.model_copy(
+        update={
+            "inbox": inbox_settings.inbox.model_copy(
+                update={"platform_attempts": 8, "platform_backoff_s": 0.2, "platform_deadline_s": 1.0}
+            )
+        }
+    )
     services = Services(quick, Store(quick), platforms.connector_settings())
     started = time.monotonic()
     record = actions.act(services, {"username": "mo", "role": "moderator"}, FB_THREAT, "hide")
@@ -190,8 +198,13 @@ def test_wrong_passwords_for_one_name_do_not_lock_the_others_behind_the_same_add
 def test_forwarded_for_is_believed_only_from_trusted_proxies(inbox_settings, users, platforms) -> None:
     from inbox.auth import client_address
 
-    behind = inbox_settings.model_copy(update={"inbox": inbox_settings.inbox.model_copy(
-        update={"trusted_proxies": ["10.0.0.0/8"], "login_max_failures": 2})})  # fmt: skip
+    behind = inbox_settings.model_copy(
+        update={
+            "inbox": inbox_settings.inbox.model_copy(
+                update={"trusted_proxies": ["10.0.0.0/8"], "login_max_failures": 2}
+            )
+        }
+    )
     app = create_app(behind, platforms.connector_settings())
     proxy = ("10.1.2.3", 40000)
 
@@ -244,8 +257,9 @@ def test_serve_never_prints_the_elasticsearch_password(inbox_settings, tmp_path)
     env["ECOUTE_ES__URL"] = inbox_settings.es.url.replace("http://", "http://elastic:s3cret-pw@")
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
-        server = subprocess.Popen([ECOUTE, "inbox", "serve", "--port", str(port)], env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+        server = subprocess.Popen(
+            [ECOUTE, "inbox", "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 60
         while not port_open("127.0.0.1", port):

@@ -47,8 +47,11 @@ def test_queue_filters_by_network_language_topic_page_and_period(services) -> No
 
 
 def test_moderation_puts_threats_first_when_categories_exist_and_copes_without() -> None:
-    rows = [{"id": "a", "toxic_categories": ["insult"], "score": 0.99}, {"id": "b", "toxic_categories": [], "score": 0.9},
-            {"id": "c", "toxic_categories": ["insult", "threat"], "score": 0.5}]  # fmt: skip
+    rows = [
+        {"id": "a", "toxic_categories": ["insult"], "score": 0.99},
+        {"id": "b", "toxic_categories": [], "score": 0.9},
+        {"id": "c", "toxic_categories": ["insult", "threat"], "score": 0.5},
+    ]
     rows.sort(key=lambda r: (views._category_rank(r["toxic_categories"]), -(r.get("score") or 0)))
     assert [r["id"] for r in rows] == ["c", "a", "b"]
 
@@ -83,7 +86,10 @@ def test_a_label_correction_lands_in_the_feedback_index(services, inbox_settings
 def test_saved_reply_placeholders(inbox_settings) -> None:
     mention = {"author": {"id": "a_anna", "name": "Anna"}, "channel": "facebook:maison-aurore", "source": "facebook"}
     template = "Bonjour {author}, merci pour votre message sur {page} ({network}). {inconnu}"
-    assert render_reply(template, mention, inbox_settings) == "Bonjour, merci pour votre message sur facebook:maison-aurore (facebook). {inconnu}"
+    assert (
+        render_reply(template, mention, inbox_settings)
+        == "Bonjour, merci pour votre message sur facebook:maison-aurore (facebook). {inconnu}"
+    )
     named = inbox_settings.model_copy(update={"store_author_names": True})
     assert render_reply(template, mention, named).startswith("Bonjour Anna, merci")
 
@@ -97,7 +103,9 @@ def form(**values) -> FormData:
 
 
 def test_rule_dry_run_on_the_last_30_days_changes_nothing(services, platforms) -> None:
-    rule = rules.rule_from_form(form(name="liens", keywords="escrocs, voleurs", actions=["hide", "tag"], tag="arnaque"), "claire")
+    rule = rules.rule_from_form(
+        form(name="liens", keywords="escrocs, voleurs", actions=["hide", "tag"], tag="arnaque"), "claire"
+    )
     result = rules.dry_run(services, rule)
     assert result["matched"] == 2 and result["scanned"] >= 10
     assert {m["id"] for m in result["sample"]} == {"facebook:811111111111111_900000000000003", YT_COMMENT}
@@ -105,7 +113,9 @@ def test_rule_dry_run_on_the_last_30_days_changes_nothing(services, platforms) -
     assert platforms.calls == []
     link_rule = rules.rule_from_form(form(name="l", has_link="on", actions=["hide"]), "claire")
     assert rules.dry_run(services, link_rule)["matched"] == 1
-    first = rules.rule_from_form(form(name="f", first_time="on", lang="fr", actions=["assign"], assign_to="mo"), "claire")
+    first = rules.rule_from_form(
+        form(name="f", first_time="on", lang="fr", actions=["assign"], assign_to="mo"), "claire"
+    )
     first_ids = {m["id"] for m in rules.dry_run(services, first)["sample"]}
     assert "facebook:811111111111111_900000000000007" in first_ids and "facebook:c0" in first_ids  # a_bob's first ever
     assert YT_COMMENT in first_ids and "facebook:811111111111111_900000000000004" in first_ids
@@ -157,9 +167,16 @@ def test_response_times_per_class(services) -> None:
     criticism = figures["classes"]["criticism"]
     # Posted and answered on Saturday 17 October: no business hour passed.
     assert criticism["answered"] == 1 and criticism["median_hours"] == 0.0
-    weekdays = services.settings.model_copy(update={"inbox": services.settings.inbox.model_copy(
-        update={"business_hours": BusinessHours(weekdays=[0, 1, 2, 3, 4, 5, 6])})})  # fmt: skip
-    seven_days = metrics.response_times(Services(weekdays, services.store, services.connectors), date(2026, 10, 1), date(2026, 10, 31))
+    weekdays = services.settings.model_copy(
+        update={
+            "inbox": services.settings.inbox.model_copy(
+                update={"business_hours": BusinessHours(weekdays=[0, 1, 2, 3, 4, 5, 6])}
+            )
+        }
+    )
+    seven_days = metrics.response_times(
+        Services(weekdays, services.store, services.connectors), date(2026, 10, 1), date(2026, 10, 31)
+    )
     assert seven_days["classes"]["criticism"]["median_hours"] == pytest.approx(1.33, abs=0.05)  # 11:40 → 13:00 Paris
 
 
@@ -173,8 +190,10 @@ def test_threats_come_first_once_the_labeller_stores_toxic_categories(settings, 
     seeded = inbox_settings_for(settings)
     client = es.make_client(seeded)
     es.apply_templates(client, seeded)
-    client.indices.create(index=month_index(seeded.indices.mentions, "2026-10-17T00:00:00Z"),
-                          mappings={"properties": {"toxic_categories": {"type": "keyword"}}})  # fmt: skip
+    client.indices.create(
+        index=month_index(seeded.indices.mentions, "2026-10-17T00:00:00Z"),
+        mappings={"properties": {"toxic_categories": {"type": "keyword"}}},
+    )
     docs = seed_docs()
     categories = {FB_THREAT: ["threat"], "facebook:811111111111111_900000000000003": ["insult"], YT_COMMENT: ["insult"]}
     for doc in docs:
@@ -193,9 +212,21 @@ def test_day_filters_are_the_pages_days_not_utc_ones(services, inbox_settings) -
     from tests.ecoute.views.synthetic import index_mentions, mention
 
     late = "facebook:811111111111111_900000000000099"  # 23:30 UTC on the 17th: 01:30 on the 18th in Paris
-    index_mentions(inbox_settings, [mention(late, datetime(2026, 10, 17, 23, 30, tzinfo=UTC), author_id="a_late",
-                                            text="Toujours rien", sentiment="negative", criticism=True,
-                                            parent_id="facebook:p1", thread_id="facebook:p1")])  # fmt: skip
+    index_mentions(
+        inbox_settings,
+        [
+            mention(
+                late,
+                datetime(2026, 10, 17, 23, 30, tzinfo=UTC),
+                author_id="a_late",
+                text="Toujours rien",
+                sentiment="negative",
+                criticism=True,
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+            )
+        ],
+    )
 
     def ids(day: date) -> set[str]:
         return {r["id"] for r in views.queue(services, "answer", views.Filters(start=day, end=day)).items}

@@ -16,9 +16,20 @@ import pytest
 DEMO = Path(__file__).resolve().parents[2] / "infra" / "demo"
 DATA = DEMO / "ecoute-demo-2026-10.jsonl.gz"
 FIELDS = {
-    "source": str, "native_id": str, "kind": str, "channel": str, "author_id": str, "author_name": str,
-    "author_is_brand": bool, "text": str, "url": str, "created_at": str, "likes": int, "replies": int, "shares": int,
-}  # fmt: skip
+    "source": str,
+    "native_id": str,
+    "kind": str,
+    "channel": str,
+    "author_id": str,
+    "author_name": str,
+    "author_is_brand": bool,
+    "text": str,
+    "url": str,
+    "created_at": str,
+    "likes": int,
+    "replies": int,
+    "shares": int,
+}
 RFC3339_UTC = re.compile(r"^2026-10-\d\dT\d\d:\d\d:\d\dZ$")
 
 
@@ -135,9 +146,12 @@ def test_crisis_day_bursts(rows: list[dict]) -> None:
     with gzip.open(DEMO / "ground_truth_labels.jsonl.gz", "rt", encoding="utf-8") as handle:
         labels = {(lab["source"], lab["native_id"]): lab for lab in map(json.loads, handle)}
     critical_by_day = Counter(
-        row["created_at"][:10] for row in rows
-        if row["kind"] != "post" and labels[(row["source"], row["native_id"])]["critical"] and not row["author_is_brand"]
-    )  # fmt: skip
+        row["created_at"][:10]
+        for row in rows
+        if row["kind"] != "post"
+        and labels[(row["source"], row["native_id"])]["critical"]
+        and not row["author_is_brand"]
+    )
     crisis = critical_by_day.pop("2026-10-17")
     assert crisis > 2.5 * max(critical_by_day.values())
     assert crisis > 5 * sorted(critical_by_day.values())[len(critical_by_day) // 2]

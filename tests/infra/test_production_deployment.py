@@ -57,8 +57,18 @@ def compose() -> dict:
 def test_compose_file_is_valid_compose_spec(compose):
     parsed = compose_spec.PyCompose.from_json(json.dumps(compose))
     services = set(parsed.service_names())
-    for needed in ("kafka", "elasticsearch", "kibana", "postgres", "spark-master", "spark-worker",
-                   "airflow-scheduler", "airflow-api-server", "airflow-dag-processor", "airflow-triggerer"):
+    for needed in (
+        "kafka",
+        "elasticsearch",
+        "kibana",
+        "postgres",
+        "spark-master",
+        "spark-worker",
+        "airflow-scheduler",
+        "airflow-api-server",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    ):
         assert needed in services
     for name, service in compose["services"].items():
         for dependency in service.get("depends_on", {}) or {}:

@@ -34,13 +34,18 @@ def test_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     constraints = tmp_path / "constraints.txt"
     subprocess.run(
         [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-q", "-o", str(constraints)],
-        cwd=ROOT, env=env, check=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], env=env, check=True, timeout=120)
     subprocess.run(
         [uv, "pip", "install", "-q", "-c", str(constraints), str(wheel)],
-        env={**env, "VIRTUAL_ENV": str(venv)}, check=True, timeout=900,
-    )  # fmt: skip
+        env={**env, "VIRTUAL_ENV": str(venv)},
+        check=True,
+        timeout=900,
+    )
     ecoute = venv / "bin" / "ecoute"
     run_env = {**env, "HOME": str(tmp_path)}  # no cache or config from the developer's home
     help_text = subprocess.run(
@@ -49,11 +54,23 @@ def test_installed_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     for command in ("label", "enrich", "connect", "stack", "report"):
         assert command in help_text
     assert " demo " not in help_text  # the demo lives beside its data, in a checkout
-    lines = [{"id": "1", "text": "Toujours pas reçu ma commande, service client injoignable"}, {"id": "2", "text": "Merci !"}]
-    labelled = subprocess.run(
-        [str(ecoute), "label"], cwd=elsewhere, env=run_env, capture_output=True, timeout=300, check=True,
-        input="\n".join(json.dumps(line) for line in lines).encode(),
-    ).stdout.decode().splitlines()  # fmt: skip
+    lines = [
+        {"id": "1", "text": "Toujours pas reçu ma commande, service client injoignable"},
+        {"id": "2", "text": "Merci !"},
+    ]
+    labelled = (
+        subprocess.run(
+            [str(ecoute), "label"],
+            cwd=elsewhere,
+            env=run_env,
+            capture_output=True,
+            timeout=300,
+            check=True,
+            input="\n".join(json.dumps(line) for line in lines).encode(),
+        )
+        .stdout.decode()
+        .splitlines()
+    )
     rows = [json.loads(line) for line in labelled]
     assert [row["id"] for row in rows] == ["1", "2"]
     assert rows[0]["criticism"] is True and rows[0]["lang"] == "fr"

@@ -243,7 +243,9 @@ def publish_centring(console: Any, *, days: float, settings: Any = None) -> int:
         console.print(f"[yellow]no labelled mention in the last {days:g} days[/]: nothing published")
         return 0
     texts = ", ".join(f"{lang} {n:,}" for lang, n in sorted(stats.meta["texts"].items(), key=lambda kv: -kv[1]))
-    console.print(f"[green]✔[/] centring {escape(stats.version)} published ({escape(texts)}); the next enrichment run uses it")
+    console.print(
+        f"[green]✔[/] centring {escape(stats.version)} published ({escape(texts)}); the next enrichment run uses it"
+    )
     return 0
 
 
@@ -257,27 +259,39 @@ def list_models(console: Any, *, as_json: bool = False) -> int:
     for entry, in_use in history.iter_versions():
         meta = entry.meta
         quality = [q for q in meta.get("feedback_quality", []) if q.get("on", "page") == "page"]
-        rows.append({
-            "version": entry.version, "in_use": in_use, "created_at": entry.created_at, "kind": meta.get("kind"),
-            "feedback_rows": (meta.get("training") or {}).get("feedback_rows", 0),
-            "own_heads": meta.get("per_language_heads", []), "path": str(entry.path),
-            "quality": [f"{q['task']} {q['lang']} {100 * q['current']:.1f}→{100 * q['new']:.1f}" for q in quality],
-        })  # fmt: skip
+        rows.append(
+            {
+                "version": entry.version,
+                "in_use": in_use,
+                "created_at": entry.created_at,
+                "kind": meta.get("kind"),
+                "feedback_rows": (meta.get("training") or {}).get("feedback_rows", 0),
+                "own_heads": meta.get("per_language_heads", []),
+                "path": str(entry.path),
+                "quality": [f"{q['task']} {q['lang']} {100 * q['current']:.1f}→{100 * q['new']:.1f}" for q in quality],
+            }
+        )
     if as_json:
         console.print_json(data={"models": rows, "history": history.events()})
         return 0
     table = Table("", "version", "created (UTC)", "kind", "corrections", "own heads", "quality on the page (k-fold)")
     for row in rows:
         table.add_row(
-            "▶" if row["in_use"] else "", escape(row["version"]), escape(row["created_at"][:19]),
-            escape(str(row["kind"])), f"{row['feedback_rows']:,}", escape(", ".join(row["own_heads"]) or "—"),
+            "▶" if row["in_use"] else "",
+            escape(row["version"]),
+            escape(row["created_at"][:19]),
+            escape(str(row["kind"])),
+            f"{row['feedback_rows']:,}",
+            escape(", ".join(row["own_heads"]) or "—"),
             escape("; ".join(row["quality"]) or "—"),
-        )  # fmt: skip
+        )
     console.print(table)
     events = history.events()
     if events:
         last = events[-1]
-        console.print(f"in use since {escape(last['at'][:19])} ({escape(last['action'])} by {escape(str(last['who']))})")
+        console.print(
+            f"in use since {escape(last['at'][:19])} ({escape(last['action'])} by {escape(str(last['who']))})"
+        )
     return 0
 
 

@@ -123,8 +123,12 @@ def own_rows() -> list[Row]:
     rows = []
     for path in (BRAND_FILE, *(EVAL_DIR / name for name in OWN_DEV_FILES)):
         for it in load_labelled(str(path)):
-            labels = {"sentiment": it.sentiment, "criticism": it.criticism, "constructive": it.constructive,
-                      "toxic": it.toxic}  # fmt: skip
+            labels = {
+                "sentiment": it.sentiment,
+                "criticism": it.criticism,
+                "constructive": it.constructive,
+                "toxic": it.toxic,
+            }
             rows.append(Row(it.text, it.lang, labels, BRAND_WEIGHT, "own"))
     return rows
 

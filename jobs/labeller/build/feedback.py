@@ -65,9 +65,14 @@ def feedback_rows(corrections: Sequence[dict[str, Any]]) -> list[Row]:
 
 
 def cross_validate(
-    shipped: Sequence[Row], x_shipped: np.ndarray, xt_shipped: np.ndarray,
-    feedback: Sequence[Row], x_feedback: np.ndarray, xt_feedback: np.ndarray, folds: int = FOLDS,
-) -> dict[str, list[Any]]:  # fmt: skip
+    shipped: Sequence[Row],
+    x_shipped: np.ndarray,
+    xt_shipped: np.ndarray,
+    feedback: Sequence[Row],
+    x_feedback: np.ndarray,
+    xt_feedback: np.ndarray,
+    folds: int = FOLDS,
+) -> dict[str, list[Any]]:
     """Out-of-fold predictions on the feedback rows: trained on the shipped rows + the other folds.
     (`x_*`: the sentiment/criticism/constructive features; `xt_*`: the toxic heads'.)"""
     order = list(range(len(feedback)))
@@ -183,7 +188,9 @@ def build_with_feedback(
     x_feedback = feature_matrix(feedback, fb_emb, means)
     tox_rows = [i for i, r in enumerate(shipped) if r.labels.get("toxic") is not None]
     _, xt_tox = toxic_features([shipped[i] for i in tox_rows], x_emb[tox_rows])
-    xt_shipped = np.zeros((len(shipped), xt_tox.shape[1]), dtype=np.float32)  # rows without a toxic label are never read
+    xt_shipped = np.zeros(
+        (len(shipped), xt_tox.shape[1]), dtype=np.float32
+    )  # rows without a toxic label are never read
     xt_shipped[tox_rows] = xt_tox
     _, xt_feedback = toxic_features(feedback, fb_emb)
     log(f"cross-validating on {len(feedback):,} corrected mentions ({FOLDS} folds)…")

@@ -70,10 +70,16 @@ class Verdict:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "task": self.task, "lang": self.lang, "n": self.n, "current": round(self.current, 4),
-            "new": round(self.new, 4), "noise": round(self.noise, 4), "on": self.on, "reference": self.reference,
+            "task": self.task,
+            "lang": self.lang,
+            "n": self.n,
+            "current": round(self.current, 4),
+            "new": round(self.new, 4),
+            "noise": round(self.noise, 4),
+            "on": self.on,
+            "reference": self.reference,
             "passes": self.passes,
-        }  # fmt: skip
+        }
 
 
 def _codes(task: str, values: Sequence[Any]) -> np.ndarray:

@@ -43,8 +43,13 @@ def new_labels(settings: Settings, client: Any = None) -> dict[str, Any]:
     query = {"range": {"corrected_at": {"gt": since}}} if since else None
     count = count_labels(settings, client=client, query=query)
     threshold = settings.learning.retrain_min_labels
-    return {"since": since or None, "new": count, "threshold": threshold, "due": count >= threshold,
-            "model": model.version}  # fmt: skip
+    return {
+        "since": since or None,
+        "new": count,
+        "threshold": threshold,
+        "due": count >= threshold,
+        "model": model.version,
+    }
 
 
 def retrain(settings: Settings, *, who: str = "airflow", log: Any = print) -> dict[str, Any]:
@@ -58,8 +63,15 @@ def retrain(settings: Settings, *, who: str = "airflow", log: Any = print) -> di
     current = newest_model()
     shipped, messages, table = build_with_feedback(corrections, current, user_model_dir(), who=who, log=log)
     now = newest_model()
-    result = {"at": started, "labels": len(corrections), "shipped": shipped, "previous": current.version,
-              "model": now.version, "messages": messages, "verdicts": table}  # fmt: skip
+    result = {
+        "at": started,
+        "labels": len(corrections),
+        "shipped": shipped,
+        "previous": current.version,
+        "model": now.version,
+        "messages": messages,
+        "verdicts": table,
+    }
     path = _attempt_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({k: result[k] for k in ("at", "labels", "shipped", "model")}), encoding="utf-8")

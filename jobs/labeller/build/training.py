@@ -217,9 +217,7 @@ def fit_toxic_heads(rows: Sequence[Row], x_tox: np.ndarray, langs: set[str]) -> 
     return heads
 
 
-def predict_toxic(
-    heads: dict[tuple[str, str], LinearHead], x_tox: np.ndarray, langs: Sequence[str]
-) -> list[bool]:
+def predict_toxic(heads: dict[tuple[str, str], LinearHead], x_tox: np.ndarray, langs: Sequence[str]) -> list[bool]:
     """The toxic decision: a language's own toxic head, else the toxicity stage's score (last column)."""
     from jobs.labeller.toxic import THRESHOLD
 

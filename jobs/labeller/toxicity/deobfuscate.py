@@ -40,7 +40,11 @@ class Corrector:
     """Maps a token one edit away from a vocabulary word onto it (SymSpell-style delete index)."""
 
     def __init__(
-        self, vocabulary: Iterable[str], known: Iterable[str] = (), words: Iterable[str] = (), groups: Iterable[str] = ()
+        self,
+        vocabulary: Iterable[str],
+        known: Iterable[str] = (),
+        words: Iterable[str] = (),
+        groups: Iterable[str] = (),
     ) -> None:
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 4)
         self.groups = frozenset(groups) & self.vocabulary  # identity-group words: the only targets of a dropped letter
@@ -80,7 +84,12 @@ class Corrector:
         # a swapped or replaced letter ("musluman"): only for long words, where collisions are rare
         if len(token) >= 7:
             found = sorted(
-                {w for d in _deletes(token) for w in self._by_delete.get(d, ()) if len(w) == len(token) and w[0] == token[0]}
+                {
+                    w
+                    for d in _deletes(token)
+                    for w in self._by_delete.get(d, ())
+                    if len(w) == len(token) and w[0] == token[0]
+                }
             )
             if found:
                 return found[0]

@@ -34,7 +34,7 @@ def chart_mood(data: ReportData, start: date, end: date, words: dict[str, str]) 
     rule, _ = _bucket(start, end)
     index = pd.date_range(day_start(start), day_start(end) + timedelta(days=1), freq=rule, inclusive="left")
     if frame.empty:
-        no_data(ax, words['no_data'])
+        no_data(ax, words["no_data"])
         return svg_data_uri(fig)
     score = frame["sentiment"].map({"positive": 1, "negative": -1}).fillna(0)
     grouped = score.groupby(frame["created_at"].dt.floor(rule))
@@ -78,7 +78,7 @@ def chart_criticism(data: ReportData, start: date, end: date, words: dict[str, s
     fig, ax = new_figure(2.8)
     frame = data.frame[data.frame["criticism"]]
     if frame.empty:
-        no_data(ax, words['no_data'])
+        no_data(ax, words["no_data"])
         return svg_data_uri(fig)
     index = _daily_index(start, end)
     day = frame["created_at"].dt.floor("D")
@@ -95,7 +95,7 @@ def chart_topics(data: ReportData, start: date, end: date, words: dict[str, str]
     fig, ax = new_figure(3.2)
     exploded = data.frame[["created_at", "topics"]].explode("topics").dropna(subset=["topics"])
     if exploded.empty:
-        no_data(ax, words['no_data'])
+        no_data(ax, words["no_data"])
         return svg_data_uri(fig)
     leaders = list(exploded["topics"].value_counts().head(top).index)
     exploded = exploded[exploded["topics"].isin(leaders)]
@@ -116,8 +116,8 @@ def chart_sources(data: ReportData, words: dict[str, str]) -> str:
     fig, (left, right) = new_figure(2.8, ncols=2)
     frame = data.frame
     if frame.empty:
-        no_data(left, words['no_data'])
-        no_data(right, words['no_data'])
+        no_data(left, words["no_data"])
+        no_data(right, words["no_data"])
         return svg_data_uri(fig)
     for ax, column, title, colour in (
         (left, "source", words["sources"], "#4393c3"),
@@ -137,7 +137,7 @@ def chart_response(data: ReportData, start: date, end: date, words: dict[str, st
     fig, ax = new_figure(2.8)
     frame = data.frame[data.frame["criticism"] & data.frame["answerable"]]
     if frame.empty:
-        no_data(ax, words['no_data'])
+        no_data(ax, words["no_data"])
         return svg_data_uri(fig)
     index = _daily_index(start, end)
     day = frame["created_at"].dt.floor("D")

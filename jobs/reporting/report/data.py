@@ -22,9 +22,21 @@ from jobs.reporting import kpis as figures
 from jobs.reporting.kpis import mood_index
 
 SCAN_FIELDS = [
-    "created_at", "kind", "source", "lang", "sentiment", "topics", "criticism", "constructive", "toxic",
-    "answered_by_brand", "brand_answered_at", "handled", "thread_id", "question",
-]  # fmt: skip
+    "created_at",
+    "kind",
+    "source",
+    "lang",
+    "sentiment",
+    "topics",
+    "criticism",
+    "constructive",
+    "toxic",
+    "answered_by_brand",
+    "brand_answered_at",
+    "handled",
+    "thread_id",
+    "question",
+]
 POST_FIELDS = ["id", "text", "url", "created_at", "channel", "source", "metrics"]
 TOP_N = 5
 COMPLAINT_TEXTS = 2000  # enough to name a month's complaints; bounds the clustering's cost
@@ -126,9 +138,12 @@ def load_complaints(
     query["bool"]["must_not"].append({"term": {"sentiment": "positive"}})
     try:
         response = client.search(
-            index=settings.indices.mentions, query=query, size=limit, _source=["text", "kind", "sentiment"],
+            index=settings.indices.mentions,
+            query=query,
+            size=limit,
+            _source=["text", "kind", "sentiment"],
             sort=[{"created_at": "desc"}],
-        )  # fmt: skip
+        )
     except ApiError as exc:
         if exc.meta.status in (400, 404):
             return []
@@ -138,8 +153,10 @@ def load_complaints(
     groups = emerging_topics(texts, max_topics=6)
     for group in groups:
         # People's own comments, negative ones first (a neutral "criticism" is often a question).
-        own = sorted((i for i in group.get("indices", []) if hits[i].get("kind") != "reply"),
-                     key=lambda i: hits[i].get("sentiment") != "negative")  # fmt: skip
+        own = sorted(
+            (i for i in group.get("indices", []) if hits[i].get("kind") != "reply"),
+            key=lambda i: hits[i].get("sentiment") != "negative",
+        )
         closest = [texts[i] for i in own if texts[i] in group.get("examples", [])]
         others = [texts[i] for i in own if texts[i] not in closest]
         ranked = sorted(closest + others, key=lambda text: text not in closest)

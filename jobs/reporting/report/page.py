@@ -83,12 +83,32 @@ def render(
     t0 = clock.perf_counter()
     _, bucket_word = _bucket(start, end)
     charts = [
-        {"key": "mood", "title": words["mood_title"], "help": words["mood_help"].format(bucket=words[bucket_word]), "uri": chart_mood(data, start, end, words)},
-        {"key": "criticism", "title": words["criticism_title"], "help": "", "uri": chart_criticism(data, start, end, words)},
-        {"key": "topics", "title": words["topics_title"], "help": words["topics_help"].format(n=8), "uri": chart_topics(data, start, end, words)},
+        {
+            "key": "mood",
+            "title": words["mood_title"],
+            "help": words["mood_help"].format(bucket=words[bucket_word]),
+            "uri": chart_mood(data, start, end, words),
+        },
+        {
+            "key": "criticism",
+            "title": words["criticism_title"],
+            "help": "",
+            "uri": chart_criticism(data, start, end, words),
+        },
+        {
+            "key": "topics",
+            "title": words["topics_title"],
+            "help": words["topics_help"].format(n=8),
+            "uri": chart_topics(data, start, end, words),
+        },
         {"key": "sources", "title": words["sources_title"], "help": "", "uri": chart_sources(data, words)},
-        {"key": "response", "title": words["response_title"], "help": words["response_help"], "uri": chart_response(data, start, end, words)},
-    ]  # fmt: skip
+        {
+            "key": "response",
+            "title": words["response_title"],
+            "help": words["response_help"],
+            "uri": chart_response(data, start, end, words),
+        },
+    ]
     data.timings["charts"] = round(clock.perf_counter() - t0, 2)
     figures = kpis(data)
     cards = [
@@ -101,18 +121,23 @@ def render(
         (words["kpi_response_time"], _fmt_hours(figures["median_response_hours"], words)),
         (words["kpi_unanswered"], f"{figures['unanswered']}"),
         (words["kpi_questions"], f"{figures['questions']}"),
-        (words["kpi_question_response_rate"],
-         "–" if figures["question_response_rate"] is None else f"{figures['question_response_rate']:.0f} %"),
+        (
+            words["kpi_question_response_rate"],
+            "–" if figures["question_response_rate"] is None else f"{figures['question_response_rate']:.0f} %",
+        ),
         (words["kpi_question_response_time"], _fmt_hours(figures["median_question_response_hours"], words)),
         (words["kpi_unanswered_questions"], f"{figures['unanswered_questions']}"),
         (words["kpi_moderate"], f"{figures['moderate']}"),
         (words["kpi_alerts"], f"{figures['alerts']}"),
     ]
     subtitle = words["subtitle"].format(
-        start=start.isoformat(), end=end.isoformat(),
+        start=start.isoformat(),
+        end=end.isoformat(),
         channel=words["channel"].format(channel=channel) if channel else words["all_channels"],
-    )  # fmt: skip
-    generated = words["generated"].format(now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), n=_number(figures["items"]))
+    )
+    generated = words["generated"].format(
+        now=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), n=_number(figures["items"])
+    )
     return render_page(
         "report.html.j2",
         t=words,
@@ -129,7 +154,12 @@ def render(
         alerts=_alerts(data),
         inbox_url=_safe_url(inbox_url.rstrip("/")) if inbox_url else None,
         complaints=[
-            {"label": c["label"], "size": c["size"], "share": f"{c['share'] * 100:.0f} %", "examples": [_excerpt(e, 160) for e in c["examples"]]}
+            {
+                "label": c["label"],
+                "size": c["size"],
+                "share": f"{c['share'] * 100:.0f} %",
+                "examples": [_excerpt(e, 160) for e in c["examples"]],
+            }
             for c in data.complaints
         ],
     )

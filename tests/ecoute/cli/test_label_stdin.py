@@ -40,7 +40,11 @@ def test_rich_markup_in_an_id_neither_stops_the_batch_nor_is_eaten(ident):
 def test_blank_lines_get_their_own_output_line():
     lines = [orjson.dumps({"id": "a", "text": "bonjour"}), b"", b"   ", orjson.dumps({"id": "b", "text": "merci"})]
     out, err = label(lines, batch_size=2)
-    assert [(o.get("id"), o.get("error")) for o in out] == [("a", None), (None, "blank line"), (None, "blank line"),
-                                                            ("b", None)]  # fmt: skip
+    assert [(o.get("id"), o.get("error")) for o in out] == [
+        ("a", None),
+        (None, "blank line"),
+        (None, "blank line"),
+        ("b", None),
+    ]
     assert [o["line"] for o in out if "error" in o] == [2, 3]
     assert "line 2" in err

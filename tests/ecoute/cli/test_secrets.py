@@ -14,10 +14,15 @@ ECOUTE = str(Path(sys.executable).with_name("ecoute"))
 
 
 def ecoute(*argv: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "COLUMNS": "200",
-            "ECOUTE_STATE_DIR": str(tmp_path / "state")}  # fmt: skip
-    return subprocess.run([ECOUTE, *argv], env={**base, **env}, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
+    base = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "COLUMNS": "200",
+        "ECOUTE_STATE_DIR": str(tmp_path / "state"),
+    }
+    return subprocess.run(
+        [ECOUTE, *argv], env={**base, **env}, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
 
 
 def test_es_url_credentials_are_masked_in_config_and_in_errors(tmp_path):
@@ -39,8 +44,15 @@ def test_the_public_pseudonym_key_is_refused_by_connectors_off_the_embedded_stac
     warned = ecoute("config", tmp_path=tmp_path, **remote)
     assert warned.returncode == 0 and "warning:" in warned.stderr and "ECOUTE_PSEUDONYM_KEY" in warned.stderr
     # With a key of its own the command goes on (to a Kafka where nothing listens: one line).
-    keyed = ecoute("connect", "import", str(export), tmp_path=tmp_path, ECOUTE_PSEUDONYM_KEY="k" * 32,
-                   ECOUTE_ES__URL="http://10.255.255.1:9200", ECOUTE_KAFKA__BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}")
+    keyed = ecoute(
+        "connect",
+        "import",
+        str(export),
+        tmp_path=tmp_path,
+        ECOUTE_PSEUDONYM_KEY="k" * 32,
+        ECOUTE_ES__URL="http://10.255.255.1:9200",
+        ECOUTE_KAFKA__BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}",
+    )
     assert "ECOUTE_PSEUDONYM_KEY" not in keyed.stderr and "cannot reach Kafka" in keyed.stderr
 
 
@@ -57,8 +69,9 @@ def test_every_connector_sink_refuses_the_public_key_off_the_embedded_stack(tmp_
     from connectors.base import EventSink
     from connectors.errors import ConnectorError
 
-    remote = Settings(state_dir=tmp_path, kafka={"bootstrap_servers": "10.255.255.1:9092"},
-                      es={"url": "http://10.255.255.1:9200"})  # fmt: skip
+    remote = Settings(
+        state_dir=tmp_path, kafka={"bootstrap_servers": "10.255.255.1:9092"}, es={"url": "http://10.255.255.1:9200"}
+    )
     for connector in ("import", "rss", "webhook", "facebook"):
         with pytest.raises(ConnectorError, match=f"ECOUTE_PSEUDONYM_KEY.*connector {connector} refuses"):
             EventSink(remote, connector)

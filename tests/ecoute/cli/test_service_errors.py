@@ -24,11 +24,16 @@ ECOUTE = str(Path(sys.executable).with_name("ecoute"))
 
 
 def ecoute(*argv: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, float]:
-    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "COLUMNS": "250",
-            "ECOUTE_STATE_DIR": str(tmp_path / "state")}  # fmt: skip
+    base = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "COLUMNS": "250",
+        "ECOUTE_STATE_DIR": str(tmp_path / "state"),
+    }
     started = time.monotonic()
-    run = subprocess.run([ECOUTE, *argv], env={**base, **env}, capture_output=True, text=True, timeout=120,
-                         stdin=subprocess.DEVNULL)  # fmt: skip
+    run = subprocess.run(
+        [ECOUTE, *argv], env={**base, **env}, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     return run, time.monotonic() - started
 
 
@@ -62,17 +67,29 @@ class NotKafka:
             conn.close()
 
 
-@pytest.mark.parametrize(("answer", "words"), [
-    (None, "gave no Kafka answer within 2 s"),
-    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "does not speak the Kafka protocol"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (None, "gave no Kafka answer within 2 s"),
+        (
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "does not speak the Kafka protocol",
+        ),
+    ],
+)
 def test_a_port_that_is_not_kafka_is_named_quickly(tmp_path, answer, words) -> None:
     export = tmp_path / "a.jsonl"
     export.write_text('{"native_id":"1","created_at":"2026-10-01T10:00:00Z","text":"x"}\n')
     impostor = NotKafka(answer)
     try:
-        run, took = ecoute("connect", "import", str(export), "--no-progress", tmp_path=tmp_path,
-                           ECOUTE_KAFKA__BOOTSTRAP_SERVERS=f"127.0.0.1:{impostor.port}")  # fmt: skip
+        run, took = ecoute(
+            "connect",
+            "import",
+            str(export),
+            "--no-progress",
+            tmp_path=tmp_path,
+            ECOUTE_KAFKA__BOOTSTRAP_SERVERS=f"127.0.0.1:{impostor.port}",
+        )
     finally:
         impostor.close()
     assert run.returncode == 1 and f"cannot reach Kafka at 127.0.0.1:{impostor.port}" in run.stderr
@@ -97,9 +114,14 @@ def _sink(tmp_path: Path, **options) -> Controller:
 
 
 def _digest(settings, tmp_path: Path, port: int) -> subprocess.CompletedProcess:
-    env = {"ECOUTE_ES__URL": settings.es.url, "ECOUTE_SMTP__PORT": str(port), "ECOUTE_SMTP__USERNAME": "ecoute",
-           "ECOUTE_SMTP__PASSWORD": "a-password", "AIRFLOW_HOME": str(tmp_path / "airflow"),
-           **{f"ECOUTE_INDICES__{k.upper()}": v for k, v in settings.indices.model_dump().items()}}  # fmt: skip
+    env = {
+        "ECOUTE_ES__URL": settings.es.url,
+        "ECOUTE_SMTP__PORT": str(port),
+        "ECOUTE_SMTP__USERNAME": "ecoute",
+        "ECOUTE_SMTP__PASSWORD": "a-password",
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        **{f"ECOUTE_INDICES__{k.upper()}": v for k, v in settings.indices.model_dump().items()},
+    }
     run, _ = ecoute("digest", "--day", "2026-10-17", tmp_path=tmp_path, **env)
     return run
 

@@ -19,9 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _real_uv() -> str | None:
-    return shutil.which("uv") or next(
-        (str(p) for p in (Path.home() / ".local/bin/uv",) if p.is_file()), None
-    )
+    return shutil.which("uv") or next((str(p) for p in (Path.home() / ".local/bin/uv",) if p.is_file()), None)
 
 
 @pytest.mark.skipif(_real_uv() is None or not (ROOT / ".venv").is_dir(), reason="needs uv and a set-up .venv")
@@ -43,8 +41,9 @@ def test_setup_with_a_shimmed_python_would_not_replace_the_environment(tmp_path)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
     env.pop("ECOUTE_PYTHON", None)
     env.pop("VIRTUAL_ENV", None)
-    done = subprocess.run(["bash", str(ROOT / "infra" / "setup.sh")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        ["bash", str(ROOT / "infra" / "setup.sh")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     report = done.stdout + done.stderr
     assert done.returncode == 0, report[-3000:]
     assert "Would replace project environment" not in report, report[-3000:]

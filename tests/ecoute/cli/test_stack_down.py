@@ -28,9 +28,18 @@ ECOUTE = str(Path(sys.executable).with_name("ecoute"))
 STARTS_THE_STACK = {("stack", "up"), ("demo",)}
 # Commands that need no service: they may succeed with the stack down (still no traceback).
 # (`stack status` exits 3 when the stack is not running: that is its answer, on stdout.)
-OFFLINE = {("config",), ("label",), ("spikes", "detect"), ("kibana", "export"), ("stack", "down"),
-           ("stack", "status"), ("models", "build"), ("models", "list"), ("models", "rollback"),
-           ("feedback", "suggest")}  # fmt: skip
+OFFLINE = {
+    ("config",),
+    ("label",),
+    ("spikes", "detect"),
+    ("kibana", "export"),
+    ("stack", "down"),
+    ("stack", "status"),
+    ("models", "build"),
+    ("models", "list"),
+    ("models", "rollback"),
+    ("feedback", "suggest"),
+}
 STACK_SERVICES = ("Kafka", "Elasticsearch", "SMTP")  # the embedded stack: the line says `ecoute stack up`
 TIMEOUT_S = 240
 # Commands that read a secret from stdin before they reach a service.
@@ -125,10 +134,22 @@ def run(path: tuple[str, ...], command, env: dict[str, str], tmp: Path, verbose:
     argv = [ECOUTE, *(["-v"] if verbose else []), *path, *sample_args(command, tmp)]
     started = time.monotonic()
     stdin = STDIN.get(path)
-    done = subprocess.run(argv, env=env, input=stdin, stdin=None if stdin else subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=TIMEOUT_S)  # fmt: skip
-    return {"argv": argv[1:], "code": done.returncode, "stderr": done.stderr, "stdout": done.stdout,
-            "seconds": time.monotonic() - started}  # fmt: skip
+    done = subprocess.run(
+        argv,
+        env=env,
+        input=stdin,
+        stdin=None if stdin else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    return {
+        "argv": argv[1:],
+        "code": done.returncode,
+        "stderr": done.stderr,
+        "stdout": done.stdout,
+        "seconds": time.monotonic() - started,
+    }
 
 
 def test_every_command_with_the_stack_down_prints_one_line_and_exits_non_zero(down_env, tmp_path, capsys):
@@ -141,8 +162,10 @@ def test_every_command_with_the_stack_down_prints_one_line_and_exits_non_zero(do
         print(f"\nstack down: {len(results)} commands")
         for (path, _), result in zip(walked, results, strict=True):
             lines = [line for line in result["stderr"].splitlines() if line.strip()]
-            print(f"  {' '.join(path):<22} exit {result['code']:>3}  {result['seconds']:5.1f}s  "
-                  f"{lines[-1][:110] if lines else ''}")  # fmt: skip
+            print(
+                f"  {' '.join(path):<22} exit {result['code']:>3}  {result['seconds']:5.1f}s  "
+                f"{lines[-1][:110] if lines else ''}"
+            )
             if "Traceback" in result["stderr"] + result["stdout"]:
                 problems.append(f"{path}: printed a traceback")
             if path in OFFLINE:

@@ -20,11 +20,22 @@ HOSTILE = (
 
 def test_queue_tables_print_no_escape_sequences(settings, monkeypatch) -> None:
     when = datetime(2026, 10, 17, 9, tzinfo=UTC)
-    index_mentions(settings, [
-        mention("facebook:p1", when, kind="post", author_id="brand", is_brand=True, text="\x1b[5mPost\x1b[0m"),
-        mention("facebook:c1", when, parent_id="facebook:p1", thread_id="facebook:p1", author_id="a_x\x1b[1m",
-                text=HOSTILE, criticism=True, sentiment="negative"),
-    ])  # fmt: skip
+    index_mentions(
+        settings,
+        [
+            mention("facebook:p1", when, kind="post", author_id="brand", is_brand=True, text="\x1b[5mPost\x1b[0m"),
+            mention(
+                "facebook:c1",
+                when,
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+                author_id="a_x\x1b[1m",
+                text=HOSTILE,
+                criticism=True,
+                sentiment="negative",
+            ),
+        ],
+    )
     monkeypatch.setattr("ecoute.cli_support.views_settings", lambda: settings)
     result = CliRunner().invoke(app, ["queue", "answer"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
@@ -49,7 +60,14 @@ def test_log_lines_are_terminal_safe_and_redacted() -> None:
 
     from ecoute.logs import RedactingFormatter
 
-    record = logging.LogRecord("connectors", logging.WARNING, __file__, 1, "dead-lettered %s: %s", (
-        "rss:1", "channel \x1b]0;owned\x07Le Monde\x1b[2J token=abc123"), None)  # fmt: skip
+    record = logging.LogRecord(
+        "connectors",
+        logging.WARNING,
+        __file__,
+        1,
+        "dead-lettered %s: %s",
+        ("rss:1", "channel \x1b]0;owned\x07Le Monde\x1b[2J token=abc123"),
+        None,
+    )
     line = RedactingFormatter("%(message)s").format(record)
     assert line == "dead-lettered rss:1: channel Le Monde token=***"

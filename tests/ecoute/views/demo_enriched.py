@@ -15,8 +15,17 @@ from ecoute import events
 
 DEMO = Path(__file__).resolve().parents[3] / "infra" / "demo"
 POSITIVE = {"praise", "contest", "praise_reply", "followup_settled", "community_answer"}
-NEGATIVE = {"complaint", "constructive", "sarcasm", "crisis_complaint", "crisis_constructive", "agree", "toxic",
-            "threat", "toxic_user"}  # fmt: skip
+NEGATIVE = {
+    "complaint",
+    "constructive",
+    "sarcasm",
+    "crisis_complaint",
+    "crisis_constructive",
+    "agree",
+    "toxic",
+    "threat",
+    "toxic_user",
+}
 TOPIC = {"quality": "product_quality", "store": "store_experience", "csr": "brand_values"}
 
 
@@ -36,22 +45,43 @@ def demo_enriched(key: str = "demo") -> list[dict[str, Any]]:
         intent = label.get("intent", "post")
         event_id = events.event_id(row["source"], row["native_id"])
         topic = label.get("topic")
-        docs.append({
-            "schema_version": 1, "id": event_id, "source": row["source"], "kind": row["kind"],
-            "parent_id": events.event_id(row["source"], row["parent_native_id"]) if row["parent_native_id"] else None,
-            "thread_id": events.event_id(row["source"], row["thread_native_id"]), "channel": row["channel"],
-            "author": {"id": events.pseudonymise(row["author_id"], key), "name": row["author_name"],
-                       "is_brand": row["author_is_brand"]},
-            "text": row["text"], "url": row["url"], "created_at": row["created_at"], "fetched_at": row["created_at"],
-            "metrics": {"likes": row["likes"], "replies": row["replies"], "shares": row["shares"]},
-            "lang": label.get("lang", "fr"), "lang_confidence": 0.9,
-            "sentiment": "positive" if intent in POSITIVE else "negative" if intent in NEGATIVE else "neutral",
-            "sentiment_score": 0.6 if intent in POSITIVE else -0.6 if intent in NEGATIVE else 0.0,
-            "topics": [TOPIC.get(topic, topic)] if topic else [],
-            "toxic": bool(label.get("toxic")), "toxic_score": 0.9 if label.get("toxic") else 0.05,
-            "criticism": bool(label.get("critical")), "constructive": bool(label.get("constructive")),
-            "question": intent == "question",
-            "answered_by_brand": event_id in answered, "brand_answered_at": answered.get(event_id),
-            "handled": False, "handled_at": None, "labeller_version": "ground-truth", "enriched_at": row["created_at"],
-        })  # fmt: skip
+        docs.append(
+            {
+                "schema_version": 1,
+                "id": event_id,
+                "source": row["source"],
+                "kind": row["kind"],
+                "parent_id": events.event_id(row["source"], row["parent_native_id"])
+                if row["parent_native_id"]
+                else None,
+                "thread_id": events.event_id(row["source"], row["thread_native_id"]),
+                "channel": row["channel"],
+                "author": {
+                    "id": events.pseudonymise(row["author_id"], key),
+                    "name": row["author_name"],
+                    "is_brand": row["author_is_brand"],
+                },
+                "text": row["text"],
+                "url": row["url"],
+                "created_at": row["created_at"],
+                "fetched_at": row["created_at"],
+                "metrics": {"likes": row["likes"], "replies": row["replies"], "shares": row["shares"]},
+                "lang": label.get("lang", "fr"),
+                "lang_confidence": 0.9,
+                "sentiment": "positive" if intent in POSITIVE else "negative" if intent in NEGATIVE else "neutral",
+                "sentiment_score": 0.6 if intent in POSITIVE else -0.6 if intent in NEGATIVE else 0.0,
+                "topics": [TOPIC.get(topic, topic)] if topic else [],
+                "toxic": bool(label.get("toxic")),
+                "toxic_score": 0.9 if label.get("toxic") else 0.05,
+                "criticism": bool(label.get("critical")),
+                "constructive": bool(label.get("constructive")),
+                "question": intent == "question",
+                "answered_by_brand": event_id in answered,
+                "brand_answered_at": answered.get(event_id),
+                "handled": False,
+                "handled_at": None,
+                "labeller_version": "ground-truth",
+                "enriched_at": row["created_at"],
+            }
+        )
     return docs

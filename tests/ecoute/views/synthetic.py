@@ -95,8 +95,17 @@ def synthetic_month(n: int, month_start: date = date(2026, 10, 1), seed: int = 7
         if i % 80 == 0 or not posts:
             pid = f"{source}:p{i}"
             posts.append((pid, source, created))
-            yield mention(pid, created, kind="post", source=source, author_id="brand", is_brand=True,
-                          text=f"Post {i} de la marque", sentiment="positive", likes=rng.randint(10, 3000))  # fmt: skip
+            yield mention(
+                pid,
+                created,
+                kind="post",
+                source=source,
+                author_id="brand",
+                is_brand=True,
+                text=f"Post {i} de la marque",
+                sentiment="positive",
+                likes=rng.randint(10, 3000),
+            )
             continue
         pid, psource, pcreated = posts[-1 - rng.randrange(min(len(posts), 5))]
         created = max(created, pcreated + timedelta(seconds=30))
@@ -105,14 +114,25 @@ def synthetic_month(n: int, month_start: date = date(2026, 10, 1), seed: int = 7
         sentiment = "negative" if critical or rng.random() < 0.1 else rng.choice(["positive", "positive", "neutral"])
         answered = created + timedelta(minutes=rng.expovariate(1 / 120)) if rng.random() < 0.3 else None
         yield mention(
-            f"{psource}:c{i}", created, kind="comment" if rng.random() < 0.75 else "reply", source=psource,
-            parent_id=pid, thread_id=pid, author_id=f"a_{rng.randrange(n // 3 + 1)}",
-            text=f"commentaire {i} sur la livraison" if critical else f"commentaire {i}", sentiment=sentiment,
-            criticism=critical, constructive=critical and rng.random() < 0.3, toxic=rng.random() < 0.01,
-            toxic_score=rng.random(), topics=rng.sample(TOPICS, rng.randint(0, 2)),
-            lang=rng.choice(["fr"] * 15 + ["en"] * 3 + ["es", "de"]), answered_at=answered,
-            handled=rng.random() < 0.05, likes=rng.randint(0, 40),
-        )  # fmt: skip
+            f"{psource}:c{i}",
+            created,
+            kind="comment" if rng.random() < 0.75 else "reply",
+            source=psource,
+            parent_id=pid,
+            thread_id=pid,
+            author_id=f"a_{rng.randrange(n // 3 + 1)}",
+            text=f"commentaire {i} sur la livraison" if critical else f"commentaire {i}",
+            sentiment=sentiment,
+            criticism=critical,
+            constructive=critical and rng.random() < 0.3,
+            toxic=rng.random() < 0.01,
+            toxic_score=rng.random(),
+            topics=rng.sample(TOPICS, rng.randint(0, 2)),
+            lang=rng.choice(["fr"] * 15 + ["en"] * 3 + ["es", "de"]),
+            answered_at=answered,
+            handled=rng.random() < 0.05,
+            likes=rng.randint(0, 40),
+        )
 
 
 def index_mentions(settings: Settings, docs: list[dict[str, Any]] | Iterator[dict[str, Any]]) -> int:

@@ -78,9 +78,11 @@ def test_import_posts_multipart_with_xsrf_and_api_key(httpserver: HTTPServer, mo
         return Response(json.dumps({"success": True, "successCount": len(ids)}), content_type="application/json")
 
     httpserver.expect_oneshot_request(
-        "/api/saved_objects/_import", method="POST", query_string="overwrite=true",
+        "/api/saved_objects/_import",
+        method="POST",
+        query_string="overwrite=true",
         headers={"kbn-xsrf": "true", "Authorization": "ApiKey k3y"},
-    ).respond_with_handler(handler)  # fmt: skip
+    ).respond_with_handler(handler)
     answer = import_saved_objects(default_settings(), url=httpserver.url_for("/"))
     httpserver.check_assertions()
     assert answer["successCount"] == len(saved_objects(default_settings()))
@@ -97,9 +99,10 @@ def test_import_uses_the_elasticsearch_credentials_and_a_space(
         es={"username": "elastic", "password": "s3cret"}, alerts={"kibana_url": httpserver.url_for("/")}
     )
     httpserver.expect_oneshot_request(
-        "/s/marketing/api/saved_objects/_import", method="POST",
+        "/s/marketing/api/saved_objects/_import",
+        method="POST",
         headers={"kbn-xsrf": "true", "Authorization": "Basic ZWxhc3RpYzpzM2NyZXQ="},
-    ).respond_with_json({"success": True, "successCount": 16})  # fmt: skip
+    ).respond_with_json({"success": True, "successCount": 16})
     assert import_saved_objects(settings, space="marketing")["successCount"] == 16
     httpserver.check_assertions()
 

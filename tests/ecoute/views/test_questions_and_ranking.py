@@ -23,28 +23,88 @@ def _docs() -> list[dict]:
         mention("facebook:p1", NOW - timedelta(days=30), text="Nouveau baume", **POST),
         mention("facebook:old", NOW - timedelta(days=25), author_id="a_old", text="Bonjour"),
         # Questions: one open, one a member answered, one the brand answered, one by a newcomer today.
-        mention("facebook:q1", NOW - timedelta(days=3), author_id="a_old", text="Vous livrez en Belgique ?",
-                question=True, **ON_POST),
-        mention("facebook:q2", NOW - timedelta(days=2), author_id="a_zoe", text="C'est vegan ?", question=True,
-                **ON_POST),
-        mention("facebook:q2r", NOW - timedelta(days=2) + timedelta(hours=1), kind="reply", parent_id="facebook:q2",
-                thread_id="facebook:p1", author_id="a_max", text="Oui, c'est écrit sur la fiche"),
-        mention("facebook:q3", NOW - timedelta(days=1), author_id="a_ann", text="Dispo à Lyon ?", question=True,
-                answered_at=NOW - timedelta(hours=20), **ON_POST),
-        mention("facebook:q4", NOW - timedelta(hours=2), author_id="a_new", text="Comment on utilise le code ?",
-                question=True, **ON_POST),
+        mention(
+            "facebook:q1",
+            NOW - timedelta(days=3),
+            author_id="a_old",
+            text="Vous livrez en Belgique ?",
+            question=True,
+            **ON_POST,
+        ),
+        mention(
+            "facebook:q2", NOW - timedelta(days=2), author_id="a_zoe", text="C'est vegan ?", question=True, **ON_POST
+        ),
+        mention(
+            "facebook:q2r",
+            NOW - timedelta(days=2) + timedelta(hours=1),
+            kind="reply",
+            parent_id="facebook:q2",
+            thread_id="facebook:p1",
+            author_id="a_max",
+            text="Oui, c'est écrit sur la fiche",
+        ),
+        mention(
+            "facebook:q3",
+            NOW - timedelta(days=1),
+            author_id="a_ann",
+            text="Dispo à Lyon ?",
+            question=True,
+            answered_at=NOW - timedelta(hours=20),
+            **ON_POST,
+        ),
+        mention(
+            "facebook:q4",
+            NOW - timedelta(hours=2),
+            author_id="a_new",
+            text="Comment on utilise le code ?",
+            question=True,
+            **ON_POST,
+        ),
         mention("facebook:q4b", NOW - timedelta(hours=1), author_id="a_new", text="Merci !", **ON_POST),
         # Criticism: fresh constructive, fresh plain, a stale constructive one with many likes, an agreement.
-        mention("facebook:c1", NOW - timedelta(hours=5), author_id="a_b", text="Proposez le retrait en boutique",
-                sentiment="negative", criticism=True, constructive=True, **ON_POST),
-        mention("facebook:c2", NOW - timedelta(hours=3), author_id="a_c", text="Colis jamais reçu", sentiment="negative",
-                criticism=True, likes=50, **ON_POST),
-        mention("facebook:c3", NOW - timedelta(days=STALE_DAYS + 3), author_id="a_d", sentiment="negative",
-                text="La pompe casse parce que le ressort est en plastique", criticism=True, constructive=True,
-                likes=300, **ON_POST),
-        mention("facebook:c4", NOW - timedelta(hours=2), kind="reply", parent_id="facebook:c2", thread_id="facebook:p1",
-                author_id="a_e", text="pareil", sentiment="negative", criticism=True),
-    ]  # fmt: skip
+        mention(
+            "facebook:c1",
+            NOW - timedelta(hours=5),
+            author_id="a_b",
+            text="Proposez le retrait en boutique",
+            sentiment="negative",
+            criticism=True,
+            constructive=True,
+            **ON_POST,
+        ),
+        mention(
+            "facebook:c2",
+            NOW - timedelta(hours=3),
+            author_id="a_c",
+            text="Colis jamais reçu",
+            sentiment="negative",
+            criticism=True,
+            likes=50,
+            **ON_POST,
+        ),
+        mention(
+            "facebook:c3",
+            NOW - timedelta(days=STALE_DAYS + 3),
+            author_id="a_d",
+            sentiment="negative",
+            text="La pompe casse parce que le ressort est en plastique",
+            criticism=True,
+            constructive=True,
+            likes=300,
+            **ON_POST,
+        ),
+        mention(
+            "facebook:c4",
+            NOW - timedelta(hours=2),
+            kind="reply",
+            parent_id="facebook:c2",
+            thread_id="facebook:p1",
+            author_id="a_e",
+            text="pareil",
+            sentiment="negative",
+            criticism=True,
+        ),
+    ]
 
 
 @pytest.fixture
@@ -105,11 +165,21 @@ def test_waiting_boost_saturates_so_a_month_old_item_does_not_outrank_todays() -
     assert wait_boost(0) == 1.0 and wait_boost(24) == pytest.approx(1.5)
     assert wait_boost(24 * 60) <= 2.0 and wait_boost(24 * 60) - wait_boost(24 * 4) < 0.1
     docs = [
-        {"id": "new", "criticism": True, "constructive": True, "created_at": "2026-10-20T09:00:00Z",
-         "metrics": {"likes": 40}},
-        {"id": "old", "criticism": True, "constructive": True, "created_at": "2026-08-20T09:00:00Z",
-         "metrics": {"likes": 2}},
-    ]  # fmt: skip
+        {
+            "id": "new",
+            "criticism": True,
+            "constructive": True,
+            "created_at": "2026-10-20T09:00:00Z",
+            "metrics": {"likes": 40},
+        },
+        {
+            "id": "old",
+            "criticism": True,
+            "constructive": True,
+            "created_at": "2026-08-20T09:00:00Z",
+            "metrics": {"likes": 2},
+        },
+    ]
     ranked = rank_answer(docs, now=NOW)
     assert [r["doc"]["id"] for r in ranked] == ["new", "old"]
     # both stale (read a year later): reach decides, not the 60 days of difference in waiting
@@ -119,12 +189,22 @@ def test_waiting_boost_saturates_so_a_month_old_item_does_not_outrank_todays() -
 
 def test_criticism_in_a_positive_tone_comes_after_the_rest() -> None:
     docs = [
-        {"id": "praise?", "criticism": True, "sentiment": "positive", "created_at": "2026-10-20T11:00:00Z",
-         "metrics": {"likes": 90}},
+        {
+            "id": "praise?",
+            "criticism": True,
+            "sentiment": "positive",
+            "created_at": "2026-10-20T11:00:00Z",
+            "metrics": {"likes": 90},
+        },
         {"id": "complaint", "criticism": True, "sentiment": "negative", "created_at": "2026-10-20T09:00:00Z"},
-        {"id": "idea", "criticism": True, "constructive": True, "sentiment": "positive",
-         "created_at": "2026-10-20T08:00:00Z"},
-    ]  # fmt: skip
+        {
+            "id": "idea",
+            "criticism": True,
+            "constructive": True,
+            "sentiment": "positive",
+            "created_at": "2026-10-20T08:00:00Z",
+        },
+    ]
     assert [r["doc"]["id"] for r in rank_answer(docs, now=NOW)] == ["idea", "complaint", "praise?"]
 
 

@@ -98,10 +98,18 @@ def test_moderate_queue_puts_threats_first_and_counter_speech_last_for_review(se
     from tests.ecoute.views.synthetic import index_mentions, mention
 
     fb = dict(parent_id="facebook:p1", thread_id="facebook:p1")
-    threat = mention("facebook:t4", t(17, 11), author_id="a_jo", text="on va tous les brûler", toxic=True,
-                     toxic_score=0.95, **fb) | {"toxic_categories": ["hate", "threat"]}  # fmt: skip
-    counter = mention("facebook:c7", t(17, 16), author_id="a_kim", text="« les X sont des rats » : honteux",
-                      toxic=False, toxic_score=0.4, **fb) | {"toxic_categories": ["hate"]}  # fmt: skip
+    threat = mention(
+        "facebook:t4", t(17, 11), author_id="a_jo", text="on va tous les brûler", toxic=True, toxic_score=0.95, **fb
+    ) | {"toxic_categories": ["hate", "threat"]}
+    counter = mention(
+        "facebook:c7",
+        t(17, 16),
+        author_id="a_kim",
+        text="« les X sont des rats » : honteux",
+        toxic=False,
+        toxic_score=0.4,
+        **fb,
+    ) | {"toxic_categories": ["hate"]}
     index_mentions(seeded.settings, [threat, counter])
     rows = moderate_queue(seeded.settings)
     assert [r["id"] for r in rows] == ["facebook:t4", "facebook:t2", "facebook:t1", "facebook:c7"]

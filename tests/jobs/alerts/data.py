@@ -15,8 +15,32 @@ from ecoute.es import apply_templates, bulk_write, make_client, upsert_actions
 from ecoute.events import month_index, to_rfc3339
 from ecoute.settings import Settings
 
-HOURLY = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.7, 1.0, 1.2, 1.2, 1.3,
-          1.5, 1.4, 1.2, 1.1, 1.1, 1.2, 1.4, 1.7, 1.9, 1.8, 1.2, 0.6]  # fmt: skip
+HOURLY = [
+    0.2,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.2,
+    0.4,
+    0.7,
+    1.0,
+    1.2,
+    1.2,
+    1.3,
+    1.5,
+    1.4,
+    1.2,
+    1.1,
+    1.1,
+    1.2,
+    1.4,
+    1.7,
+    1.9,
+    1.8,
+    1.2,
+    0.6,
+]
 TOPICS = ["livraison", "prix", "service client", "application", "qualité"]
 CRISIS_TEXTS = [
     "Commande jamais livrée, service client injoignable <b>honteux</b> & inadmissible",

@@ -25,12 +25,20 @@ def screenshot_email(html_path: str | Path, name: str) -> Path:
     target.unlink(missing_ok=True)
     subprocess.run(
         [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--hide-scrollbars", "--window-size=700,1400", f"--screenshot={target}",
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            "--window-size=700,1400",
+            f"--screenshot={target}",
             Path(html_path).resolve().as_uri(),
         ],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert target.stat().st_size > 10_000, "the screenshot is (nearly) empty"
     return target
 

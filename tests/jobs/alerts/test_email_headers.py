@@ -19,14 +19,32 @@ NOW = datetime(2026, 10, 20, 16, tzinfo=UTC)
 def _alert(channel: str, ratio: float, **extra) -> dict:
     start = NOW - timedelta(hours=1)
     return {
-        "id": f"channel:{channel}|{to_rfc3339(start)}", "scope": f"channel:{channel}", "channel": channel,
-        "severity": "high", "status": "open", "bucket_start": to_rfc3339(start), "bucket_minutes": 60,
-        "window_minutes": 60, "episode_start": to_rfc3339(start), "observed": 40, "expected": 4.0, "ratio": ratio,
-        "peak_ratio": ratio, "score": ratio, "messages": 40, "distinct_authors": 31, "repeat_share": 0.0,
-        "top_mentions": [], "breakdown": [], "summary": f"40 critical messages on {channel}",
-        "detected_at": to_rfc3339(NOW - timedelta(minutes=5)), "email_sent_at": None, "email_recipients": [],
-        "email_error": None, **extra,
-    }  # fmt: skip
+        "id": f"channel:{channel}|{to_rfc3339(start)}",
+        "scope": f"channel:{channel}",
+        "channel": channel,
+        "severity": "high",
+        "status": "open",
+        "bucket_start": to_rfc3339(start),
+        "bucket_minutes": 60,
+        "window_minutes": 60,
+        "episode_start": to_rfc3339(start),
+        "observed": 40,
+        "expected": 4.0,
+        "ratio": ratio,
+        "peak_ratio": ratio,
+        "score": ratio,
+        "messages": 40,
+        "distinct_authors": 31,
+        "repeat_share": 0.0,
+        "top_mentions": [],
+        "breakdown": [],
+        "summary": f"40 critical messages on {channel}",
+        "detected_at": to_rfc3339(NOW - timedelta(minutes=5)),
+        "email_sent_at": None,
+        "email_recipients": [],
+        "email_error": None,
+        **extra,
+    }
 
 
 def _setup(settings, smtp_outbox, monkeypatch, alerts: list[dict]):

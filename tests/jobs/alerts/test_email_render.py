@@ -69,7 +69,13 @@ def test_alert_email_explains_voices_yesterday_last_week_and_carries_feedback_li
         assert "surtout faite de répétitions : 70 %" in part
         assert "indice 3.4 contre 2.1 au plus" in part
         assert part.count("/alerts/feedback?t=") == 2
-    english = alert_email(Settings(state_dir=tmp_path, alerts={"language": "en"}), [EXPLAINED], None, [], datetime(2026, 10, 20, 16, tzinfo=UTC))
+    english = alert_email(
+        Settings(state_dir=tmp_path, alerts={"language": "en"}),
+        [EXPLAINED],
+        None,
+        [],
+        datetime(2026, 10, 20, 16, tzinfo=UTC),
+    )
     assert "40 critical messages from 12 distinct authors" in english.text and "mostly repeats" in english.text
 
 
@@ -77,21 +83,40 @@ def test_resolved_email_is_short_and_says_it_is_over(tmp_path) -> None:
     settings = Settings(state_dir=tmp_path, alerts={"language": "en"})
     ended = {**EXPLAINED, "ended_at": "2026-10-20T19:00:00Z", "peak_ratio": 7.5}
     email = alert_email(settings, [ended], None, [], datetime(2026, 10, 20, 20, tzinfo=UTC), kind="resolved")
-    assert "over" in email.subject and "back to its usual level at 2026-10-20 19:00 UTC (4.0 h episode, up to × 7.5)" in email.text
+    assert (
+        "over" in email.subject
+        and "back to its usual level at 2026-10-20 19:00 UTC (4.0 h episode, up to × 7.5)" in email.text
+    )
     assert "/alerts/feedback" not in email.html and "Critical mentions" not in email.text
 
 
 @pytest.mark.parametrize(
     ("language", "fired", "words"),
-    [("fr", "sustained", ["Ce qui a déclenché l'alerte", "une hausse qui dure", "indice 3.1, seuil 2.6", "aujourd'hui × 4.0", "aujourd'hui × 6.0", "Gravité", "fort"]),
-     ("en", "burst", ["What fired the alert", "a sharp rise", "today × 4.0", "today × 6.0", "high"])],
-)  # fmt: skip
+    [
+        (
+            "fr",
+            "sustained",
+            [
+                "Ce qui a déclenché l'alerte",
+                "une hausse qui dure",
+                "indice 3.1, seuil 2.6",
+                "aujourd'hui × 4.0",
+                "aujourd'hui × 6.0",
+                "Gravité",
+                "fort",
+            ],
+        ),
+        ("en", "burst", ["What fired the alert", "a sharp rise", "today × 4.0", "today × 6.0", "high"]),
+    ],
+)
 def test_alert_email_says_what_fired_compares_with_yesterday_and_last_week_in_the_readers_language(
     tmp_path, language: str, fired: str, words: list[str]
 ) -> None:
     why = {**EXPLAINED["explanation"], "fired_on": fired, "sustained_ratio": 3.1, "sustained_threshold": 2.6}
     alert = {**EXPLAINED, "observed": 24.0, "severity": "high", "explanation": why}
-    settings = Settings(state_dir=tmp_path, alerts={"language": language, "recipients": ["a@example.com", "b@example.com"]})
+    settings = Settings(
+        state_dir=tmp_path, alerts={"language": language, "recipients": ["a@example.com", "b@example.com"]}
+    )
     email = alert_email(settings, [alert], None, [], datetime(2026, 10, 20, 16, tzinfo=UTC), recipient="b@example.com")
     for part in (unescape(email.html), email.text):
         for word in words:

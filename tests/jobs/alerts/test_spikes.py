@@ -32,7 +32,6 @@ def calm_series(days: int = 14, bucket: int = 15, per_hour: float = 12.0, seed: 
     return times, values
 
 
-
 def test_calm_series_raises_no_alert() -> None:
     times, values = calm_series()
     assert detect_alerts(times, values, 15) == []
@@ -67,7 +66,11 @@ def test_decisions_are_causal_on_every_prefix() -> None:
 def test_gaps_are_not_zeros() -> None:
     times, values = calm_series()
     # A six-hour outage (missing rows) must not make the next normal hours look like a spike.
-    kept = [(t, v) for t, v in zip(times, values, strict=True) if not datetime(2026, 10, 8, 6) <= t < datetime(2026, 10, 8, 12)]
+    kept = [
+        (t, v)
+        for t, v in zip(times, values, strict=True)
+        if not datetime(2026, 10, 8, 6) <= t < datetime(2026, 10, 8, 12)
+    ]
     assert detect_alerts([t for t, _ in kept], [v for _, v in kept], 15) == []
 
 
@@ -82,7 +85,9 @@ def test_cli_prints_one_line_per_alert(tmp_path: Path) -> None:
     start = times.index(datetime(2026, 10, 10, 15, 0))
     for i in range(start, start + 12):
         values[i] += 12
-    path = _csv(tmp_path, "timestamp,value\n" + "".join(f"{t.strftime(FMT)},{v}\n" for t, v in zip(times, values, strict=True)))
+    path = _csv(
+        tmp_path, "timestamp,value\n" + "".join(f"{t.strftime(FMT)},{v}\n" for t, v in zip(times, values, strict=True))
+    )
     result = CliRunner().invoke(app, ["spikes", "detect", str(path)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
@@ -112,7 +117,12 @@ def test_cli_rejects_bad_csv_with_exit_code_2(tmp_path: Path, text: str, message
 
 def test_reader_accepts_bom_crlf_and_gaps() -> None:
     times, values, bucket = read_series_csv(
-        ["\ufefftimestamp,value\r\n", "2026-10-01 00:00:00,1\r\n", "2026-10-01 00:05:00,2\r\n", "2026-10-01 00:20:00,0\r\n"]
+        [
+            "\ufefftimestamp,value\r\n",
+            "2026-10-01 00:00:00,1\r\n",
+            "2026-10-01 00:05:00,2\r\n",
+            "2026-10-01 00:20:00,0\r\n",
+        ]
     )
     assert bucket == 5 and values == [1, 2, 0] and len(times) == 3
     with pytest.raises(SeriesFormatError):

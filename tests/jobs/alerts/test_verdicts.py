@@ -72,7 +72,11 @@ def test_inbox_url_is_preferred_when_set(tmp_path) -> None:
 
 def test_several_managers_make_one_verdict_ties_useful() -> None:
     assert combined_verdict(0, 0) is None
-    assert combined_verdict(1, 1) == "useful" and combined_verdict(0, 2) == "not_useful" and combined_verdict(2, 1) == "useful"
+    assert (
+        combined_verdict(1, 1) == "useful"
+        and combined_verdict(0, 2) == "not_useful"
+        and combined_verdict(2, 1) == "useful"
+    )
 
 
 def test_a_link_is_confirmed_before_recording_and_reaches_the_detector(settings) -> None:
@@ -89,13 +93,21 @@ def test_a_link_is_confirmed_before_recording_and_reaches_the_detector(settings)
     assert prompt["verdict"] == "not_useful" and prompt["previous"] is None and prompt["known"]
     assert not client.indices.exists(index=settings.indices.alert_feedback)
     recorded = record_verdict(settings, token)
-    assert (recorded["alert_id"], recorded["manager"], recorded["outcome"]) == (ALERT["id"], "claire@example.com", "recorded")
+    assert (recorded["alert_id"], recorded["manager"], recorded["outcome"]) == (
+        ALERT["id"],
+        "claire@example.com",
+        "recorded",
+    )
     assert record_verdict(settings, token)["outcome"] == "unchanged"  # a second POST never doubles
     assert [d["verdict"] for d in scan_docs(client, settings.indices.alert_feedback)] == ["not_useful"]
     # The detector gets it with the episode's peaks, per page.
     [verdict] = page_verdicts(client, settings, datetime(2026, 10, 1, tzinfo=UTC))["overall"]
     assert (verdict.start, verdict.verdict, verdict.score, verdict.sustained) == (
-        datetime(2026, 10, 17, 12, 0), "not_useful", 7.5, 3.1)  # fmt: skip
+        datetime(2026, 10, 17, 12, 0),
+        "not_useful",
+        7.5,
+        3.1,
+    )
     useful = unquote(_token(links["useful"]))
     with pytest.raises(VerdictConflict):  # changing one's mind must be asked for
         record_verdict(settings, useful)

@@ -147,10 +147,15 @@ def test_copy_paste_campaign_is_not_a_crisis(settings, smtp_outbox, monkeypatch)
     # 150 accounts post the same text within two hours: one voice, not 150.
     start = datetime(2026, 10, 20, 14, tzinfo=UTC)
     docs += [
-        mention(900_000 + i, start + timedelta(seconds=48 * i), critical=True, author=f"a_bot{i}",
-                text="Boycott Maison Aurore, partagez ce message partout !")
+        mention(
+            900_000 + i,
+            start + timedelta(seconds=48 * i),
+            critical=True,
+            author=f"a_bot{i}",
+            text="Boycott Maison Aurore, partagez ce message partout !",
+        )
         for i in range(150)
-    ]  # fmt: skip
+    ]
     index_mentions(settings, docs)
     assert replay_criticism_watch(settings, START, END) == []
 

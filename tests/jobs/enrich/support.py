@@ -92,7 +92,9 @@ def es_count(settings: Settings, index: str | None = None) -> int:
         client.close()
 
 
-def start_enrich_job(settings: Settings, log: Path, max_offsets: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_enrich_job(
+    settings: Settings, log: Path, max_offsets: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """``ecoute enrich --follow`` in a child process with its own session, so that ``os.killpg(pid, 9)``
     takes the driver, its JVM and its Python workers down at once, like a crash."""
     env = {**os.environ, **settings_env(settings), **(extra_env or {}), "PYSPARK_PYTHON": sys.executable}
@@ -112,7 +114,9 @@ def enrichment_in_thread(settings: Settings, max_offsets: int) -> Iterator[dict[
 
     def job() -> None:
         try:
-            outcome["stats"] = run_enrichment(settings, mode="follow", max_offsets_per_trigger=max_offsets, stop_event=stop)
+            outcome["stats"] = run_enrichment(
+                settings, mode="follow", max_offsets_per_trigger=max_offsets, stop_event=stop
+            )
         except BaseException as exc:  # recorded for the test to assert on
             outcome["error"] = exc
 

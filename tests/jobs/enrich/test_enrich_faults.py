@@ -17,7 +17,9 @@ from tests.jobs.enrich.support import enrichment_in_thread, es_count, produce_ev
 pytestmark = pytest.mark.slow
 
 
-def crash_mid_stream(settings, events: list[dict], first: int, log: Path, extra_env: dict[str, str] | None = None) -> None:
+def crash_mid_stream(
+    settings, events: list[dict], first: int, log: Path, extra_env: dict[str, str] | None = None
+) -> None:
     """Produce ``first`` events, start the follow job, produce the rest, kill -9 it mid-backlog."""
     produce_events(settings, events[:first])
     job = start_enrich_job(settings, log, max_offsets=300, extra_env=extra_env)
@@ -55,7 +57,9 @@ def test_kill_9_with_a_hadoop_uri_checkpoint_and_two_writers_is_exactly_once(job
     settings = job_settings.model_copy(update={"checkpoints_uri": uri})
     assert settings.spark_master == "local[2]"  # two writer partitions per batch
     events = stream_of_events(2400)
-    crash_mid_stream(settings, events, first=800, log=tmp_path / "enrich.log", extra_env={"ECOUTE_CHECKPOINTS_URI": uri})
+    crash_mid_stream(
+        settings, events, first=800, log=tmp_path / "enrich.log", extra_env={"ECOUTE_CHECKPOINTS_URI": uri}
+    )
     offsets = tmp_path / "elsewhere" / "checkpoints" / "enrich" / "offsets"
     assert any(offsets.iterdir()), "the offsets log is under the URI's folder"
     assert not (settings.checkpoints_dir / "enrich").exists()

@@ -23,13 +23,24 @@ from jobs.labeller import COLUMNS
 from tests.jobs.enrich.events import raw_event
 
 JSON_TYPES = {pa.string(): {"string"}, pa.float64(): {"number", "integer"}, pa.bool_(): {"boolean"}}
-ES_TYPES = {pa.string(): {"keyword", "text"}, pa.float64(): {"float", "double", "half_float", "scaled_float"},
-            pa.bool_(): {"boolean"}}  # fmt: skip
+ES_TYPES = {
+    pa.string(): {"keyword", "text"},
+    pa.float64(): {"float", "double", "half_float", "scaled_float"},
+    pa.bool_(): {"boolean"},
+}
 LABELS = {
-    "lang": "fr", "lang_confidence": 0.93, "sentiment": "negative", "sentiment_score": 0.81,
-    "topics": ["livraison", "prix"], "topic_scores": {"livraison": 0.77, "prix": 0.41}, "toxic": False,
-    "toxic_score": 0.02, "toxic_categories": [], "criticism": True, "constructive": False,
-}  # fmt: skip
+    "lang": "fr",
+    "lang_confidence": 0.93,
+    "sentiment": "negative",
+    "sentiment_score": 0.81,
+    "topics": ["livraison", "prix"],
+    "topic_scores": {"livraison": 0.77, "prix": 0.41},
+    "toxic": False,
+    "toxic_score": 0.02,
+    "toxic_categories": [],
+    "criticism": True,
+    "constructive": False,
+}
 
 
 def _schema_property(path: str) -> dict[str, Any] | None:

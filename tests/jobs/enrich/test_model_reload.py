@@ -23,10 +23,15 @@ def _batch(start: int) -> pa.RecordBatch:
     values = [orjson.dumps(raw_event(start + i, text=t)) for i, t in enumerate(TEXTS)]
     n = len(values)
     return pa.RecordBatch.from_arrays(
-        [pa.array(["ecoute.raw.v1"] * n), pa.array([0] * n, pa.int32()), pa.array(range(n), pa.int64()),
-         pa.array([datetime.now(UTC)] * n, pa.timestamp("ms", tz="UTC")), pa.array(values, pa.binary())],
+        [
+            pa.array(["ecoute.raw.v1"] * n),
+            pa.array([0] * n, pa.int32()),
+            pa.array(range(n), pa.int64()),
+            pa.array([datetime.now(UTC)] * n, pa.timestamp("ms", tz="UTC")),
+            pa.array(values, pa.binary()),
+        ],
         names=["topic", "partition", "offset", "timestamp", "value"],
-    )  # fmt: skip
+    )
 
 
 def _docs(start: int) -> list[dict]:
@@ -46,7 +51,12 @@ def test_a_new_model_labels_the_next_micro_batch(tmp_path, monkeypatch) -> None:
     assert {d["model_version"] for d in first} == {base.version}
 
     model = LabelModel.load(PACKAGED_ARTEFACT)  # a "new" model whose sentiment says the opposite
-    model.meta = {**model.meta, "version": "20261205T000000Z", "created_at": "2026-12-05T00:00:00+00:00", "kind": "feedback"}
+    model.meta = {
+        **model.meta,
+        "version": "20261205T000000Z",
+        "created_at": "2026-12-05T00:00:00+00:00",
+        "kind": "feedback",
+    }
     for key, head in list(model.heads.items()):
         if key[0] == "sentiment":
             model.heads[key] = LinearHead(head.classes, -head.coef, -head.intercept)

@@ -30,10 +30,17 @@ from tests.jobs.enrich.events import raw_event
 from tests.jobs.enrich.support import dead_letters, stored
 
 LABELS = {
-    "lang": "fr", "lang_confidence": 0.93, "sentiment": "negative", "sentiment_score": 0.81,
-    "topics": ["service client"], "topic_scores": {"service client": 0.77}, "toxic": False,
-    "toxic_score": 0.02, "criticism": True, "constructive": False,
-}  # fmt: skip
+    "lang": "fr",
+    "lang_confidence": 0.93,
+    "sentiment": "negative",
+    "sentiment_score": 0.81,
+    "topics": ["service client"],
+    "topic_scores": {"service client": 0.77},
+    "toxic": False,
+    "toxic_score": 0.02,
+    "criticism": True,
+    "constructive": False,
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +71,9 @@ class Sink:
 
     def __init__(self, spark, settings, checkpoint: Path, run_id: str, validate: bool = True, follow: bool = False):
         self.spark = spark
-        self.step = InProcessStep(spark, settings, str(checkpoint), EnrichStats(), run_id, validate=validate,
-                                  refresh_after_batch=follow)  # fmt: skip
+        self.step = InProcessStep(
+            spark, settings, str(checkpoint), EnrichStats(), run_id, validate=validate, refresh_after_batch=follow
+        )
 
     @property
     def _producer(self) -> Any:
@@ -125,9 +133,14 @@ def test_brand_answers_reach_parents_in_the_same_an_earlier_or_a_later_batch(sin
     # A new sink (a restarted job) has no memory: the lookup in Elasticsearch does the work.
     docs = stored(settings)
     assert {d: docs[d]["answered_by_brand"] for d in docs} == {
-        "facebook:1": False, "facebook:2": True, "facebook:3": True, "facebook:4": True,
-        "facebook:10": False, "facebook:11": False, "facebook:12": False,
-    }  # fmt: skip
+        "facebook:1": False,
+        "facebook:2": True,
+        "facebook:3": True,
+        "facebook:4": True,
+        "facebook:10": False,
+        "facebook:11": False,
+        "facebook:12": False,
+    }
     assert docs["facebook:2"]["brand_answered_at"] == answers[0]["created_at"]
     fresh = Sink(sink.spark, settings, Path("/nonexistent"), "restart", validate=False)
     again = raw_event(5, kind="comment", parent="facebook:1")
@@ -233,8 +246,11 @@ def test_documents_elasticsearch_refuses_are_quarantined_not_dropped(sink, setti
     # The monthly index exists with a mapping that refuses this document's `lang` (an integer field).
     client = make_client(settings)
     index = f"{settings.indices.mentions}-2026.10"
-    client.indices.create(index=index, aliases={settings.indices.mentions: {}},
-                          mappings={"dynamic": "strict", "properties": {"lang": {"type": "integer"}}})  # fmt: skip
+    client.indices.create(
+        index=index,
+        aliases={settings.indices.mentions: {}},
+        mappings={"dynamic": "strict", "properties": {"lang": {"type": "integer"}}},
+    )
     metrics = sink.process(table([(raw_event(30), LABELS)]), 0)
     assert metrics["rows_out"] == 0 and metrics["quarantined"] == 1
     (record,) = stored(settings, settings.indices.quarantine).values()
@@ -312,7 +328,8 @@ def test_the_gate_shuffles_each_batch_once(spark):
     # not one per window (each costs a stage, i.e. Python workers and a wave of tasks, per batch).
     from jobs.enrich.gate import gate_columns, stage
 
-    staged = stage(spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(5)])), ["a_x"],
-                   columns=gate_columns())  # fmt: skip
+    staged = stage(
+        spark.createDataFrame(table([(raw_event(n), LABELS) for n in range(5)])), ["a_x"], columns=gate_columns()
+    )
     staged.collect()
     assert str(staged._jdf.queryExecution().executedPlan()).count("Exchange hashpartitioning") == 1

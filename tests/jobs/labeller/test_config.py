@@ -79,7 +79,9 @@ def test_a_labeller_reads_only_its_config_and_labels_the_same_whatever_came_befo
     settings = Settings(state_dir=tmp_path, labeller_dir=tmp_path / "lab", cache_dir=tmp_path / "cache")
     config = LabellerConfig.from_settings(settings)
     fresh, busy = Labeller(config=config), Labeller(config=config)
-    assert patterns.cache_dir() == tmp_path / "cache" and encoder._disk_path == tmp_path / "cache" / embed_cache_file("onnx")
+    assert patterns.cache_dir() == tmp_path / "cache" and encoder._disk_path == tmp_path / "cache" / embed_cache_file(
+        "onnx"
+    )
     assert busy.centring_version == config.centring_version is not None
     busy.label_columns([f"Encore un colis perdu, numéro {i}, c'est inadmissible" for i in range(300)])
     assert busy.label_columns(TEXTS) == fresh.label_columns(TEXTS)

@@ -40,8 +40,9 @@ def month() -> list[dict]:
     labels: dict[str, list] = {}
     for start in range(0, len(records), 512):
         batch = records[start : start + 512]
-        cols = lab.label_columns([r["text"] for r in batch], [r["kind"] for r in batch],
-                                 [r["author_is_brand"] for r in batch])  # fmt: skip
+        cols = lab.label_columns(
+            [r["text"] for r in batch], [r["kind"] for r in batch], [r["author_is_brand"] for r in batch]
+        )
         for key, values in cols.items():
             labels.setdefault(key, []).extend(values)
     answered = {(r["source"], r["parent_native_id"]) for r in records if r["author_is_brand"] and r["kind"] == "reply"}
@@ -50,13 +51,20 @@ def month() -> list[dict]:
         key = (record["source"], record["native_id"])
         if record["author_is_brand"] or key not in truth:
             continue
-        items.append({
-            "id": f"{record['source']}:{record['native_id']}", "kind": record["kind"], "truth": truth[key],
-            "created_at": record["created_at"], "author": {"id": record["author_id"]}, "answered": key in answered,
-            "parent": (record["source"], record["parent_native_id"]), "key": key,
-            "metrics": {"likes": record["likes"], "replies": record["replies"]},
-            **{name: labels[name][i] for name in ("criticism", "constructive", "question", "sentiment")},
-        })  # fmt: skip
+        items.append(
+            {
+                "id": f"{record['source']}:{record['native_id']}",
+                "kind": record["kind"],
+                "truth": truth[key],
+                "created_at": record["created_at"],
+                "author": {"id": record["author_id"]},
+                "answered": key in answered,
+                "parent": (record["source"], record["parent_native_id"]),
+                "key": key,
+                "metrics": {"likes": record["likes"], "replies": record["replies"]},
+                **{name: labels[name][i] for name in ("criticism", "constructive", "question", "sentiment")},
+            }
+        )
     return items
 
 
@@ -89,9 +97,14 @@ def test_the_answer_queue_opens_on_constructive_criticism(month) -> None:
 def test_the_questions_queue_opens_on_questions(month) -> None:
     open_questions = [it for it in month if it["question"] and not it["answered"]]
     asked = {it["key"]: it for it in open_questions}
-    by_others = {asked[it["parent"]]["id"] for it in month
-                 if it["kind"] == "reply" and it["parent"] in asked and not it["question"]
-                 and it["author"] != asked[it["parent"]]["author"]}  # fmt: skip
+    by_others = {
+        asked[it["parent"]]["id"]
+        for it in month
+        if it["kind"] == "reply"
+        and it["parent"] in asked
+        and not it["question"]
+        and it["author"] != asked[it["parent"]]["author"]
+    }
     ranked = rank_questions(open_questions, by_others, set(), now=READ_AT)
     top = [row["doc"]["truth"]["intent"] for row in ranked[:50]]
     assert top.count("question") >= 40, Counter(top)

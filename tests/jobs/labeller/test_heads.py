@@ -115,12 +115,28 @@ def test_feedback_in_one_language_moves_only_that_language() -> None:
     classes = ("negative", "neutral", "positive")
 
     def rows(n: int, lang: str, source: str) -> list[Row]:
-        return [Row(f"{source}{i}", lang, {"sentiment": classes[i % 3], "criticism": i % 2 == 0,
-                                           "constructive": i % 4 == 0}, 1.0, source) for i in range(n)]  # fmt: skip
+        return [
+            Row(
+                f"{source}{i}",
+                lang,
+                {"sentiment": classes[i % 3], "criticism": i % 2 == 0, "constructive": i % 4 == 0},
+                1.0,
+                source,
+            )
+            for i in range(n)
+        ]
 
     shipped = rows(90, "en", "shipped")
-    french = [Row(r.text, "fr", {**r.labels, "sentiment": classes[(classes.index(r.labels["sentiment"]) + 1) % 3]},
-                  4.0, "feedback") for r in rows(60, "fr", "feedback")]  # fmt: skip
+    french = [
+        Row(
+            r.text,
+            "fr",
+            {**r.labels, "sentiment": classes[(classes.index(r.labels["sentiment"]) + 1) % 3]},
+            4.0,
+            "feedback",
+        )
+        for r in rows(60, "fr", "feedback")
+    ]
     dim = 6 + N_RULE_FEATURES
     x_shipped = rng.normal(size=(len(shipped), dim))
     x_french = rng.normal(size=(len(french), dim))

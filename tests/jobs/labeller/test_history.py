@@ -15,7 +15,11 @@ from jobs.labeller import Labeller, history
 from jobs.labeller.config import default_config
 from jobs.labeller.heads import ANY_LANG, PACKAGED_ARTEFACT, LabelModel, LinearHead, newest_model
 
-TEXTS = ["Merci beaucoup, service impeccable !", "Colis jamais reçu, trois semaines d'attente", "Vous ouvrez à quelle heure ?"]
+TEXTS = [
+    "Merci beaucoup, service impeccable !",
+    "Colis jamais reçu, trois semaines d'attente",
+    "Vous ouvrez à quelle heure ?",
+]
 
 
 def _copy(tmp: Path, version: str, created: str, *, invert: bool = False) -> LabelModel:
@@ -86,7 +90,11 @@ def test_a_model_with_a_toxic_head_decides_toxicity_for_its_language(model_dir: 
     model.heads[("toxic", "fr")] = LinearHead(("true",), coef, np.array([5.0], dtype=np.float32))
     model.save(model_dir / "e5-heads-20261204T000000Z.npz")
     history.record("20261204T000000Z", "build", "test")
-    texts = ["Bande de connards, vous êtes des ordures", "Merci pour la livraison rapide", "You are all idiots and morons"]
+    texts = [
+        "Bande de connards, vous êtes des ordures",
+        "Merci pour la livraison rapide",
+        "You are all idiots and morons",
+    ]
     cols = Labeller().label_columns(texts, is_brand=[False, False, False])
     assert cols["toxic"] == [False, True, True]
     assert cols["toxic_categories"][0] == []  # overruled: no longer shown as an insult

@@ -59,9 +59,14 @@ def test_check_taxonomy():
 def _env(settings) -> dict[str, str]:
     import os
 
-    return {**os.environ, "ECOUTE_ES__URL": settings.es.url, "ECOUTE_INDICES__FEEDBACK": settings.indices.feedback,
-            "ECOUTE_INDICES__MENTIONS": settings.indices.mentions, "ECOUTE_STATE_DIR": str(settings.state_dir),
-            "ECOUTE_LABELLER_DIR": str(settings.state_dir / "labeller")}  # fmt: skip
+    return {
+        **os.environ,
+        "ECOUTE_ES__URL": settings.es.url,
+        "ECOUTE_INDICES__FEEDBACK": settings.indices.feedback,
+        "ECOUTE_INDICES__MENTIONS": settings.indices.mentions,
+        "ECOUTE_STATE_DIR": str(settings.state_dir),
+        "ECOUTE_LABELLER_DIR": str(settings.state_dir / "labeller"),
+    }
 
 
 def test_models_build_without_feedback_has_nothing_to_learn(settings):
@@ -101,15 +106,24 @@ def test_a_labelled_file_is_centred_on_its_own_unless_asked_to_use_the_published
 
     model = LabelModel.load(PACKAGED_ARTEFACT)
     far = model.means["fr"] + np.random.default_rng(3).normal(scale=0.2, size=model.means["fr"].shape)
-    published = CentringStats.build({"fr": far * 5000.0}, {"fr": 5000.0},
-                                    {"created_at": "2026-12-01T00:00:00+00:00", "encoder": model.meta["encoder"]})  # fmt: skip
+    published = CentringStats.build(
+        {"fr": far * 5000.0},
+        {"fr": 5000.0},
+        {"created_at": "2026-12-01T00:00:00+00:00", "encoder": model.meta["encoder"]},
+    )
     published.save(tmp_path / "centring")
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    shared = [subprocess.run([*run, "--shared-centring"], input=lines + "\n", capture_output=True, text=True,
-                             timeout=300, env=env) for _ in range(2)]  # fmt: skip
+    shared = [
+        subprocess.run(
+            [*run, "--shared-centring"], input=lines + "\n", capture_output=True, text=True, timeout=300, env=env
+        )
+        for _ in range(2)
+    ]
     assert all(proc.returncode == 0 for proc in shared), shared[0].stderr
     assert shared[0].stdout == shared[1].stdout, "labelling the same file again changed its labels"
-    scores = [[json.loads(line)["sentiment_score"] for line in out.splitlines()] for out in (own.stdout, shared[0].stdout)]
+    scores = [
+        [json.loads(line)["sentiment_score"] for line in out.splitlines()] for out in (own.stdout, shared[0].stdout)
+    ]
     assert scores[0] != scores[1], "--shared-centring did not centre on the published means"
     assert sorted(p.name for p in tmp_path.rglob("*")) == before, "--shared-centring wrote labeller state"
 

@@ -33,12 +33,17 @@ def vocabulary() -> list[str]:
 
     words: set[str] = set()
     for source in (
-        [p for p, _ in lx.PHRASE_VALENCE], [p for p, _ in lx.TOXIC_PATTERNS], lx.COMPLAINT_PATTERNS,
-        lx.SUGGESTION_PATTERNS, lx.CAUSE_PATTERNS, lx.INDIRECT_QUESTION_PATTERNS, lx.RHETORICAL_PATTERNS,
+        [p for p, _ in lx.PHRASE_VALENCE],
+        [p for p, _ in lx.TOXIC_PATTERNS],
+        lx.COMPLAINT_PATTERNS,
+        lx.SUGGESTION_PATTERNS,
+        lx.CAUSE_PATTERNS,
+        lx.INDIRECT_QUESTION_PATTERNS,
+        lx.RHETORICAL_PATTERNS,
         lx.TO_FRIENDS_PATTERNS,
         [lx.BRAND_TARGET],
         *[t.keywords for t in get_labeller().taxonomy.topics.values()],
-    ):  # fmt: skip
+    ):
         for pattern in source:
             words.update(re.findall(r"[a-z']{2,}", pattern))
     return sorted(words | set(lx.WEAK_INSULTS) | set(lx.STRONG_INSULTS) | {"tu", "vous", "you", "!", "?", "_"})

@@ -12,10 +12,16 @@ import numpy as np
 from jobs.labeller.learning import Doubt, choose
 from tests.jobs.labeller.test_label_cli import ECOUTE
 
-SURE = ["Merci beaucoup, service génial, je suis ravie !", "Super produit, livraison rapide, je recommande à 100 %",
-        "Trop bien, merci l'équipe, vous êtes au top ❤️"]  # fmt: skip
-DOUBTFUL = ["Bon, la commande est arrivée, on verra bien", "Pas mal mais bon, je ne sais pas trop quoi en penser",
-            "Ouais enfin bref, c'est comme d'habitude quoi"]  # fmt: skip
+SURE = [
+    "Merci beaucoup, service génial, je suis ravie !",
+    "Super produit, livraison rapide, je recommande à 100 %",
+    "Trop bien, merci l'équipe, vous êtes au top ❤️",
+]
+DOUBTFUL = [
+    "Bon, la commande est arrivée, on verra bien",
+    "Pas mal mais bon, je ne sais pas trop quoi en penser",
+    "Ouais enfin bref, c'est comme d'habitude quoi",
+]
 
 
 def test_choose_prefers_doubt_and_never_picks_near_duplicates() -> None:
@@ -38,8 +44,9 @@ def test_suggest_prints_chosen_pool_lines_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "pool.jsonl"
     lines = [json.dumps(p, ensure_ascii=False) for p in pool]
     path.write_text("\n".join([*lines[:3], "not json", *lines[3:]]) + "\n", encoding="utf-8")
-    proc = subprocess.run([*ECOUTE, "feedback", "suggest", "--pool", str(path), "--n", "3"], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [*ECOUTE, "feedback", "suggest", "--pool", str(path), "--n", "3"], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()
     assert len(out) == 3 and all(line in lines for line in out)  # the pool's own lines, unchanged

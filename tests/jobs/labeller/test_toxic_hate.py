@@ -157,7 +157,11 @@ def test_ordinary_words_one_edit_from_a_slur_are_not_corrected_into_it() -> None
     from jobs.labeller.text import prepare
     from jobs.labeller.toxicity.hate import find_hate
 
-    for text in ('Hi, so much plastic for a "green" brand', "Fnigers crossed 🍀", "The plastic spring in the pump breaks"):
+    for text in (
+        'Hi, so much plastic for a "green" brand',
+        "Fnigers crossed 🍀",
+        "The plastic spring in the pump breaks",
+    ):
         assert find_hate(prepare(text).folded, "en").score < 0.5, text
     # obfuscation that keeps the first letter is still undone
     assert find_hate(prepare("Les musluman sont des rats").folded, "fr").score >= 0.5
@@ -180,7 +184,9 @@ def test_hate_and_threats_are_never_criticism(text: str) -> None:
 
 
 def test_a_plain_complaint_stays_criticism_beside_hate() -> None:
-    texts = ["Tous les musulmans devraient être tués.",
-             "Colis perdu depuis trois semaines et le service client ne répond jamais, c'est inadmissible."]  # fmt: skip
+    texts = [
+        "Tous les musulmans devraient être tués.",
+        "Colis perdu depuis trois semaines et le service client ne répond jamais, c'est inadmissible.",
+    ]
     cols = get_labeller().label_columns(texts)
     assert cols["criticism"] == [False, True] and not cols["toxic"][1]

@@ -17,14 +17,32 @@ from jobs.notify import TEMPLATES, smtp_connection_uri
 from tests.inbox.conftest import ARTIFACTS, browser  # noqa: F401 (the Chromium fixture)
 
 ALERT = {
-    "id": "overall|2026-10-17T11:00:00Z", "scope": "overall", "channel": None, "severity": "high",
-    "observed": 39.0, "expected": 9.0, "ratio": 4.3, "window_minutes": 120, "bucket_minutes": 60,
-    "episode_start": "2026-10-17T11:00:00Z", "messages": 42, "distinct_authors": 42, "repeat_share": 0.07,
-    "breakdown": [{"channel": "facebook:maison-aurore", "share": 0.69}, {"channel": "instagram:maisonaurore", "share": 0.31}],
+    "id": "overall|2026-10-17T11:00:00Z",
+    "scope": "overall",
+    "channel": None,
+    "severity": "high",
+    "observed": 39.0,
+    "expected": 9.0,
+    "ratio": 4.3,
+    "window_minutes": 120,
+    "bucket_minutes": 60,
+    "episode_start": "2026-10-17T11:00:00Z",
+    "messages": 42,
+    "distinct_authors": 42,
+    "repeat_share": 0.07,
+    "breakdown": [
+        {"channel": "facebook:maison-aurore", "share": 0.69},
+        {"channel": "instagram:maisonaurore", "share": 0.31},
+    ],
     "explanation": {"yesterday": 15.0, "last_week": 9.0, "usual_peak": 1.5, "score": 2.6, "mostly_repeats": False},
-}  # fmt: skip
-POST = {"text": "Suivi ColiRapide : livré à 08h12. Chez moi : rien... " * 3, "url": "https://www.facebook.com/x",
-        "channel": "facebook:maison-aurore", "created_at": "2026-10-17T09:01:00Z", "metrics": {"likes": 168}}  # fmt: skip
+}
+POST = {
+    "text": "Suivi ColiRapide : livré à 08h12. Chez moi : rien... " * 3,
+    "url": "https://www.facebook.com/x",
+    "channel": "facebook:maison-aurore",
+    "created_at": "2026-10-17T09:01:00Z",
+    "metrics": {"likes": 168},
+}
 
 
 def _phone_width(browser, html: str, name: str) -> int:  # noqa: F811
@@ -64,11 +82,21 @@ def test_the_forward_email_renders_at_phone_width(tmp_path, browser, smtp_outbox
     settings = Settings(state_dir=tmp_path, smtp={"host": smtp_outbox.host, "port": smtp_outbox.port})
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_uri(settings))
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
-    focus = {"id": "facebook:c1", "author_id": "a_0123456789abcdef01234567", "author": "a_0123456789abcdef01234567",
-             "channel": "facebook:maison-aurore", "source": "facebook", "text": "Où est ma commande " * 20,
-             "created_at": "2026-10-17T09:01:00Z", "is_brand": False}  # fmt: skip
+    focus = {
+        "id": "facebook:c1",
+        "author_id": "a_0123456789abcdef01234567",
+        "author": "a_0123456789abcdef01234567",
+        "channel": "facebook:maison-aurore",
+        "source": "facebook",
+        "text": "Où est ma commande " * 20,
+        "created_at": "2026-10-17T09:01:00Z",
+        "is_brand": False,
+    }
     data = {"focus": focus, "items": [focus], "nearby": [focus], "post": None, "parent": None}
-    links = {"answer": "https://inbox.example.com/forwards/x?k=y", "thread": "https://inbox.example.com/threads/facebook:c1"}
+    links = {
+        "answer": "https://inbox.example.com/forwards/x?k=y",
+        "thread": "https://inbox.example.com/threads/facebook:c1",
+    }
     send_forward(settings, Display(settings, "fr"), data, "claire", "marie@example.com", "On rembourse ?", links)
     [eml] = smtp_outbox.messages()
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)

@@ -24,8 +24,12 @@ def _docs() -> list[dict]:
         return doc
 
     threat = {"toxic": True, "toxic_score": 0.93, "toxic_categories": ["threat"], "toxic_evidence": EVIDENCE}
-    insult = {"toxic": True, "toxic_score": 0.88, "toxic_categories": ["insult"],
-              "toxic_evidence": [{"category": "insult", "score": 0.88, "rule": "rules", "span": "connard"}]}  # fmt: skip
+    insult = {
+        "toxic": True,
+        "toxic_score": 0.88,
+        "toxic_categories": ["insult"],
+        "toxic_evidence": [{"category": "insult", "score": 0.88, "rule": "rules", "span": "connard"}],
+    }
     review = {"toxic": False, "toxic_score": 0.4, "toxic_categories": ["hate", "threat"]}
     return [
         # labelled criticism too (the heads' answer before the override): must still stay out of answers

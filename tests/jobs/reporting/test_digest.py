@@ -44,10 +44,16 @@ def test_daily_and_weekly_digest(settings, smtp_outbox, monkeypatch) -> None:
 def test_digest_counts_questions_and_how_fast_the_brand_answered_them() -> None:
     def item(question: bool, answered_after_min: int | None) -> dict:
         answered = answered_after_min is not None
-        return {"kind": "comment", "created_at": "2026-10-20T10:00:00Z", "question": question, "sentiment": "neutral",
-                "answered_by_brand": answered,
-                "brand_answered_at": f"2026-10-20T{10 + answered_after_min // 60:02d}:{answered_after_min % 60:02d}:00Z"
-                if answered else None}  # fmt: skip
+        return {
+            "kind": "comment",
+            "created_at": "2026-10-20T10:00:00Z",
+            "question": question,
+            "sentiment": "neutral",
+            "answered_by_brand": answered,
+            "brand_answered_at": f"2026-10-20T{10 + answered_after_min // 60:02d}:{answered_after_min % 60:02d}:00Z"
+            if answered
+            else None,
+        }
 
     figures = summarise([item(True, 30), item(True, 90), item(True, None), item(False, 5)])
     assert figures["questions"] == 3

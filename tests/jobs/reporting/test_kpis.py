@@ -28,10 +28,15 @@ def _day_of_mentions() -> list[dict]:
     t0 = datetime(2026, 10, 5, 8, tzinfo=UTC)
     answers = [timedelta(minutes=20), None, timedelta(hours=5), timedelta(minutes=-3), None, timedelta(minutes=45)]
     docs = [
-        mention(n, t0 + timedelta(hours=n), critical=n % 3 != 0, answered_after=answers[n % len(answers)],
-                kind=("post", "comment", "reply")[n % 3])
+        mention(
+            n,
+            t0 + timedelta(hours=n),
+            critical=n % 3 != 0,
+            answered_after=answers[n % len(answers)],
+            kind=("post", "comment", "reply")[n % 3],
+        )
         for n in range(1, 15)
-    ]  # fmt: skip
+    ]
     docs.append(mention(99, t0, is_brand=True, kind="reply"))  # the brand's own reply: never answerable
     return docs
 
@@ -80,6 +85,10 @@ def test_nothing_to_answer_has_no_response_rate() -> None:
     assert not answerable({"kind": "comment", "author": {"is_brand": True}})
     assert not answerable({"kind": "story"})  # not a kind any connector produces
     assert response_minutes({"answered_by_brand": True, "created_at": "2026-10-05T10:00:00Z"}) is None
-    answered = {"answered_by_brand": True, "created_at": "2026-10-05T10:00:00Z", "brand_answered_at": "2026-10-05T10:30:00Z"}
+    answered = {
+        "answered_by_brand": True,
+        "created_at": "2026-10-05T10:00:00Z",
+        "brand_answered_at": "2026-10-05T10:30:00Z",
+    }
     assert response_minutes(answered) == 30.0
     assert response_minutes({**answered, "answered_by_brand": False}) is None

@@ -17,9 +17,13 @@ from tests.ecoute.views.conftest import EVIL
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 
 
@@ -88,8 +92,10 @@ def test_a_real_browser_renders_every_chart(seeded, tmp_path: Path) -> None:
     # 1. The DOM after load: the page's own check counted every chart image as decoded.
     dom = subprocess.run(
         [browser, *CHROMIUM_FLAGS, "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert 'data-charts-rendered="5/5"' in dom.stdout, dom.stderr[-2000:]
     console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
     assert any("ecoute-report: charts rendered 5/5" in line for line in console), dom.stderr[-2000:]
@@ -100,8 +106,10 @@ def test_a_real_browser_renders_every_chart(seeded, tmp_path: Path) -> None:
     shot.unlink(missing_ok=True)
     subprocess.run(
         [browser, *CHROMIUM_FLAGS, "--hide-scrollbars", "--window-size=1200,3400", f"--screenshot={shot}", url],
-        capture_output=True, timeout=120, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     from PIL import Image
 
     image = Image.open(shot).convert("L")

@@ -33,20 +33,60 @@ PRAISE = ["Commande arrivée, colis reçu en deux jours, merci !", "Colis reçu,
 
 
 def _month(settings) -> None:
-    docs = [mention("facebook:p1", datetime(2026, 10, 3, 8, tzinfo=UTC), kind="post", author_id="brand", is_brand=True,
-                    text="Nos nouveautés", sentiment="neutral")]  # fmt: skip
+    docs = [
+        mention(
+            "facebook:p1",
+            datetime(2026, 10, 3, 8, tzinfo=UTC),
+            kind="post",
+            author_id="brand",
+            is_brand=True,
+            text="Nos nouveautés",
+            sentiment="neutral",
+        )
+    ]
     for i, text in enumerate(COMPLAINTS):
-        docs.append(mention(f"facebook:c{i}", datetime(2026, 10, 5 + i, 9, tzinfo=UTC), parent_id="facebook:p1",
-                            thread_id="facebook:p1", author_id=f"a_{i:08x}", text=text, sentiment="negative",
-                            criticism=True, topics=["delivery"]))  # fmt: skip
+        docs.append(
+            mention(
+                f"facebook:c{i}",
+                datetime(2026, 10, 5 + i, 9, tzinfo=UTC),
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+                author_id=f"a_{i:08x}",
+                text=text,
+                sentiment="negative",
+                criticism=True,
+                topics=["delivery"],
+            )
+        )
     for i, text in enumerate(REPLIES):
-        docs.append(mention(f"facebook:r{i}", datetime(2026, 10, 12, 9 + i, tzinfo=UTC), kind="reply",
-                            parent_id="facebook:c0", thread_id="facebook:p1", author_id=f"a_{90 + i:08x}", text=text,
-                            sentiment="negative", criticism=True, topics=["delivery"]))  # fmt: skip
+        docs.append(
+            mention(
+                f"facebook:r{i}",
+                datetime(2026, 10, 12, 9 + i, tzinfo=UTC),
+                kind="reply",
+                parent_id="facebook:c0",
+                thread_id="facebook:p1",
+                author_id=f"a_{90 + i:08x}",
+                text=text,
+                sentiment="negative",
+                criticism=True,
+                topics=["delivery"],
+            )
+        )
     for i, text in enumerate(PRAISE):
-        docs.append(mention(f"facebook:g{i}", datetime(2026, 10, 13, 9 + i, tzinfo=UTC), parent_id="facebook:p1",
-                            thread_id="facebook:p1", author_id=f"a_{200 + i:08x}", text=text, sentiment="positive",
-                            criticism=True, topics=["delivery"]))  # fmt: skip
+        docs.append(
+            mention(
+                f"facebook:g{i}",
+                datetime(2026, 10, 13, 9 + i, tzinfo=UTC),
+                parent_id="facebook:p1",
+                thread_id="facebook:p1",
+                author_id=f"a_{200 + i:08x}",
+                text=text,
+                sentiment="positive",
+                criticism=True,
+                topics=["delivery"],
+            )
+        )
     index_mentions(settings, docs)
 
 

@@ -19,12 +19,18 @@ def _docs() -> list[dict]:
         mention(1, T0 - timedelta(days=1), author="a_old"),
         mention(2, T0, author="a_old", critical=True, answered_after=timedelta(minutes=30), topics=["prix"]),
         mention(3, T0 + timedelta(hours=1), author="a_new", critical=True, topics=["prix", "livraison"]),
-        mention(4, T0 + timedelta(hours=2), author="a_new", sentiment="neutral", topics=[],
-                answered_after=timedelta(minutes=90)),
+        mention(
+            4,
+            T0 + timedelta(hours=2),
+            author="a_new",
+            sentiment="neutral",
+            topics=[],
+            answered_after=timedelta(minutes=90),
+        ),
         mention(5, T0 + timedelta(hours=3), author="a_other", kind="post", topics=["livraison"]),
         mention(6, T0 + timedelta(hours=4), author="a_brand", is_brand=True, kind="reply", topics=["prix"]),
         mention(7, T0 + timedelta(hours=5), author="a_en", lang="en", critical=True, sentiment="negative"),
-    ]  # fmt: skip
+    ]
 
 
 def test_rollup_figures_and_rerun(settings) -> None:
@@ -59,8 +65,11 @@ def test_rollup_figures_and_rerun(settings) -> None:
     # A mention erased since the last run: its rows disappear on the next run.
     client = make_client(settings)
     doc = _docs()[-1]
-    bulk_write(client, [{"_op_type": "delete", "_index": month_index(settings.indices.mentions, doc["created_at"]),
-                         "_id": doc["id"]}], refresh="wait_for")  # fmt: skip
+    bulk_write(
+        client,
+        [{"_op_type": "delete", "_index": month_index(settings.indices.mentions, doc["created_at"]), "_id": doc["id"]}],
+        refresh="wait_for",
+    )
     compute_daily_rollups(settings, DAY, DAY)
     after = {r["id"] for r in read_rollups(settings, DAY, DAY, topic=None)}
     # Marked done in the answer queue: no longer counted as unanswered criticism.

@@ -20,11 +20,14 @@ NOW = datetime(2026, 10, 20, 12, tzinfo=UTC)
 
 def _mentions() -> list[dict]:
     texts = [
-        ("Livraison en retard, encore une fois", "fr"), ("Merci pour la réponse rapide", "fr"),
+        ("Livraison en retard, encore une fois", "fr"),
+        ("Merci pour la réponse rapide", "fr"),
         ("Merci pour la réponse rapide", "fr"),  # a copy-pasted comment is one voice
-        ("Great service, thanks a lot", "en"), ("😍😍", "fr"),  # no words: never encoded
-        ("??", "und"), ("Commande jamais livrée, service client injoignable", "fr"),
-    ]  # fmt: skip
+        ("Great service, thanks a lot", "en"),
+        ("😍😍", "fr"),  # no words: never encoded
+        ("??", "und"),
+        ("Commande jamais livrée, service client injoignable", "fr"),
+    ]
     docs = [mention(n, NOW - timedelta(hours=n + 1), text=t, lang=lang) for n, (t, lang) in enumerate(texts)]
     docs.append(mention(50, NOW - timedelta(days=40), text="Un commentaire d'il y a longtemps", lang="fr"))
     docs.append(mention(51, NOW - timedelta(hours=1), text="Nouvelle collection disponible", lang="fr", is_brand=True))
@@ -39,8 +42,12 @@ def test_the_centring_is_built_from_the_distinct_stored_texts_of_the_window(sett
     # fr: four distinct worded texts of the window (the brand's post is the page's too); the duplicate,
     # the emoji-only text, the undetermined language and the 40-day-old comment do not count.
     assert stats.counts == {"fr": 4.0, "en": 1.0} and stats.meta["texts"] == {"fr": 4, "en": 1}
-    fr = ["Livraison en retard, encore une fois", "Merci pour la réponse rapide",
-          "Commande jamais livrée, service client injoignable", "Nouvelle collection disponible"]  # fmt: skip
+    fr = [
+        "Livraison en retard, encore une fois",
+        "Merci pour la réponse rapide",
+        "Commande jamais livrée, service client injoignable",
+        "Nouvelle collection disponible",
+    ]
     expected = embed([encoder_input(prepare(t).raw) for t in fr], query=True).astype(np.float64).sum(axis=0)
     assert np.allclose(stats.sums["fr"], expected, atol=1e-5)
     published = newest_centring(tmp_path / "labeller" / "centring")
@@ -64,11 +71,16 @@ def test_models_centring_command(settings, tmp_path: Path) -> None:
     import os
 
     index_mentions(settings, _mentions())
-    env = {**os.environ, "ECOUTE_ES__URL": settings.es.url, "ECOUTE_INDICES__MENTIONS": settings.indices.mentions,
-           "ECOUTE_LABELLER_DIR": str(tmp_path / "lab")}  # fmt: skip
+    env = {
+        **os.environ,
+        "ECOUTE_ES__URL": settings.es.url,
+        "ECOUTE_INDICES__MENTIONS": settings.indices.mentions,
+        "ECOUTE_LABELLER_DIR": str(tmp_path / "lab"),
+    }
     ecoute = str(Path(sys.executable).with_name("ecoute"))
-    proc = subprocess.run([ecoute, "models", "centring", "--days", "36500"], capture_output=True, text=True,
-                          timeout=300, env=env)  # fmt: skip
+    proc = subprocess.run(
+        [ecoute, "models", "centring", "--days", "36500"], capture_output=True, text=True, timeout=300, env=env
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     said = " ".join((proc.stdout + proc.stderr).split())
     assert "published (fr 5, en 1)" in said  # with the 40-day-old comment

@@ -27,10 +27,18 @@ def test_rejected_heads_are_the_current_models_and_a_fully_rejected_language_kee
         {ANY_LANG: 5.0, "en": 7.0},
         {("criticism", ANY_LANG): _head(0), ("criticism", "en"): _head(1)},
     )
-    new = {("criticism", ANY_LANG): _head(0), ("criticism", "en"): _head(2), ("criticism", "de"): _head(3),
-           ("criticism", "fr"): _head(4)}  # fmt: skip
-    means = {ANY_LANG: np.zeros(4, np.float32), "en": np.full(4, 2.0, np.float32), "de": np.full(4, 3.0, np.float32),
-             "fr": np.full(4, 4.0, np.float32)}  # fmt: skip
+    new = {
+        ("criticism", ANY_LANG): _head(0),
+        ("criticism", "en"): _head(2),
+        ("criticism", "de"): _head(3),
+        ("criticism", "fr"): _head(4),
+    }
+    means = {
+        ANY_LANG: np.zeros(4, np.float32),
+        "en": np.full(4, 2.0, np.float32),
+        "de": np.full(4, 3.0, np.float32),
+        "fr": np.full(4, 4.0, np.float32),
+    }
     counts = {ANY_LANG: 5.0, "en": 9.0, "de": 40.0, "fr": 50.0}
     rejected = {("criticism", "en"), ("criticism", "de")}
     heads, kept_means, kept_counts = keep_current(
@@ -47,12 +55,20 @@ def test_flipped_english_corrections_are_held_back_while_french_ones_ship(tmp_pa
     """English corrections that invert every shipped English label fall through the floor although
     the page's own k-fold says they are followed; the French ones (no floor) make a new French head."""
     monkeypatch.setenv("ECOUTE_LABELLER_DIR", str(tmp_path / "state"))
-    items = {lang: [it for it in load_labelled(f"{lang}_test.tsv") if it.sentiment in FLIP][:60] for lang in ("fr", "en")}
+    items = {
+        lang: [it for it in load_labelled(f"{lang}_test.tsv") if it.sentiment in FLIP][:60] for lang in ("fr", "en")
+    }
     corrections = [
-        {"mention_id": f"{lang}{i}", "text": it.text, "lang": lang, "labels": {"sentiment": FLIP[it.sentiment]},
-         "corrected_at": "2026-12-01T10:00:00Z"}
-        for lang, its in items.items() for i, it in enumerate(its)
-    ]  # fmt: skip
+        {
+            "mention_id": f"{lang}{i}",
+            "text": it.text,
+            "lang": lang,
+            "labels": {"sentiment": FLIP[it.sentiment]},
+            "corrected_at": "2026-12-01T10:00:00Z",
+        }
+        for lang, its in items.items()
+        for i, it in enumerate(its)
+    ]
     current = LabelModel.load(PACKAGED_ARTEFACT)
     shipped, messages, table = build_with_feedback(corrections, current, tmp_path, log=lambda _: None)
     text = "\n".join(messages)

@@ -18,8 +18,9 @@ FLIP = {"positive": "negative", "negative": "positive", "neutral": "neutral"}
 
 
 def run(args: list[str], settings, stdin: str | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([*ECOUTE, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-                          env=_env(settings))  # fmt: skip
+    return subprocess.run(
+        [*ECOUTE, *args], input=stdin, capture_output=True, text=True, timeout=timeout, env=_env(settings)
+    )
 
 
 def test_import_build_label_backfill(settings, tmp_path: Path) -> None:
@@ -27,8 +28,16 @@ def test_import_build_label_backfill(settings, tmp_path: Path) -> None:
     es.apply_templates(client, settings)
     items = [it for it in load_labelled("fr_test.tsv") if it.sentiment != "neutral"][:120]
     path = tmp_path / "corrections.jsonl"
-    path.write_text("".join(json.dumps({"id": f"m{i}", "text": it.text, "lang": "fr", "sentiment": FLIP[it.sentiment]},
-                                       ensure_ascii=False) + "\n" for i, it in enumerate(items)), encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"id": f"m{i}", "text": it.text, "lang": "fr", "sentiment": FLIP[it.sentiment]}, ensure_ascii=False
+            )
+            + "\n"
+            for i, it in enumerate(items)
+        ),
+        encoding="utf-8",
+    )
     imported = run(["feedback", "import", str(path)], settings, timeout=300)
     assert imported.returncode == 0 and "120 correction(s) stored" in imported.stdout + imported.stderr, imported
 
@@ -53,8 +62,15 @@ def test_import_build_label_backfill(settings, tmp_path: Path) -> None:
     assert len(followed) >= 0.8 * len(usual), (len(followed), len(usual))
     probe = items[followed[0]]
 
-    mention = {"id": "facebook:1_2", "text": probe.text, "created_at": "2026-12-01T10:00:00Z", "sentiment": "neutral",
-               "labeller_version": "old", "author": {"id": "a_1", "is_brand": False}, "handled": True}  # fmt: skip
+    mention = {
+        "id": "facebook:1_2",
+        "text": probe.text,
+        "created_at": "2026-12-01T10:00:00Z",
+        "sentiment": "neutral",
+        "labeller_version": "old",
+        "author": {"id": "a_1", "is_brand": False},
+        "handled": True,
+    }
     es.bulk_write(client, es.upsert_actions(settings.indices.mentions, [mention]), refresh="wait_for")
     backfilled = run(["models", "backfill", "--days", "36500"], settings)
     assert backfilled.returncode == 0 and "1 of 1 mention(s)" in backfilled.stdout + backfilled.stderr, backfilled

@@ -43,4 +43,6 @@ def test_the_page_decides_and_the_floor_only_stops_a_collapse() -> None:
     assert Verdict("sentiment", "en", 600, 0.707, 0.665, 0.026, on="floor", reference="packaged").passes
     assert not Verdict("sentiment", "en", 600, 0.707, 0.707 - FLOOR_TOLERANCE - 0.01, 0.04, on="floor").passes
     line = Verdict("criticism", "fr", 1839, 0.570, 0.686, 0.021).line()
-    assert line.startswith("criticism    fr: current 57.0 → new 68.6 (+11.6 ± 2.1, k-fold on 1,839") and line.endswith("ok")
+    assert line.startswith("criticism    fr: current 57.0 → new 68.6 (+11.6 ± 2.1, k-fold on 1,839") and line.endswith(
+        "ok"
+    )
