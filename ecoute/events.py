@@ -68,7 +68,9 @@ def raw_contract_errors(event: Any) -> list[str]:
 def event_id(source: str, native_id: str | int) -> str:
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
-    native = str(native_id).strip()
+    # U+FEFF (a byte-order mark, often at the head of a CSV cell) is white space to the schema's
+    # ECMA-262 patterns but not to Python's str.strip: drop it, or the id would be refused later.
+    native = str(native_id).replace("\ufeff", "").strip()
     if not native:
         raise ValueError("empty native id")
     return f"{source}:{native}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -20,6 +20,7 @@ from connectors.base import (
     parse_time,
 )
 from ecoute import events
+from ecoute.events import event_id
 from ecoute.settings import Settings
 
 SETTINGS = Settings(store_author_names=False)
@@ -122,7 +123,9 @@ def test_builder_ids_threads_and_privacy():
     text=st.text(max_size=3000),
     native=st.text(alphabet=st.characters(blacklist_categories=("Z", "Cc", "Cs")), min_size=1, max_size=40),
 )
+@example(text="", native="\ufeff1")  # a byte-order mark is white space to the schema's patterns
 def test_any_unicode_text_and_id_give_a_valid_event(text, native):
+    assume(native.replace("\ufeff", ""))  # an id of byte-order marks only is empty: refused, tested below
     event = build_raw_event(
         SETTINGS,
         source="import",
@@ -327,3 +330,9 @@ def test_a_declared_stream_is_paged_bookmarked_deduped_by_the_run_loop(httpserve
         again = list(stream_pages(stream, first[-1].state))
     assert [record for page in again for record in page.records] == []  # nothing new, the bad record not re-sent
     assert [request.path for request, _ in httpserver.log[requests:]] == ["/threads", "/threads"]  # counts unchanged
+
+
+def test_a_byte_order_mark_is_dropped_from_ids_and_an_id_of_marks_only_is_refused():
+    assert event_id("import", "\ufeff42\ufeff") == "import:42"
+    with pytest.raises(ValueError, match="empty native id"):
+        event_id("import", "\ufeff")
