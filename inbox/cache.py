@@ -40,6 +40,12 @@ def cached(key: Any, ttl_s: float, compute: Callable[[], Any]) -> Any:
     return value
 
 
+def peek(key: Any, ttl_s: float) -> Any:
+    """What ``cached`` keeps for ``key`` if younger than ``ttl_s`` seconds, else None (nothing read)."""
+    hit = _values.get(key)
+    return hit[1] if hit and time.monotonic() - hit[0] < ttl_s else None
+
+
 def queue(key: tuple[Any, ...], compute: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """A ranked queue's rows. Older than ``QUEUE_TTL_S``, they are still served while a background
     read replaces them (a CM working a queue never waits for its search); older than
