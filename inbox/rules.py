@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from elasticsearch import ApiError
 
 from ecoute.es import scan_docs
@@ -228,7 +229,9 @@ def _rule_window(
     if kept is not None or conditions.get("first_time"):
         start, end, docs, first_ids = dry_run_window(services, days)
         return start, end, docs, first_ids, len(docs)
-    docs, scanned = _read_window(services, start, end, pushed_filters(conditions))
+    filters = pushed_filters(conditions)
+    key = (*_window_key(services, start, end), orjson.dumps(filters, option=orjson.OPT_SORT_KEYS))
+    docs, scanned = cache.cached(key, DRY_RUN_KEEP_S, lambda: _read_window(services, start, end, filters))
     return start, end, docs, set(), scanned
 
 
