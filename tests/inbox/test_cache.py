@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from inbox import cache
 from inbox.app import create_app
 from tests.inbox.conftest import FB_CRITIC, FB_THREAT
+from tests.inbox.test_security import login
 
 PRAISE = "facebook:c0"  # a member's "Top, merci": not criticism
-from tests.inbox.test_security import login
 
 
 @pytest.fixture(autouse=True)
