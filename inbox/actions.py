@@ -163,7 +163,7 @@ def _run(services: Services, record: dict[str, Any]) -> dict[str, Any]:
             if handled:
                 cache.forget([record["mention_id"]])
             else:
-                cache.invalidate()
+                cache.put_back([record["mention_id"]], store.mentions_by_id)
         if record.get("undo_of"):
             store.audit_update(record["undo_of"], {"status": "undone", "undone_by": record["id"]})
     else:
@@ -205,7 +205,7 @@ def correct(
         # The correction shows at once: the chips, the queues (a "not criticism" leaves the answer
         # queue) and Kibana read the mention itself; the model's answer stays in the feedback record.
         services.store.client.update(index=mention["_index"], id=mention_id, doc=dict(labels), refresh="wait_for")
-        cache.relabel(mention_id, labels)
+        cache.relabel(mention_id, labels, services.store.mentions_by_id)
     return services.store.audit(
         {
             "kind": "correction",

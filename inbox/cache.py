@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ecoute.views.matching import Unsupported, matches_query
+
 log = logging.getLogger(__name__)
 
 QUEUE_TTL_S = 30
@@ -22,6 +24,8 @@ THREADS_KEPT = 100_000
 _values: dict[Any, tuple[float, Any]] = {}
 _queues: dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]] = {}
 _threads: dict[tuple[Any, ...], tuple[float, list[dict[str, Any]]]] = {}
+# Kept queue -> (its query, the fields its rows hold): a mention changed here is tested on it.
+_admission: dict[tuple[Any, ...], tuple[dict[str, Any], list[str]]] = {}
 _refresh_lock = threading.Lock()
 _refreshing: set[tuple[Any, ...]] = set()
 _forgotten: dict[str, float] = {}  # mention id -> when it was handled here
@@ -40,10 +44,25 @@ def cached(key: Any, ttl_s: float, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def queue(key: tuple[Any, ...], compute: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def peek(key: Any, ttl_s: float) -> Any:
+    """What ``cached`` keeps for ``key`` if younger than ``ttl_s`` seconds, else None (nothing read)."""
+    hit = _values.get(key)
+    return hit[1] if hit and time.monotonic() - hit[0] < ttl_s else None
+
+
+def queue(
+    key: tuple[Any, ...],
+    compute: Callable[[], list[dict[str, Any]]],
+    admission: tuple[dict[str, Any], list[str]] | None = None,
+) -> list[dict[str, Any]]:
     """A ranked queue's rows. Older than ``QUEUE_TTL_S``, they are still served while a background
     read replaces them (a CM working a queue never waits for its search); older than
-    ``QUEUE_STALE_S`` or after ``invalidate``, they are read before answering."""
+    ``QUEUE_STALE_S`` or after ``invalidate``, they are read before answering.
+
+    ``admission``: the query the rows come from and the fields they hold (rows are documents as
+    the search returns them, ranked per request): ``put_back`` then patches them in place."""
+    if admission is not None:
+        _admission[key] = admission
     kept = _queues.get(key)
     age = time.monotonic() - kept[0] if kept else None
     if kept and age is not None and age < QUEUE_TTL_S:
@@ -113,12 +132,12 @@ def forget(ids: list[str]) -> None:
                 doc["handled"] = True
 
 
-def relabel(mention_id: str, labels: dict[str, Any]) -> None:
+def relabel(mention_id: str, labels: dict[str, Any], fetch: Callable[[list[str]], dict[str, dict[str, Any]]]) -> None:
     """A label correction made here. The tone changes no queue: the kept rows and threads take it
     as is; "not criticism" takes the mention out of the answer queues; anything else (a new
-    criticism, toxicity, constructiveness, topics) may add or reorder items: read them again."""
+    criticism, toxicity, constructiveness, topics) may add or reorder items: ``put_back``."""
     if set(labels) - {"sentiment", "criticism"} or labels.get("criticism") is True:
-        invalidate()
+        put_back([mention_id], fetch)
         return
     for key, (at, rows) in list(_queues.items()):
         if labels.get("criticism") is False and "answer" in key:
@@ -131,6 +150,36 @@ def relabel(mention_id: str, labels: dict[str, Any]) -> None:
         for doc in docs:
             if doc.get("id") == mention_id:
                 doc.update(labels)
+
+
+def put_back(ids: list[str], fetch: Callable[[list[str]], dict[str, dict[str, Any]]]) -> None:
+    """These mentions changed here so that a queue may gain them (reopened, unhidden, relabelled).
+    Each kept queue of documents (see ``queue``) takes them as they are now, by ``fetch(ids)`` (a
+    multi-get by id) and its query tested here — the others, and the kept threads
+    holding them, are read again. The CM sees the change at once; nothing else is read.
+    ``fetch`` returns whole documents: the query tests fields the rows do not hold (handled…)."""
+    changed = set(ids)
+    for mention_id in changed:
+        _forgotten.pop(mention_id, None)
+    patchable = {key: _admission[key] for key in _queues if key in _admission}
+    docs = fetch(sorted(changed)) if patchable and changed else {}
+    for key, (_, rows) in list(_queues.items()):
+        if key not in patchable:
+            _queues.pop(key, None)
+            continue
+        query, wanted = patchable[key]
+        try:
+            admitted = [doc for doc in docs.values() if matches_query(doc, query)]
+        except Unsupported:
+            _queues.pop(key, None)
+            continue
+        kept = [row for row in rows if row.get("id") not in changed]
+        keep = {*wanted, "_index"}
+        kept.extend({k: v for k, v in doc.items() if k in keep} for doc in admitted)
+        _queues[key] = (time.monotonic(), kept)  # a re-read behind that began before is not kept
+    for key, (_, items) in list(_threads.items()):
+        if any(doc.get("id") in changed for doc in items):
+            _threads.pop(key, None)
 
 
 def invalidate() -> None:

@@ -18,12 +18,16 @@ from ecoute.views.common import NOT_BRAND, author_label
 from ecoute.views.queues import (
     ITEM_FIELDS,
     MAX_CANDIDATES,
+    QUESTION_FIELDS,
+    RANK_FIELDS,
     answer_candidates,
     answer_page,
+    answer_query,
     facet_filters,
     moderate_queue,
     questions_candidates,
     questions_page,
+    questions_query,
     welcome_queue,
 )
 from ecoute.views.ranking import PAGE_SIZE, QueuePage, page_bounds
@@ -170,7 +174,9 @@ def queue(
     common: dict[str, Any] = {"channel": filters.channel, "since": since, "client": client, "extra_filters": extra}
     if name in ("answer", "questions"):
         read, ranked = (answer_candidates, answer_page) if name == "answer" else (questions_candidates, questions_page)
-        candidates = cache.queue(key, lambda: read(settings, extra_fields=("text",), **common))
+        query, fields = (answer_query, RANK_FIELDS) if name == "answer" else (questions_query, QUESTION_FIELDS)
+        admission = (query(channel=filters.channel, since=since, extra_filters=extra), [*fields, "text"])
+        candidates = cache.queue(key, lambda: read(settings, extra_fields=("text",), **common), admission)
         result = ranked(settings, page=page, page_size=page_size, lang=lang, candidates=candidates, keep=keep, **common)
         _attach_details(services, result.items, result.docs)
     else:

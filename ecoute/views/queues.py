@@ -294,13 +294,23 @@ def answer_candidates(
 ) -> list[dict[str, Any]]:
     """The answer queue's candidates, unranked (one search; ``extra_fields`` for a caller's search)."""
     client = client or make_client(settings)
-    query = {
+    query = answer_query(channel=channel, since=since, extra_filters=extra_filters)
+    return _candidates(client, settings.indices.mentions, query, [*RANK_FIELDS, *extra_fields])
+
+
+def answer_query(
+    *,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    extra_filters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """What makes a mention an answer queue candidate (ecoute/views/matching.py tests one mention on it)."""
+    return {
         "bool": {
             "filter": [{"term": {"criticism": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
             "must_not": [{"term": {"answered_by_brand": True}}, {"term": {"handled": True}}, NOT_BRAND, FLAGGED_THREAT],
         }
     }
-    return _candidates(client, settings.indices.mentions, query, [*RANK_FIELDS, *extra_fields])
 
 
 def answer_queue(settings: Settings, *, limit: int = 50, **kwargs: Any) -> list[dict[str, Any]]:
@@ -319,6 +329,20 @@ def questions_candidates(
 ) -> list[dict[str, Any]]:
     """The questions queue's candidates and the members' replies that may answer them, unranked."""
     client = client or make_client(settings)
+    either = questions_query(channel=channel, since=since, extra_filters=extra_filters)
+    return _candidates(client, settings.indices.mentions, either, [*QUESTION_FIELDS, *extra_fields])
+
+
+QUESTION_FIELDS = [*RANK_FIELDS, "question", "answered_by_brand", "handled"]
+
+
+def questions_query(
+    *,
+    channel: str | None = None,
+    since: date | datetime | None = None,
+    extra_filters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The questions queue's candidates and the members' replies that may answer them."""
     questions = {
         "bool": {
             "filter": [{"term": {"question": True}}, *period_filters(since, None, channel), *(extra_filters or [])],
@@ -333,9 +357,7 @@ def questions_candidates(
             "must_not": [NOT_BRAND, {"term": {"question": True}}],
         }
     }
-    either = {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
-    fields = [*RANK_FIELDS, "question", "answered_by_brand", "handled", *extra_fields]
-    return _candidates(client, settings.indices.mentions, either, fields)
+    return {"bool": {"should": [questions, replies], "minimum_should_match": 1}}
 
 
 def questions_page(

@@ -174,7 +174,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         except UnknownItems as exc:
             raise HTTPException(404, str(exc)) from None
         if undo:
-            cache.invalidate()
+            cache.put_back([mention_id], services.store.mentions_by_id)
         else:
             cache.forget([mention_id])
         services.store.audit(

@@ -231,7 +231,11 @@ def run(settings: Settings, noida_pid: int | None, rounds: int) -> int:
             "actions": ["hide"],
         }
         store.put(settings.indices.inbox_rules, rule["id"], rule)
-        cold = lambda: cache._values.pop(next((k for k in cache._values if k[0] == "dry-run"), None), None)  # noqa: E731
+
+        def cold() -> None:  # nothing of the dry runs kept (the window, nor a rule's own read)
+            for key in [k for k in cache._values if k[0] == "dry-run"]:
+                cache._values.pop(key, None)
+
         bench.measure(
             "rule dry run, 30 days, cold", max(2, rounds // 2), lambda: get(f"/rules/{rule['id']}/dry-run"), before=cold
         )
