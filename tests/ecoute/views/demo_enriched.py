@@ -12,20 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ecoute import events
+from tests.benchmarks.labels_support import NEGATIVE_INTENTS, POSITIVE_INTENTS
 
 DEMO = Path(__file__).resolve().parents[3] / "infra" / "demo"
-POSITIVE = {"praise", "contest", "praise_reply", "followup_settled", "community_answer"}
-NEGATIVE = {
-    "complaint",
-    "constructive",
-    "sarcasm",
-    "crisis_complaint",
-    "crisis_constructive",
-    "agree",
-    "toxic",
-    "threat",
-    "toxic_user",
-}
+# The demo truth's intents that carry a sentiment: one definition, shared with the labels benchmark.
+POSITIVE, NEGATIVE = POSITIVE_INTENTS, NEGATIVE_INTENTS
 TOPIC = {"quality": "product_quality", "store": "store_experience", "csr": "brand_values"}
 
 
